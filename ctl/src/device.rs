@@ -1,0 +1,211 @@
+//! Access to `/dev/escguard`: opening with precise errors, and the ioctls.
+
+use crate::abi;
+use crate::error::Error;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DEVICE: &str = "/dev/escguard";
+
+// ioctl numbers come from the header (through bindgen); nix only supplies the
+// syscall wrapper, so the encoding is never retyped here.
+nix::ioctl_read_bad!(
+    ioc_version,
+    abi::ESCGUARD_IOCTL_VERSION,
+    abi::escguard_version
+);
+nix::ioctl_read_bad!(ioc_status, abi::ESCGUARD_IOCTL_STATUS, abi::escguard_status);
+
+/// Where to look for the device and for the module's sysfs directory; the
+/// latter only decides between "not loaded" and "device node missing".
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub device: PathBuf,
+    pub sys_module: PathBuf,
+}
+
+impl Paths {
+    pub fn new(device: &Path) -> Self {
+        Paths {
+            device: device.to_path_buf(),
+            sys_module: PathBuf::from("/sys/module/escguard"),
+        }
+    }
+}
+
+/// Classifies a failed `open()` of the device.
+pub fn classify_open_error(paths: &Paths, err: io::Error) -> Error {
+    let device = paths.device.display().to_string();
+    match err.kind() {
+        io::ErrorKind::NotFound if paths.sys_module.exists() => Error::NoDevice { device },
+        io::ErrorKind::NotFound => Error::NotLoaded { device },
+        io::ErrorKind::PermissionDenied => Error::Permission {
+            device,
+            what: "cannot open".into(),
+        },
+        _ => match err.raw_os_error() {
+            // A stale node whose driver is gone answers ENXIO/ENODEV.
+            Some(nix::libc::ENXIO) | Some(nix::libc::ENODEV) => Error::NotLoaded { device },
+            _ => Error::Io {
+                what: format!("cannot open {device}"),
+                err,
+            },
+        },
+    }
+}
+
+/// An open, version-checked `/dev/escguard`.
+pub struct Device {
+    file: File,
+    pub version: abi::escguard_version,
+}
+
+impl Device {
+    /// Opens the device and checks that the module's ABI major matches ours.
+    pub fn open(paths: &Paths) -> Result<Device, Error> {
+        let file = File::options()
+            .read(true)
+            .open(&paths.device)
+            .map_err(|e| classify_open_error(paths, e))?;
+        let mut version = abi::escguard_version::default();
+        // SAFETY: `version` is a valid, writable escguard_version, which is
+        // exactly the size ESCGUARD_IOCTL_VERSION encodes.
+        let r = unsafe { ioc_version(file.as_raw_fd(), &mut version) };
+        match r {
+            Ok(_) => {}
+            Err(nix::errno::Errno::ENOTTY) | Err(nix::errno::Errno::EINVAL) => {
+                return Err(Error::AbiMismatch {
+                    detail: format!(
+                        "{} does not answer ESCGUARD_IOC_VERSION; is it an escguard device?",
+                        paths.device.display()
+                    ),
+                })
+            }
+            Err(e) => return Err(ioctl_error(paths, "version", e)),
+        }
+        check_abi(&version)?;
+        Ok(Device { file, version })
+    }
+
+    pub fn status(&self, paths: &Paths) -> Result<abi::escguard_status, Error> {
+        let mut status = abi::escguard_status::default();
+        // SAFETY: `status` is a valid, writable escguard_status, the size
+        // ESCGUARD_IOCTL_STATUS encodes.
+        unsafe { ioc_status(self.file.as_raw_fd(), &mut status) }
+            .map_err(|e| ioctl_error(paths, "status", e))?;
+        Ok(status)
+    }
+}
+
+fn ioctl_error(paths: &Paths, what: &str, e: nix::errno::Errno) -> Error {
+    let device = paths.device.display().to_string();
+    match e {
+        nix::errno::Errno::EPERM | nix::errno::Errno::EACCES => Error::Permission {
+            device,
+            what: format!("{what} request refused by"),
+        },
+        _ => Error::Io {
+            what: format!("{what} request to {device}"),
+            err: io::Error::from(e),
+        },
+    }
+}
+
+/// Accepts a module whose ABI major equals ours; minor additions are
+/// backwards compatible by the header's rules.
+pub fn check_abi(v: &abi::escguard_version) -> Result<(), Error> {
+    if v.abi_major != abi::ESCGUARD_ABI_MAJOR {
+        return Err(Error::AbiMismatch {
+            detail: format!(
+                "module {} speaks ABI {}.{}, this escguardctl {} speaks ABI {}.{}; use the escguardctl built with the module",
+                abi::cstr_field(&v.module_version),
+                v.abi_major,
+                v.abi_minor,
+                env!("CARGO_PKG_VERSION"),
+                abi::ESCGUARD_ABI_MAJOR,
+                abi::ESCGUARD_ABI_MINOR
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+
+    fn paths(device: &str, sys: &Path) -> Paths {
+        Paths {
+            device: device.into(),
+            sys_module: sys.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn ioctl_numbers_match_the_linux_encoding() {
+        // _IOR(type, nr, size) = (2 << 30) | (size << 16) | (type << 8) | nr
+        let ior = |nr: u32, size: usize| (2u32 << 30) | ((size as u32) << 16) | (0xE5 << 8) | nr;
+        assert_eq!(
+            abi::ESCGUARD_IOCTL_VERSION,
+            ior(0, std::mem::size_of::<abi::escguard_version>())
+        );
+        assert_eq!(
+            abi::ESCGUARD_IOCTL_STATUS,
+            ior(1, std::mem::size_of::<abi::escguard_status>())
+        );
+    }
+
+    #[test]
+    fn missing_device_without_module_is_not_loaded() {
+        let p = paths(
+            "/nonexistent/escguard",
+            Path::new("/nonexistent/sys/module/escguard"),
+        );
+        let e = Device::open(&p).err().unwrap();
+        assert_eq!(e.exit_code(), exit::NOT_LOADED, "{e}");
+        assert!(e.to_string().contains("not loaded"));
+    }
+
+    #[test]
+    fn missing_device_with_module_is_no_device() {
+        let sys = std::env::temp_dir();
+        let p = paths("/nonexistent/escguard", &sys);
+        let e = Device::open(&p).err().unwrap();
+        assert_eq!(e.exit_code(), exit::NO_DEVICE, "{e}");
+    }
+
+    #[test]
+    fn permission_and_stale_node_errors() {
+        let p = paths("/dev/escguard", Path::new("/nonexistent"));
+        let e = classify_open_error(&p, io::Error::from_raw_os_error(nix::libc::EACCES));
+        assert_eq!(e.exit_code(), exit::PERMISSION);
+        let e = classify_open_error(&p, io::Error::from_raw_os_error(nix::libc::ENXIO));
+        assert_eq!(e.exit_code(), exit::NOT_LOADED);
+        let e = classify_open_error(&p, io::Error::from_raw_os_error(nix::libc::EIO));
+        assert_eq!(e.exit_code(), exit::FAILURE);
+    }
+
+    #[test]
+    fn a_device_that_is_not_escguard_is_an_abi_mismatch() {
+        let p = paths("/dev/null", Path::new("/nonexistent"));
+        let e = Device::open(&p).err().unwrap();
+        assert_eq!(e.exit_code(), exit::ABI_MISMATCH, "{e}");
+    }
+
+    #[test]
+    fn abi_major_must_match_minor_may_differ() {
+        let mut v = abi::escguard_version {
+            abi_major: abi::ESCGUARD_ABI_MAJOR,
+            abi_minor: abi::ESCGUARD_ABI_MINOR + 5,
+            ..Default::default()
+        };
+        assert!(check_abi(&v).is_ok());
+        v.abi_major += 1;
+        let e = check_abi(&v).unwrap_err();
+        assert_eq!(e.exit_code(), exit::ABI_MISMATCH);
+        assert!(e.to_string().contains("speaks ABI"), "{e}");
+    }
+}

@@ -1,0 +1,5 @@
+//! escguardctl: configure the escguard kernel module and read its events.
+pub mod abi;
+pub mod device;
+pub mod error;
+pub mod status;

@@ -1,0 +1,189 @@
+//! `escguardctl status`: the module's state as text for people or JSON for
+//! machines.
+
+use crate::abi;
+use serde::Serialize;
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Abi {
+    pub major: u32,
+    pub minor: u32,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Status {
+    pub module_version: String,
+    pub module_abi: Abi,
+    pub ctl_version: String,
+    pub ctl_abi: Abi,
+    pub mode: String,
+    /// Nanoseconds since the epoch at module load.
+    pub loaded_ns: u64,
+    /// RFC 3339 UTC rendering of `loaded_ns`.
+    pub loaded_at: String,
+    pub probes: u32,
+    pub opens: u64,
+    pub ioctls: u64,
+}
+
+pub fn mode_name(mode: u32) -> String {
+    match mode {
+        abi::ESCGUARD_MODE_MONITOR => "monitor".into(),
+        abi::ESCGUARD_MODE_ENFORCE => "enforce".into(),
+        other => format!("unknown({other})"),
+    }
+}
+
+impl Status {
+    pub fn from_abi(v: &abi::escguard_version, s: &abi::escguard_status) -> Status {
+        Status {
+            module_version: abi::cstr_field(&v.module_version),
+            module_abi: Abi {
+                major: s.abi_major,
+                minor: s.abi_minor,
+            },
+            ctl_version: env!("CARGO_PKG_VERSION").into(),
+            ctl_abi: Abi {
+                major: abi::ESCGUARD_ABI_MAJOR,
+                minor: abi::ESCGUARD_ABI_MINOR,
+            },
+            mode: mode_name(s.mode),
+            loaded_ns: s.loaded_ns,
+            loaded_at: rfc3339_utc(s.loaded_ns),
+            probes: s.probes,
+            opens: s.opens,
+            ioctls: s.ioctls,
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let mut line = |k: &str, v: String| out.push_str(&format!("{k:<14} {v}\n"));
+        line(
+            "module",
+            format!(
+                "escguard {} (ABI {}.{})",
+                self.module_version, self.module_abi.major, self.module_abi.minor
+            ),
+        );
+        line(
+            "escguardctl",
+            format!(
+                "{} (ABI {}.{})",
+                self.ctl_version, self.ctl_abi.major, self.ctl_abi.minor
+            ),
+        );
+        line("mode", self.mode.clone());
+        line("loaded at", self.loaded_at.clone());
+        line("probes", self.probes.to_string());
+        line("device opens", self.opens.to_string());
+        line("ioctls", self.ioctls.to_string());
+        out
+    }
+}
+
+/// Formats nanoseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn rfc3339_utc(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let millis = (ns % 1_000_000_000) / 1_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+/// algorithm), so no date crate is needed.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_epoch_and_known_instant() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_utc(1_700_000_000_123_456_789),
+            "2023-11-14T22:13:20.123Z"
+        );
+        // Leap day.
+        assert_eq!(
+            rfc3339_utc(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn mode_names() {
+        assert_eq!(mode_name(abi::ESCGUARD_MODE_ENFORCE), "enforce");
+        assert_eq!(mode_name(abi::ESCGUARD_MODE_MONITOR), "monitor");
+        assert_eq!(mode_name(77), "unknown(77)");
+    }
+
+    fn sample() -> Status {
+        let mut v = abi::escguard_version {
+            abi_major: 1,
+            ..Default::default()
+        };
+        for (d, s) in v.module_version.iter_mut().zip(b"9.8.7") {
+            *d = *s as _;
+        }
+        let s = abi::escguard_status {
+            abi_major: 1,
+            abi_minor: 0,
+            mode: abi::ESCGUARD_MODE_MONITOR,
+            loaded_ns: 1_700_000_000_000_000_000,
+            opens: 3,
+            ioctls: 7,
+            probes: 2,
+            ..Default::default()
+        };
+        Status::from_abi(&v, &s)
+    }
+
+    #[test]
+    fn text_has_one_labelled_line_per_field() {
+        let t = sample().to_text();
+        assert!(
+            t.contains("module         escguard 9.8.7 (ABI 1.0)\n"),
+            "{t}"
+        );
+        assert!(t.contains("mode           monitor\n"), "{t}");
+        assert!(
+            t.contains("loaded at      2023-11-14T22:13:20.000Z\n"),
+            "{t}"
+        );
+        assert!(t.contains("device opens   3\n"), "{t}");
+        assert!(t.contains("ioctls         7\n"), "{t}");
+    }
+
+    #[test]
+    fn json_is_stable_and_complete() {
+        let j: serde_json::Value = serde_json::to_value(sample()).unwrap();
+        assert_eq!(j["module_version"], "9.8.7");
+        assert_eq!(j["module_abi"]["major"], 1);
+        assert_eq!(j["mode"], "monitor");
+        assert_eq!(j["opens"], 3);
+        assert_eq!(j["ioctls"], 7);
+        assert_eq!(j["probes"], 2);
+        assert_eq!(j["loaded_ns"], 1_700_000_000_000_000_000u64);
+        assert_eq!(j["ctl_version"], env!("CARGO_PKG_VERSION"));
+    }
+}

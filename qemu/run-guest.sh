@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Boot the test kernel with the guest disk, run one guest suite, and judge it.
+#   qemu/run-guest.sh --kernel BZIMAGE --image IMG --suite NAME [--log FILE]
+#                     [--timeout SEC] [--smp N] [--mem MB]
+# Prints the guest's ESCGUARD-TEST lines as they come, then a verdict:
+# every PASS/FAIL line counts; a missing end marker (hang, crash, timeout)
+# and any kernel WARNING/BUG/lockdep/atomic-sleep/kmemleak report in the log
+# are failures too. Ends with "N passed, N failed"; exits 1 on any failure.
+#
+# Acceleration: single-threaded TCG by default (KVM guests hang at kernel
+# decompression on these machines; multi-threaded TCG oopses guests while runc
+# creates cgroups). ESCGUARD_KVM=1 first proves a KVM boot works, else falls
+# back to TCG.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+kernel="" image="" suite="" logf="" timeout=900 smp=2 mem=1536 verbose=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) kernel="$2"; shift 2 ;;
+    --image) image="$2"; shift 2 ;;
+    --suite) suite="$2"; shift 2 ;;
+    --log) logf="$2"; shift 2 ;;
+    --timeout) timeout="$2"; shift 2 ;;
+    --smp) smp="$2"; shift 2 ;;
+    --mem) mem="$2"; shift 2 ;;
+    --verbose) verbose=1; shift ;;
+    *) echo "run-guest: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -f "$kernel" ] && [ -f "$image" ] && [ -n "$suite" ] || {
+  echo "run-guest: need --kernel, --image and --suite" >&2; exit 2; }
+logf="${logf:-$(dirname "$image")/$suite.log}"
+
+boot() { # accel timeout suite log
+  # The disk is used read-write by the guest; a snapshot keeps the image
+  # pristine for the next run.
+  timeout -k 10 "$2" qemu-system-x86_64 \
+    -accel "$1" -cpu max -smp "$smp" -m "$mem" \
+    -kernel "$kernel" \
+    -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3" \
+    -drive "file=$image,format=raw,if=virtio,snapshot=on" \
+    -nic none -display none -monitor none -serial stdio -no-reboot \
+    </dev/null 2>&1 | tee "$4" | show
+}
+
+# What reaches the terminal: test and guest lines plus kernel alarms, or with
+# --verbose everything the guest prints except the final dmesg dump.
+show() {
+  if [ "$verbose" = 1 ]; then
+    awk '/^ESCGUARD-GUEST: dmesg begin/{skip=1} !skip{print; fflush()} /^ESCGUARD-GUEST: dmesg end/{skip=0}'
+  else
+    grep --line-buffered -E '^ESCGUARD-(TEST|GUEST)|^    \||^\[ *[0-9.]+\] (WARNING|BUG|Kernel panic|Oops)'
+  fi
+}
+
+accel="tcg,thread=single"
+if [ "${ESCGUARD_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+  echo "run-guest: ESCGUARD_KVM=1: probing a KVM boot" >&2
+  probe_log="$(mktemp)"
+  boot kvm 60 __probe__ "$probe_log" >/dev/null
+  if grep -q '^ESCGUARD-GUEST: done' "$probe_log"; then accel=kvm
+  else echo "run-guest: KVM boot failed; using TCG" >&2; fi
+  rm -f "$probe_log"
+fi
+
+echo "run-guest: booting suite $suite ($accel, $smp cpus, timeout ${timeout}s, log $logf)" >&2
+start=$(date +%s)
+boot "$accel" "$timeout" "$suite" "$logf"
+echo "run-guest: guest ended after $(( $(date +%s) - start ))s" >&2
+
+# The console can interleave kernel messages into a line; strip CRs first.
+tr -d '\r' < "$logf" > "$logf.clean"
+passed=$(grep -c '^ESCGUARD-TEST: PASS ' "$logf.clean")
+failed=$(grep -c '^ESCGUARD-TEST: FAIL ' "$logf.clean")
+
+if ! grep -q '^ESCGUARD-GUEST: done' "$logf.clean"; then
+  echo "ESCGUARD-TEST: FAIL guest-completed (no end marker: hang, crash or timeout; see $logf)"
+  failed=$((failed + 1))
+fi
+
+# Kernel reports that fail the run whatever the tests said.
+bad='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|scheduling while atomic|unreferenced object|UBSAN|list_add corruption|list_del corruption|hung_task|soft lockup|INFO: task .* blocked'
+if grep -nE "$bad" "$logf.clean" > "$logf.bad"; then
+  echo "ESCGUARD-TEST: FAIL kernel-log-clean ($(wc -l < "$logf.bad") report lines, first:)"
+  head -5 "$logf.bad" | sed 's/^/    /'
+  failed=$((failed + 1))
+else
+  echo "ESCGUARD-TEST: PASS kernel-log-clean"
+  passed=$((passed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Everything the guest needs, from a fresh clone: toolchain, cached kernel,
+# escguard.ko (no warnings allowed), static escguardctl, guest disk.
+# Prints the paths it produced as shell assignments on the last lines
+# (KDIR=, IMAGE=) for callers that `eval` them.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ESCGUARD_ROOT"
+
+"$ESCGUARD_ROOT/scripts/install-deps.sh" >&2
+"$ESCGUARD_ROOT/scripts/build-kernel.sh" >&2
+KDIR="$(kernel_build_dir)"
+
+log "building escguard.ko against $KDIR"
+make -s module KDIR="$KDIR" 2>&1 | tee build-module.log >&2
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "module build failed"
+if grep -qiE 'warning' build-module.log; then die "module build printed warnings (see build-module.log)"; fi
+rm -f build-module.log
+
+log "building static escguardctl"
+make -s ctl-static >&2
+CTL="$ESCGUARD_ROOT/ctl/target/x86_64-unknown-linux-gnu/release/escguardctl"
+
+mkdir -p "$ESCGUARD_ROOT/build"
+"$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" >&2
+echo "KDIR=$(printf %q "$KDIR")"
+echo "IMAGE=$(printf %q "$ESCGUARD_ROOT/build/guest.img")"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite (README's test command, and .ci/run): host-side checks
+# of the CLI (fmt, clippy, cargo test) and every QEMU guest suite. Ends with
+# one "N passed, N failed" line over all of it; exits non-zero on any failure.
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ESCGUARD_ROOT"
+
+passed=0 failed=0
+record() { # name rc
+  if [ "$2" -eq 0 ]; then echo "PASS $1"; passed=$((passed + 1))
+  else echo "FAIL $1"; failed=$((failed + 1)); fi
+}
+
+eval "$(scripts/build-all.sh | tail -2)" || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+[ -n "${IMAGE:-}" ] || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+log "CLI: cargo fmt --check, clippy -D warnings, cargo test"
+( cd ctl && cargo fmt --check ); record ctl-fmt $?
+( cd ctl && cargo clippy --all-targets --quiet -- -D warnings ); record ctl-clippy $?
+( cd ctl && cargo test 2>&1 ) | tee build/cargo-test.log
+cargo_rc=${PIPESTATUS[0]}
+cp=$(awk '/^test result:/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /^passed/) s+=$i} END {print s+0}' build/cargo-test.log)
+cf=$(awk '/^test result:/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /^failed/) s+=$i} END {print s+0}' build/cargo-test.log)
+passed=$((passed + cp)); failed=$((failed + cf))
+[ "$cargo_rc" -eq 0 ] || [ "$cf" -gt 0 ] || { echo "FAIL cargo-test (exit $cargo_rc)"; failed=$((failed + 1)); }
+
+KERNEL="$KDIR/arch/x86/boot/bzImage"
+for suite in ${ESCGUARD_SUITES:-foundation.sh}; do
+  log "QEMU suite $suite"
+  qemu/run-guest.sh --kernel "$KERNEL" --image "$IMAGE" --suite "$suite" \
+    --log "build/$suite.log" | tee "build/$suite.result"
+  p=$(tail -1 "build/$suite.result" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(tail -1 "build/$suite.result" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then echo "FAIL $suite (runner gave no summary)"; failed=$((failed + 1)); continue; fi
+  passed=$((passed + p)); failed=$((failed + f))
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,38 @@
+# Helpers for guest test suites (busybox sh). Each test prints exactly one
+# "ESCGUARD-TEST: PASS name" or "ESCGUARD-TEST: FAIL name reason" line; the
+# host runner counts them.
+KO=/escguard/escguard.ko
+
+pass() { echo "ESCGUARD-TEST: PASS $1"; }
+fail() { echo "ESCGUARD-TEST: FAIL $1 ${2:-}"; }
+
+# ok NAME CMD...: pass if CMD succeeds.
+ok() {
+	_n="$1"; shift
+	if _out=$("$@" 2>&1); then pass "$_n"; else fail "$_n" "($* -> $?): $(echo "$_out" | tail -3 | tr '\n' ' ')"; fi
+}
+
+# expect_rc NAME RC CMD...: pass if CMD exits with exactly RC.
+expect_rc() {
+	_n="$1" _want="$2"; shift 2
+	_out=$("$@" 2>&1); _rc=$?
+	if [ "$_rc" = "$_want" ]; then pass "$_n"; else fail "$_n" "($* exited $_rc, wanted $_want): $(echo "$_out" | tail -2 | tr '\n' ' ')"; fi
+}
+
+# make_bundle NAME 'shell command': an OCI bundle in /run/bundles/NAME whose
+# container runs the command with /bin/sh -c on the shared busybox rootfs.
+make_bundle() {
+	case "$2" in *'"'* | *'\'* | *'|'*) echo "make_bundle: unsupported characters in: $2" >&2; return 1 ;; esac
+	mkdir -p "/run/bundles/$1"
+	sed "s|__CMD__|$2|" /bundles/busybox/config.json > "/run/bundles/$1/config.json"
+}
+
+# run_container NAME 'command': runc run in the foreground; prints its output.
+run_container() {
+	make_bundle "$1" "$2" || return 1
+	runc run --bundle "/run/bundles/$1" "$1"
+}
+
+loaded() { [ -d /sys/module/escguard ]; }
+load() { loaded || insmod "$KO"; }
+unload() { ! loaded || rmmod escguard; }
