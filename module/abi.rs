@@ -8,6 +8,7 @@
     non_upper_case_globals,
     non_snake_case,
     missing_docs,
+    unreachable_pub,
     clippy::all
 )]
 

@@ -9,7 +9,7 @@ use kernel::error::to_result;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
 
-#[allow(dead_code, non_camel_case_types, non_upper_case_globals, missing_docs, clippy::all)]
+#[allow(dead_code, non_camel_case_types, non_upper_case_globals, missing_docs, unreachable_pub, clippy::all)]
 mod raw {
     use kernel::ffi;
     include!("kernel_generated.rs");
