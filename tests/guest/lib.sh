@@ -24,7 +24,9 @@ expect_rc() {
 make_bundle() {
 	case "$2" in *'"'* | *'\'* | *'|'*) echo "make_bundle: unsupported characters in: $2" >&2; return 1 ;; esac
 	mkdir -p "/run/bundles/$1"
-	sed "s|__CMD__|$2|" /bundles/busybox/config.json > "/run/bundles/$1/config.json"
+	# "&" means "the match" to sed: escape it.
+	_cmd=$(printf '%s' "$2" | sed 's/&/\\&/g')
+	sed "s|__CMD__|$_cmd|" /bundles/busybox/config.json > "/run/bundles/$1/config.json"
 }
 
 # run_container NAME 'command': runc run in the foreground; prints its output.
