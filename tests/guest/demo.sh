@@ -8,7 +8,7 @@ insmod "$KO" && pass demo-insmod || fail demo-insmod
 ls -l /dev/escguard
 
 say "a real container (runc run) on the busybox bundle"
-run_container demo1 'echo hello from container $(hostname), pid $$; ls /; cat /host-marker 2>&1' \
+run_container demo1 'echo hello from container $(hostname), pid $$; ls /; cat /host-marker 2>&1 || echo the host marker is not visible in the container' \
 	&& pass demo-container || fail demo-container
 
 say "escguardctl status"
