@@ -36,25 +36,40 @@ struct escguard_version {
 	char module_version[ESCGUARD_VERSION_LEN]; /* NUL-terminated */
 };
 
+/* Identity of what a root or cwd points at (not a pointer value). */
+struct escguard_fsid {
+	__u64 dev;      /* superblock device, encoded as stat(2)'s st_dev */
+	__u64 ino;      /* dentry inode number */
+	__u32 mnt_id;   /* mount id, as /proc/PID/mountinfo */
+	__u32 pad;
+};
+
 /* Returned by ESCGUARD_IOC_STATUS. */
 struct escguard_status {
 	__u32 abi_major;
 	__u32 abi_minor;
-	__u32 mode;           /* ESCGUARD_MODE_* */
-	__u32 probes;         /* number of registered probes */
-	__u64 loaded_ns;      /* ktime_get_real_ns() at module load */
-	__u64 opens;          /* successful opens of /dev/escguard */
-	__u64 ioctls;         /* ioctls answered (any result) */
-	__u64 tasks_host;     /* tracked tasks of host lineage */
-	__u64 tasks_container;/* tracked tasks of container lineage */
-	__u64 hook_hits;      /* probe handler invocations */
-	__u64 verdicts;       /* escape verdicts reached */
-	__u64 kills;          /* SIGKILLs sent */
-	__u64 events_emitted; /* events queued for readers */
-	__u64 events_dropped; /* events lost because the ring was full */
-	__u64 alloc_failures; /* table allocations that failed (never fatal) */
-	__u64 baseline_ns[9]; /* host baseline inode numbers, ESCGUARD_NS_* order */
-	__u64 reserved[8];    /* zero; future counters */
+	__u32 mode;            /* ESCGUARD_MODE_* */
+	__u32 probes;          /* number of registered probes */
+	__u64 loaded_ns;       /* ktime_get_real_ns() at module load */
+	__u64 opens;           /* successful opens of /dev/escguard */
+	__u64 ioctls;          /* ioctls answered (any result) */
+	__u64 tasks_host;      /* tracked tasks of host lineage */
+	__u64 tasks_container; /* tracked tasks of container lineage */
+	__u64 hook_fork;       /* probe handler invocations, per hook */
+	__u64 hook_exec;
+	__u64 hook_exit;
+	__u64 probes_missed;   /* handler runs skipped by kprobes (recursion) */
+	__u64 verdicts;        /* escape verdicts reached */
+	__u64 kills;           /* SIGKILLs sent */
+	__u64 events_emitted;  /* events queued for readers */
+	__u64 events_dropped;  /* events lost: ring full or no memory */
+	__u64 events_queued;   /* events waiting to be read now */
+	__u64 alloc_failures;  /* table allocations that failed (never fatal) */
+	__u64 untracked;       /* hooks that met a task missing from the table */
+	__u64 baseline_ns[9];  /* host baseline inode numbers, ESCGUARD_NS_* order */
+	struct escguard_fsid baseline_root; /* host baseline root */
+	__u64 ring_capacity;   /* events the ring holds */
+	__u64 reserved[7];     /* zero; future counters */
 };
 
 /* Namespace kinds, in the order of every ns array in this header. */
@@ -72,13 +87,6 @@ struct escguard_status {
 #define ESCGUARD_COMM_LEN 16
 #define ESCGUARD_PATH_LEN 256
 
-/* Identity of what a root or cwd points at (not a pointer value). */
-struct escguard_fsid {
-	__u64 dev;      /* superblock s_dev */
-	__u64 ino;      /* dentry inode number */
-	__u32 mnt_id;   /* mount id, as /proc/PID/mountinfo */
-	__u32 pad;
-};
 
 /* One record of the event stream; read(2) returns whole records only. */
 struct escguard_event {
@@ -91,17 +99,22 @@ struct escguard_event {
 	__u32 tgid;
 	__u32 ppid;
 	__u32 uid;
-	__u32 origin_pid;  /* first task of the container lineage */
+	__u32 origin_pid;  /* task whose exec settled the container's origin */
+	__u32 ns_mask;     /* bit (1 << ESCGUARD_NS_*) per kind that became the host's */
+	__u32 fs_mask;     /* ESCGUARD_FSE_ROOT / _CWD: what lies on the host fs */
 	__u64 ns_before[ESCGUARD_NS_COUNT]; /* origin namespaces */
 	__u64 ns_after[ESCGUARD_NS_COUNT];  /* namespaces at the verdict */
 	struct escguard_fsid root;
 	struct escguard_fsid cwd;
 	struct escguard_fsid origin_root;
 	char comm[ESCGUARD_COMM_LEN];
-	char exe[ESCGUARD_PATH_LEN];  /* NUL-terminated, may be empty */
-	char root_path[ESCGUARD_PATH_LEN];
-	char cwd_path[ESCGUARD_PATH_LEN];
+	char exe[ESCGUARD_PATH_LEN];       /* as the task named it; may be empty */
+	char root_path[ESCGUARD_PATH_LEN]; /* within root's filesystem */
+	char cwd_path[ESCGUARD_PATH_LEN];  /* within cwd's filesystem */
 };
+
+#define ESCGUARD_FSE_ROOT 0x1
+#define ESCGUARD_FSE_CWD 0x2
 
 #define ESCGUARD_HOOK_FORK 1
 #define ESCGUARD_HOOK_EXEC 2
@@ -116,11 +129,14 @@ struct escguard_event {
 #define ESCGUARD_IOC_MAGIC 0xE5
 #define ESCGUARD_IOC_VERSION _IOR(ESCGUARD_IOC_MAGIC, 0x00, struct escguard_version)
 #define ESCGUARD_IOC_STATUS _IOR(ESCGUARD_IOC_MAGIC, 0x01, struct escguard_status)
+/* Set the mode (ESCGUARD_MODE_*); needs CAP_SYS_ADMIN. */
+#define ESCGUARD_IOC_SET_MODE _IOW(ESCGUARD_IOC_MAGIC, 0x02, __u32)
 
 #ifdef __BINDGEN__
 /* bindgen cannot expand _IOR(); these constants carry the values across. */
 static const __u32 ESCGUARD_IOCTL_VERSION = ESCGUARD_IOC_VERSION;
 static const __u32 ESCGUARD_IOCTL_STATUS = ESCGUARD_IOC_STATUS;
+static const __u32 ESCGUARD_IOCTL_SET_MODE = ESCGUARD_IOC_SET_MODE;
 #endif
 
 #endif /* ESCGUARD_ABI_H */

@@ -13,6 +13,45 @@
 #define ESCGUARD_KERNEL_H
 
 #include <linux/types.h>
+#include "escguard_abi.h"
+
+struct task_struct;
+struct file;
+
+/* What a task's root or cwd is, relative to the host and to its container.
+ * Computed in C because it walks dentries; judged in Rust. */
+#define ESCGUARD_FS_ON_HOST_SB 0x01      /* on the host root's superblock */
+#define ESCGUARD_FS_UNDER_ORIGIN 0x02    /* at or below the container's root */
+#define ESCGUARD_FS_MNT_HOST_ROOT 0x04   /* its mount shows the whole host root fs */
+#define ESCGUARD_FS_DISCONNECTED 0x08    /* outside its own mount's tree (file handles) */
+#define ESCGUARD_FS_HOST_MNT_NS 0x10     /* its mount is in the host mount namespace */
+#define ESCGUARD_FS_WALK_RACED 0x20      /* a rename raced the walk; UNDER_ORIGIN unknown */
+
+/* Key information of one task, copied out under task_lock and fs->lock. */
+struct escguard_kinfo {
+	__u64 task_id; /* address of the task_struct: compared, never dereferenced */
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u64 ns[ESCGUARD_NS_COUNT]; /* inode numbers, ESCGUARD_NS_* order; 0 = none */
+	struct escguard_fsid root;
+	struct escguard_fsid cwd;
+	__u32 root_flags; /* ESCGUARD_FS_* */
+	__u32 cwd_flags;
+	__u32 has_fs;     /* 0 while the task is exiting (no fs_struct) */
+	__u32 has_ns;     /* 0 while the task is exiting (no nsproxy) */
+	__u32 kthread;    /* a kernel thread (never a container task) */
+	__u32 pad;
+	char comm[ESCGUARD_COMM_LEN];
+};
+
+/* The references a root/cwd is classified against. */
+struct escguard_fsref {
+	struct escguard_fsid host_root;
+	__u64 host_mnt_ns;
+	struct escguard_fsid origin_root; /* dev 0: no origin (host lineage) */
+};
 
 /* ---- implemented in C (module/helpers.c), called from Rust ---- */
 
@@ -27,10 +66,66 @@ void escguard_misc_deregister(void);
 /* CLOCK_REALTIME in nanoseconds (ktime_get_real_ns() is inline). */
 __u64 escguard_now_ns(void);
 
+/* Whether the calling task has CAP_SYS_ADMIN in the initial user namespace. */
+int escguard_capable_admin(void);
+
+/*
+ * Register the fork (wake_up_new_task), exec (finalize_exec) and exit
+ * (do_exit) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
+ * all are registered and every one goes through ftrace (so handlers run in
+ * ordinary context, never int3/NMI context), or none is and a negative errno
+ * is returned. @ctx must stay valid until escguard_probes_unregister().
+ */
+int escguard_probes_register(void *ctx);
+/* Unregister all probes; on return no handler is running or will run. */
+void escguard_probes_unregister(void);
+/* Number of times a probe handler was skipped (kprobe recursion). */
+__u64 escguard_probes_missed(void);
+
+/*
+ * Copy the key information of @t into @out, classifying its root and cwd
+ * against @ref. Never sleeps; callable from the probe handlers.
+ */
+void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
+			struct escguard_kinfo *out);
+
+/* Key information of the host baseline (pid 1). Process context only.
+ * Returns 0 or -ESRCH. */
+int escguard_baseline(struct escguard_kinfo *out);
+
+/*
+ * Call @cb(ctx, task) for every thread on the system, under RCU (so @cb must
+ * not sleep). Process context only.
+ */
+void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *ctx);
+
+/* Render @t's root and cwd as paths within their filesystems (from the
+ * superblock root: where on that device they are) and, if @file is not NULL,
+ * @file's path as the calling task sees it. Never sleeps. Each buffer gets a
+ * NUL-terminated string, "" if unknown. */
+void escguard_task_paths(struct task_struct *t, struct file *file,
+			 char *root, char *cwd, char *exe, unsigned int len);
+
+/* SIGKILL @t (its whole thread group) from kernel context. Never sleeps. */
+void escguard_kill(struct task_struct *t);
+
+/* Wake readers blocked in read() or poll() on /dev/escguard. Safe from any
+ * context: the wake-up is deferred through irq_work. */
+void escguard_wake_readers(void);
+
 /* ---- implemented in Rust (module/guard.rs), called from C ---- */
 
 int escguard_rs_open(void *ctx);
 void escguard_rs_release(void *ctx);
 long escguard_rs_ioctl(void *ctx, unsigned int cmd, unsigned long arg);
+/* Copy up to @len bytes of whole event records to user @buf; -EAGAIN if none. */
+long escguard_rs_read(void *ctx, unsigned long ubuf, unsigned long len);
+int escguard_rs_readable(void *ctx);
+
+/* Probe handlers: @parent forked @child (not yet running); @t committed to a
+ * new program image loaded from @file; @t is exiting. */
+void escguard_rs_on_fork(void *ctx, struct task_struct *parent, struct task_struct *child);
+void escguard_rs_on_exec(void *ctx, struct task_struct *t, struct file *file);
+void escguard_rs_on_exit(void *ctx, struct task_struct *t);
 
 #endif /* ESCGUARD_KERNEL_H */

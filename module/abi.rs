@@ -20,8 +20,11 @@ include!("abi_generated.rs");
 // padding (it would leak stale kernel memory). These sizes are the sums of
 // the fields; a layout change that adds padding fails the build here.
 const _: () = assert!(core::mem::size_of::<escguard_version>() == 8 + ESCGUARD_VERSION_LEN as usize);
-const _: () = assert!(core::mem::size_of::<escguard_status>() == 4 * 4 + 11 * 8 + 9 * 8 + 8 * 8);
+const _: () = assert!(core::mem::size_of::<escguard_status>() == 4 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 7 * 8);
 const _: () = assert!(core::mem::size_of::<escguard_fsid>() == 24);
+const _: () = assert!(
+    core::mem::size_of::<escguard_event>() == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 3 * 256
+);
 
 // SAFETY: `escguard_version` consists of two `u32` and a byte array: every
 // bit pattern is valid and, as asserted above, there are no padding bytes.
@@ -30,3 +33,11 @@ unsafe impl kernel::types::AsBytes for escguard_version {}
 // SAFETY: `escguard_status` consists of `u32` and `u64` fields and arrays of
 // `u64`: every bit pattern is valid and, as asserted above, there is no padding.
 unsafe impl kernel::types::AsBytes for escguard_status {}
+
+// SAFETY: `escguard_event` consists of integers, `escguard_fsid`s (integers)
+// and byte arrays: every bit pattern is valid and, as asserted above, there
+// is no padding.
+unsafe impl kernel::types::AsBytes for escguard_event {}
+
+// SAFETY: all-zero bytes are a valid `escguard_event` (integers and arrays).
+unsafe impl kernel::init::Zeroable for escguard_event {}

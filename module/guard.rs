@@ -5,13 +5,26 @@
 //! This crate is the Rust part of `escguard.ko`; `module/helpers.c` is the C
 //! glue for kernel objects the 6.12 `kernel` crate cannot name. User space
 //! talks to it through `/dev/escguard`, whose ABI is `include/escguard_abi.h`.
+//!
+//! Kprobes on fork (`wake_up_new_task`), exec (`finalize_exec`) and exit
+//! (`do_exit`) keep a table of every task's key information and compare
+//! container tasks with the host on each call (see `table.rs`). An escaped
+//! task is reported on the event ring and, in enforce mode, SIGKILLed before
+//! it runs another instruction of user code.
 
+use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
+use kernel::sync::SpinLock;
 use kernel::uaccess::UserSlice;
+use kernel::{new_spinlock, try_pin_init};
 
 mod abi;
+mod events;
 mod sys;
+mod table;
+
+use table::{Baseline, Entry, Escape, Lineage, Origin, Table};
 
 module! {
     type: Escguard,
@@ -24,15 +37,218 @@ module! {
 /// Module version, from the repository's `VERSION` file (set by `Kbuild`).
 const VERSION: &str = env!("ESCGUARD_VERSION");
 
-/// Everything `/dev/escguard` reports; shared by all callbacks.
+/// Events the ring holds before new ones are dropped (about 1 MiB).
+const RING_EVENTS: usize = 1024;
+
+/// Most events one `read()` returns.
+const READ_BATCH: usize = 16;
+
+/// A counter that only goes up.
+#[derive(Default)]
+struct Counter(AtomicU64);
+
+impl Counter {
+    fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    opens: Counter,
+    ioctls: Counter,
+    hook_fork: Counter,
+    hook_exec: Counter,
+    hook_exit: Counter,
+    verdicts: Counter,
+    kills: Counter,
+    events_emitted: Counter,
+    events_dropped: Counter,
+    alloc_failures: Counter,
+    untracked: Counter,
+}
+
+/// Everything the hooks and `/dev/escguard` share.
+#[pin_data]
 struct State {
+    #[pin]
+    table: SpinLock<Table>,
+    #[pin]
+    ring: SpinLock<events::Ring>,
+    base: Baseline,
     loaded_ns: u64,
     mode: AtomicU32,
-    opens: AtomicU64,
-    ioctls: AtomicU64,
+    /// Sequence number of the next event; dropped events use one too, so a
+    /// reader sees a gap where events were lost.
+    next_seq: AtomicU64,
+    c: Counters,
+}
+
+/// Which hook saw a task.
+#[derive(Clone, Copy, PartialEq)]
+enum Hook {
+    Fork,
+    Exec,
 }
 
 impl State {
+    fn enforcing(&self) -> bool {
+        self.mode.load(Ordering::Relaxed) == abi::ESCGUARD_MODE_ENFORCE
+    }
+
+    /// Updates a task's lineage from fresh information and judges it.
+    ///
+    /// `known` is the lineage the table holds (`None`: untracked). Returns
+    /// the new lineage and the verdict.
+    fn assess(&self, known: Option<Lineage>, i: &sys::KInfo, hook: Hook) -> (Lineage, Escape) {
+        let contained = self.base.looks_contained(i);
+        match known {
+            // Not in the table (allocation failed, or it predates the
+            // snapshot): classify it afresh. Without a recorded origin an
+            // escaped task cannot be told from a host task; counted.
+            None => {
+                self.c.untracked.inc();
+                let l = if contained {
+                    Lineage::Container(Origin::from_info(i, true))
+                } else {
+                    Lineage::Host
+                };
+                (l, Escape::default())
+            }
+            // A host task that now looks like a container task entered one
+            // (`runc exec`, `nsenter -t <container>`) or is a runtime building
+            // one: from here on it is of container lineage. Its origin is
+            // settled by its next exec, the first program it runs there.
+            Some(Lineage::Host) if contained => (
+                Lineage::Container(Origin::from_info(i, hook == Hook::Exec)),
+                Escape::default(),
+            ),
+            Some(Lineage::Host) => (Lineage::Host, Escape::default()),
+            // Runtime code between clone and exec: settle at the first exec.
+            Some(Lineage::Container(o)) if !o.settled => {
+                if hook != Hook::Exec {
+                    (Lineage::Container(o), Escape::default())
+                } else if contained {
+                    (Lineage::Container(Origin::from_info(i, true)), Escape::default())
+                } else {
+                    // The runtime went back to the host before running
+                    // anything: it never was a container program.
+                    (Lineage::Host, Escape::default())
+                }
+            }
+            Some(Lineage::Container(o)) => (Lineage::Container(o), table::judge(&self.base, &o, i)),
+        }
+    }
+
+    /// The table's lineage for task `t`.
+    fn lineage_of(&self, t: sys::TaskRef<'_>) -> Option<Lineage> {
+        self.table.lock().lineage_of(t.pid(), t.id())
+    }
+
+    /// Records `i` with `lineage`; allocates (without sleeping) only if the
+    /// task has no node yet.
+    fn record(&self, i: &sys::KInfo, lineage: Lineage, tracked: bool) {
+        let res = if tracked {
+            None
+        } else {
+            let r = table::reserve_atomic();
+            if r.is_none() {
+                self.c.alloc_failures.inc();
+                return;
+            }
+            r
+        };
+        let unused = self.table.lock().store(i.pid, Entry::new(i, lineage), res);
+        match unused {
+            // A node we did not need is freed here, outside the lock.
+            Ok(spare) => drop(spare),
+            // The entry vanished between lookup and store (pid reused by a
+            // racing exit): count it; the next hook classifies it afresh.
+            Err(()) => self.c.alloc_failures.inc(),
+        }
+    }
+
+    /// Reports an escape and, in enforce mode, kills.
+    #[allow(clippy::too_many_arguments)]
+    fn act(
+        &self,
+        hook: u32,
+        esc: &Escape,
+        i: &sys::KInfo,
+        lineage: &Lineage,
+        task: sys::TaskRef<'_>,
+        file: Option<sys::FileRef<'_>>,
+        also: Option<sys::TaskRef<'_>>,
+    ) {
+        self.c.verdicts.inc();
+        let kill = self.enforcing();
+        if kill {
+            task.kill();
+            self.c.kills.inc();
+            if let Some(other) = also {
+                other.kill();
+                self.c.kills.inc();
+            }
+        }
+        self.emit(hook, esc, i, lineage, task, file, kill);
+    }
+
+    /// Queues an event; never blocks, never sleeps.
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        hook: u32,
+        esc: &Escape,
+        i: &sys::KInfo,
+        lineage: &Lineage,
+        task: sys::TaskRef<'_>,
+        file: Option<sys::FileRef<'_>>,
+        killed: bool,
+    ) {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        // Built on the heap: a record is over 1 KiB, too much for the stack
+        // of a probe handler deep in fork or exec.
+        let Ok(mut ev) = KBox::init(kernel::init::zeroed::<abi::escguard_event>(), GFP_NOWAIT | __GFP_NOWARN) else {
+            self.c.events_dropped.inc();
+            return;
+        };
+        ev.seq = seq;
+        ev.time_ns = sys::now_ns();
+        ev.hook = hook;
+        ev.reason = esc.reason();
+        ev.action = if killed {
+            abi::ESCGUARD_ACTION_KILLED
+        } else {
+            abi::ESCGUARD_ACTION_LOGGED
+        };
+        ev.pid = i.pid;
+        ev.tgid = i.tgid;
+        ev.ppid = i.ppid;
+        ev.uid = i.uid;
+        ev.ns_mask = esc.ns_mask;
+        ev.fs_mask = esc.fs_mask;
+        ev.ns_after = i.ns;
+        ev.root = i.root;
+        ev.cwd = i.cwd;
+        ev.comm = i.comm;
+        if let Lineage::Container(o) = lineage {
+            ev.origin_pid = o.pid;
+            ev.ns_before = o.ns;
+            ev.origin_root = o.root;
+        }
+        let e = &mut *ev;
+        task.paths(file, &mut e.root_path, &mut e.cwd_path, &mut e.exe);
+        if self.ring.lock().push(e) {
+            self.c.events_emitted.inc();
+            sys::wake_readers();
+        } else {
+            self.c.events_dropped.inc();
+        }
+    }
+
     fn version(&self) -> abi::escguard_version {
         let mut v = abi::escguard_version {
             abi_major: abi::ESCGUARD_ABI_MAJOR,
@@ -46,77 +262,249 @@ impl State {
     }
 
     fn status(&self) -> abi::escguard_status {
+        let (tasks_host, tasks_container) = self.table.lock().counts();
+        let (queued, cap) = {
+            let r = self.ring.lock();
+            (r.queued() as u64, r.capacity() as u64)
+        };
         abi::escguard_status {
             abi_major: abi::ESCGUARD_ABI_MAJOR,
             abi_minor: abi::ESCGUARD_ABI_MINOR,
             mode: self.mode.load(Ordering::Relaxed),
+            probes: sys::PROBES,
             loaded_ns: self.loaded_ns,
-            opens: self.opens.load(Ordering::Relaxed),
-            ioctls: self.ioctls.load(Ordering::Relaxed),
+            opens: self.c.opens.get(),
+            ioctls: self.c.ioctls.get(),
+            tasks_host,
+            tasks_container,
+            hook_fork: self.c.hook_fork.get(),
+            hook_exec: self.c.hook_exec.get(),
+            hook_exit: self.c.hook_exit.get(),
+            probes_missed: sys::probes_missed(),
+            verdicts: self.c.verdicts.get(),
+            kills: self.c.kills.get(),
+            events_emitted: self.c.events_emitted.get(),
+            events_dropped: self.c.events_dropped.get(),
+            events_queued: queued,
+            alloc_failures: self.c.alloc_failures.get(),
+            untracked: self.c.untracked.get(),
+            baseline_ns: self.base.ns,
+            baseline_root: self.base.root,
+            ring_capacity: cap,
             ..Default::default()
         }
+    }
+
+    fn set_mode(&self, arg: usize) -> Result<isize> {
+        if !sys::capable_admin() {
+            return Err(EPERM);
+        }
+        let mode: u32 = UserSlice::new(arg, size_of::<u32>()).reader().read()?;
+        if mode != abi::ESCGUARD_MODE_MONITOR && mode != abi::ESCGUARD_MODE_ENFORCE {
+            return Err(EINVAL);
+        }
+        let old = self.mode.swap(mode, Ordering::Relaxed);
+        if old != mode {
+            pr_notice!(
+                "escguard: mode {}\n",
+                if mode == abi::ESCGUARD_MODE_ENFORCE { "enforce" } else { "monitor" }
+            );
+        }
+        Ok(0)
+    }
+
+    /// Records every task that exists at load. Process context.
+    fn snapshot(&self) -> Result {
+        // Allocate the nodes up front with GFP_KERNEL (the walk runs under
+        // RCU and cannot sleep); tasks born meanwhile are hooked anyway, and
+        // any shortfall falls back to non-sleeping allocation.
+        let mut n = 0usize;
+        sys::for_each_task(|_| n += 1);
+        let mut spare = KVec::with_capacity(n + 64, GFP_KERNEL)?;
+        for _ in 0..n + 64 {
+            spare.push(Some(table::Reservation::new(GFP_KERNEL)?), GFP_KERNEL)?;
+        }
+        let mut next = 0;
+        let none = self.base.refs(None);
+        sys::for_each_task(|t| {
+            let i = t.info(&none);
+            let lineage = if self.base.looks_contained(&i) {
+                Lineage::Container(Origin::from_info(&i, true))
+            } else {
+                Lineage::Host
+            };
+            let pre = spare.get_mut(next).and_then(Option::take);
+            next += 1;
+            let Some(res) = pre.or_else(table::reserve_atomic) else {
+                self.c.alloc_failures.inc();
+                return;
+            };
+            let unused = self.table.lock().insert_vacant(i.pid, Entry::new(&i, lineage), res);
+            drop(unused);
+        });
+        Ok(())
     }
 }
 
 /// Copies `value` to the user buffer at `arg`, which must be exactly the size
 /// the ioctl number encodes.
 fn copy_out<T: kernel::types::AsBytes>(arg: usize, value: &T) -> Result<isize> {
-    UserSlice::new(arg, core::mem::size_of::<T>())
-        .writer()
-        .write(value)?;
+    UserSlice::new(arg, size_of::<T>()).writer().write(value)?;
     Ok(0)
 }
 
-impl sys::DeviceOps for State {
+impl sys::Ops for State {
     fn open(&self) -> Result {
-        self.opens.fetch_add(1, Ordering::Relaxed);
+        self.c.opens.inc();
         Ok(())
     }
 
     fn release(&self) {}
 
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
-        self.ioctls.fetch_add(1, Ordering::Relaxed);
+        self.c.ioctls.inc();
         match cmd {
             abi::ESCGUARD_IOCTL_VERSION => copy_out(arg, &self.version()),
             abi::ESCGUARD_IOCTL_STATUS => copy_out(arg, &self.status()),
+            abi::ESCGUARD_IOCTL_SET_MODE => self.set_mode(arg),
             // Unknown numbers, including known ones with another size or
             // direction encoded, are not ours.
             _ => Err(ENOTTY),
         }
     }
+
+    fn read(&self, ubuf: usize, len: usize) -> Result<isize> {
+        let rec = size_of::<abi::escguard_event>();
+        let want = (len / rec).min(READ_BATCH);
+        if want == 0 {
+            // Whole records only: a short buffer would split one.
+            return Err(EINVAL);
+        }
+        let mut batch = KVec::with_capacity(want, GFP_KERNEL)?;
+        {
+            // Copy, do not consume: if the copy to user space faults, the
+            // events stay queued.
+            let ring = self.ring.lock();
+            let mut k = 0;
+            while let Some(ev) = ring.peek(k) {
+                if k == want {
+                    break;
+                }
+                batch.push(*ev, GFP_NOWAIT)?;
+                k += 1;
+            }
+        }
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            return Err(EAGAIN);
+        };
+        let mut w = UserSlice::new(ubuf, batch.len() * rec).writer();
+        for ev in batch.iter() {
+            w.write(ev)?;
+        }
+        self.ring.lock().consume_through(last);
+        Ok((batch.len() * rec) as isize)
+    }
+
+    fn readable(&self) -> bool {
+        self.ring.lock().queued() > 0
+    }
+
+    fn on_fork(&self, parent: sys::TaskRef<'_>, child: sys::TaskRef<'_>) {
+        self.c.hook_fork.inc();
+        let known = self.lineage_of(parent);
+        let pi = parent.info(&self.base.refs(known.as_ref()));
+        let (plin, pesc) = self.assess(known, &pi, Hook::Fork);
+        self.record(&pi, plin, known.is_some());
+
+        // The child inherits the lineage; a host task that cloned into new
+        // namespaces made a container task (a runtime at work).
+        let ci = child.info(&self.base.refs(Some(&plin)));
+        let (clin, cesc) = match plin {
+            Lineage::Container(o) if o.settled => (plin, table::judge(&self.base, &o, &ci)),
+            Lineage::Container(_) => (plin, Escape::default()),
+            Lineage::Host if self.base.looks_contained(&ci) => {
+                (Lineage::Container(Origin::from_info(&ci, false)), Escape::default())
+            }
+            Lineage::Host => (Lineage::Host, Escape::default()),
+        };
+        self.record(&ci, clin, false);
+
+        if pesc.any() {
+            // The escaped parent dies, and so does its child, before either
+            // runs another instruction of user code.
+            self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child));
+        } else if cesc.any() {
+            // Born outside (e.g. into the host pid namespace after setns).
+            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None);
+        }
+    }
+
+    fn on_exec(&self, task: sys::TaskRef<'_>, file: Option<sys::FileRef<'_>>) {
+        self.c.hook_exec.inc();
+        let known = self.lineage_of(task);
+        let i = task.info(&self.base.refs(known.as_ref()));
+        let (lineage, esc) = self.assess(known, &i, Hook::Exec);
+        self.record(&i, lineage, known.is_some());
+        if esc.any() {
+            // finalize_exec(): start_thread() is next, so the new program
+            // never runs its first instruction.
+            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None);
+        }
+    }
+
+    fn on_exit(&self, task: sys::TaskRef<'_>) {
+        self.c.hook_exit.inc();
+        let node = self.table.lock().remove(task.pid(), task.id());
+        // Freed outside the lock; kfree() does not sleep.
+        drop(node);
+    }
 }
 
-sys::device_callbacks!(State);
+sys::callbacks!(State);
 
 struct Escguard {
-    device: sys::MiscDevice<State>,
+    reg: sys::Registration<State>,
 }
 
 impl kernel::Module for Escguard {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let state = KBox::new(
-            State {
+        let base = Baseline::from_info(&sys::baseline()?);
+        let ring = events::Ring::new(RING_EVENTS)?;
+        let state = KBox::pin_init(
+            try_pin_init!(State {
+                table <- new_spinlock!(Table::new(), "escguard_table"),
+                ring <- new_spinlock!(ring, "escguard_ring"),
+                base,
                 loaded_ns: sys::now_ns(),
                 mode: AtomicU32::new(abi::ESCGUARD_MODE_ENFORCE),
-                opens: AtomicU64::new(0),
-                ioctls: AtomicU64::new(0),
-            },
+                next_seq: AtomicU64::new(1),
+                c: Counters::default(),
+            }? Error),
             GFP_KERNEL,
         )?;
-        let device = sys::MiscDevice::register(state)?;
-        pr_info!("escguard {} loaded (ABI {}.{})\n", VERSION, abi::ESCGUARD_ABI_MAJOR, abi::ESCGUARD_ABI_MINOR);
-        Ok(Escguard { device })
+        let reg = sys::Registration::new(state, |s| s.snapshot())?;
+        let (h, c) = reg.state().table.lock().counts();
+        pr_info!(
+            "escguard {} loaded (ABI {}.{}): enforce mode, {} host and {} container tasks\n",
+            VERSION,
+            abi::ESCGUARD_ABI_MAJOR,
+            abi::ESCGUARD_ABI_MINOR,
+            h,
+            c
+        );
+        Ok(Escguard { reg })
     }
 }
 
 impl Drop for Escguard {
     fn drop(&mut self) {
-        let s = self.device.ops();
+        let s = self.reg.state();
         pr_info!(
-            "escguard unloading ({} opens, {} ioctls)\n",
-            s.opens.load(Ordering::Relaxed),
-            s.ioctls.load(Ordering::Relaxed)
+            "escguard unloading: {} verdicts, {} kills, {} events ({} dropped)\n",
+            s.c.verdicts.get(),
+            s.c.kills.get(),
+            s.c.events_emitted.get(),
+            s.c.events_dropped.get()
         );
     }
 }

@@ -5,68 +5,265 @@
 //! Each raw binding from `include/escguard_kernel.h` is used in this file only,
 //! behind a small type whose invariants make it safe to use elsewhere.
 
+use core::marker::PhantomData;
+use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_char, c_void};
 use kernel::prelude::*;
 
-#[allow(dead_code, non_camel_case_types, non_upper_case_globals, missing_docs, unreachable_pub, clippy::all)]
+#[allow(
+    dead_code,
+    improper_ctypes,
+    non_camel_case_types,
+    non_upper_case_globals,
+    missing_docs,
+    unreachable_pub,
+    clippy::all
+)]
 mod raw {
+    use crate::abi::*;
+    use kernel::bindings::*;
     use kernel::ffi;
     include!("kernel_generated.rs");
 }
 
-/// Receives the callbacks of the `/dev/escguard` file operations.
-pub(crate) trait DeviceOps: Sync {
+pub(crate) use raw::{escguard_fsref as FsRef, escguard_kinfo as KInfo};
+pub(crate) use raw::{
+    ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
+    ESCGUARD_FS_MNT_HOST_ROOT as FS_MNT_HOST_ROOT, ESCGUARD_FS_ON_HOST_SB as FS_ON_HOST_SB,
+    ESCGUARD_FS_UNDER_ORIGIN as FS_UNDER_ORIGIN,
+};
+
+/// Everything the kernel calls escguard for: file operations on
+/// `/dev/escguard` and the probe handlers.
+///
+/// Probe handlers run in atomic context (ftrace-based kprobes, preemption
+/// disabled): implementations must not sleep, must not allocate with
+/// `GFP_KERNEL` and must do bounded work.
+pub(crate) trait Ops: Sync {
     /// A task opens the device.
     fn open(&self) -> Result;
     /// A descriptor of the device is closed for the last time.
     fn release(&self);
     /// An ioctl; returns the non-negative value handed back to user space.
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize>;
+    /// Copies whole event records to the user buffer `ubuf` of `len` bytes;
+    /// `EAGAIN` when there is none.
+    fn read(&self, ubuf: usize, len: usize) -> Result<isize>;
+    /// Whether a `read` would return data now.
+    fn readable(&self) -> bool;
+    /// `parent` created `child`, which has not run yet. Atomic context.
+    fn on_fork(&self, parent: TaskRef<'_>, child: TaskRef<'_>);
+    /// `task` (current) committed to a new program image from `file`.
+    /// Atomic context.
+    fn on_exec(&self, task: TaskRef<'_>, file: Option<FileRef<'_>>);
+    /// `task` (current) is exiting. Atomic context.
+    fn on_exit(&self, task: TaskRef<'_>);
 }
 
-/// The registered misc device `/dev/escguard`, owning the object that serves
-/// it.
-///
-/// Only one may exist at a time: the C glue keeps the device in a static.
+/// A task the kernel handed to a callback, valid for the callback's duration.
 ///
 /// # Invariants
 ///
-/// While a `MiscDevice` exists, the misc device is registered and its context
-/// pointer is the address of `self.ops`'s heap allocation, which is neither
-/// moved nor freed until `Drop` has deregistered the device.
-pub(crate) struct MiscDevice<T: DeviceOps> {
-    ops: KBox<T>,
+/// `ptr` points to a `task_struct` that stays valid for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct TaskRef<'a> {
+    ptr: *mut bindings::task_struct,
+    _p: PhantomData<&'a bindings::task_struct>,
 }
 
-impl<T: DeviceOps> MiscDevice<T> {
-    /// Registers `/dev/escguard` with `ops` answering its file operations.
-    pub(crate) fn register(ops: KBox<T>) -> Result<Self> {
-        let ctx = &*ops as *const T as *mut c_void;
-        // SAFETY: `ctx` points into `ops`' heap allocation, which the returned
-        // value owns and keeps alive (and in place: a `KBox` move does not
-        // move its contents) until `drop` has deregistered the device. The C
-        // side only hands `ctx` to the `escguard_rs_*` callbacks below, which
-        // treat it as `&T`.
+impl<'a> TaskRef<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must point to a `task_struct` that stays valid for `'a`.
+    unsafe fn from_raw(ptr: *mut bindings::task_struct) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
+    }
+
+    /// The task's global pid (thread id).
+    pub(crate) fn pid(&self) -> u32 {
+        // SAFETY: `self.ptr` is a valid task (type invariant); `pid` is set
+        // before a task is visible to us and only changes in exec's
+        // de_thread, which runs in the task itself.
+        unsafe { (*self.ptr).pid as u32 }
+    }
+
+    /// Identity of the task (its address), for telling a reused pid apart.
+    pub(crate) fn id(&self) -> u64 {
+        self.ptr as usize as u64
+    }
+
+    /// The task's key information, its root and cwd classified against `refs`.
+    pub(crate) fn info(&self, refs: &FsRef) -> KInfo {
+        let mut out = KInfo::default();
+        // SAFETY: `self.ptr` is a valid task (type invariant); `refs` and
+        // `out` are valid for reads and writes respectively. The helper
+        // takes only spinlocks and RCU, so it may run in any of our contexts.
+        unsafe { raw::escguard_task_info(self.ptr, refs, &mut out) };
+        out
+    }
+
+    /// Renders root, cwd and (if given) the program file's path into the
+    /// three buffers.
+    pub(crate) fn paths(&self, file: Option<FileRef<'_>>, root: &mut [u8], cwd: &mut [u8], exe: &mut [u8]) {
+        let len = root.len().min(cwd.len()).min(exe.len()).min(u32::MAX as usize) as u32;
+        let fptr = file.map_or(core::ptr::null_mut(), |f| f.ptr);
+        // SAFETY: `self.ptr` is a valid task (type invariant) and `fptr` is
+        // null or a valid file (`FileRef` invariant); each buffer is writable
+        // for at least `len` bytes. The helper never sleeps.
+        unsafe {
+            raw::escguard_task_paths(
+                self.ptr,
+                fptr,
+                root.as_mut_ptr() as *mut c_char,
+                cwd.as_mut_ptr() as *mut c_char,
+                exe.as_mut_ptr() as *mut c_char,
+                len,
+            )
+        };
+    }
+
+    /// Sends SIGKILL to the task's thread group. Never sleeps.
+    pub(crate) fn kill(&self) {
+        // SAFETY: `self.ptr` is a valid task (type invariant); `send_sig`
+        // takes the target's siglock, which none of our hook sites holds.
+        unsafe { raw::escguard_kill(self.ptr) };
+    }
+}
+
+/// A file the kernel handed to a callback, valid for the callback's duration.
+///
+/// # Invariants
+///
+/// `ptr` points to a `struct file` that stays valid for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct FileRef<'a> {
+    ptr: *mut bindings::file,
+    _p: PhantomData<&'a bindings::file>,
+}
+
+/// The host baseline (pid 1's key information). Process context only.
+pub(crate) fn baseline() -> Result<KInfo> {
+    let mut out = KInfo::default();
+    // SAFETY: `out` is valid for writes; we are in process context (init).
+    to_result(unsafe { raw::escguard_baseline(&mut out) })?;
+    Ok(out)
+}
+
+/// Calls `f` for every thread on the system, under RCU: `f` must not sleep.
+/// Process context only.
+pub(crate) fn for_each_task<F: FnMut(TaskRef<'_>)>(mut f: F) {
+    unsafe extern "C" fn trampoline<F: FnMut(TaskRef<'_>)>(ctx: *mut c_void, t: *mut bindings::task_struct) {
+        // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole
+        // walk and not otherwise accessed during it.
+        let f = unsafe { &mut *(ctx as *mut F) };
+        // SAFETY: the C walk holds the RCU read lock while calling us, so
+        // the task stays valid for this call.
+        f(unsafe { TaskRef::from_raw(t) });
+    }
+    // SAFETY: `trampoline::<F>` matches the callback type and treats `ctx`
+    // as `&mut F`, which it is.
+    unsafe { raw::escguard_for_each_task(Some(trampoline::<F>), &mut f as *mut F as *mut c_void) };
+}
+
+/// `CLOCK_REALTIME` in nanoseconds.
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: `ktime_get_real_ns()` may be called from any context.
+    unsafe { raw::escguard_now_ns() }
+}
+
+/// Whether the calling task has `CAP_SYS_ADMIN` in the initial user namespace.
+pub(crate) fn capable_admin() -> bool {
+    // SAFETY: `capable()` only inspects the current task's credentials.
+    unsafe { raw::escguard_capable_admin() != 0 }
+}
+
+/// Wakes readers blocked on `/dev/escguard`. Safe in any context.
+pub(crate) fn wake_readers() {
+    // SAFETY: queues a statically allocated irq_work; safe in any context.
+    unsafe { raw::escguard_wake_readers() }
+}
+
+/// Handler runs skipped by kprobes since load.
+pub(crate) fn probes_missed() -> u64 {
+    // SAFETY: reads counters of statically allocated kprobes.
+    unsafe { raw::escguard_probes_missed() }
+}
+
+/// Number of probes `Registration` arms.
+pub(crate) const PROBES: u32 = 3;
+
+/// The module's live state `T`, with the kprobes and `/dev/escguard`
+/// registered to call into it.
+///
+/// Only one may exist at a time: the C glue keeps its registrations in
+/// statics.
+///
+/// # Invariants
+///
+/// If `probes` is true, the kprobes are registered with the address of
+/// `*state` as context; if `misc` is true, so is the misc device. `state` is
+/// pinned, so that address is stable until `drop` has unregistered both.
+pub(crate) struct Registration<T: Ops> {
+    state: Pin<KBox<T>>,
+    probes: bool,
+    misc: bool,
+}
+
+impl<T: Ops> Registration<T> {
+    /// Arms the probes, then runs `snapshot` (which sees every task that
+    /// existed before the probes and none twice: later forks are hooked),
+    /// then registers `/dev/escguard`. On error nothing stays registered.
+    pub(crate) fn new(state: Pin<KBox<T>>, snapshot: impl FnOnce(&T) -> Result) -> Result<Self> {
+        let mut reg = Registration {
+            state,
+            probes: false,
+            misc: false,
+        };
+        let ctx = reg.ctx();
+        // SAFETY: `ctx` is the address of the pinned `*reg.state`, which
+        // `reg` keeps alive and in place until `drop` has unregistered the
+        // probes (also on the error paths below, through `drop`). Handlers
+        // only use it as `&T` (see `callbacks!`).
+        to_result(unsafe { raw::escguard_probes_register(ctx) })?;
+        // INVARIANT: registered with `ctx` just above.
+        reg.probes = true;
+        snapshot(&reg.state)?;
+        // SAFETY: as above, for the misc device's file operations.
         to_result(unsafe { raw::escguard_misc_register(ctx) })?;
-        // INVARIANT: registered above with `ctx` = address of `*ops`.
-        Ok(Self { ops })
+        // INVARIANT: registered with `ctx` just above.
+        reg.misc = true;
+        Ok(reg)
     }
 
-    /// The object serving the device.
-    pub(crate) fn ops(&self) -> &T {
-        &self.ops
+    fn ctx(&self) -> *mut c_void {
+        &*self.state as *const T as *mut c_void
+    }
+
+    /// The state the registrations serve.
+    pub(crate) fn state(&self) -> &T {
+        &self.state
     }
 }
 
-impl<T: DeviceOps> Drop for MiscDevice<T> {
+impl<T: Ops> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant the device is registered. After this
-        // returns no new open can reach us, and no file operation is still in
-        // flight: every open file holds a reference on this module, so module
-        // exit (the only place a `MiscDevice` is dropped) cannot have started
-        // while one exists.
-        unsafe { raw::escguard_misc_deregister() };
+        if self.misc {
+            // SAFETY: registered (type invariant). No file operation is in
+            // flight: every open file holds a reference on this module, so
+            // module exit (where a `Registration` is dropped) cannot have
+            // started while one exists.
+            unsafe { raw::escguard_misc_deregister() };
+        }
+        if self.probes {
+            // SAFETY: registered (type invariant). On return no handler is
+            // running or will run, so `state` may be freed after this.
+            unsafe { raw::escguard_probes_unregister() };
+        }
     }
 }
 
@@ -74,17 +271,40 @@ impl<T: DeviceOps> Drop for MiscDevice<T> {
 ///
 /// # Safety
 ///
-/// `ctx` must be the context of a live [`MiscDevice<T>`] (the C glue passes
+/// `ctx` must be the context of a live [`Registration<T>`] (the C glue passes
 /// exactly the pointer given at registration, and only while registered).
-pub(crate) unsafe fn ops_of<'a, T: DeviceOps>(ctx: *mut c_void) -> &'a T {
+pub(crate) unsafe fn ops_of<'a, T: Ops>(ctx: *mut c_void) -> &'a T {
     // SAFETY: by the function's safety requirement, `ctx` points to a live `T`
     // that is only ever accessed through shared references.
     unsafe { &*(ctx as *const T) }
 }
 
+/// Wraps a task pointer passed by a C callback.
+///
+/// # Safety
+///
+/// `t` must point to a task that stays valid for `'a`.
+pub(crate) unsafe fn task_of<'a>(t: *mut bindings::task_struct) -> TaskRef<'a> {
+    // SAFETY: forwarded to the caller.
+    unsafe { TaskRef::from_raw(t) }
+}
+
+/// Wraps a file pointer passed by a C callback (null for none).
+///
+/// # Safety
+///
+/// `f` must be null or point to a file that stays valid for `'a`.
+pub(crate) unsafe fn file_of<'a>(f: *mut bindings::file) -> Option<FileRef<'a>> {
+    // INVARIANT: non-null pointers are valid for `'a` by the requirement.
+    (!f.is_null()).then_some(FileRef {
+        ptr: f,
+        _p: PhantomData,
+    })
+}
+
 /// Generates the `extern "C"` callbacks declared in `escguard_kernel.h` for
-/// the concrete [`DeviceOps`] type of this module.
-macro_rules! device_callbacks {
+/// the concrete [`Ops`] type of this module.
+macro_rules! callbacks {
     ($t:ty) => {
         /// C callback: `open` of `/dev/escguard`.
         ///
@@ -95,7 +315,7 @@ macro_rules! device_callbacks {
         pub unsafe extern "C" fn escguard_rs_open(ctx: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            match <$t as $crate::sys::DeviceOps>::open(ops) {
+            match <$t as $crate::sys::Ops>::open(ops) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
             }
@@ -110,7 +330,7 @@ macro_rules! device_callbacks {
         pub unsafe extern "C" fn escguard_rs_release(ctx: *mut kernel::ffi::c_void) {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            <$t as $crate::sys::DeviceOps>::release(ops)
+            <$t as $crate::sys::Ops>::release(ops)
         }
 
         /// C callback: `unlocked_ioctl` of `/dev/escguard`.
@@ -126,17 +346,98 @@ macro_rules! device_callbacks {
         ) -> kernel::ffi::c_long {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            match <$t as $crate::sys::DeviceOps>::ioctl(ops, cmd, arg as usize) {
+            match <$t as $crate::sys::Ops>::ioctl(ops, cmd, arg as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
         }
+
+        /// C callback: one attempt of `read` on `/dev/escguard`.
+        ///
+        /// # Safety
+        ///
+        /// Called by `module/helpers.c` only, with the registered context.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_read(
+            ctx: *mut kernel::ffi::c_void,
+            ubuf: kernel::ffi::c_ulong,
+            len: kernel::ffi::c_ulong,
+        ) -> kernel::ffi::c_long {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            match <$t as $crate::sys::Ops>::read(ops, ubuf as usize, len as usize) {
+                Ok(v) => v as kernel::ffi::c_long,
+                Err(e) => e.to_errno() as kernel::ffi::c_long,
+            }
+        }
+
+        /// C callback: whether events are waiting.
+        ///
+        /// # Safety
+        ///
+        /// Called by `module/helpers.c` only, with the registered context.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_readable(ctx: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            <$t as $crate::sys::Ops>::readable(ops) as kernel::ffi::c_int
+        }
+
+        /// C callback: fork probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context and
+        /// two valid tasks.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_fork(
+            ctx: *mut kernel::ffi::c_void,
+            parent: *mut kernel::bindings::task_struct,
+            child: *mut kernel::bindings::task_struct,
+        ) {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `parent` is current and `child` is pinned by the
+            // caller of `wake_up_new_task` for the handler's duration.
+            let (p, c) = unsafe { ($crate::sys::task_of(parent), $crate::sys::task_of(child)) };
+            <$t as $crate::sys::Ops>::on_fork(ops, p, c)
+        }
+
+        /// C callback: exec probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context, the
+        /// current task and the exec's file (or null).
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_exec(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            file: *mut kernel::bindings::file,
+        ) {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `file` is held by the exec's bprm.
+            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
+            <$t as $crate::sys::Ops>::on_exec(ops, t, f)
+        }
+
+        /// C callback: exit probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context and
+        /// the current task.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_exit(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+        ) {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current, valid throughout the handler.
+            <$t as $crate::sys::Ops>::on_exit(ops, unsafe { $crate::sys::task_of(task) })
+        }
     };
 }
-pub(crate) use device_callbacks;
-
-/// `CLOCK_REALTIME` in nanoseconds.
-pub(crate) fn now_ns() -> u64 {
-    // SAFETY: `ktime_get_real_ns()` may be called from any context.
-    unsafe { raw::escguard_now_ns() }
-}
+pub(crate) use callbacks;

@@ -17,6 +17,7 @@ nix::ioctl_read_bad!(
     abi::escguard_version
 );
 nix::ioctl_read_bad!(ioc_status, abi::ESCGUARD_IOCTL_STATUS, abi::escguard_status);
+nix::ioctl_write_ptr_bad!(ioc_set_mode, abi::ESCGUARD_IOCTL_SET_MODE, u32);
 
 /// Where to look for the device and for the module's sysfs directory; the
 /// latter only decides between "not loaded" and "device node missing".
@@ -65,8 +66,15 @@ pub struct Device {
 impl Device {
     /// Opens the device and checks that the module's ABI major matches ours.
     pub fn open(paths: &Paths) -> Result<Device, Error> {
+        Self::open_with(paths, false)
+    }
+
+    /// Opens the device, non-blocking if `nonblock` (for draining events).
+    pub fn open_with(paths: &Paths, nonblock: bool) -> Result<Device, Error> {
+        use std::os::unix::fs::OpenOptionsExt;
         let file = File::options()
             .read(true)
+            .custom_flags(if nonblock { nix::libc::O_NONBLOCK } else { 0 })
             .open(&paths.device)
             .map_err(|e| classify_open_error(paths, e))?;
         let mut version = abi::escguard_version::default();
@@ -96,6 +104,46 @@ impl Device {
         unsafe { ioc_status(self.file.as_raw_fd(), &mut status) }
             .map_err(|e| ioctl_error(paths, "status", e))?;
         Ok(status)
+    }
+}
+
+impl Device {
+    pub fn set_mode(&self, paths: &Paths, mode: u32) -> Result<(), Error> {
+        // SAFETY: `mode` is a valid u32, the size ESCGUARD_IOCTL_SET_MODE encodes.
+        unsafe { ioc_set_mode(self.file.as_raw_fd(), &mode) }
+            .map_err(|e| ioctl_error(paths, "mode", e))?;
+        Ok(())
+    }
+
+    /// Reads whole event records: `Ok(empty)` if none are queued in
+    /// non-blocking mode, `Err(Interrupted)` if a signal arrived while
+    /// blocked.
+    pub fn read_events(&self, max: usize) -> io::Result<Vec<abi::escguard_event>> {
+        use std::io::Read;
+        let rec = std::mem::size_of::<abi::escguard_event>();
+        let mut buf = vec![0u8; rec * max.max(1)];
+        let n = match (&self.file).read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(e),
+        };
+        if n % rec != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("read returned {n} bytes, not a multiple of the {rec}-byte event record"),
+            ));
+        }
+        Ok(buf[..n]
+            .chunks_exact(rec)
+            // SAFETY: each chunk holds exactly one record as the kernel wrote
+            // it; every bit pattern is a valid escguard_event (integers and
+            // byte arrays), and read_unaligned copes with the Vec<u8> alignment.
+            .map(|c| unsafe { std::ptr::read_unaligned(c.as_ptr() as *const abi::escguard_event) })
+            .collect())
+    }
+
+    pub fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.file.as_raw_fd()
     }
 }
 

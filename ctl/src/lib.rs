@@ -2,4 +2,5 @@
 pub mod abi;
 pub mod device;
 pub mod error;
+pub mod events;
 pub mod status;

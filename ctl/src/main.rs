@@ -1,10 +1,13 @@
 use clap::{Parser, Subcommand};
+use escguardctl::abi;
 use escguardctl::device::{Device, Paths, DEFAULT_DEVICE};
 use escguardctl::error::{exit, Error};
+use escguardctl::events::Event;
 use escguardctl::status::Status;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const AFTER_HELP: &str = "\
 escguard is a kernel module that detects and blocks container escapes.
@@ -41,6 +44,37 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Set the mode: enforce (kill escaping tasks) or monitor (report only)
+    Mode {
+        #[arg(value_enum)]
+        mode: ModeArg,
+    },
+    /// Print escape events: queued ones, then (with -f) new ones as they come
+    #[command(
+        after_help = "Each event is one line: time, action, reason, hook, pid/ppid/uid/comm, \
+exe, the namespaces that became the host's (container value -> host value), root and cwd \
+(path within their filesystem, device, inode) and the container's origin. With --json, one JSON \
+object per line with the same facts. Events are consumed by the reader: run one reader at a time. \
+A gap in the sequence numbers (events dropped because the module's ring was full) is reported on \
+stderr. Ctrl-C stops cleanly."
+    )]
+    Tail {
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+        /// Keep waiting for new events
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Stop after N events
+        #[arg(short = 'n', long, value_name = "N")]
+        count: Option<u64>,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ModeArg {
+    Enforce,
+    Monitor,
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
@@ -59,7 +93,95 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             write_stdout(&text)
         }
+        Command::Mode { mode } => {
+            let dev = Device::open(&paths)?;
+            let m = match mode {
+                ModeArg::Enforce => abi::ESCGUARD_MODE_ENFORCE,
+                ModeArg::Monitor => abi::ESCGUARD_MODE_MONITOR,
+            };
+            dev.set_mode(&paths, m)
+        }
+        Command::Tail {
+            json,
+            follow,
+            count,
+        } => tail(&paths, json, follow, count),
     }
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: nix::libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// SIGINT/SIGTERM interrupt a blocked read (no SA_RESTART) so that tail can
+/// flush and exit 0 instead of dying mid-line.
+fn install_stop_handlers() -> Result<(), Error> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(
+        SigHandler::Handler(on_stop_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe { sigaction(sig, &act) }
+            .map_err(|e| Error::Other(format!("cannot install signal handler: {e}")))?;
+    }
+    Ok(())
+}
+
+fn tail(paths: &Paths, json: bool, follow: bool, count: Option<u64>) -> Result<(), Error> {
+    install_stop_handlers()?;
+    let dev = Device::open_with(paths, !follow)?;
+    let mut printed = 0u64;
+    let mut last_seq: Option<u64> = None;
+    while !STOP.load(Ordering::SeqCst) && count.is_none_or(|n| printed < n) {
+        let want = count.map_or(16, |n| (n - printed).min(16) as usize);
+        let batch = match dev.read_events(want) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => break,
+            Err(e) => {
+                return Err(Error::Io {
+                    what: format!("cannot read events from {}", paths.device.display()),
+                    err: e,
+                })
+            }
+        };
+        if batch.is_empty() {
+            // Non-blocking and drained.
+            break;
+        }
+        let mut out = String::new();
+        for raw in &batch {
+            if let Some(prev) = last_seq {
+                if raw.seq > prev + 1 {
+                    eprintln!(
+                        "escguardctl: {} events lost before seq {} (the module's ring was full)",
+                        raw.seq - prev - 1,
+                        raw.seq
+                    );
+                }
+            }
+            last_seq = Some(raw.seq);
+            let ev = Event::from_abi(raw);
+            if json {
+                out.push_str(
+                    &serde_json::to_string(&ev)
+                        .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?,
+                );
+            } else {
+                out.push_str(&ev.to_text());
+            }
+            out.push('\n');
+            printed += 1;
+        }
+        // One write per batch, flushed: a log pipeline sees each event as
+        // soon as it is read.
+        write_stdout(&out)?;
+    }
+    Ok(())
 }
 
 /// Writes to stdout; a closed pipe (`escguardctl status | head -1`) is not an

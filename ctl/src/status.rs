@@ -24,6 +24,38 @@ pub struct Status {
     pub probes: u32,
     pub opens: u64,
     pub ioctls: u64,
+    pub tasks: Tasks,
+    pub hooks: Hooks,
+    pub verdicts: u64,
+    pub kills: u64,
+    pub events: Events,
+    pub alloc_failures: u64,
+    pub untracked: u64,
+    /// Host baseline namespaces ("mnt:[4026531841]"), per kind.
+    pub baseline_ns: std::collections::BTreeMap<String, String>,
+    pub baseline_root: crate::events::FsId,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Tasks {
+    pub host: u64,
+    pub container: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Hooks {
+    pub fork: u64,
+    pub exec: u64,
+    pub exit: u64,
+    pub missed: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Events {
+    pub emitted: u64,
+    pub dropped: u64,
+    pub queued: u64,
+    pub capacity: u64,
 }
 
 pub fn mode_name(mode: u32) -> String {
@@ -53,6 +85,28 @@ impl Status {
             probes: s.probes,
             opens: s.opens,
             ioctls: s.ioctls,
+            tasks: Tasks {
+                host: s.tasks_host,
+                container: s.tasks_container,
+            },
+            hooks: Hooks {
+                fork: s.hook_fork,
+                exec: s.hook_exec,
+                exit: s.hook_exit,
+                missed: s.probes_missed,
+            },
+            verdicts: s.verdicts,
+            kills: s.kills,
+            events: Events {
+                emitted: s.events_emitted,
+                dropped: s.events_dropped,
+                queued: s.events_queued,
+                capacity: s.ring_capacity,
+            },
+            alloc_failures: s.alloc_failures,
+            untracked: s.untracked,
+            baseline_ns: crate::events::ns_map(&s.baseline_ns),
+            baseline_root: crate::events::fsid(&s.baseline_root, None),
         }
     }
 
@@ -76,6 +130,47 @@ impl Status {
         line("mode", self.mode.clone());
         line("loaded at", self.loaded_at.clone());
         line("probes", self.probes.to_string());
+        line(
+            "tasks",
+            format!(
+                "{} tracked ({} host, {} container)",
+                self.tasks.host + self.tasks.container,
+                self.tasks.host,
+                self.tasks.container
+            ),
+        );
+        line(
+            "hooks",
+            format!(
+                "fork {}, exec {}, exit {}, missed {}",
+                self.hooks.fork, self.hooks.exec, self.hooks.exit, self.hooks.missed
+            ),
+        );
+        line("verdicts", self.verdicts.to_string());
+        line("kills", self.kills.to_string());
+        line(
+            "events",
+            format!(
+                "{} emitted, {} dropped, {} queued (ring of {})",
+                self.events.emitted, self.events.dropped, self.events.queued, self.events.capacity
+            ),
+        );
+        line(
+            "alloc failures",
+            format!(
+                "{} (untracked hook calls: {})",
+                self.alloc_failures, self.untracked
+            ),
+        );
+        line(
+            "baseline root",
+            format!(
+                "dev {} ino {} (mount {})",
+                self.baseline_root.dev, self.baseline_root.ino, self.baseline_root.mnt_id
+            ),
+        );
+        let ns: Vec<String> = self.baseline_ns.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        line("baseline ns", ns.join(" "));
         line("device opens", self.opens.to_string());
         line("ioctls", self.ioctls.to_string());
         out

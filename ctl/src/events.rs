@@ -1,0 +1,311 @@
+//! Event records from `/dev/escguard`: decoding and rendering as one text
+//! line for people or one JSON object per line for machines.
+
+use crate::abi;
+use crate::status::rfc3339_utc;
+use serde::Serialize;
+
+pub const NS_NAMES: [&str; abi::ESCGUARD_NS_COUNT as usize] = [
+    "mnt",
+    "pid",
+    "pid_for_children",
+    "net",
+    "uts",
+    "ipc",
+    "cgroup",
+    "user",
+    "time",
+];
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct FsId {
+    /// Device as stat(2) reports st_dev, "major:minor".
+    pub dev: String,
+    pub ino: u64,
+    pub mnt_id: u32,
+    /// Path within that filesystem (from its root), if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Origin {
+    pub pid: u32,
+    pub root: FsId,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Event {
+    pub seq: u64,
+    pub time: String,
+    pub time_ns: u64,
+    pub hook: String,
+    pub reason: String,
+    pub action: String,
+    pub pid: u32,
+    pub tgid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub comm: String,
+    pub exe: String,
+    /// Namespace kinds that the container had separate and that are now the host's.
+    pub escaped_ns: Vec<String>,
+    /// "root" and/or "cwd": which lies on the host's filesystem.
+    pub escaped_fs: Vec<String>,
+    /// The container's namespaces ("mnt:[4026532201]"), per kind.
+    pub ns_before: std::collections::BTreeMap<String, String>,
+    /// The task's namespaces at the verdict.
+    pub ns_after: std::collections::BTreeMap<String, String>,
+    pub root: FsId,
+    pub cwd: FsId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+fn name(v: u32, table: &[(u32, &str)]) -> String {
+    table
+        .iter()
+        .find(|(k, _)| *k == v)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("unknown({v})"))
+}
+
+fn dev_str(dev: u64) -> String {
+    // new_encode_dev(): minor low 8 bits and bits 20+, major bits 8..19.
+    let major = (dev >> 8) & 0xfff;
+    let minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    format!("{major}:{minor}")
+}
+
+pub fn fsid(id: &abi::escguard_fsid, path: Option<String>) -> FsId {
+    FsId {
+        dev: dev_str(id.dev),
+        ino: id.ino,
+        mnt_id: id.mnt_id,
+        path,
+    }
+}
+
+pub fn ns_map(
+    ns: &[u64; abi::ESCGUARD_NS_COUNT as usize],
+) -> std::collections::BTreeMap<String, String> {
+    NS_NAMES
+        .iter()
+        .zip(ns.iter())
+        .filter(|(_, &v)| v != 0)
+        .map(|(n, v)| {
+            // /proc/PID/ns shows pid_for_children as a "pid:[...]" link.
+            let kind = if *n == "pid_for_children" { "pid" } else { n };
+            (n.to_string(), format!("{kind}:[{v}]"))
+        })
+        .collect()
+}
+
+fn nonempty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+impl Event {
+    pub fn from_abi(e: &abi::escguard_event) -> Event {
+        let escaped_ns = NS_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| e.ns_mask & (1 << i) != 0)
+            .map(|(_, n)| n.to_string())
+            .collect();
+        let mut escaped_fs = Vec::new();
+        if e.fs_mask & abi::ESCGUARD_FSE_ROOT != 0 {
+            escaped_fs.push("root".to_string());
+        }
+        if e.fs_mask & abi::ESCGUARD_FSE_CWD != 0 {
+            escaped_fs.push("cwd".to_string());
+        }
+        Event {
+            seq: e.seq,
+            time: rfc3339_utc(e.time_ns),
+            time_ns: e.time_ns,
+            hook: name(
+                e.hook,
+                &[
+                    (abi::ESCGUARD_HOOK_FORK, "fork"),
+                    (abi::ESCGUARD_HOOK_EXEC, "exec"),
+                    (abi::ESCGUARD_HOOK_EXIT, "exit"),
+                ],
+            ),
+            reason: name(
+                e.reason,
+                &[
+                    (abi::ESCGUARD_REASON_NS_ESCAPE, "namespace-escape"),
+                    (abi::ESCGUARD_REASON_ROOT_ESCAPE, "root-escape"),
+                ],
+            ),
+            action: name(
+                e.action,
+                &[
+                    (abi::ESCGUARD_ACTION_LOGGED, "logged"),
+                    (abi::ESCGUARD_ACTION_KILLED, "killed"),
+                ],
+            ),
+            pid: e.pid,
+            tgid: e.tgid,
+            ppid: e.ppid,
+            uid: e.uid,
+            comm: abi::cstr_field(&e.comm),
+            exe: abi::cstr_field(&e.exe),
+            escaped_ns,
+            escaped_fs,
+            ns_before: ns_map(&e.ns_before),
+            ns_after: ns_map(&e.ns_after),
+            root: fsid(&e.root, nonempty(abi::cstr_field(&e.root_path))),
+            cwd: fsid(&e.cwd, nonempty(abi::cstr_field(&e.cwd_path))),
+            origin: (e.origin_pid != 0).then(|| Origin {
+                pid: e.origin_pid,
+                root: fsid(&e.origin_root, None),
+            }),
+        }
+    }
+
+    /// One line for people: time, action, reason, who, what changed.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{} {} {} at {}: pid={} ppid={} uid={} comm={}",
+            self.time,
+            self.action.to_uppercase(),
+            self.reason,
+            self.hook,
+            self.pid,
+            self.ppid,
+            self.uid,
+            self.comm
+        );
+        if !self.exe.is_empty() {
+            s.push_str(&format!(" exe={}", self.exe));
+        }
+        for k in &self.escaped_ns {
+            let before = self.ns_before.get(k).map(String::as_str).unwrap_or("?");
+            let after = self.ns_after.get(k).map(String::as_str).unwrap_or("?");
+            s.push_str(&format!(" {k}:{before}->{after}(host)"));
+        }
+        let show = |f: &FsId| {
+            format!(
+                "{} (dev {} ino {})",
+                f.path.as_deref().unwrap_or("?"),
+                f.dev,
+                f.ino
+            )
+        };
+        s.push_str(&format!(
+            " root={} cwd={}",
+            show(&self.root),
+            show(&self.cwd)
+        ));
+        if !self.escaped_fs.is_empty() {
+            s.push_str(&format!(" on-host-fs={}", self.escaped_fs.join(",")));
+        }
+        if let Some(o) = &self.origin {
+            s.push_str(&format!(
+                " container-origin=pid {} root dev {} ino {}",
+                o.pid, o.root.dev, o.root.ino
+            ));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> abi::escguard_event {
+        let mut e = abi::escguard_event {
+            seq: 7,
+            time_ns: 1_700_000_000_000_000_000,
+            hook: abi::ESCGUARD_HOOK_EXEC,
+            reason: abi::ESCGUARD_REASON_NS_ESCAPE,
+            action: abi::ESCGUARD_ACTION_KILLED,
+            pid: 42,
+            tgid: 42,
+            ppid: 41,
+            origin_pid: 40,
+            ns_mask: (1 << abi::ESCGUARD_NS_MNT) | (1 << abi::ESCGUARD_NS_NET),
+            fs_mask: abi::ESCGUARD_FSE_ROOT,
+            ..Default::default()
+        };
+        e.ns_before[abi::ESCGUARD_NS_MNT as usize] = 4026532201;
+        e.ns_after[abi::ESCGUARD_NS_MNT as usize] = 4026531841;
+        e.ns_before[abi::ESCGUARD_NS_NET as usize] = 4026532205;
+        e.ns_after[abi::ESCGUARD_NS_NET as usize] = 4026531840;
+        e.root.dev = 0xfe00; // 254:0
+        e.root.ino = 2;
+        for (d, s) in e.comm.iter_mut().zip(b"cat") {
+            *d = *s as _;
+        }
+        for (d, s) in e.exe.iter_mut().zip(b"/bin/cat") {
+            *d = *s as _;
+        }
+        for (d, s) in e.root_path.iter_mut().zip(b"/") {
+            *d = *s as _;
+        }
+        e
+    }
+
+    #[test]
+    fn decodes_names_masks_and_namespaces() {
+        let ev = Event::from_abi(&sample());
+        assert_eq!(ev.hook, "exec");
+        assert_eq!(ev.reason, "namespace-escape");
+        assert_eq!(ev.action, "killed");
+        assert_eq!(ev.escaped_ns, vec!["mnt", "net"]);
+        assert_eq!(ev.escaped_fs, vec!["root"]);
+        assert_eq!(ev.ns_before["mnt"], "mnt:[4026532201]");
+        assert_eq!(ev.ns_after["net"], "net:[4026531840]");
+        assert_eq!(ev.root.dev, "254:0");
+        assert_eq!(ev.root.path.as_deref(), Some("/"));
+        assert_eq!(ev.cwd.path, None);
+        assert_eq!(ev.origin.as_ref().map(|o| o.pid), Some(40));
+    }
+
+    #[test]
+    fn text_line_names_task_reason_and_changes() {
+        let t = Event::from_abi(&sample()).to_text();
+        assert!(
+            t.starts_with(
+                "2023-11-14T22:13:20.000Z KILLED namespace-escape at exec: pid=42 ppid=41"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("comm=cat exe=/bin/cat"), "{t}");
+        assert!(
+            t.contains("mnt:mnt:[4026532201]->mnt:[4026531841](host)"),
+            "{t}"
+        );
+        assert!(t.contains("on-host-fs=root"), "{t}");
+        assert!(!t.contains('\n'));
+    }
+
+    #[test]
+    fn json_line_is_one_object() {
+        let j = serde_json::to_string(&Event::from_abi(&sample())).unwrap();
+        assert!(!j.contains('\n'));
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["pid"], 42);
+        assert_eq!(v["escaped_ns"][1], "net");
+        assert_eq!(v["origin"]["pid"], 40);
+        assert!(v["cwd"].get("path").is_none());
+    }
+
+    #[test]
+    fn unknown_codes_are_shown_not_hidden() {
+        let mut e = sample();
+        e.reason = 99;
+        assert_eq!(Event::from_abi(&e).reason, "unknown(99)");
+    }
+
+    #[test]
+    fn dev_encoding_matches_stat() {
+        assert_eq!(dev_str(0x800), "8:0");
+        assert_eq!(dev_str(0xfe01), "254:1");
+        // minor 256 of major 259 (nvme partitions go high).
+        assert_eq!(dev_str((259 << 8) | (256 << 12)), "259:256");
+    }
+}

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The global task table and the escape verdict.
+//!
+//! Plain safe Rust: the facts come from `sys::TaskRef::info`, the decisions
+//! are made here.
+
+use crate::abi;
+use crate::sys::{self, KInfo};
+use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
+
+const NS_COUNT: usize = abi::ESCGUARD_NS_COUNT as usize;
+
+/// The host's reference values, taken from pid 1 at load.
+#[derive(Clone, Copy)]
+pub(crate) struct Baseline {
+    pub(crate) ns: [u64; NS_COUNT],
+    pub(crate) root: abi::escguard_fsid,
+}
+
+impl Baseline {
+    pub(crate) fn from_info(i: &KInfo) -> Self {
+        Baseline { ns: i.ns, root: i.root }
+    }
+
+    /// What a root or cwd is classified against, for a task of `lineage`.
+    pub(crate) fn refs(&self, lineage: Option<&Lineage>) -> sys::FsRef {
+        let origin_root = match lineage {
+            Some(Lineage::Container(o)) if o.settled => o.root,
+            _ => abi::escguard_fsid::default(),
+        };
+        sys::FsRef {
+            host_root: self.root,
+            host_mnt_ns: self.ns[abi::ESCGUARD_NS_MNT as usize],
+            origin_root,
+        }
+    }
+
+    /// Whether a task with this information is a container task: a pid
+    /// namespace of its own, or both a mount namespace and a root of its own
+    /// (a private mount namespace alone, like systemd's PrivateTmp, is not).
+    /// Kernel threads never are, though some have both (kdevtmpfs).
+    pub(crate) fn looks_contained(&self, i: &KInfo) -> bool {
+        let pid = abi::ESCGUARD_NS_PID as usize;
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        if i.has_ns == 0 || i.has_fs == 0 || i.kthread != 0 {
+            return false;
+        }
+        i.ns[pid] != self.ns[pid]
+            || (i.ns[mnt] != self.ns[mnt] && (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino))
+    }
+}
+
+/// A container's reference values, recorded when its first program starts.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin {
+    /// The task whose exec recorded these values.
+    pub(crate) pid: u32,
+    pub(crate) ns: [u64; NS_COUNT],
+    pub(crate) root: abi::escguard_fsid,
+    /// False while a runtime is still building the container (between the
+    /// clone into new namespaces and the first exec): namespaces and root
+    /// are in flux and no verdict is made. Only runtime code runs then.
+    pub(crate) settled: bool,
+}
+
+impl Origin {
+    pub(crate) fn from_info(i: &KInfo, settled: bool) -> Self {
+        Origin {
+            pid: i.pid,
+            ns: i.ns,
+            root: i.root,
+            settled,
+        }
+    }
+}
+
+/// Where a task comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Lineage {
+    Host,
+    Container(Origin),
+}
+
+/// Why a task is judged to have escaped.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Escape {
+    /// Bit `1 << ESCGUARD_NS_*` per namespace kind the origin had separate
+    /// from the host and the task now shares with it.
+    pub(crate) ns_mask: u32,
+    /// `ESCGUARD_FSE_ROOT` / `ESCGUARD_FSE_CWD`.
+    pub(crate) fs_mask: u32,
+}
+
+impl Escape {
+    pub(crate) fn any(&self) -> bool {
+        self.ns_mask != 0 || self.fs_mask != 0
+    }
+
+    pub(crate) fn reason(&self) -> u32 {
+        if self.ns_mask != 0 {
+            abi::ESCGUARD_REASON_NS_ESCAPE
+        } else {
+            abi::ESCGUARD_REASON_ROOT_ESCAPE
+        }
+    }
+}
+
+/// Whether a root or cwd with these `ESCGUARD_FS_*` flags lies on the host's
+/// filesystem outside the container: on the host root's superblock, not
+/// below the container's root, and reached through a mount that shows the
+/// whole host root, a mount of the host's own namespace, or a dentry
+/// disconnected from its mount (file handles). A host directory
+/// bind-mounted into the container as a volume is none of these.
+fn fs_escaped(flags: u32) -> bool {
+    flags & sys::FS_ON_HOST_SB != 0
+        && flags & sys::FS_UNDER_ORIGIN == 0
+        && flags & (sys::FS_MNT_HOST_ROOT | sys::FS_HOST_MNT_NS | sys::FS_DISCONNECTED) != 0
+}
+
+/// The verdict for a container task whose origin is settled.
+pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
+    let mut e = Escape::default();
+    if i.has_ns != 0 {
+        for k in 0..NS_COUNT {
+            let separate = origin.ns[k] != 0 && base.ns[k] != 0 && origin.ns[k] != base.ns[k];
+            if separate && i.ns[k] == base.ns[k] {
+                e.ns_mask |= 1 << k;
+            }
+        }
+    }
+    if i.has_fs != 0 {
+        if fs_escaped(i.root_flags) {
+            e.fs_mask |= abi::ESCGUARD_FSE_ROOT;
+        }
+        if fs_escaped(i.cwd_flags) {
+            e.fs_mask |= abi::ESCGUARD_FSE_CWD;
+        }
+    }
+    e
+}
+
+/// One tracked task: its key information as of its last hooked call.
+#[allow(dead_code)] // TODO(tasks ioctl): the listing reads the rest.
+pub(crate) struct Entry {
+    /// Identity of the `task_struct`; tells a reused pid from the same task.
+    pub(crate) task_id: u64,
+    pub(crate) tgid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) comm: [u8; abi::ESCGUARD_COMM_LEN as usize],
+    pub(crate) ns: [u64; NS_COUNT],
+    pub(crate) root: abi::escguard_fsid,
+    pub(crate) cwd: abi::escguard_fsid,
+    pub(crate) lineage: Lineage,
+}
+
+impl Entry {
+    pub(crate) fn new(i: &KInfo, lineage: Lineage) -> Self {
+        Entry {
+            task_id: i.task_id,
+            tgid: i.tgid,
+            ppid: i.ppid,
+            comm: i.comm,
+            ns: i.ns,
+            root: i.root,
+            cwd: i.cwd,
+            lineage,
+        }
+    }
+
+    fn is_container(&self) -> bool {
+        matches!(self.lineage, Lineage::Container(_))
+    }
+}
+
+/// A node allocated ahead of taking the table lock.
+pub(crate) type Reservation = RBTreeNodeReservation<u32, Entry>;
+
+/// Allocates a table node without sleeping (probe context): `GFP_ATOMIC`
+/// may use reserves, which a fork storm must not drain, so `GFP_NOWAIT`;
+/// `__GFP_NOWARN` because failure is handled: the task then stays untracked
+/// (counted in `alloc_failures`, and classified afresh at each hook).
+pub(crate) fn reserve_atomic() -> Option<Reservation> {
+    RBTreeNodeReservation::new(GFP_NOWAIT | __GFP_NOWARN).ok()
+}
+
+/// The global table: every live task, keyed by global pid.
+pub(crate) struct Table {
+    tree: RBTree<u32, Entry>,
+    host: u64,
+    container: u64,
+}
+
+impl Table {
+    pub(crate) fn new() -> Self {
+        Table {
+            tree: RBTree::new(),
+            host: 0,
+            container: 0,
+        }
+    }
+
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.host, self.container)
+    }
+
+    fn count(&mut self, e: &Entry, add: bool) {
+        let c = if e.is_container() { &mut self.container } else { &mut self.host };
+        *c = if add { c.saturating_add(1) } else { c.saturating_sub(1) };
+    }
+
+    /// The lineage of `pid` if the entry belongs to task `task_id` (a stale
+    /// entry of an earlier task with the same pid does not count).
+    pub(crate) fn lineage_of(&self, pid: u32, task_id: u64) -> Option<Lineage> {
+        self.tree.get(&pid).filter(|e| e.task_id == task_id).map(|e| e.lineage)
+    }
+
+    /// Stores `entry` for `pid`: updates the existing node in place, or
+    /// inserts using `res`. Returns the node that was not needed (to be
+    /// freed by the caller after dropping the lock), or `Err` if a node was
+    /// needed and `res` was `None`.
+    pub(crate) fn store(
+        &mut self,
+        pid: u32,
+        entry: Entry,
+        res: Option<Reservation>,
+    ) -> core::result::Result<Option<Reservation>, ()> {
+        if let Some(old) = self.tree.get_mut(&pid) {
+            let was_container = old.is_container();
+            *old = entry;
+            let now_container = old.is_container();
+            if was_container != now_container {
+                if now_container {
+                    self.host = self.host.saturating_sub(1);
+                    self.container += 1;
+                } else {
+                    self.container = self.container.saturating_sub(1);
+                    self.host += 1;
+                }
+            }
+            return Ok(res);
+        }
+        let res = res.ok_or(())?;
+        self.count(&entry, true);
+        self.tree.insert(res.into_node(pid, entry));
+        Ok(None)
+    }
+
+    /// Inserts `entry` only if `pid` has no entry yet (the load-time
+    /// snapshot must not overwrite what a hook already recorded). Returns
+    /// the reservation if it was not used.
+    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation) -> Option<Reservation> {
+        if self.tree.get(&pid).is_some() {
+            return Some(res);
+        }
+        self.count(&entry, true);
+        self.tree.insert(res.into_node(pid, entry));
+        None
+    }
+
+    /// Removes the entry of exiting task `task_id`; the node is returned so
+    /// that it is freed after the lock is dropped.
+    pub(crate) fn remove(&mut self, pid: u32, task_id: u64) -> Option<RBTreeNode<u32, Entry>> {
+        let e = self.tree.get(&pid)?;
+        if e.task_id != task_id {
+            return None;
+        }
+        let c = if e.is_container() { &mut self.container } else { &mut self.host };
+        *c = c.saturating_sub(1);
+        self.tree.remove_node(&pid)
+    }
+
+}
