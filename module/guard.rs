@@ -143,14 +143,14 @@ impl State {
         }
     }
 
-    /// The table's lineage for task `t`.
-    fn lineage_of(&self, t: sys::TaskRef<'_>) -> Option<Lineage> {
+    /// The table's lineage for task `t`, and whether its escape was reported.
+    fn lineage_of(&self, t: sys::TaskRef<'_>) -> Option<(Lineage, bool)> {
         self.table.lock().lineage_of(t.pid(), t.id())
     }
 
     /// Records `i` with `lineage`; allocates (without sleeping) only if the
     /// task has no node yet.
-    fn record(&self, i: &sys::KInfo, lineage: Lineage, tracked: bool) {
+    fn record(&self, i: &sys::KInfo, lineage: Lineage, reported: bool, tracked: bool) {
         let res = if tracked {
             None
         } else {
@@ -161,7 +161,7 @@ impl State {
             }
             r
         };
-        let unused = self.table.lock().store(i.pid, Entry::new(i, lineage), res);
+        let unused = self.table.lock().store(i.pid, Entry::new(i, lineage, reported), res);
         match unused {
             // A node we did not need is freed here, outside the lock.
             Ok(spare) => drop(spare),
@@ -171,7 +171,8 @@ impl State {
         }
     }
 
-    /// Reports an escape and, in enforce mode, kills.
+    /// In enforce mode kills; reports the escape unless `reported` says it
+    /// was already.
     #[allow(clippy::too_many_arguments)]
     fn act(
         &self,
@@ -182,8 +183,8 @@ impl State {
         task: sys::TaskRef<'_>,
         file: Option<sys::FileRef<'_>>,
         also: Option<sys::TaskRef<'_>>,
+        reported: bool,
     ) {
-        self.c.verdicts.inc();
         let kill = self.enforcing();
         if kill {
             task.kill();
@@ -193,7 +194,10 @@ impl State {
                 self.c.kills.inc();
             }
         }
-        self.emit(hook, esc, i, lineage, task, file, kill);
+        if !reported {
+            self.c.verdicts.inc();
+            self.emit(hook, esc, i, lineage, task, file, kill);
+        }
     }
 
     /// Queues an event; never blocks, never sleeps.
@@ -339,7 +343,7 @@ impl State {
                 self.c.alloc_failures.inc();
                 return;
             };
-            let unused = self.table.lock().insert_vacant(i.pid, Entry::new(&i, lineage), res);
+            let unused = self.table.lock().insert_vacant(i.pid, Entry::new(&i, lineage, false), res);
             drop(unused);
         });
         Ok(())
@@ -412,9 +416,11 @@ impl sys::Ops for State {
     fn on_fork(&self, parent: sys::TaskRef<'_>, child: sys::TaskRef<'_>) {
         self.c.hook_fork.inc();
         let known = self.lineage_of(parent);
-        let pi = parent.info(&self.base.refs(known.as_ref()));
-        let (plin, pesc) = self.assess(known, &pi, Hook::Fork);
-        self.record(&pi, plin, known.is_some());
+        let lin = known.map(|(l, _)| l);
+        let prep = known.is_some_and(|(_, r)| r);
+        let pi = parent.info(&self.base.refs(lin.as_ref()));
+        let (plin, pesc) = self.assess(lin, &pi, Hook::Fork);
+        self.record(&pi, plin, prep || pesc.any(), known.is_some());
 
         // The child inherits the lineage; a host task that cloned into new
         // namespaces made a container task (a runtime at work).
@@ -427,28 +433,31 @@ impl sys::Ops for State {
             }
             Lineage::Host => (Lineage::Host, Escape::default()),
         };
-        self.record(&ci, clin, false);
+        // The parent's event covers a child born of an escaped parent.
+        self.record(&ci, clin, pesc.any() || cesc.any(), false);
 
         if pesc.any() {
             // The escaped parent dies, and so does its child, before either
             // runs another instruction of user code.
-            self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child));
+            self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep);
         } else if cesc.any() {
             // Born outside (e.g. into the host pid namespace after setns).
-            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None);
+            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false);
         }
     }
 
     fn on_exec(&self, task: sys::TaskRef<'_>, file: Option<sys::FileRef<'_>>) {
         self.c.hook_exec.inc();
         let known = self.lineage_of(task);
-        let i = task.info(&self.base.refs(known.as_ref()));
-        let (lineage, esc) = self.assess(known, &i, Hook::Exec);
-        self.record(&i, lineage, known.is_some());
+        let lin = known.map(|(l, _)| l);
+        let rep = known.is_some_and(|(_, r)| r);
+        let i = task.info(&self.base.refs(lin.as_ref()));
+        let (lineage, esc) = self.assess(lin, &i, Hook::Exec);
+        self.record(&i, lineage, rep || esc.any(), known.is_some());
         if esc.any() {
             // finalize_exec(): start_thread() is next, so the new program
             // never runs its first instruction.
-            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None);
+            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep);
         }
     }
 

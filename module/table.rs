@@ -153,10 +153,13 @@ pub(crate) struct Entry {
     pub(crate) root: abi::escguard_fsid,
     pub(crate) cwd: abi::escguard_fsid,
     pub(crate) lineage: Lineage,
+    /// An escape of this task was already reported (monitor mode lets it
+    /// live: report it once, not on each of its later calls).
+    pub(crate) reported: bool,
 }
 
 impl Entry {
-    pub(crate) fn new(i: &KInfo, lineage: Lineage) -> Self {
+    pub(crate) fn new(i: &KInfo, lineage: Lineage, reported: bool) -> Self {
         Entry {
             task_id: i.task_id,
             tgid: i.tgid,
@@ -166,6 +169,7 @@ impl Entry {
             root: i.root,
             cwd: i.cwd,
             lineage,
+            reported,
         }
     }
 
@@ -212,8 +216,11 @@ impl Table {
 
     /// The lineage of `pid` if the entry belongs to task `task_id` (a stale
     /// entry of an earlier task with the same pid does not count).
-    pub(crate) fn lineage_of(&self, pid: u32, task_id: u64) -> Option<Lineage> {
-        self.tree.get(&pid).filter(|e| e.task_id == task_id).map(|e| e.lineage)
+    pub(crate) fn lineage_of(&self, pid: u32, task_id: u64) -> Option<(Lineage, bool)> {
+        self.tree
+            .get(&pid)
+            .filter(|e| e.task_id == task_id)
+            .map(|e| (e.lineage, e.reported))
     }
 
     /// Stores `entry` for `pid`: updates the existing node in place, or

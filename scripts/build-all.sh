@@ -17,11 +17,15 @@ make -s module KDIR="$KDIR" 2>&1 | tee build-module.log >&2
 if grep -qiE 'warning' build-module.log; then die "module build printed warnings (see build-module.log)"; fi
 rm -f build-module.log
 
+log "building the test-only payload module"
+make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" RUSTC="$KRUSTC" BINDGEN="$KBINDGEN" RUST_LIB_SRC="$KRUST_LIB_SRC" modules >&2
+
 log "building static escguardctl"
 make -s ctl-static >&2
 CTL="$ESCGUARD_ROOT/ctl/target/x86_64-unknown-linux-gnu/release/escguardctl"
 
 mkdir -p "$ESCGUARD_ROOT/build"
-"$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" >&2
+"$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" \
+  "$ESCGUARD_ROOT/tests/kmod/escguard_test_payload.ko" >&2
 echo "KDIR=$(printf %q "$KDIR")"
 echo "IMAGE=$(printf %q "$ESCGUARD_ROOT/build/guest.img")"

@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-IMG="$1" KO="$2" CTL="$3"
+IMG="$1" KO="$2" CTL="$3" PAYLOAD="${4:-}"
 [ -f "$KO" ] || die "no module at $KO"
 [ -x "$CTL" ] || die "no escguardctl at $CTL"
 
@@ -46,22 +46,54 @@ install -m 0644 "$KO" "$STAGE/escguard/escguard.ko"
 install -m 0755 "$CTL" "$STAGE/usr/bin/escguardctl"
 cp -r "$ESCGUARD_ROOT/tests/guest" "$STAGE/tests"
 cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
+# TEST ONLY: the simulated kernel-exploit payload module.
+[ -z "$PAYLOAD" ] || install -m 0644 "$PAYLOAD" "$STAGE/tests/escguard_test_payload.ko"
 
 # OCI bundle: a busybox rootfs (read-only, shared by every test container)
 # and runc's default spec made non-interactive. Tests derive per-container
 # configs from config.json (see tests/guest/lib.sh).
 busybox_root "$STAGE/bundles/busybox/rootfs"
 ( cd "$STAGE/bundles/busybox" && "$RUNC" spec )
-python3 - "$STAGE/bundles/busybox/config.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
+# Variants: privileged (every capability, the guest's root disk as a
+# device, no masked paths), the same sharing the host's pid namespace, and a
+# default container sharing the host's network namespace.
+python3 - "$STAGE/bundles/busybox" <<'PY'
+import copy, json, sys
+d = sys.argv[1]
+c = json.load(open(d + "/config.json"))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/sh", "-c", "__CMD__"]
 c["root"] = {"path": "/bundles/busybox/rootfs", "readonly": True}
 c["hostname"] = "escguard-ctr"
-json.dump(c, open(p, "w"), indent=1)
+json.dump(c, open(d + "/config.json", "w"), indent=1)
+
+caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+        "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+        "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_MKNOD",
+        "CAP_AUDIT_WRITE", "CAP_SETFCAP", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE",
+        "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_NET_BIND_SERVICE"]
+p = copy.deepcopy(c)
+for k in ("bounding", "effective", "permitted"):
+    p["process"]["capabilities"][k] = caps
+p["process"]["capabilities"].pop("inheritance", None)
+p["process"]["capabilities"].pop("ambient", None)
+p["linux"].pop("maskedPaths", None)
+p["linux"].pop("readonlyPaths", None)
+p["linux"]["devices"] = [{"path": "/dev/vda", "type": "b", "major": 999001,
+                          "minor": 999002, "fileMode": 0o660, "uid": 0, "gid": 0}]
+p["linux"]["resources"]["devices"] = [{"allow": True, "access": "rwm"}]
+json.dump(p, open(d + "/config-priv.json", "w"), indent=1)
+
+h = copy.deepcopy(p)
+h["linux"]["namespaces"] = [n for n in h["linux"]["namespaces"] if n["type"] != "pid"]
+json.dump(h, open(d + "/config-priv-hostpid.json", "w"), indent=1)
+
+n = copy.deepcopy(c)
+n["linux"]["namespaces"] = [x for x in n["linux"]["namespaces"] if x["type"] != "network"]
+json.dump(n, open(d + "/config-hostnet.json", "w"), indent=1)
 PY
+# JSON has no placeholders for numbers: the guest fills in /dev/vda's.
+sed -i 's/999001/__VDA_MAJOR__/; s/999002/__VDA_MINOR__/' "$STAGE/bundles/busybox/config-priv.json" "$STAGE/bundles/busybox/config-priv-hostpid.json"
 
 # A marker only the host can see: the container rootfs has no such file.
 echo "host-only marker" > "$STAGE/host-marker"

@@ -26,7 +26,7 @@ passed=$((passed + cp)); failed=$((failed + cf))
 [ "$cargo_rc" -eq 0 ] || [ "$cf" -gt 0 ] || { echo "FAIL cargo-test (exit $cargo_rc)"; failed=$((failed + 1)); }
 
 KERNEL="$KDIR/arch/x86/boot/bzImage"
-for suite in ${ESCGUARD_SUITES:-foundation.sh}; do
+for suite in ${ESCGUARD_SUITES:-foundation.sh detection.sh}; do
   log "QEMU suite $suite"
   qemu/run-guest.sh --kernel "$KERNEL" --image "$IMAGE" --suite "$suite" \
     --log "build/$suite.log" | tee "build/$suite.result"

@@ -133,15 +133,19 @@ fn install_stop_handlers() -> Result<(), Error> {
 }
 
 fn tail(paths: &Paths, json: bool, follow: bool, count: Option<u64>) -> Result<(), Error> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::BorrowedFd;
     install_stop_handlers()?;
-    let dev = Device::open_with(paths, !follow)?;
+    // Always non-blocking: following waits in poll(), which also lets a
+    // Ctrl-C (or SIGTERM from a supervisor) end the loop between events.
+    let dev = Device::open_with(paths, true)?;
     let mut printed = 0u64;
     let mut last_seq: Option<u64> = None;
     while !STOP.load(Ordering::SeqCst) && count.is_none_or(|n| printed < n) {
         let want = count.map_or(16, |n| (n - printed).min(16) as usize);
         let batch = match dev.read_events(want) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 return Err(Error::Io {
                     what: format!("cannot read events from {}", paths.device.display()),
@@ -150,8 +154,21 @@ fn tail(paths: &Paths, json: bool, follow: bool, count: Option<u64>) -> Result<(
             }
         };
         if batch.is_empty() {
-            // Non-blocking and drained.
-            break;
+            if !follow {
+                break;
+            }
+            // SAFETY: the descriptor belongs to `dev`, open for this scope.
+            let fd = unsafe { BorrowedFd::borrow_raw(dev.as_raw_fd()) };
+            let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(500u16)) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    return Err(Error::Other(format!(
+                        "poll on {}: {e}",
+                        paths.device.display()
+                    )))
+                }
+            }
         }
         let mut out = String::new();
         for raw in &batch {
@@ -184,16 +201,17 @@ fn tail(paths: &Paths, json: bool, follow: bool, count: Option<u64>) -> Result<(
     Ok(())
 }
 
-/// Writes to stdout; a closed pipe (`escguardctl status | head -1`) is not an
-/// error worth a message.
+/// Writes to stdout. A closed pipe (`escguardctl tail -f | head -1`) ends
+/// the program quietly and successfully, as it does for other Unix tools.
 fn write_stdout(s: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(exit::OK),
+        Err(e) => Err(Error::Io {
             what: "cannot write to standard output".into(),
             err: e,
         }),
-        _ => Ok(()),
     }
 }
 

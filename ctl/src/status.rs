@@ -169,7 +169,11 @@ impl Status {
                 self.baseline_root.dev, self.baseline_root.ino, self.baseline_root.mnt_id
             ),
         );
-        let ns: Vec<String> = self.baseline_ns.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let ns: Vec<String> = self
+            .baseline_ns
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         line("baseline ns", ns.join(" "));
         line("device opens", self.opens.to_string());
         line("ioctls", self.ioctls.to_string());

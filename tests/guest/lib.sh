@@ -19,22 +19,33 @@ expect_rc() {
 	if [ "$_rc" = "$_want" ]; then pass "$_n"; else fail "$_n" "($* exited $_rc, wanted $_want): $(echo "$_out" | tail -2 | tr '\n' ' ')"; fi
 }
 
-# make_bundle NAME 'shell command': an OCI bundle in /run/bundles/NAME whose
-# container runs the command with /bin/sh -c on the shared busybox rootfs.
+# make_bundle NAME 'shell command' [VARIANT]: an OCI bundle in
+# /run/bundles/NAME whose container runs the command with /bin/sh -c on the
+# shared busybox rootfs. VARIANT selects config-VARIANT.json: priv
+# (privileged, the root disk as /dev/vda), priv-hostpid (also sharing the
+# host's pid namespace), hostnet (default, sharing the host's network).
 make_bundle() {
 	case "$2" in *'"'* | *'\'*) echo "make_bundle: unsupported characters in: $2" >&2; return 1 ;; esac
 	mkdir -p "/run/bundles/$1"
 	# "&" means "the match" to sed and "|" is our delimiter: escape both.
 	_cmd=$(printf '%s' "$2" | sed 's/[&|]/\\&/g')
-	sed "s|__CMD__|$_cmd|" /bundles/busybox/config.json > "/run/bundles/$1/config.json"
+	_cfg=/bundles/busybox/config${3:+-$3}.json
+	_dev=$(cat /sys/block/vda/dev)
+	sed "s|__CMD__|$_cmd|; s|__VDA_MAJOR__|${_dev%%:*}|; s|__VDA_MINOR__|${_dev##*:}|" "$_cfg" > "/run/bundles/$1/config.json"
 }
 
-# run_container NAME 'command': runc run in the foreground; prints its output.
+# run_container NAME 'command' [VARIANT]: runc run in the foreground; prints
+# its output.
 run_container() {
-	make_bundle "$1" "$2" || return 1
+	make_bundle "$1" "$2" "${3:-}" || return 1
 	runc run --bundle "/run/bundles/$1" "$1"
 }
 
 loaded() { [ -d /sys/module/escguard ]; }
 load() { loaded || insmod "$KO"; }
 unload() { ! loaded || rmmod escguard; }
+
+# Events: drain what is queued, and collect the events of one scenario.
+drain_events() { escguardctl tail --json > /dev/null; }
+events_json() { escguardctl tail --json; }
+kills() { escguardctl status --json | sed 's/.*"kills":\([0-9]*\).*/\1/'; }

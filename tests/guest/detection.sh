@@ -1,0 +1,134 @@
+# Detection core suite: real escapes from real runc containers are killed
+# before they read the host-only marker, with exactly the expected event;
+# monitor mode reports without killing; benign container work stays silent.
+. /tests/lib.sh
+MARK='host-only marker'
+
+insmod "$KO" || { fail detection-insmod; exit 0; }
+insmod /tests/escguard_test_payload.ko || fail payload-insmod
+
+# Every probe must go through ftrace (ordinary context, not int3/NMI).
+n=$(grep -E ' (wake_up_new_task|finalize_exec|do_exit)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
+if [ "$n" != 3 ]; then
+	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list)"
+else
+	pass probes-ftrace
+fi
+
+# escape NAME MODE VARIANT 'command' REASON
+#   Runs the command in a container; in enforce mode the escaping command
+#   must die by SIGKILL (rc=137) without printing the marker, and exactly
+#   one "killed" event with REASON must be queued. In monitor mode the
+#   marker is printed (the escape happened) and exactly one "logged" event.
+escape() {
+	_name="$1" _mode="$2" _variant="$3" _cmd="$4" _reason="$5"
+	escguardctl mode "$_mode" || { fail "$_name" "cannot set mode"; return; }
+	drain_events
+	_k0=$(kills)
+	_out=$(run_container "$_name" "$_cmd; echo rc=\$?" "$_variant" 2>&1)
+	_ev=$(events_json)
+	_n=$(printf '%s\n' "$_ev" | grep -c '"seq"')
+	_k1=$(kills)
+	echo "$_ev" | sed 's/^/    | /' | cut -c1-400
+	if [ "$_mode" = enforce ]; then
+		if echo "$_out" | grep -q "$MARK"; then fail "$_name" "marker was read: $_out"; return; fi
+		echo "$_out" | grep -q 'rc=137' || { fail "$_name" "command not SIGKILLed: $(echo "$_out" | tr '\n' ' ')"; return; }
+		[ "$_n" = 1 ] || { fail "$_name" "expected 1 event, got $_n"; return; }
+		echo "$_ev" | grep -q '"action":"killed"' || { fail "$_name" "event not 'killed'"; return; }
+		[ "$_k1" -gt "$_k0" ] || { fail "$_name" "kill counter did not move"; return; }
+	else
+		echo "$_out" | grep -q "$MARK" || { fail "$_name" "escape did not run in monitor mode: $(echo "$_out" | tr '\n' ' ')"; return; }
+		[ "$_n" = 1 ] || { fail "$_name" "expected 1 event, got $_n"; return; }
+		echo "$_ev" | grep -q '"action":"logged"' || { fail "$_name" "event not 'logged'"; return; }
+		[ "$_k1" = "$_k0" ] || { fail "$_name" "monitor mode killed"; return; }
+	fi
+	echo "$_ev" | grep -q "\"reason\":\"$_reason\"" || { fail "$_name" "reason is not $_reason"; return; }
+	pass "$_name"
+}
+
+# 1. setns into the host's namespaces (host pid ns shared, CAP_SYS_ADMIN).
+NSENTER='nsenter -t 1 -m -u -i -n -p cat /host-marker'
+escape escape-nsenter-enforce enforce priv-hostpid "$NSENTER" namespace-escape
+escape escape-nsenter-monitor monitor priv-hostpid "$NSENTER" namespace-escape
+
+# 2. Mount the host's root block device, chroot into it, run a command.
+MOUNT='mkdir -p /dev/h && mount /dev/vda /dev/h && chroot /dev/h cat /host-marker'
+escape escape-hostdisk-chroot-enforce enforce priv "$MOUNT" root-escape
+escape escape-hostdisk-chroot-monitor monitor priv "$MOUNT" root-escape
+
+# 3. Kernel-exploit payload from an unprivileged container: switch to init's
+#    creds, namespaces and root, then run a command.
+EXPLOIT="sh -c 'echo 1 > /proc/escguard_test_payload; cat /host-marker'"
+escape escape-kernel-exploit-enforce enforce '' "$EXPLOIT" namespace-escape
+escape escape-kernel-exploit-monitor monitor '' "$EXPLOIT" namespace-escape
+
+# The event stream: whole records, non-blocking drain, follow with -n,
+# one readable text line per event, clean Ctrl-C.
+escguardctl mode monitor
+drain_events
+out=$(escguardctl tail 2>&1); rc=$?
+[ $rc = 0 ] && [ -z "$out" ] && pass tail-empty-returns-at-once || fail tail-empty-returns-at-once "rc=$rc $out"
+
+escguardctl tail --json -f -n 1 > /tmp/tail1 2>&1 &
+tp=$!
+sleep 1
+run_container s1 "$NSENTER" priv-hostpid > /dev/null 2>&1
+i=0; while kill -0 $tp 2>/dev/null && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
+kill $tp 2>/dev/null; wait $tp; rc=$?
+[ $rc = 0 ] && [ "$(grep -c '"seq"' /tmp/tail1)" = 1 ] && pass tail-follow-n1 || fail tail-follow-n1 "rc=$rc $(cat /tmp/tail1)"
+
+run_container s2 "$NSENTER" priv-hostpid > /dev/null 2>&1
+line=$(escguardctl tail)
+echo "    | $line"
+echo "$line" | grep -qE '^20[0-9-]+T[0-9:.]+Z LOGGED namespace-escape at fork: pid=[0-9]+ ppid=[0-9]+ uid=0 comm=nsenter .*mnt:mnt:\[[0-9]+\]->mnt:\[[0-9]+\]\(host\)' \
+	&& pass tail-text-line || fail tail-text-line "$line"
+
+escguardctl tail -f > /dev/null 2>&1 &
+tp=$!
+sleep 1
+kill -INT $tp; wait $tp; rc=$?
+[ $rc = 0 ] && pass tail-ctrl-c-clean || fail tail-ctrl-c-clean "exit $rc"
+
+dd if=/dev/escguard of=/dev/null bs=64 count=1 2>&1 | grep -q 'Invalid argument' \
+	&& pass read-short-buffer-einval || fail read-short-buffer-einval
+escguardctl mode enforce
+
+# benign NAME: the command must succeed (print "ok-done") with no event and
+# no kill.
+benign() {
+	_name="$1"; shift
+	drain_events
+	_k0=$(kills)
+	_out=$("$@" 2>&1)
+	_n=$(events_json | grep -c '"seq"')
+	_k1=$(kills)
+	if ! echo "$_out" | grep -q ok-done; then fail "$_name" "did not finish: $(echo "$_out" | tail -3 | tr '\n' ' ')"
+	elif [ "$_n" != 0 ] || [ "$_k1" != "$_k0" ]; then fail "$_name" "$_n events, kills $_k0 -> $_k1"
+	else pass "$_name"; fi
+}
+
+benign benign-fork-exec-loop run_container b1 'i=0; while [ $i -lt 300 ]; do /bin/true; ls / > /dev/null; i=$((i+1)); done; echo ok-done'
+benign benign-shell-script run_container b2 'for d in /bin /etc /proc/self; do ls $d | wc -l; done; (echo sub; sh -c "echo nested") ; cat /etc/passwd > /dev/null; echo ok-done'
+benign benign-hostnet-container run_container b3 'ip link > /dev/null; i=0; while [ $i -lt 50 ]; do /bin/true; i=$((i+1)); done; echo ok-done' hostnet
+benign benign-nested-unshare-chroot run_container b4 'unshare -m -u -p -f sh -c "mount -t tmpfs t /mnt; hostname nested; echo in-nested" && mkdir -p /dev/c/bin && cp /bin/busybox /dev/c/bin/ && chroot /dev/c /bin/busybox true && chroot / /bin/true && echo ok-done' priv
+
+# runc exec into a running container, several times; and a host process
+# entering it with nsenter.
+make_bundle long 'sleep 600'
+runc run -d --bundle /run/bundles/long long > /tmp/long.log 2>&1
+cpid=$(runc state long | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+exec_thrice() {
+	for i in 1 2 3; do runc exec long sh -c 'ls / > /dev/null; /bin/true; echo exec-ok' || return 1; done
+	echo ok-done
+}
+benign benign-runc-exec exec_thrice
+benign benign-host-nsenter-into-container nsenter -t "$cpid" -m -u -i -n -p sh -c 'ls / > /dev/null; /bin/true; echo ok-done'
+runc kill long KILL; sleep 1; runc delete -f long
+
+# Counters add up and the status shows the table.
+st=$(escguardctl status --json)
+echo "    | $st" | cut -c1-600
+echo "$st" | grep -q '"verdicts":8,' && pass status-counts-verdicts || fail status-counts-verdicts "$st"
+
+rmmod escguard_test_payload
+ok rmmod-after-detection rmmod escguard
