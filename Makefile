@@ -2,6 +2,7 @@
 #   make            build escguard.ko (against KDIR) and escguardctl
 #   make test       full test suite: cargo tests + QEMU scenario suite
 #   make demo       build everything and boot a guest showing escguard at work
+#   make bench      fork/exec overhead and table-size scaling, in the guest
 #   make KDIR=/path/to/your/rust-enabled-6.12-build module
 # KDIR defaults to the cached test kernel (built by scripts/build-kernel.sh).
 
@@ -13,7 +14,7 @@ KRUST_LIB_SRC ?= /usr/lib/rustlib/src/rust/library
 KDIR ?= $(shell $(ROOT)/scripts/build-kernel.sh --print)
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUSTC=$(KRUSTC) BINDGEN=$(KBINDGEN) RUST_LIB_SRC=$(KRUST_LIB_SRC)
 
-.PHONY: all deps kernel module ctl ctl-static guest test demo clean
+.PHONY: all deps kernel module ctl ctl-static guest test demo bench clean
 
 all: module ctl
 
@@ -40,6 +41,9 @@ test:
 
 demo:
 	$(ROOT)/scripts/demo.sh
+
+bench:
+	$(ROOT)/scripts/bench.sh
 
 clean:
 	-$(KMAKE) clean

@@ -116,6 +116,40 @@ struct escguard_event {
 #define ESCGUARD_FSE_ROOT 0x1
 #define ESCGUARD_FSE_CWD 0x2
 
+/* One entry of the task table (ESCGUARD_IOC_TASKS). */
+struct escguard_task {
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 lineage;      /* ESCGUARD_LINEAGE_* */
+	__u32 origin_pid;   /* container lineage: task that settled the origin */
+	__u32 flags;        /* ESCGUARD_TASK_* */
+	__u64 ns[ESCGUARD_NS_COUNT];        /* at the task's last hooked call */
+	__u64 origin_ns[ESCGUARD_NS_COUNT]; /* container lineage only */
+	struct escguard_fsid root;
+	struct escguard_fsid cwd;
+	struct escguard_fsid origin_root;
+	char comm[ESCGUARD_COMM_LEN];
+};
+
+#define ESCGUARD_LINEAGE_HOST 0
+#define ESCGUARD_LINEAGE_CONTAINER 1
+
+#define ESCGUARD_TASK_SETTLED 0x1  /* container origin recorded (first exec done) */
+#define ESCGUARD_TASK_ESCAPED 0x2  /* an escape of this task was reported */
+
+/* Argument of ESCGUARD_IOC_TASKS: lists entries with pid >= start_pid, in
+ * pid order, into a user array; page with start_pid = last pid + 1. */
+struct escguard_task_list {
+	__u64 tasks;     /* in: user pointer to capacity escguard_task records */
+	__u32 capacity;  /* in: 1..ESCGUARD_TASKS_MAX */
+	__u32 start_pid; /* in */
+	__u32 count;     /* out: records written */
+	__u32 total;     /* out: entries in the table */
+};
+
+#define ESCGUARD_TASKS_MAX 4096
+
 #define ESCGUARD_HOOK_FORK 1
 #define ESCGUARD_HOOK_EXEC 2
 #define ESCGUARD_HOOK_EXIT 3
@@ -129,6 +163,8 @@ struct escguard_event {
 #define ESCGUARD_IOC_MAGIC 0xE5
 #define ESCGUARD_IOC_VERSION _IOR(ESCGUARD_IOC_MAGIC, 0x00, struct escguard_version)
 #define ESCGUARD_IOC_STATUS _IOR(ESCGUARD_IOC_MAGIC, 0x01, struct escguard_status)
+/* List the task table (struct escguard_task_list). */
+#define ESCGUARD_IOC_TASKS _IOWR(ESCGUARD_IOC_MAGIC, 0x03, struct escguard_task_list)
 /* Set the mode (ESCGUARD_MODE_*); needs CAP_SYS_ADMIN. */
 #define ESCGUARD_IOC_SET_MODE _IOW(ESCGUARD_IOC_MAGIC, 0x02, __u32)
 
@@ -137,6 +173,7 @@ struct escguard_event {
 static const __u32 ESCGUARD_IOCTL_VERSION = ESCGUARD_IOC_VERSION;
 static const __u32 ESCGUARD_IOCTL_STATUS = ESCGUARD_IOC_STATUS;
 static const __u32 ESCGUARD_IOCTL_SET_MODE = ESCGUARD_IOC_SET_MODE;
+static const __u32 ESCGUARD_IOCTL_TASKS = ESCGUARD_IOC_TASKS;
 #endif
 
 #endif /* ESCGUARD_ABI_H */

@@ -34,6 +34,18 @@ unsafe impl kernel::types::AsBytes for escguard_version {}
 // `u64`: every bit pattern is valid and, as asserted above, there is no padding.
 unsafe impl kernel::types::AsBytes for escguard_status {}
 
+const _: () = assert!(core::mem::size_of::<escguard_task>() == 6 * 4 + 2 * 9 * 8 + 3 * 24 + 16);
+const _: () = assert!(core::mem::size_of::<escguard_task_list>() == 8 + 4 * 4);
+
+// SAFETY: integers, `escguard_fsid`s and a byte array; no padding (asserted).
+unsafe impl kernel::types::AsBytes for escguard_task {}
+
+// SAFETY: integers only, no padding (asserted): any bit pattern is valid.
+unsafe impl kernel::types::AsBytes for escguard_task_list {}
+
+// SAFETY: integers only, no padding (asserted): any bit pattern is valid.
+unsafe impl kernel::types::FromBytes for escguard_task_list {}
+
 // SAFETY: `escguard_event` consists of integers, `escguard_fsid`s (integers)
 // and byte arrays: every bit pattern is valid and, as asserted above, there
 // is no padding.

@@ -8,6 +8,7 @@
 #include <linux/binfmts.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/ipc_namespace.h>
@@ -410,6 +411,18 @@ static void escguard_render_raw(const struct path *p, char *buf, unsigned int le
 		memmove(buf, s, strlen(s) + 1);
 }
 
+static void escguard_render_exe(struct file *file, char *buf, unsigned int len)
+{
+	/* d_path() resolves against the calling task's root: the program's
+	 * path as the task itself names it. */
+	char *s = d_path(&file->f_path, buf, len);
+
+	if (IS_ERR(s))
+		escguard_render_raw(&file->f_path, buf, len);
+	else
+		memmove(buf, s, strlen(s) + 1);
+}
+
 void escguard_task_paths(struct task_struct *t, struct file *file,
 			 char *root, char *cwd, char *exe, unsigned int len)
 {
@@ -427,15 +440,19 @@ void escguard_task_paths(struct task_struct *t, struct file *file,
 		spin_unlock(&fs->lock);
 	}
 	task_unlock(t);
-	if (file) {
-		/* d_path() resolves against the calling task's root: the
-		 * program's path as the exec'ing task named it. */
-		char *s = d_path(&file->f_path, exe, len);
 
-		if (IS_ERR(s))
-			escguard_render_raw(&file->f_path, exe, len);
-		else
-			memmove(exe, s, strlen(s) + 1);
+	/* Without an exec's file, the task's current program. The mm holds
+	 * its own reference, so our fput() is never the last one (and fput()
+	 * may be called in atomic context anyway). */
+	if (!file) {
+		struct file *f = get_task_exe_file(t);
+
+		if (f) {
+			escguard_render_exe(f, exe, len);
+			fput(f);
+		}
+	} else {
+		escguard_render_exe(file, exe, len);
 	}
 }
 

@@ -142,7 +142,6 @@ pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
 }
 
 /// One tracked task: its key information as of its last hooked call.
-#[allow(dead_code)] // TODO(tasks ioctl): the listing reads the rest.
 pub(crate) struct Entry {
     /// Identity of the `task_struct`; tells a reused pid from the same task.
     pub(crate) task_id: u64,
@@ -171,6 +170,31 @@ impl Entry {
             lineage,
             reported,
         }
+    }
+
+    /// The entry as an ABI record.
+    pub(crate) fn to_abi(&self, pid: u32) -> abi::escguard_task {
+        let mut t = abi::escguard_task {
+            pid,
+            tgid: self.tgid,
+            ppid: self.ppid,
+            ns: self.ns,
+            root: self.root,
+            cwd: self.cwd,
+            comm: self.comm,
+            flags: if self.reported { abi::ESCGUARD_TASK_ESCAPED } else { 0 },
+            ..Default::default()
+        };
+        if let Lineage::Container(o) = &self.lineage {
+            t.lineage = abi::ESCGUARD_LINEAGE_CONTAINER;
+            t.origin_pid = o.pid;
+            t.origin_ns = o.ns;
+            t.origin_root = o.root;
+            if o.settled {
+                t.flags |= abi::ESCGUARD_TASK_SETTLED;
+            }
+        }
+        t
     }
 
     fn is_container(&self) -> bool {
@@ -202,6 +226,27 @@ impl Table {
             tree: RBTree::new(),
             host: 0,
             container: 0,
+        }
+    }
+
+    /// Copies up to `out`'s spare capacity of entries with pid >= `start`,
+    /// in pid order. Never allocates (the caller reserved the space).
+    pub(crate) fn list(&mut self, start: u32, out: &mut KVec<abi::escguard_task>) {
+        let Some(mut cur) = self.tree.cursor_lower_bound(&start) else {
+            return;
+        };
+        loop {
+            if out.len() == out.capacity() {
+                return;
+            }
+            let (pid, e) = cur.current();
+            if out.push(e.to_abi(*pid), GFP_NOWAIT).is_err() {
+                return;
+            }
+            match cur.move_next() {
+                Some(next) => cur = next,
+                None => return,
+            }
         }
     }
 

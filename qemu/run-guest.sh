@@ -50,7 +50,7 @@ show() {
   if [ "$verbose" = 1 ]; then
     awk '/^ESCGUARD-GUEST: dmesg begin/{skip=1} !skip{print; fflush()} /^ESCGUARD-GUEST: dmesg end/{skip=0}'
   else
-    grep --line-buffered -E '^ESCGUARD-(TEST|GUEST)|^    \||^\[ *[0-9.]+\] (WARNING|BUG|Kernel panic|Oops)'
+    grep --line-buffered -E '^ESCGUARD-(TEST|GUEST)|^BENCH|^    \||^\[ *[0-9.]+\] (WARNING|BUG|Kernel panic|Oops)'
   fi
 }
 

@@ -20,6 +20,13 @@ rm -f build-module.log
 log "building the test-only payload module"
 make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" RUSTC="$KRUSTC" BINDGEN="$KBINDGEN" RUST_LIB_SRC="$KRUST_LIB_SRC" modules >&2
 
+log "building the static benchmark driver"
+mkdir -p "$ESCGUARD_ROOT/build/bench"
+gcc -static -O2 -Wall -o "$ESCGUARD_ROOT/build/bench/bench" "$ESCGUARD_ROOT/tests/bench/bench.c" -lpthread 2>&1 \
+  | grep -v 'Using .* in statically linked' >&2 || true
+ln -sf bench "$ESCGUARD_ROOT/build/bench/true"
+echo "${ESCGUARD_BENCH_CONF:-N=20000 ROUNDS=3 SCALE_N=5000 SIZES=\"100 10000 100000\"}" > "$ESCGUARD_ROOT/build/bench/conf"
+
 log "building static escguardctl"
 make -s ctl-static >&2
 CTL="$ESCGUARD_ROOT/ctl/target/x86_64-unknown-linux-gnu/release/escguardctl"

@@ -46,6 +46,8 @@ install -m 0644 "$KO" "$STAGE/escguard/escguard.ko"
 install -m 0755 "$CTL" "$STAGE/usr/bin/escguardctl"
 cp -r "$ESCGUARD_ROOT/tests/guest" "$STAGE/tests"
 cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
+# Benchmark driver (static) and its configuration, if built.
+[ ! -d "$ESCGUARD_ROOT/build/bench" ] || cp -a "$ESCGUARD_ROOT/build/bench" "$STAGE/tests/bench"
 # TEST ONLY: the simulated kernel-exploit payload module.
 [ -z "$PAYLOAD" ] || install -m 0644 "$PAYLOAD" "$STAGE/tests/escguard_test_payload.ko"
 

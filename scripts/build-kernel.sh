@@ -37,9 +37,10 @@ log "checking the Rust toolchain (make rustavailable)"
 make -s -C "$SRC" "${KMAKEFLAGS[@]}" rustavailable
 
 rm -rf "$OUT"; mkdir -p "$OUT"
-log "configuring: x86_64_defconfig + qemu/kernel.config"
+mapfile -t FRAGS < <(kernel_fragments)
+log "configuring: x86_64_defconfig + ${FRAGS[*]#$ESCGUARD_ROOT/}"
 make -s -C "$SRC" O="$OUT" "${KMAKEFLAGS[@]}" x86_64_defconfig
-"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "$ESCGUARD_ROOT/qemu/kernel.config" >/dev/null
+"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${FRAGS[@]}" >/dev/null
 make -s -C "$SRC" O="$OUT" "${KMAKEFLAGS[@]}" olddefconfig
 
 # Every option the fragment asks for must have survived olddefconfig; a silent
@@ -56,7 +57,7 @@ while IFS= read -r line; do
   if [ "$have" != "$want" ]; then
     printf 'config: wanted "%s", got "%s"\n' "$want" "$have" >&2; bad=1
   fi
-done < "$ESCGUARD_ROOT/qemu/kernel.config"
+done < <(cat "${FRAGS[@]}" | awk '/^(# )?CONFIG_/ {o=$0; sub(/^# /,"",o); sub(/[= ].*/,"",o); last[o]=$0; if (!(o in seen)) {seen[o]=1; order[++n]=o}} END {for (i=1;i<=n;i++) print last[order[i]]}')
 [ "$bad" -eq 0 ] || die "kernel config fragment not satisfied (see above)"
 
 jobs="$(nproc)"

@@ -16,16 +16,27 @@ KERNEL_RECIPE=1
 
 # Cache key: kernel package version + config fragment + toolchain versions +
 # recipe version. Any change gives a new build directory.
+# ESCGUARD_FLAVOR=bench adds qemu/kernel-bench.config (no debug checks).
+kernel_fragments() {
+  echo "$ESCGUARD_ROOT/qemu/kernel.config"
+  [ "${ESCGUARD_FLAVOR:-test}" != bench ] || echo "$ESCGUARD_ROOT/qemu/kernel-bench.config"
+}
+
 kernel_key() {
   {
     kernel_version; echo "recipe $KERNEL_RECIPE"
-    cat "$ESCGUARD_ROOT/qemu/kernel.config"
+    [ "${ESCGUARD_FLAVOR:-test}" = test ] || echo "flavor $ESCGUARD_FLAVOR"
+    kernel_fragments | xargs cat
     "$KRUSTC" --version; "$KBINDGEN" --version; gcc --version | head -1
   } | sha256sum | cut -c1-12
 }
 
 kernel_src_dir() { echo "$ESCGUARD_CACHE/src-$(kernel_version)"; }
-kernel_build_dir() { echo "$ESCGUARD_CACHE/kernel-$(kernel_version)-$(kernel_key)"; }
+kernel_build_dir() {
+  local f=""
+  [ "${ESCGUARD_FLAVOR:-test}" = test ] || f="$ESCGUARD_FLAVOR-"
+  echo "$ESCGUARD_CACHE/kernel-$f$(kernel_version)-$(kernel_key)"
+}
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
