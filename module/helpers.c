@@ -15,6 +15,7 @@
 #include <linux/irq_work.h>
 #include <linux/kprobes.h>
 #include <linux/miscdevice.h>
+#include <linux/mm_types.h>
 #include <linux/module.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
@@ -445,8 +446,16 @@ void escguard_task_paths(struct task_struct *t, struct file *file,
 	 * its own reference, so our fput() is never the last one (and fput()
 	 * may be called in atomic context anyway). */
 	if (!file) {
-		struct file *f = get_task_exe_file(t);
+		struct file *f = NULL;
 
+		/* get_task_exe_file() is not exported; this is its body. */
+		task_lock(t);
+		if (t->mm && !(t->flags & PF_KTHREAD)) {
+			rcu_read_lock();
+			f = get_file_rcu(&t->mm->exe_file);
+			rcu_read_unlock();
+		}
+		task_unlock(t);
 		if (f) {
 			escguard_render_exe(f, exe, len);
 			fput(f);
