@@ -69,7 +69,8 @@ struct escguard_status {
 	__u64 baseline_ns[9];  /* host baseline inode numbers, ESCGUARD_NS_* order */
 	struct escguard_fsid baseline_root; /* host baseline root */
 	__u64 ring_capacity;   /* events the ring holds */
-	__u64 reserved[7];     /* zero; future counters */
+	__u64 tid_swaps_lost;  /* multi-threaded execs not re-keyed (slots full) */
+	__u64 reserved[6];     /* zero; future counters */
 };
 
 /* Namespace kinds, in the order of every ns array in this header. */

@@ -70,8 +70,8 @@ __u64 escguard_now_ns(void);
 int escguard_capable_admin(void);
 
 /*
- * Register the fork (wake_up_new_task), exec (finalize_exec) and exit
- * (do_exit) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
+ * Register the fork (wake_up_new_task), exec (finalize_exec), exit
+ * (do_exit) and pid-swap (exchange_tids) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
  * all are registered and every one goes through ftrace (so handlers run in
  * ordinary context, never int3/NMI context), or none is and a negative errno
  * is returned. @ctx must stay valid until escguard_probes_unregister().
@@ -127,5 +127,8 @@ int escguard_rs_readable(void *ctx);
 void escguard_rs_on_fork(void *ctx, struct task_struct *parent, struct task_struct *child);
 void escguard_rs_on_exec(void *ctx, struct task_struct *t, struct file *file);
 void escguard_rs_on_exit(void *ctx, struct task_struct *t);
+/* @left (an exec'ing thread) is about to swap pids with its group leader
+ * @right. Called with tasklist_lock held for writing and IRQs off. */
+void escguard_rs_on_tid_swap(void *ctx, struct task_struct *left, struct task_struct *right);
 
 #endif /* ESCGUARD_KERNEL_H */

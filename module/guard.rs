@@ -43,6 +43,52 @@ const RING_EVENTS: usize = 1024;
 /// Most events one `read()` returns.
 const READ_BATCH: usize = 16;
 
+/// Pid swaps (multi-threaded execs) that can be in flight at once.
+const TID_SWAP_SLOTS: usize = 64;
+
+/// Pid swaps recorded by the `exchange_tids` probe for the exec hook to
+/// apply. Lock-free: that probe runs with `tasklist_lock` held and IRQs off,
+/// where taking the table lock (taken elsewhere with IRQs on) could deadlock.
+struct TidSwaps {
+    /// Task identity owning the slot; 0 when free.
+    task: [AtomicU64; TID_SWAP_SLOTS],
+    /// The task's pid before the swap.
+    old_pid: [AtomicU32; TID_SWAP_SLOTS],
+}
+
+impl TidSwaps {
+    fn new() -> Self {
+        TidSwaps {
+            task: core::array::from_fn(|_| AtomicU64::new(0)),
+            old_pid: core::array::from_fn(|_| AtomicU32::new(0)),
+        }
+    }
+
+    /// Records that `task` had `old_pid`; false if every slot is taken.
+    fn push(&self, task: u64, old_pid: u32) -> bool {
+        for (t, p) in self.task.iter().zip(self.old_pid.iter()) {
+            if t.compare_exchange(0, task, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                p.store(old_pid, Ordering::Release);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Takes the pid `task` had before its swap, if one was recorded. Only
+    /// the task itself calls this, after its swap completed.
+    fn take(&self, task: u64) -> Option<u32> {
+        for (t, p) in self.task.iter().zip(self.old_pid.iter()) {
+            if t.load(Ordering::Acquire) == task {
+                let old = p.load(Ordering::Acquire);
+                t.store(0, Ordering::Release);
+                return Some(old);
+            }
+        }
+        None
+    }
+}
+
 /// A counter that only goes up.
 #[derive(Default)]
 struct Counter(AtomicU64);
@@ -69,6 +115,7 @@ struct Counters {
     events_dropped: Counter,
     alloc_failures: Counter,
     untracked: Counter,
+    tid_swaps_lost: Counter,
 }
 
 /// Everything the hooks and `/dev/escguard` share.
@@ -84,6 +131,7 @@ struct State {
     /// Sequence number of the next event; dropped events use one too, so a
     /// reader sees a gap where events were lost.
     next_seq: AtomicU64,
+    tid_swaps: TidSwaps,
     c: Counters,
 }
 
@@ -292,6 +340,7 @@ impl State {
             events_queued: queued,
             alloc_failures: self.c.alloc_failures.get(),
             untracked: self.c.untracked.get(),
+            tid_swaps_lost: self.c.tid_swaps_lost.get(),
             baseline_ns: self.base.ns,
             baseline_root: self.base.root,
             ring_capacity: cap,
@@ -475,6 +524,11 @@ impl sys::Ops for State {
 
     fn on_exec(&self, task: sys::TaskRef<'_>, file: Option<sys::FileRef<'_>>) {
         self.c.hook_exec.inc();
+        // A non-leader thread that exec'd now has its leader's pid: move
+        // its entry (lineage and origin) to that pid before looking it up.
+        if let Some(old) = self.tid_swaps.take(task.id()) {
+            self.table.lock().rekey(old, task.pid(), task.id());
+        }
         let known = self.lineage_of(task);
         let lin = known.map(|(l, _)| l);
         let rep = known.is_some_and(|(_, r)| r);
@@ -488,8 +542,18 @@ impl sys::Ops for State {
         }
     }
 
+    fn on_tid_swap(&self, left: sys::TaskRef<'_>, _right: sys::TaskRef<'_>) {
+        // Atomics only: see `TidSwaps`.
+        if !self.tid_swaps.push(left.id(), left.pid()) {
+            self.c.tid_swaps_lost.inc();
+        }
+    }
+
     fn on_exit(&self, task: sys::TaskRef<'_>) {
         self.c.hook_exit.inc();
+        // An exec that swapped pids and then failed never reaches the exec
+        // hook: free its slot.
+        let _ = self.tid_swaps.take(task.id());
         let node = self.table.lock().remove(task.pid(), task.id());
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
@@ -514,6 +578,7 @@ impl kernel::Module for Escguard {
                 loaded_ns: sys::now_ns(),
                 mode: AtomicU32::new(abi::ESCGUARD_MODE_ENFORCE),
                 next_seq: AtomicU64::new(1),
+                tid_swaps: TidSwaps::new(),
                 c: Counters::default(),
             }? Error),
             GFP_KERNEL,

@@ -192,8 +192,23 @@ static struct kprobe escguard_kp_exit = {
 	.symbol_name = "do_exit",
 	.pre_handler = escguard_exit_pre,
 };
+static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* exchange_tids(left, right): a non-leader thread that execs takes the
+	 * leader's pid (de_thread). Runs under write_lock_irq(&tasklist_lock):
+	 * the Rust side only records the swap, lock-free. */
+	escguard_rs_on_tid_swap(escguard_probe_ctx,
+				(struct task_struct *)regs_get_kernel_argument(regs, 0),
+				(struct task_struct *)regs_get_kernel_argument(regs, 1));
+	return 0;
+}
+
+static struct kprobe escguard_kp_tidswap = {
+	.symbol_name = "exchange_tids",
+	.pre_handler = escguard_tidswap_pre,
+};
 static struct kprobe *escguard_kps[] = {
-	&escguard_kp_fork, &escguard_kp_exec, &escguard_kp_exit,
+	&escguard_kp_fork, &escguard_kp_exec, &escguard_kp_exit, &escguard_kp_tidswap,
 };
 
 int escguard_probes_register(void *ctx)

@@ -59,6 +59,10 @@ pub(crate) trait Ops: Sync {
     fn on_exec(&self, task: TaskRef<'_>, file: Option<FileRef<'_>>);
     /// `task` (current) is exiting. Atomic context.
     fn on_exit(&self, task: TaskRef<'_>);
+    /// `left` (current, exec'ing) is about to take the pid of its group
+    /// leader `right`. Atomic context with `tasklist_lock` held and IRQs
+    /// off: must not take any lock that is also taken with IRQs on.
+    fn on_tid_swap(&self, left: TaskRef<'_>, right: TaskRef<'_>);
 }
 
 /// A task the kernel handed to a callback, valid for the callback's duration.
@@ -195,7 +199,7 @@ pub(crate) fn probes_missed() -> u64 {
 }
 
 /// Number of probes `Registration` arms.
-pub(crate) const PROBES: u32 = 3;
+pub(crate) const PROBES: u32 = 4;
 
 /// The module's live state `T`, with the kprobes and `/dev/escguard`
 /// registered to call into it.
@@ -437,6 +441,25 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current, valid throughout the handler.
             <$t as $crate::sys::Ops>::on_exit(ops, unsafe { $crate::sys::task_of(task) })
+        }
+
+        /// C callback: pid-swap probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context and
+        /// two valid tasks.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_tid_swap(
+            ctx: *mut kernel::ffi::c_void,
+            left: *mut kernel::bindings::task_struct,
+            right: *mut kernel::bindings::task_struct,
+        ) {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: both tasks are pinned by de_thread() for the call.
+            let (l, r) = unsafe { ($crate::sys::task_of(left), $crate::sys::task_of(right)) };
+            <$t as $crate::sys::Ops>::on_tid_swap(ops, l, r)
         }
     };
 }

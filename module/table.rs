@@ -142,6 +142,7 @@ pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
 }
 
 /// One tracked task: its key information as of its last hooked call.
+#[derive(Clone)]
 pub(crate) struct Entry {
     /// Identity of the `task_struct`; tells a reused pid from the same task.
     pub(crate) task_id: u64,
@@ -248,6 +249,25 @@ impl Table {
                 None => return,
             }
         }
+    }
+
+    /// Moves task `task_id`'s entry from key `from` to `to` (exec from a
+    /// non-leader thread took the leader's pid). Reuses the node: never
+    /// allocates. An entry already at `to` (stale) is dropped.
+    pub(crate) fn rekey(&mut self, from: u32, to: u32, task_id: u64) -> bool {
+        let Some(e) = self.tree.get(&from).filter(|e| e.task_id == task_id) else {
+            return false;
+        };
+        let v = e.clone();
+        let Some(node) = self.tree.remove_node(&from) else {
+            return false;
+        };
+        if let Some(displaced) = self.tree.insert(node.into_reservation().into_node(to, v)) {
+            let (_, d) = displaced.to_key_value();
+            let c = if d.is_container() { &mut self.container } else { &mut self.host };
+            *c = c.saturating_sub(1);
+        }
+        true
     }
 
     pub(crate) fn counts(&self) -> (u64, u64) {

@@ -55,6 +55,8 @@ cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
 # and runc's default spec made non-interactive. Tests derive per-container
 # configs from config.json (see tests/guest/lib.sh).
 busybox_root "$STAGE/bundles/busybox/rootfs"
+# Test helper inside the container image (thread-exec scenarios).
+[ ! -x "$ESCGUARD_ROOT/build/bench/bench" ] || install -m 0755 "$ESCGUARD_ROOT/build/bench/bench" "$STAGE/bundles/busybox/rootfs/usr/bin/egtest"
 ( cd "$STAGE/bundles/busybox" && "$RUNC" spec )
 # Variants: privileged (every capability, the guest's root disk as a
 # device, no masked paths), the same sharing the host's pid namespace, and a

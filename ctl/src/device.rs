@@ -18,6 +18,11 @@ nix::ioctl_read_bad!(
 );
 nix::ioctl_read_bad!(ioc_status, abi::ESCGUARD_IOCTL_STATUS, abi::escguard_status);
 nix::ioctl_write_ptr_bad!(ioc_set_mode, abi::ESCGUARD_IOCTL_SET_MODE, u32);
+nix::ioctl_readwrite_bad!(
+    ioc_tasks,
+    abi::ESCGUARD_IOCTL_TASKS,
+    abi::escguard_task_list
+);
 
 /// Where to look for the device and for the module's sysfs directory; the
 /// latter only decides between "not loaded" and "device node missing".
@@ -140,6 +145,35 @@ impl Device {
             // byte arrays), and read_unaligned copes with the Vec<u8> alignment.
             .map(|c| unsafe { std::ptr::read_unaligned(c.as_ptr() as *const abi::escguard_event) })
             .collect())
+    }
+
+    /// The whole task table, paged through ESCGUARD_IOC_TASKS. Entries come
+    /// in pid order; the table may change between pages (tasks come and go).
+    pub fn tasks(&self, paths: &Paths) -> Result<Vec<abi::escguard_task>, Error> {
+        const PAGE: usize = 1024;
+        let mut all = Vec::new();
+        let mut start = 0u32;
+        loop {
+            let mut page = vec![abi::escguard_task::default(); PAGE];
+            let mut req = abi::escguard_task_list {
+                tasks: page.as_mut_ptr() as u64,
+                capacity: PAGE as u32,
+                start_pid: start,
+                ..Default::default()
+            };
+            // SAFETY: `req` is a valid escguard_task_list whose `tasks`
+            // points to PAGE writable records, as `capacity` says.
+            unsafe { ioc_tasks(self.file.as_raw_fd(), &mut req) }
+                .map_err(|e| ioctl_error(paths, "task list", e))?;
+            let n = (req.count as usize).min(PAGE);
+            page.truncate(n);
+            let last = page.last().map(|t| t.pid);
+            all.extend(page);
+            match last {
+                Some(pid) if n == PAGE && pid < u32::MAX => start = pid + 1,
+                _ => return Ok(all),
+            }
+        }
     }
 
     pub fn as_raw_fd(&self) -> std::os::fd::RawFd {

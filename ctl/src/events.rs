@@ -309,3 +309,123 @@ mod tests {
         assert_eq!(dev_str((259 << 8) | (256 << 12)), "259:256");
     }
 }
+
+/// One task-table entry, for `escguardctl tasks`.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Task {
+    pub pid: u32,
+    pub tgid: u32,
+    pub ppid: u32,
+    pub comm: String,
+    pub lineage: String,
+    /// Container lineage: its origin (settled at the container's first exec).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<TaskOrigin>,
+    pub escaped: bool,
+    pub ns: std::collections::BTreeMap<String, String>,
+    pub root: FsId,
+    pub cwd: FsId,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TaskOrigin {
+    pub pid: u32,
+    pub settled: bool,
+    pub ns: std::collections::BTreeMap<String, String>,
+    pub root: FsId,
+}
+
+impl Task {
+    pub fn from_abi(t: &abi::escguard_task) -> Task {
+        let container = t.lineage == abi::ESCGUARD_LINEAGE_CONTAINER;
+        Task {
+            pid: t.pid,
+            tgid: t.tgid,
+            ppid: t.ppid,
+            comm: abi::cstr_field(&t.comm),
+            lineage: if container { "container" } else { "host" }.into(),
+            origin: container.then(|| TaskOrigin {
+                pid: t.origin_pid,
+                settled: t.flags & abi::ESCGUARD_TASK_SETTLED != 0,
+                ns: ns_map(&t.origin_ns),
+                root: fsid(&t.origin_root, None),
+            }),
+            escaped: t.flags & abi::ESCGUARD_TASK_ESCAPED != 0,
+            ns: ns_map(&t.ns),
+            root: fsid(&t.root, None),
+            cwd: fsid(&t.cwd, None),
+        }
+    }
+
+    pub const TEXT_HEADER: &'static str = "    PID    TGID    PPID LINEAGE   ORIGIN  ESC COMM             MNT-NS       PID-NS       ROOT(dev:ino)";
+
+    pub fn to_text(&self) -> String {
+        let num = |k: &str| {
+            self.ns
+                .get(k)
+                .and_then(|v| v.split('[').nth(1))
+                .map(|v| v.trim_end_matches(']').to_string())
+                .unwrap_or_else(|| "-".into())
+        };
+        format!(
+            "{:>7} {:>7} {:>7} {:<9} {:>7} {:<3} {:<16} {:<12} {:<12} {}:{}",
+            self.pid,
+            self.tgid,
+            self.ppid,
+            self.lineage,
+            self.origin.as_ref().map_or("-".to_string(), |o| {
+                if o.settled {
+                    o.pid.to_string()
+                } else {
+                    "(new)".into()
+                }
+            }),
+            if self.escaped { "yes" } else { "-" },
+            self.comm,
+            num("mnt"),
+            num("pid"),
+            self.root.dev,
+            self.root.ino
+        )
+    }
+}
+
+#[cfg(test)]
+mod task_tests {
+    use super::*;
+
+    #[test]
+    fn task_rows_show_lineage_and_origin() {
+        let mut t = abi::escguard_task {
+            pid: 120,
+            tgid: 120,
+            ppid: 100,
+            lineage: abi::ESCGUARD_LINEAGE_CONTAINER,
+            origin_pid: 110,
+            flags: abi::ESCGUARD_TASK_SETTLED,
+            ..Default::default()
+        };
+        t.ns[abi::ESCGUARD_NS_MNT as usize] = 4026532201;
+        t.root.dev = 0xfe00;
+        t.root.ino = 96;
+        for (d, s) in t.comm.iter_mut().zip(b"sh") {
+            *d = *s as _;
+        }
+        let task = Task::from_abi(&t);
+        assert_eq!(task.lineage, "container");
+        assert!(task.origin.as_ref().unwrap().settled);
+        let row = task.to_text();
+        assert!(row.contains(" container "), "{row}");
+        assert!(row.contains(" 110 "), "{row}");
+        assert!(row.contains("4026532201"), "{row}");
+        assert!(row.ends_with("254:0:96"), "{row}");
+        let j = serde_json::to_value(&task).unwrap();
+        assert_eq!(j["origin"]["pid"], 110);
+        assert_eq!(j["escaped"], false);
+        t.lineage = abi::ESCGUARD_LINEAGE_HOST;
+        assert!(serde_json::to_value(Task::from_abi(&t))
+            .unwrap()
+            .get("origin")
+            .is_none());
+    }
+}

@@ -2,7 +2,7 @@ use clap::{Parser, Subcommand};
 use escguardctl::abi;
 use escguardctl::device::{Device, Paths, DEFAULT_DEVICE};
 use escguardctl::error::{exit, Error};
-use escguardctl::events::Event;
+use escguardctl::events::{Event, Task};
 use escguardctl::status::Status;
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,6 +43,15 @@ enum Command {
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// List the module's task table: every tracked task, its lineage and origin
+    Tasks {
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+        /// Only tasks of container lineage
+        #[arg(long)]
+        container: bool,
     },
     /// Set the mode: enforce (kill escaping tasks) or monitor (report only)
     Mode {
@@ -100,6 +109,30 @@ fn run(cli: Cli) -> Result<(), Error> {
                 ModeArg::Monitor => abi::ESCGUARD_MODE_MONITOR,
             };
             dev.set_mode(&paths, m)
+        }
+        Command::Tasks { json, container } => {
+            let dev = Device::open(&paths)?;
+            let mut out = String::new();
+            if !json {
+                out.push_str(Task::TEXT_HEADER);
+                out.push('\n');
+            }
+            for raw in dev.tasks(&paths)? {
+                let t = Task::from_abi(&raw);
+                if container && t.lineage != "container" {
+                    continue;
+                }
+                if json {
+                    out.push_str(
+                        &serde_json::to_string(&t)
+                            .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?,
+                    );
+                } else {
+                    out.push_str(&t.to_text());
+                }
+                out.push('\n');
+            }
+            write_stdout(&out)
         }
         Command::Tail {
             json,

@@ -31,6 +31,7 @@ pub struct Status {
     pub events: Events,
     pub alloc_failures: u64,
     pub untracked: u64,
+    pub tid_swaps_lost: u64,
     /// Host baseline namespaces ("mnt:[4026531841]"), per kind.
     pub baseline_ns: std::collections::BTreeMap<String, String>,
     pub baseline_root: crate::events::FsId,
@@ -105,6 +106,7 @@ impl Status {
             },
             alloc_failures: s.alloc_failures,
             untracked: s.untracked,
+            tid_swaps_lost: s.tid_swaps_lost,
             baseline_ns: crate::events::ns_map(&s.baseline_ns),
             baseline_root: crate::events::fsid(&s.baseline_root, None),
         }

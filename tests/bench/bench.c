@@ -4,6 +4,10 @@
  *   bench forkexec N PATH   fork + exec PATH + wait, N times; prints ns/op
  *   bench fork N            fork + _exit + wait, N times; prints ns/op
  *   bench hold N            start N sleeping threads, print "ready", sleep
+ *   bench thread-exec PATH ARG [TRIGGER]
+ *                           a second thread (optionally writes "1" to TRIGGER
+ *                           first) execs PATH ARG: a non-leader exec, which
+ *                           swaps pids with the leader (test helper)
  *   true                    (when invoked as "true") exit 0 at once
  */
 #define _GNU_SOURCE
@@ -35,6 +39,25 @@ static int reap(pid_t pid)
 	return 0;
 }
 
+static char **thread_exec_argv;
+
+static void *thread_exec(void *arg)
+{
+	char **a = thread_exec_argv;
+
+	if (a[4]) {
+		FILE *f = fopen(a[4], "w");
+
+		if (!f || fputs("1", f) < 0 || fclose(f)) {
+			perror("bench: trigger");
+			exit(1);
+		}
+	}
+	execl(a[2], a[2], a[3], (char *)NULL);
+	perror("bench: exec");
+	exit(127);
+}
+
 static void *sleeper(void *arg)
 {
 	for (;;)
@@ -56,6 +79,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	n = atol(argv[2]);
+	if (!strcmp(argv[1], "thread-exec") && argc < 4) {
+		fprintf(stderr, "usage: bench thread-exec PATH ARG [TRIGGER]\n");
+		return 2;
+	}
 	if (!strcmp(argv[1], "forkexec") && argc == 4) {
 		t0 = now_ns();
 		for (i = 0; i < n; i++) {
@@ -83,6 +110,15 @@ int main(int argc, char **argv)
 		}
 		printf("%.0f\n", (double)(now_ns() - t0) / n);
 		return 0;
+	}
+	if (!strcmp(argv[1], "thread-exec") && argc >= 4) {
+		pthread_t t;
+
+		thread_exec_argv = argv;
+		if (pthread_create(&t, NULL, thread_exec, NULL))
+			return 1;
+		for (;;)
+			pause();
 	}
 	if (!strcmp(argv[1], "hold")) {
 		/* All stacks in one mapping: 100k threads must not hit

@@ -20,7 +20,9 @@ loops() { # label
 	done
 }
 
-echo "BENCH config: $N iterations x $ROUNDS rounds per mode, $(nproc) vCPUs (TCG), debug kernel (lockdep, kmemleak)"
+if [ -e /sys/kernel/debug/kmemleak ]; then kind="debug kernel (lockdep, kmemleak: numbers dominated by instrumentation)"
+else kind="production-like kernel (no lockdep/kmemleak)"; fi
+echo "BENCH config: $N iterations x $ROUNDS rounds per mode, $(nproc) vCPUs (TCG), $kind"
 unload
 loops unloaded
 load && escguardctl mode monitor && loops monitor

@@ -62,6 +62,12 @@ EXPLOIT="sh -c 'echo 1 > /proc/escguard_test_payload; cat /host-marker'"
 escape escape-kernel-exploit-enforce enforce '' "$EXPLOIT" namespace-escape
 escape escape-kernel-exploit-monitor monitor '' "$EXPLOIT" namespace-escape
 
+# 4. The same payload in a non-leader thread, which then execs: de_thread()
+#    gives it the leader's pid; the escape must still be caught.
+TEXPLOIT='egtest thread-exec /bin/cat /host-marker /proc/escguard_test_payload'
+escape escape-thread-exec-enforce enforce '' "$TEXPLOIT" namespace-escape
+escape escape-thread-exec-monitor monitor '' "$TEXPLOIT" namespace-escape
+
 # The event stream: whole records, non-blocking drain, follow with -n,
 # one readable text line per event, clean Ctrl-C.
 escguardctl mode monitor
@@ -109,6 +115,7 @@ benign() {
 
 benign benign-fork-exec-loop run_container b1 'i=0; while [ $i -lt 300 ]; do /bin/true; ls / > /dev/null; i=$((i+1)); done; echo ok-done'
 benign benign-shell-script run_container b2 'for d in /bin /etc /proc/self; do ls $d | wc -l; done; (echo sub; sh -c "echo nested") ; cat /etc/passwd > /dev/null; echo ok-done'
+benign benign-thread-exec run_container b5 'egtest thread-exec /bin/echo ok-done'
 benign benign-hostnet-container run_container b3 'ip link > /dev/null; i=0; while [ $i -lt 50 ]; do /bin/true; i=$((i+1)); done; echo ok-done' hostnet
 benign benign-nested-unshare-chroot run_container b4 'unshare -m -u -p -f sh -c "mount -t tmpfs t /mnt; hostname nested; echo in-nested" && mkdir -p /dev/c/bin && cp /bin/busybox /dev/c/bin/ && chroot /dev/c /bin/busybox true && chroot / /bin/true && echo ok-done' priv
 
@@ -123,12 +130,30 @@ exec_thrice() {
 }
 benign benign-runc-exec exec_thrice
 benign benign-host-nsenter-into-container nsenter -t "$cpid" -m -u -i -n -p sh -c 'ls / > /dev/null; /bin/true; echo ok-done'
+# The table: the container's processes are of container lineage with a
+# settled origin; this shell is host lineage.
+tl=$(escguardctl tasks --json)
+echo "$tl" | grep "\"pid\":$cpid," | grep -q '"lineage":"container","origin":{"pid":[0-9]*,"settled":true' \
+	&& pass tasks-container-lineage || fail tasks-container-lineage "$(echo "$tl" | grep "\"pid\":$cpid,")"
+echo "$tl" | grep "\"pid\":$$," | grep -q '"lineage":"host"' \
+	&& pass tasks-host-lineage || fail tasks-host-lineage "$(echo "$tl" | grep "\"pid\":$$,")"
+escguardctl tasks | head -3 | sed 's/^/    | /'
+
 runc kill long KILL; sleep 1; runc delete -f long
+
+# No entry outlives its task, and every live task is tracked (up to the few
+# processes of this very check, which start or end around the listing).
+escguardctl tasks --json | sed 's/^{"pid":\([0-9]*\),.*/\1/' > /tmp/tracked
+ls -d /proc/[0-9]*/task/[0-9]* | sed 's|.*/||' | sort -n > /tmp/live
+stale=0; for p in $(cat /tmp/tracked); do [ -d /proc/$p ] || stale=$((stale + 1)); done
+missing=0; for p in $(cat /tmp/live); do grep -qx "$p" /tmp/tracked || missing=$((missing + 1)); done
+[ $stale -le 3 ] && [ $missing -le 3 ] && pass table-matches-live-tasks \
+	|| fail table-matches-live-tasks "$stale stale entries, $missing live tasks untracked ($(wc -l < /tmp/tracked) tracked, $(wc -l < /tmp/live) live)"
 
 # Counters add up and the status shows the table.
 st=$(escguardctl status --json)
 echo "    | $st" | cut -c1-600
-echo "$st" | grep -q '"verdicts":8,' && pass status-counts-verdicts || fail status-counts-verdicts "$st"
+echo "$st" | grep -q '"verdicts":10,' && pass status-counts-verdicts || fail status-counts-verdicts "$st"
 
 rmmod escguard_test_payload
 ok rmmod-after-detection rmmod escguard
