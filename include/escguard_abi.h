@@ -70,7 +70,10 @@ struct escguard_status {
 	struct escguard_fsid baseline_root; /* host baseline root */
 	__u64 ring_capacity;   /* events the ring holds */
 	__u64 tid_swaps_lost;  /* multi-threaded execs not re-keyed (slots full) */
-	__u64 reserved[6];     /* zero; future counters */
+	__u64 hook_ns_fork;    /* nanoseconds spent in each hook since load */
+	__u64 hook_ns_exec;
+	__u64 hook_ns_exit;
+	__u64 reserved[3];     /* zero; future counters */
 };
 
 /* Namespace kinds, in the order of every ns array in this header. */

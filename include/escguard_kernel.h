@@ -79,6 +79,8 @@ int escguard_capable_admin(void);
 int escguard_probes_register(void *ctx);
 /* Unregister all probes; on return no handler is running or will run. */
 void escguard_probes_unregister(void);
+/* Nanoseconds spent in handler @idx (0 fork, 1 exec, 2 exit, 3 tid swap). */
+__u64 escguard_hook_ns(unsigned int idx);
 /* Number of times a probe handler was skipped (kprobe recursion). */
 __u64 escguard_probes_missed(void);
 

@@ -20,7 +20,7 @@ include!("abi_generated.rs");
 // padding (it would leak stale kernel memory). These sizes are the sums of
 // the fields; a layout change that adds padding fails the build here.
 const _: () = assert!(core::mem::size_of::<escguard_version>() == 8 + ESCGUARD_VERSION_LEN as usize);
-const _: () = assert!(core::mem::size_of::<escguard_status>() == 4 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 6 * 8);
+const _: () = assert!(core::mem::size_of::<escguard_status>() == 4 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 3 * 8 + 3 * 8);
 const _: () = assert!(core::mem::size_of::<escguard_fsid>() == 24);
 const _: () = assert!(
     core::mem::size_of::<escguard_event>() == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 3 * 256

@@ -319,6 +319,7 @@ impl State {
             let r = self.ring.lock();
             (r.queued() as u64, r.capacity() as u64)
         };
+        let hook_ns = sys::hook_ns();
         abi::escguard_status {
             abi_major: abi::ESCGUARD_ABI_MAJOR,
             abi_minor: abi::ESCGUARD_ABI_MINOR,
@@ -341,6 +342,9 @@ impl State {
             alloc_failures: self.c.alloc_failures.get(),
             untracked: self.c.untracked.get(),
             tid_swaps_lost: self.c.tid_swaps_lost.get(),
+            hook_ns_fork: hook_ns[0],
+            hook_ns_exec: hook_ns[1],
+            hook_ns_exit: hook_ns[2],
             baseline_ns: self.base.ns,
             baseline_root: self.base.root,
             ring_capacity: cap,
@@ -494,9 +498,24 @@ impl sys::Ops for State {
         let known = self.lineage_of(parent);
         let lin = known.map(|(l, _)| l);
         let prep = known.is_some_and(|(_, r)| r);
-        let pi = parent.info(&self.base.refs(lin.as_ref()));
-        let (plin, pesc) = self.assess(lin, &pi, Hook::Fork);
-        self.record(&pi, plin, prep || pesc.any(), known.is_some());
+        // A tracked host parent needs no fresh look: nothing it could have
+        // done makes its fork an escape, the child's own information below
+        // decides whether a container is being made, and the parent's entry
+        // is refreshed at its next exec. This halves the cost of the common
+        // fork on a host.
+        let (plin, pesc) = if let Some(Lineage::Host) = lin {
+            (Lineage::Host, Escape::default())
+        } else {
+            let pi = parent.info(&self.base.refs(lin.as_ref()));
+            let (plin, pesc) = self.assess(lin, &pi, Hook::Fork);
+            self.record(&pi, plin, prep || pesc.any(), known.is_some());
+            if pesc.any() {
+                // The escaped parent dies, and so does its child, before
+                // either runs another instruction of user code.
+                self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep);
+            }
+            (plin, pesc)
+        };
 
         // The child inherits the lineage; a host task that cloned into new
         // namespaces made a container task (a runtime at work).
@@ -512,11 +531,7 @@ impl sys::Ops for State {
         // The parent's event covers a child born of an escaped parent.
         self.record(&ci, clin, pesc.any() || cesc.any(), false);
 
-        if pesc.any() {
-            // The escaped parent dies, and so does its child, before either
-            // runs another instruction of user code.
-            self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep);
-        } else if cesc.any() {
+        if !pesc.any() && cesc.any() {
             // Born outside (e.g. into the host pid namespace after setns).
             self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false);
         }

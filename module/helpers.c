@@ -24,6 +24,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/time_namespace.h>
+#include <linux/sched/clock.h>
 #include <linux/timekeeping.h>
 #include <linux/user_namespace.h>
 #include <linux/utsname.h>
@@ -155,11 +156,23 @@ int escguard_capable_admin(void)
 /* Set before the probes are armed, cleared after they are disarmed. */
 static void *escguard_probe_ctx;
 
+/* Nanoseconds spent in each handler (fork, exec, exit, tid swap): the
+ * benchmark's direct measure of escguard's cost. local_clock() is cheap and
+ * CPU-local; handlers do not migrate (preemption is off). */
+static atomic64_t escguard_hook_time[4];
+
+#define ESCGUARD_TIMED(idx, call)						\
+	do {								\
+		u64 __t0 = local_clock();				\
+		call;							\
+		atomic64_add(local_clock() - __t0, &escguard_hook_time[idx]);	\
+	} while (0)
+
 static int escguard_fork_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	/* wake_up_new_task(struct task_struct *p): @p is complete, not yet run. */
-	escguard_rs_on_fork(escguard_probe_ctx, current,
-			    (struct task_struct *)regs_get_kernel_argument(regs, 0));
+	ESCGUARD_TIMED(0, escguard_rs_on_fork(escguard_probe_ctx, current,
+			(struct task_struct *)regs_get_kernel_argument(regs, 0)));
 	return 0;
 }
 
@@ -170,13 +183,14 @@ static int escguard_exec_pre(struct kprobe *kp, struct pt_regs *regs)
 	 * its first instruction. */
 	struct linux_binprm *bprm = (struct linux_binprm *)regs_get_kernel_argument(regs, 0);
 
-	escguard_rs_on_exec(escguard_probe_ctx, current, bprm ? bprm->file : NULL);
+	ESCGUARD_TIMED(1, escguard_rs_on_exec(escguard_probe_ctx, current,
+					      bprm ? bprm->file : NULL));
 	return 0;
 }
 
 static int escguard_exit_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	escguard_rs_on_exit(escguard_probe_ctx, current);
+	ESCGUARD_TIMED(2, escguard_rs_on_exit(escguard_probe_ctx, current));
 	return 0;
 }
 
@@ -197,9 +211,9 @@ static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
 	/* exchange_tids(left, right): a non-leader thread that execs takes the
 	 * leader's pid (de_thread). Runs under write_lock_irq(&tasklist_lock):
 	 * the Rust side only records the swap, lock-free. */
-	escguard_rs_on_tid_swap(escguard_probe_ctx,
-				(struct task_struct *)regs_get_kernel_argument(regs, 0),
-				(struct task_struct *)regs_get_kernel_argument(regs, 1));
+	ESCGUARD_TIMED(3, escguard_rs_on_tid_swap(escguard_probe_ctx,
+			(struct task_struct *)regs_get_kernel_argument(regs, 0),
+			(struct task_struct *)regs_get_kernel_argument(regs, 1)));
 	return 0;
 }
 
@@ -243,6 +257,11 @@ void escguard_probes_unregister(void)
 	unregister_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
 	irq_work_sync(&escguard_wake_work);
 	escguard_probe_ctx = NULL;
+}
+
+u64 escguard_hook_ns(unsigned int idx)
+{
+	return idx < ARRAY_SIZE(escguard_hook_time) ? atomic64_read(&escguard_hook_time[idx]) : 0;
 }
 
 u64 escguard_probes_missed(void)

@@ -192,6 +192,12 @@ pub(crate) fn wake_readers() {
     unsafe { raw::escguard_wake_readers() }
 }
 
+/// Nanoseconds spent in the fork, exec and exit handlers since load.
+pub(crate) fn hook_ns() -> [u64; 3] {
+    // SAFETY: reads statically allocated atomic counters.
+    core::array::from_fn(|i| unsafe { raw::escguard_hook_ns(i as u32) })
+}
+
 /// Handler runs skipped by kprobes since load.
 pub(crate) fn probes_missed() -> u64 {
     // SAFETY: reads counters of statically allocated kprobes.

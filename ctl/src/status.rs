@@ -49,6 +49,10 @@ pub struct Hooks {
     pub exec: u64,
     pub exit: u64,
     pub missed: u64,
+    /// Nanoseconds spent in each hook since load (escguard's own cost).
+    pub fork_ns: u64,
+    pub exec_ns: u64,
+    pub exit_ns: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -95,6 +99,9 @@ impl Status {
                 exec: s.hook_exec,
                 exit: s.hook_exit,
                 missed: s.probes_missed,
+                fork_ns: s.hook_ns_fork,
+                exec_ns: s.hook_ns_exec,
+                exit_ns: s.hook_ns_exit,
             },
             verdicts: s.verdicts,
             kills: s.kills,
@@ -146,6 +153,16 @@ impl Status {
             format!(
                 "fork {}, exec {}, exit {}, missed {}",
                 self.hooks.fork, self.hooks.exec, self.hooks.exit, self.hooks.missed
+            ),
+        );
+        let avg = |ns: u64, n: u64| if n == 0 { 0 } else { ns / n };
+        line(
+            "hook cost",
+            format!(
+                "fork {} ns, exec {} ns, exit {} ns (average per call)",
+                avg(self.hooks.fork_ns, self.hooks.fork),
+                avg(self.hooks.exec_ns, self.hooks.exec),
+                avg(self.hooks.exit_ns, self.hooks.exit)
             ),
         );
         line("verdicts", self.verdicts.to_string());

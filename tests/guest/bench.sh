@@ -7,15 +7,26 @@
 B=/tests/bench/bench
 T=/tests/bench/true
 
+# Nanoseconds escguard spent in its hooks so far (0 when not loaded).
+hook_ns() {
+	loaded || { echo 0; return; }
+	escguardctl status --json | sed -n 's/.*"fork_ns":\([0-9]*\),"exec_ns":\([0-9]*\),"exit_ns":\([0-9]*\).*/\1 \2 \3/p' | awk '{print $1 + $2 + $3}'
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
 loops() { # label
-	: > /tmp/fe.$1; : > /tmp/fo.$1
+	: > /tmp/fe.$1; : > /tmp/fo.$1; : > /tmp/he.$1; : > /tmp/ho.$1
 	r=1
 	while [ $r -le "$ROUNDS" ]; do
-		fe=$($B forkexec "$N" "$T") && fo=$($B fork "$N") || { fail "bench-$1"; return; }
-		echo "BENCH round: $1 #$r fork+exec+wait ${fe} ns/op, fork+wait ${fo} ns/op"
-		echo "$fe" >> /tmp/fe.$1; echo "$fo" >> /tmp/fo.$1
+		h0=$(hook_ns)
+		fe=$($B forkexec "$N" "$T") || { fail "bench-$1"; return; }
+		h1=$(hook_ns)
+		fo=$($B fork "$N") || { fail "bench-$1"; return; }
+		h2=$(hook_ns)
+		he=$(( (h1 - h0) / N )); ho=$(( (h2 - h1) / N ))
+		echo "BENCH round: $1 #$r fork+exec+wait ${fe} ns/op (in escguard's hooks: ${he} ns/op), fork+wait ${fo} ns/op (hooks: ${ho} ns/op)"
+		echo "$fe" >> /tmp/fe.$1; echo "$fo" >> /tmp/fo.$1; echo "$he" >> /tmp/he.$1; echo "$ho" >> /tmp/ho.$1
 		r=$((r + 1))
 	done
 }
@@ -31,9 +42,11 @@ escguardctl status | sed 's/^/BENCH status: /'
 unload
 
 base_fe=$(median < /tmp/fe.unloaded); base_fo=$(median < /tmp/fo.unloaded)
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%+.2f%%", a*100/b}'; }
 for m in unloaded monitor enforce; do
 	fe=$(median < /tmp/fe.$m); fo=$(median < /tmp/fo.$m)
-	echo "BENCH result: $m fork+exec+wait median ${fe} ns/op ($(awk -v a="$fe" -v b="$base_fe" 'BEGIN{printf "%+.1f%%", (a-b)*100/b}')), fork+wait median ${fo} ns/op ($(awk -v a="$fo" -v b="$base_fo" 'BEGIN{printf "%+.1f%%", (a-b)*100/b}'))"
+	he=$(median < /tmp/he.$m); ho=$(median < /tmp/ho.$m)
+	echo "BENCH result: $m: fork+exec+wait median ${fe} ns/op (wall $(pct $((fe - base_fe)) $base_fe) vs unloaded; time in escguard's hooks ${he} ns/op = $(pct $he $base_fe) of an unloaded op), fork+wait median ${fo} ns/op (wall $(pct $((fo - base_fo)) $base_fo); hooks ${ho} ns/op = $(pct $ho $base_fo))"
 done
 
 # Cost against table size: N sleeping threads are N table entries.
@@ -47,9 +60,11 @@ for size in $SIZES; do
 	off=$($B forkexec "$SCALE_N" "$T")
 	load
 	tasks=$(escguardctl status --json | sed 's/.*"tasks":{"host":\([0-9]*\).*/\1/')
+	h0=$(hook_ns)
 	on=$($B forkexec "$SCALE_N" "$T")
+	h1=$(hook_ns)
 	unload
-	echo "BENCH scale: $size sleeping threads ($tasks tracked): unloaded ${off} ns/op, enforce ${on} ns/op, overhead $((on - off)) ns ($(awk -v a="$on" -v b="$off" 'BEGIN{printf "%+.1f%%", (a-b)*100/b}'))"
+	echo "BENCH scale: $size sleeping threads ($tasks tracked): fork+exec+wait unloaded ${off} ns/op, enforce ${on} ns/op; time in escguard's hooks $(( (h1 - h0) / SCALE_N )) ns/op"
 	kill $hp; wait $hp 2>/dev/null
 done
 pass bench-completed
