@@ -155,7 +155,7 @@ impl Status {
                 self.hooks.fork, self.hooks.exec, self.hooks.exit, self.hooks.missed
             ),
         );
-        let avg = |ns: u64, n: u64| if n == 0 { 0 } else { ns / n };
+        let avg = |ns: u64, n: u64| ns.checked_div(n).unwrap_or(0);
         line(
             "hook cost",
             format!(
