@@ -86,7 +86,8 @@ __u64 escguard_probes_missed(void);
 
 /*
  * Copy the key information of @t into @out, classifying its root and cwd
- * against @ref. Never sleeps; callable from the probe handlers.
+ * against @ref (only if @ref has an origin root: the flags are 0 otherwise).
+ * Never sleeps; callable from the probe handlers.
  */
 void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 			struct escguard_kinfo *out);

@@ -397,8 +397,13 @@ void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 		spin_lock(&fs->lock);
 		escguard_fill_fsid(&fs->root, &out->root);
 		escguard_fill_fsid(&fs->pwd, &out->cwd);
-		out->root_flags = escguard_classify(&fs->root, ref);
-		out->cwd_flags = escguard_classify(&fs->pwd, ref);
+		/* The flags only serve the verdict on a container with a
+		 * recorded origin; skip the dentry walks for everyone else
+		 * (every host fork and exec). */
+		if (ref->origin_root.dev) {
+			out->root_flags = escguard_classify(&fs->root, ref);
+			out->cwd_flags = escguard_classify(&fs->pwd, ref);
+		}
 		spin_unlock(&fs->lock);
 	}
 	task_unlock(t);
