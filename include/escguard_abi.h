@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define ESCGUARD_ABI_MAJOR 1
+#define ESCGUARD_ABI_MAJOR 2
 #define ESCGUARD_ABI_MINOR 0
 
 #define ESCGUARD_DEVICE_NAME "escguard"
@@ -73,8 +73,19 @@ struct escguard_status {
 	__u64 hook_ns_fork;    /* nanoseconds spent in each hook since load */
 	__u64 hook_ns_exec;
 	__u64 hook_ns_exit;
-	__u64 reserved[3];     /* zero; future counters */
+	__u64 hook_unload;     /* delete_module calls seen */
+	__u32 locked;          /* 1: rmmod refused until ESCGUARD_IOC_LOCK(0) */
+	__u32 events_gid;      /* group that may read events and status; ESCGUARD_NO_GID: none */
+	__u64 table_cap;       /* most entries the table holds (max_tasks parameter) */
+	__u64 table_full;      /* tasks left untracked because the table was at its cap */
+	__u64 parent_judged;   /* untracked tasks judged against their tracked parent */
+	__u64 ring_bytes;      /* memory of the event ring */
+	__u64 tamper;          /* container tasks refused use or unload of escguard */
+	__u64 denied;          /* host callers refused for lack of privilege */
+	__u64 reserved[4];     /* zero; future counters */
 };
+
+#define ESCGUARD_NO_GID 0xffffffffU
 
 /* Namespace kinds, in the order of every ns array in this header. */
 #define ESCGUARD_NS_MNT 0
@@ -115,6 +126,8 @@ struct escguard_event {
 	char exe[ESCGUARD_PATH_LEN];       /* as the task named it; may be empty */
 	char root_path[ESCGUARD_PATH_LEN]; /* within root's filesystem */
 	char cwd_path[ESCGUARD_PATH_LEN];  /* within cwd's filesystem */
+	char target[ESCGUARD_PATH_LEN];    /* what the call aimed at (tamper: device
+					    * operation or module name); may be empty */
 };
 
 #define ESCGUARD_FSE_ROOT 0x1
@@ -157,9 +170,12 @@ struct escguard_task_list {
 #define ESCGUARD_HOOK_FORK 1
 #define ESCGUARD_HOOK_EXEC 2
 #define ESCGUARD_HOOK_EXIT 3
+#define ESCGUARD_HOOK_DEVICE 4  /* open, ioctl or read of /dev/escguard */
+#define ESCGUARD_HOOK_UNLOAD 5  /* delete_module(2) */
 
 #define ESCGUARD_REASON_NS_ESCAPE 1   /* a separate namespace became the host's */
 #define ESCGUARD_REASON_ROOT_ESCAPE 2 /* root or cwd on the host filesystem */
+#define ESCGUARD_REASON_TAMPER 3      /* a container task used or tried to unload escguard */
 
 #define ESCGUARD_ACTION_LOGGED 1
 #define ESCGUARD_ACTION_KILLED 2
@@ -169,8 +185,35 @@ struct escguard_task_list {
 #define ESCGUARD_IOC_STATUS _IOR(ESCGUARD_IOC_MAGIC, 0x01, struct escguard_status)
 /* List the task table (struct escguard_task_list). */
 #define ESCGUARD_IOC_TASKS _IOWR(ESCGUARD_IOC_MAGIC, 0x03, struct escguard_task_list)
-/* Set the mode (ESCGUARD_MODE_*); needs CAP_SYS_ADMIN. */
+/* Set the mode (ESCGUARD_MODE_*); host admin only (see "Who may talk"). */
 #define ESCGUARD_IOC_SET_MODE _IOW(ESCGUARD_IOC_MAGIC, 0x02, __u32)
+/* How read() on this descriptor consumes events (ESCGUARD_READ_*). */
+#define ESCGUARD_IOC_READER _IOW(ESCGUARD_IOC_MAGIC, 0x04, __u32)
+/* Remove queued events with seq <= the argument (after ESCGUARD_READ_ACK
+ * reads: the reader has stored them durably). */
+#define ESCGUARD_IOC_ACK _IOW(ESCGUARD_IOC_MAGIC, 0x05, __u64)
+/* 1: lock (rmmod refused), 0: unlock; host admin only. */
+#define ESCGUARD_IOC_LOCK _IOW(ESCGUARD_IOC_MAGIC, 0x06, __u32)
+
+/* read() removes what it returns from the ring (the default). */
+#define ESCGUARD_READ_CONSUME 0
+/* read() leaves events queued and only advances this descriptor's cursor;
+ * ESCGUARD_IOC_ACK removes them. A reader that dies before acknowledging
+ * loses nothing: the next one reads the same events again. */
+#define ESCGUARD_READ_ACK 1
+
+/*
+ * Who may talk to escguard:
+ *  - a task of container lineage (or in any namespace other than the
+ *    host's) is refused every open, ioctl and read with EPERM, and the
+ *    attempt is reported as ESCGUARD_REASON_TAMPER (and SIGKILLed in
+ *    enforce mode), even with every capability;
+ *  - a host task with CAP_SYS_ADMIN in the initial user namespace may do
+ *    everything;
+ *  - a host task in the events_gid group (module parameter) may open the
+ *    device read-only and use VERSION, STATUS, READER, ACK and read();
+ *  - anyone else gets EPERM.
+ */
 
 #ifdef __BINDGEN__
 /* bindgen cannot expand _IOR(); these constants carry the values across. */
@@ -178,6 +221,9 @@ static const __u32 ESCGUARD_IOCTL_VERSION = ESCGUARD_IOC_VERSION;
 static const __u32 ESCGUARD_IOCTL_STATUS = ESCGUARD_IOC_STATUS;
 static const __u32 ESCGUARD_IOCTL_SET_MODE = ESCGUARD_IOC_SET_MODE;
 static const __u32 ESCGUARD_IOCTL_TASKS = ESCGUARD_IOC_TASKS;
+static const __u32 ESCGUARD_IOCTL_READER = ESCGUARD_IOC_READER;
+static const __u32 ESCGUARD_IOCTL_ACK = ESCGUARD_IOC_ACK;
+static const __u32 ESCGUARD_IOCTL_LOCK = ESCGUARD_IOC_LOCK;
 #endif
 
 #endif /* ESCGUARD_ABI_H */

@@ -46,6 +46,18 @@ struct escguard_kinfo {
 	char comm[ESCGUARD_COMM_LEN];
 };
 
+/* Per-descriptor state of /dev/escguard: allocated by the C glue at open,
+ * freed at release. File operations on one descriptor may run concurrently,
+ * so the Rust side accesses every field atomically. */
+struct escguard_file {
+	__u64 cursor; /* ESCGUARD_READ_ACK: highest seq read() returned here */
+	__u32 access; /* ESCGUARD_ACCESS_*: what open granted */
+	__u32 ack;    /* ESCGUARD_READ_* */
+};
+
+#define ESCGUARD_ACCESS_READ 0x1  /* version, status, events */
+#define ESCGUARD_ACCESS_ADMIN 0x2 /* everything */
+
 /* The references a root/cwd is classified against. */
 struct escguard_fsref {
 	struct escguard_fsid host_root;
@@ -68,10 +80,25 @@ __u64 escguard_now_ns(void);
 
 /* Whether the calling task has CAP_SYS_ADMIN in the initial user namespace. */
 int escguard_capable_admin(void);
+/* Whether the calling task's fsgid or supplementary groups include @gid
+ * (a gid of the initial user namespace). */
+int escguard_in_group(__u32 gid);
+
+/* Module parameters (read-only after load; see MODULE_PARM_DESC). */
+__u32 escguard_param_max_tasks(void);
+__u32 escguard_param_ring_events(void);
+__u32 escguard_param_events_gid(void); /* ESCGUARD_NO_GID: none */
+__u32 escguard_param_locked(void);
+
+/* Take (1 on success, 0 if the module is going away) or drop the module
+ * reference that makes rmmod fail while escguard is locked. */
+int escguard_module_lock(void);
+void escguard_module_unlock(void);
 
 /*
  * Register the fork (wake_up_new_task), exec (finalize_exec), exit
- * (do_exit) and pid-swap (exchange_tids) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
+ * (do_exit), pid-swap (exchange_tids) and module-unload (delete_module
+ * syscall, native and ia32) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
  * all are registered and every one goes through ftrace (so handlers run in
  * ordinary context, never int3/NMI context), or none is and a negative errno
  * is returned. @ctx must stay valid until escguard_probes_unregister().
@@ -79,6 +106,8 @@ int escguard_capable_admin(void);
 int escguard_probes_register(void *ctx);
 /* Unregister all probes; on return no handler is running or will run. */
 void escguard_probes_unregister(void);
+/* Number of probes registered. */
+__u32 escguard_probe_count(void);
 /* Nanoseconds spent in handler @idx (0 fork, 1 exec, 2 exit, 3 tid swap). */
 __u64 escguard_hook_ns(unsigned int idx);
 /* Number of times a probe handler was skipped (kprobe recursion). */
@@ -118,12 +147,16 @@ void escguard_wake_readers(void);
 
 /* ---- implemented in Rust (module/guard.rs), called from C ---- */
 
-int escguard_rs_open(void *ctx);
-void escguard_rs_release(void *ctx);
-long escguard_rs_ioctl(void *ctx, unsigned int cmd, unsigned long arg);
+/* File operations of /dev/escguard. @f is the descriptor's state, @t the
+ * calling task (current). Open decides @f->access: 0 or a negative errno. */
+int escguard_rs_open(void *ctx, struct escguard_file *f, struct task_struct *t, int write);
+void escguard_rs_release(void *ctx, struct escguard_file *f);
+long escguard_rs_ioctl(void *ctx, struct escguard_file *f, struct task_struct *t,
+		       unsigned int cmd, unsigned long arg);
 /* Copy up to @len bytes of whole event records to user @buf; -EAGAIN if none. */
-long escguard_rs_read(void *ctx, unsigned long ubuf, unsigned long len);
-int escguard_rs_readable(void *ctx);
+long escguard_rs_read(void *ctx, struct escguard_file *f, struct task_struct *t,
+		      unsigned long ubuf, unsigned long len);
+int escguard_rs_readable(void *ctx, struct escguard_file *f);
 
 /* Probe handlers: @parent forked @child (not yet running); @t committed to a
  * new program image loaded from @file; @t is exiting. */
@@ -133,5 +166,8 @@ void escguard_rs_on_exit(void *ctx, struct task_struct *t);
 /* @left (an exec'ing thread) is about to swap pids with its group leader
  * @right. Called with tasklist_lock held for writing and IRQs off. */
 void escguard_rs_on_tid_swap(void *ctx, struct task_struct *left, struct task_struct *right);
+/* @t (current) entered delete_module(2) for module @name (NUL-terminated,
+ * "" if unreadable). The call has not been carried out yet. */
+void escguard_rs_on_unload(void *ctx, struct task_struct *t, const char *name);
 
 #endif /* ESCGUARD_KERNEL_H */

@@ -20,10 +20,12 @@ include!("abi_generated.rs");
 // padding (it would leak stale kernel memory). These sizes are the sums of
 // the fields; a layout change that adds padding fails the build here.
 const _: () = assert!(core::mem::size_of::<escguard_version>() == 8 + ESCGUARD_VERSION_LEN as usize);
-const _: () = assert!(core::mem::size_of::<escguard_status>() == 4 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 3 * 8 + 3 * 8);
+const _: () = assert!(
+    core::mem::size_of::<escguard_status>() == 6 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 3 * 8 + 8 + 6 * 8 + 4 * 8
+);
 const _: () = assert!(core::mem::size_of::<escguard_fsid>() == 24);
 const _: () = assert!(
-    core::mem::size_of::<escguard_event>() == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 3 * 256
+    core::mem::size_of::<escguard_event>() == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256
 );
 
 // SAFETY: `escguard_version` consists of two `u32` and a byte array: every

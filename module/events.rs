@@ -42,7 +42,7 @@ impl Ring {
         if self.len == cap {
             return false;
         }
-        let idx = (self.head + self.len) % cap;
+        let idx = self.wrap(self.head.wrapping_add(self.len));
         if let Some(slot) = self.slots.get_mut(idx) {
             *slot = *ev;
             self.len += 1;
@@ -57,7 +57,23 @@ impl Ring {
         if i >= self.len {
             return None;
         }
-        self.slots.get((self.head + i) % self.slots.len())
+        self.slots.get(self.wrap(self.head.wrapping_add(i)))
+    }
+
+    /// `idx` (below twice the capacity) as a slot index. A subtraction, not
+    /// `%`: no division (and no division-by-zero panic path) in the hooks.
+    fn wrap(&self, idx: usize) -> usize {
+        let cap = self.slots.len();
+        if idx >= cap {
+            idx.wrapping_sub(cap)
+        } else {
+            idx
+        }
+    }
+
+    /// Sequence number of the newest queued event.
+    pub(crate) fn newest_seq(&self) -> Option<u64> {
+        self.len.checked_sub(1).and_then(|i| self.peek(i)).map(|e| e.seq)
     }
 
     /// Drops queued events up to and including sequence number `seq`: the
@@ -68,8 +84,8 @@ impl Ring {
             if ev.seq > seq {
                 break;
             }
-            self.head = (self.head + 1) % self.slots.len();
-            self.len -= 1;
+            self.head = self.wrap(self.head.wrapping_add(1));
+            self.len = self.len.saturating_sub(1);
         }
     }
 }

@@ -13,7 +13,8 @@
 //! it runs another instruction of user code.
 
 use core::mem::size_of;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use kernel::str::CStr;
 use kernel::prelude::*;
 use kernel::sync::SpinLock;
 use kernel::uaccess::UserSlice;
@@ -24,7 +25,7 @@ mod events;
 mod sys;
 mod table;
 
-use table::{Baseline, Entry, Escape, Lineage, Origin, Table};
+use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
 
 module! {
     type: Escguard,
@@ -37,8 +38,9 @@ module! {
 /// Module version, from the repository's `VERSION` file (set by `Kbuild`).
 const VERSION: &str = env!("ESCGUARD_VERSION");
 
-/// Events the ring holds before new ones are dropped (about 1 MiB).
-const RING_EVENTS: usize = 1024;
+/// Accepted ranges of the `max_tasks` and `ring_events` parameters.
+const MAX_TASKS_RANGE: core::ops::RangeInclusive<u32> = 64..=4_194_304;
+const RING_EVENTS_RANGE: core::ops::RangeInclusive<u32> = 16..=16_384;
 
 /// Most events one `read()` returns.
 const READ_BATCH: usize = 16;
@@ -116,6 +118,11 @@ struct Counters {
     alloc_failures: Counter,
     untracked: Counter,
     tid_swaps_lost: Counter,
+    hook_unload: Counter,
+    table_full: Counter,
+    parent_judged: Counter,
+    tamper: Counter,
+    denied: Counter,
 }
 
 /// Everything the hooks and `/dev/escguard` share.
@@ -133,6 +140,11 @@ struct State {
     next_seq: AtomicU64,
     tid_swaps: TidSwaps,
     c: Counters,
+    /// Whether this module holds the reference on itself that makes rmmod
+    /// fail (see `lock`).
+    locked: AtomicBool,
+    /// Group whose members may read events and status (`ESCGUARD_NO_GID`).
+    events_gid: u32,
 }
 
 /// Which hook saw a task.
@@ -158,7 +170,6 @@ impl State {
             // snapshot): classify it afresh. Without a recorded origin an
             // escaped task cannot be told from a host task; counted.
             None => {
-                self.c.untracked.inc();
                 let l = if contained {
                     Lineage::Container(Origin::from_info(i, true))
                 } else {
@@ -196,6 +207,76 @@ impl State {
         self.table.lock().lineage_of(t.pid(), t.id())
     }
 
+    /// What to judge task `t` by: its own entry, or for an untracked task
+    /// (table at its cap, or a failed allocation) its parent's settled
+    /// container lineage, so that a container task the table could not hold
+    /// is still judged against its container's origin. `None` when neither
+    /// is known: the task is then classified afresh, and an escape by it
+    /// cannot be told from a host task (the documented fail-mode).
+    ///
+    /// Returns the lineage, whether its escape was reported, and whether
+    /// the task has an entry of its own.
+    fn lineage_or_parent(&self, t: sys::TaskRef<'_>) -> (Option<(Lineage, bool)>, bool) {
+        if let Some(known) = self.lineage_of(t) {
+            return (Some(known), true);
+        }
+        self.c.untracked.inc();
+        let ppid = t.info(&self.base.refs(None)).ppid;
+        let parent = self.table.lock().lineage_by_pid(ppid);
+        match parent {
+            Some(l @ Lineage::Container(o)) if o.settled => {
+                self.c.parent_judged.inc();
+                (Some((l, false)), false)
+            }
+            _ => (None, false),
+        }
+    }
+
+    /// Whether `t` must never be trusted with escguard: a task of container
+    /// lineage, or one that looks contained now (a host task that entered a
+    /// container and has not exec'd yet), whatever its capabilities.
+    fn untrusted(&self, t: sys::TaskRef<'_>) -> bool {
+        if let Some((Lineage::Container(_), _)) = self.lineage_of(t) {
+            return true;
+        }
+        self.base.looks_contained(&t.info(&self.base.refs(None)))
+    }
+
+    /// Refuses a container task's use of escguard: reports it, and in
+    /// enforce mode kills the task as hostile. `what` names the attempt.
+    fn tamper(&self, hook: u32, t: sys::TaskRef<'_>, what: &[u8]) {
+        self.c.tamper.inc();
+        let lin = self.lineage_of(t).map(|(l, _)| l);
+        let i = t.info(&self.base.refs(None));
+        let kill = self.enforcing();
+        if kill {
+            t.kill();
+            self.c.kills.inc();
+        }
+        self.emit(hook, abi::ESCGUARD_REASON_TAMPER, &Escape::default(), &i, lin.as_ref(), t, None, kill, what);
+    }
+
+    /// Takes the module reference that makes rmmod fail, unless held.
+    fn lock(&self) {
+        if self.locked.load(Ordering::Acquire) || !sys::module_lock() {
+            return;
+        }
+        if self.locked.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            // Another caller locked meanwhile: give ours back.
+            // SAFETY: `module_lock` above took this reference.
+            unsafe { sys::module_unlock() };
+        }
+    }
+
+    /// Drops the reference taken by `lock`, if held.
+    fn unlock(&self) {
+        if self.locked.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            // SAFETY: `locked` was true, so `lock` holds a reference, and
+            // clearing it made that reference ours to drop.
+            unsafe { sys::module_unlock() };
+        }
+    }
+
     /// Records `i` with `lineage`; allocates (without sleeping) only if the
     /// task has no node yet.
     fn record(&self, i: &sys::KInfo, lineage: Lineage, reported: bool, tracked: bool) {
@@ -215,7 +296,12 @@ impl State {
             Ok(spare) => drop(spare),
             // The entry vanished between lookup and store (pid reused by a
             // racing exit): count it; the next hook classifies it afresh.
-            Err(()) => self.c.alloc_failures.inc(),
+            Err(StoreError::NoNode) => self.c.alloc_failures.inc(),
+            // At the cap: the task stays untracked (see `fallback`).
+            Err(StoreError::Full(spare)) => {
+                self.c.table_full.inc();
+                drop(spare);
+            }
         }
     }
 
@@ -244,7 +330,7 @@ impl State {
         }
         if !reported {
             self.c.verdicts.inc();
-            self.emit(hook, esc, i, lineage, task, file, kill);
+            self.emit(hook, esc.reason(), esc, i, Some(lineage), task, file, kill, b"");
         }
     }
 
@@ -253,12 +339,14 @@ impl State {
     fn emit(
         &self,
         hook: u32,
+        reason: u32,
         esc: &Escape,
         i: &sys::KInfo,
-        lineage: &Lineage,
+        lineage: Option<&Lineage>,
         task: sys::TaskRef<'_>,
         file: Option<sys::FileRef<'_>>,
         killed: bool,
+        target: &[u8],
     ) {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         // Built on the heap: a record is over 1 KiB, too much for the stack
@@ -270,7 +358,7 @@ impl State {
         ev.seq = seq;
         ev.time_ns = sys::now_ns();
         ev.hook = hook;
-        ev.reason = esc.reason();
+        ev.reason = reason;
         ev.action = if killed {
             abi::ESCGUARD_ACTION_KILLED
         } else {
@@ -286,11 +374,14 @@ impl State {
         ev.root = i.root;
         ev.cwd = i.cwd;
         ev.comm = i.comm;
-        if let Lineage::Container(o) = lineage {
+        if let Some(Lineage::Container(o)) = lineage {
             ev.origin_pid = o.pid;
             ev.ns_before = o.ns;
             ev.origin_root = o.root;
         }
+        // Leave at least one trailing NUL.
+        let n = target.len().min(ev.target.len() - 1);
+        ev.target[..n].copy_from_slice(&target[..n]);
         let e = &mut *ev;
         task.paths(file, &mut e.root_path, &mut e.cwd_path, &mut e.exe);
         if self.ring.lock().push(e) {
@@ -314,7 +405,11 @@ impl State {
     }
 
     fn status(&self) -> abi::escguard_status {
-        let (tasks_host, tasks_container) = self.table.lock().counts();
+        let (tasks_host, tasks_container, table_cap) = {
+            let t = self.table.lock();
+            let (h, c) = t.counts();
+            (h, c, t.cap())
+        };
         let (queued, cap) = {
             let r = self.ring.lock();
             (r.queued() as u64, r.capacity() as u64)
@@ -324,7 +419,7 @@ impl State {
             abi_major: abi::ESCGUARD_ABI_MAJOR,
             abi_minor: abi::ESCGUARD_ABI_MINOR,
             mode: self.mode.load(Ordering::Relaxed),
-            probes: sys::PROBES,
+            probes: sys::probe_count(),
             loaded_ns: self.loaded_ns,
             opens: self.c.opens.get(),
             ioctls: self.c.ioctls.get(),
@@ -348,14 +443,20 @@ impl State {
             baseline_ns: self.base.ns,
             baseline_root: self.base.root,
             ring_capacity: cap,
+            ring_bytes: cap * size_of::<abi::escguard_event>() as u64,
+            hook_unload: self.c.hook_unload.get(),
+            locked: self.locked.load(Ordering::Relaxed) as u32,
+            events_gid: self.events_gid,
+            table_cap,
+            table_full: self.c.table_full.get(),
+            parent_judged: self.c.parent_judged.get(),
+            tamper: self.c.tamper.get(),
+            denied: self.c.denied.get(),
             ..Default::default()
         }
     }
 
     fn set_mode(&self, arg: usize) -> Result<isize> {
-        if !sys::capable_admin() {
-            return Err(EPERM);
-        }
         let mode: u32 = UserSlice::new(arg, size_of::<u32>()).reader().read()?;
         if mode != abi::ESCGUARD_MODE_MONITOR && mode != abi::ESCGUARD_MODE_ENFORCE {
             return Err(EINVAL);
@@ -422,7 +523,10 @@ impl State {
                 self.c.alloc_failures.inc();
                 return;
             };
-            let unused = self.table.lock().insert_vacant(i.pid, Entry::new(&i, lineage, false), res);
+            let (unused, full) = self.table.lock().insert_vacant(i.pid, Entry::new(&i, lineage, false), res);
+            if full {
+                self.c.table_full.inc();
+            }
             drop(unused);
         });
         Ok(())
@@ -436,34 +540,108 @@ fn copy_out<T: kernel::types::AsBytes>(arg: usize, value: &T) -> Result<isize> {
     Ok(0)
 }
 
+/// A u32 ioctl argument.
+fn read_u32(arg: usize) -> Result<u32> {
+    UserSlice::new(arg, size_of::<u32>()).reader().read()
+}
+
 impl sys::Ops for State {
-    fn open(&self) -> Result {
+    fn open(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, write: bool) -> Result {
+        if self.untrusted(task) {
+            self.tamper(abi::ESCGUARD_HOOK_DEVICE, task, b"open");
+            return Err(EPERM);
+        }
+        // Checked here, not only by the node's mode: root without
+        // CAP_SYS_ADMIN, or a node made elsewhere with mknod, gets no further.
+        let access = if sys::capable_admin() {
+            sys::ACCESS_ADMIN | sys::ACCESS_READ
+        } else if !write && self.events_gid != abi::ESCGUARD_NO_GID && sys::in_group(self.events_gid) {
+            sys::ACCESS_READ
+        } else {
+            self.c.denied.inc();
+            return Err(EPERM);
+        };
+        f.set_access(access);
         self.c.opens.inc();
         Ok(())
     }
 
-    fn release(&self) {}
+    fn release(&self, _f: sys::FileState<'_>) {}
 
-    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, cmd: u32, arg: usize) -> Result<isize> {
         self.c.ioctls.inc();
+        // A descriptor passed into a container is no key to escguard.
+        if self.untrusted(task) {
+            self.tamper(abi::ESCGUARD_HOOK_DEVICE, task, b"ioctl");
+            return Err(EPERM);
+        }
+        let (need, change) = match cmd {
+            abi::ESCGUARD_IOCTL_VERSION
+            | abi::ESCGUARD_IOCTL_STATUS
+            | abi::ESCGUARD_IOCTL_READER
+            | abi::ESCGUARD_IOCTL_ACK => (sys::ACCESS_READ, false),
+            abi::ESCGUARD_IOCTL_TASKS => (sys::ACCESS_ADMIN, false),
+            abi::ESCGUARD_IOCTL_SET_MODE | abi::ESCGUARD_IOCTL_LOCK => (sys::ACCESS_ADMIN, true),
+            // Unknown numbers, including known ones with another size or
+            // direction encoded, are not ours.
+            _ => return Err(ENOTTY),
+        };
+        // Changes also need the privilege now, in the caller: a descriptor
+        // the admin opened and handed to a lesser task does not carry it.
+        if f.access() & need == 0 || (change && !sys::capable_admin()) {
+            self.c.denied.inc();
+            return Err(EPERM);
+        }
         match cmd {
             abi::ESCGUARD_IOCTL_VERSION => copy_out(arg, &self.version()),
             abi::ESCGUARD_IOCTL_STATUS => copy_out(arg, &self.status()),
             abi::ESCGUARD_IOCTL_SET_MODE => self.set_mode(arg),
             abi::ESCGUARD_IOCTL_TASKS => self.list_tasks(arg),
-            // Unknown numbers, including known ones with another size or
-            // direction encoded, are not ours.
+            abi::ESCGUARD_IOCTL_READER => match read_u32(arg)? {
+                abi::ESCGUARD_READ_CONSUME => {
+                    f.set_ack_mode(false);
+                    Ok(0)
+                }
+                abi::ESCGUARD_READ_ACK => {
+                    f.set_ack_mode(true);
+                    Ok(0)
+                }
+                _ => Err(EINVAL),
+            },
+            abi::ESCGUARD_IOCTL_ACK => {
+                let seq: u64 = UserSlice::new(arg, size_of::<u64>()).reader().read()?;
+                self.ring.lock().consume_through(seq);
+                Ok(0)
+            }
+            abi::ESCGUARD_IOCTL_LOCK => match read_u32(arg)? {
+                0 => {
+                    self.unlock();
+                    pr_notice!("escguard: unlocked by the host admin; rmmod now allowed\n");
+                    Ok(0)
+                }
+                1 => {
+                    self.lock();
+                    Ok(0)
+                }
+                _ => Err(EINVAL),
+            },
             _ => Err(ENOTTY),
         }
     }
 
-    fn read(&self, ubuf: usize, len: usize) -> Result<isize> {
+    fn read(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, ubuf: usize, len: usize) -> Result<isize> {
+        if self.untrusted(task) {
+            self.tamper(abi::ESCGUARD_HOOK_DEVICE, task, b"read");
+            return Err(EPERM);
+        }
         let rec = size_of::<abi::escguard_event>();
         let want = (len / rec).min(READ_BATCH);
         if want == 0 {
             // Whole records only: a short buffer would split one.
             return Err(EINVAL);
         }
+        let ack = f.ack_mode();
+        let after = if ack { f.cursor() } else { 0 };
         let mut batch = KVec::with_capacity(want, GFP_KERNEL)?;
         {
             // Copy, do not consume: if the copy to user space faults, the
@@ -471,10 +649,12 @@ impl sys::Ops for State {
             let ring = self.ring.lock();
             let mut k = 0;
             while let Some(ev) = ring.peek(k) {
-                if k == want {
+                if batch.len() == want {
                     break;
                 }
-                batch.push(*ev, GFP_NOWAIT)?;
+                if ev.seq > after {
+                    batch.push(*ev, GFP_NOWAIT)?;
+                }
                 k += 1;
             }
         }
@@ -485,17 +665,38 @@ impl sys::Ops for State {
         for ev in batch.iter() {
             w.write(ev)?;
         }
-        self.ring.lock().consume_through(last);
+        if ack {
+            // Kept until ESCGUARD_IOC_ACK: a reader that dies now loses nothing.
+            f.advance(last);
+        } else {
+            self.ring.lock().consume_through(last);
+        }
         Ok((batch.len() * rec) as isize)
     }
 
-    fn readable(&self) -> bool {
-        self.ring.lock().queued() > 0
+    fn readable(&self, f: sys::FileState<'_>) -> bool {
+        let ring = self.ring.lock();
+        if f.ack_mode() {
+            ring.newest_seq().is_some_and(|s| s > f.cursor())
+        } else {
+            ring.queued() > 0
+        }
+    }
+
+    fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) {
+        self.c.hook_unload.inc();
+        if name.as_bytes() != b"escguard" || !self.untrusted(task) {
+            return;
+        }
+        // Locked again before delete_module looks at the reference count,
+        // so the call fails even if the admin had unlocked.
+        self.lock();
+        self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
     }
 
     fn on_fork(&self, parent: sys::TaskRef<'_>, child: sys::TaskRef<'_>) {
         self.c.hook_fork.inc();
-        let known = self.lineage_of(parent);
+        let (known, tracked) = self.lineage_or_parent(parent);
         let lin = known.map(|(l, _)| l);
         let prep = known.is_some_and(|(_, r)| r);
         // A tracked host parent needs no fresh look: nothing it could have
@@ -508,7 +709,7 @@ impl sys::Ops for State {
         } else {
             let pi = parent.info(&self.base.refs(lin.as_ref()));
             let (plin, pesc) = self.assess(lin, &pi, Hook::Fork);
-            self.record(&pi, plin, prep || pesc.any(), known.is_some());
+            self.record(&pi, plin, prep || pesc.any(), tracked);
             if pesc.any() {
                 // The escaped parent dies, and so does its child, before
                 // either runs another instruction of user code.
@@ -544,12 +745,12 @@ impl sys::Ops for State {
         if let Some(old) = self.tid_swaps.take(task.id()) {
             self.table.lock().rekey(old, task.pid(), task.id());
         }
-        let known = self.lineage_of(task);
+        let (known, tracked) = self.lineage_or_parent(task);
         let lin = known.map(|(l, _)| l);
         let rep = known.is_some_and(|(_, r)| r);
         let i = task.info(&self.base.refs(lin.as_ref()));
         let (lineage, esc) = self.assess(lin, &i, Hook::Exec);
-        self.record(&i, lineage, rep || esc.any(), known.is_some());
+        self.record(&i, lineage, rep || esc.any(), tracked);
         if esc.any() {
             // finalize_exec(): start_thread() is next, so the new program
             // never runs its first instruction.
@@ -583,11 +784,30 @@ struct Escguard {
 
 impl kernel::Module for Escguard {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let p = sys::params();
+        if !MAX_TASKS_RANGE.contains(&p.max_tasks) {
+            pr_err!(
+                "escguard: max_tasks={} is outside {}..={}\n",
+                p.max_tasks,
+                MAX_TASKS_RANGE.start(),
+                MAX_TASKS_RANGE.end()
+            );
+            return Err(EINVAL);
+        }
+        if !RING_EVENTS_RANGE.contains(&p.ring_events) {
+            pr_err!(
+                "escguard: ring_events={} is outside {}..={}\n",
+                p.ring_events,
+                RING_EVENTS_RANGE.start(),
+                RING_EVENTS_RANGE.end()
+            );
+            return Err(EINVAL);
+        }
         let base = Baseline::from_info(&sys::baseline()?);
-        let ring = events::Ring::new(RING_EVENTS)?;
+        let ring = events::Ring::new(p.ring_events as usize)?;
         let state = KBox::pin_init(
             try_pin_init!(State {
-                table <- new_spinlock!(Table::new(), "escguard_table"),
+                table <- new_spinlock!(Table::new(p.max_tasks as u64), "escguard_table"),
                 ring <- new_spinlock!(ring, "escguard_ring"),
                 base,
                 loaded_ns: sys::now_ns(),
@@ -595,16 +815,23 @@ impl kernel::Module for Escguard {
                 next_seq: AtomicU64::new(1),
                 tid_swaps: TidSwaps::new(),
                 c: Counters::default(),
+                locked: AtomicBool::new(false),
+                events_gid: p.events_gid,
             }? Error),
             GFP_KERNEL,
         )?;
         let reg = sys::Registration::new(state, |s| s.snapshot())?;
+        // Last: nothing after this can fail and leave the reference behind.
+        if p.locked {
+            reg.state().lock();
+        }
         let (h, c) = reg.state().table.lock().counts();
         pr_info!(
-            "escguard {} loaded (ABI {}.{}): enforce mode, {} host and {} container tasks\n",
+            "escguard {} loaded (ABI {}.{}): enforce mode, {}, {} host and {} container tasks\n",
             VERSION,
             abi::ESCGUARD_ABI_MAJOR,
             abi::ESCGUARD_ABI_MINOR,
+            if p.locked { "locked" } else { "unlocked" },
             h,
             c
         );

@@ -17,10 +17,14 @@
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/cgroup.h>
+#include <linux/compat.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/time_namespace.h>
@@ -36,6 +40,43 @@
 
 #include "escguard_abi.h"
 #include "escguard_kernel.h"
+
+/* ------------------------------------------------------------------ */
+/* Module parameters: the resource caps and the trust settings. They are
+ * read-only after load (0444): changing a cap under a live table or ring
+ * would need locking the hooks cannot afford. Rust validates them at load. */
+
+static unsigned int max_tasks = 262144;
+module_param(max_tasks, uint, 0444);
+MODULE_PARM_DESC(max_tasks, "Most tasks the table tracks (64..4194304); more are left untracked and counted");
+
+static unsigned int ring_events = 1024;
+module_param(ring_events, uint, 0444);
+MODULE_PARM_DESC(ring_events, "Events the ring holds (16..16384, about 1.3 KiB each); more are dropped and counted");
+
+static int events_gid = -1;
+module_param(events_gid, int, 0444);
+MODULE_PARM_DESC(events_gid, "Group that may read events and status (-1: none; the node is then 0640, chgrp it)");
+
+static bool locked = true;
+module_param(locked, bool, 0444);
+MODULE_PARM_DESC(locked, "Start locked: rmmod fails until the host admin runs 'escguardctl unlock' (default Y)");
+
+u32 escguard_param_max_tasks(void) { return max_tasks; }
+u32 escguard_param_ring_events(void) { return ring_events; }
+u32 escguard_param_events_gid(void) { return events_gid < 0 ? ESCGUARD_NO_GID : (u32)events_gid; }
+u32 escguard_param_locked(void) { return locked; }
+
+int escguard_module_lock(void)
+{
+	/* Fails only once module exit has begun. */
+	return try_module_get(THIS_MODULE);
+}
+
+void escguard_module_unlock(void)
+{
+	module_put(THIS_MODULE);
+}
 
 /* ------------------------------------------------------------------ */
 /* Readers of /dev/escguard                                           */
@@ -68,32 +109,46 @@ static void *escguard_ctx;
 
 static int escguard_fop_open(struct inode *inode, struct file *file)
 {
-	return escguard_rs_open(escguard_ctx);
+	struct escguard_file *f;
+	int ret;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	ret = escguard_rs_open(escguard_ctx, f, current, !!(file->f_mode & FMODE_WRITE));
+	if (ret) {
+		kfree(f);
+		return ret;
+	}
+	file->private_data = f;
+	return 0;
 }
 
 static int escguard_fop_release(struct inode *inode, struct file *file)
 {
-	escguard_rs_release(escguard_ctx);
+	escguard_rs_release(escguard_ctx, file->private_data);
+	kfree(file->private_data);
 	return 0;
 }
 
 static long escguard_fop_ioctl(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
-	return escguard_rs_ioctl(escguard_ctx, cmd, arg);
+	return escguard_rs_ioctl(escguard_ctx, file->private_data, current, cmd, arg);
 }
 
 static ssize_t escguard_fop_read(struct file *file, char __user *buf,
 				 size_t len, loff_t *ppos)
 {
+	struct escguard_file *f = file->private_data;
 	long ret;
 
 	for (;;) {
-		ret = escguard_rs_read(escguard_ctx, (unsigned long)buf, len);
+		ret = escguard_rs_read(escguard_ctx, f, current, (unsigned long)buf, len);
 		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK))
 			return ret;
 		if (wait_event_interruptible(escguard_readers,
-					     escguard_rs_readable(escguard_ctx)))
+					     escguard_rs_readable(escguard_ctx, f)))
 			return -ERESTARTSYS;
 	}
 }
@@ -101,7 +156,7 @@ static ssize_t escguard_fop_read(struct file *file, char __user *buf,
 static __poll_t escguard_fop_poll(struct file *file, poll_table *pt)
 {
 	poll_wait(file, &escguard_readers, pt);
-	return escguard_rs_readable(escguard_ctx) ? EPOLLIN | EPOLLRDNORM : 0;
+	return escguard_rs_readable(escguard_ctx, file->private_data) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static const struct file_operations escguard_fops = {
@@ -127,6 +182,8 @@ int escguard_misc_register(void *ctx)
 	int ret;
 
 	escguard_ctx = ctx;
+	/* A reader group needs group read access to the node. */
+	escguard_misc.mode = events_gid < 0 ? 0600 : 0640;
 	ret = misc_register(&escguard_misc);
 	if (ret)
 		escguard_ctx = NULL;
@@ -148,6 +205,13 @@ u64 escguard_now_ns(void)
 int escguard_capable_admin(void)
 {
 	return capable(CAP_SYS_ADMIN);
+}
+
+int escguard_in_group(u32 gid)
+{
+	kgid_t k = make_kgid(&init_user_ns, gid);
+
+	return gid_valid(k) && in_group_p(k);
 }
 
 /* ------------------------------------------------------------------ */
@@ -221,9 +285,66 @@ static struct kprobe escguard_kp_tidswap = {
 	.symbol_name = "exchange_tids",
 	.pre_handler = escguard_tidswap_pre,
 };
+/*
+ * delete_module(2): a container task must not unload escguard. The syscall
+ * wrappers take the user's saved registers; the name is read without
+ * faulting (page faults are off in the handler). Not timed: it is rare.
+ */
+static void escguard_unload_common(const char __user *uname)
+{
+	char name[MODULE_NAME_LEN];
+	int i;
+
+	/* Byte by byte: strncpy_from_user_nofault() is not exported, and a
+	 * whole-buffer copy would fail on a short name at a page's end. */
+	for (i = 0; i < sizeof(name) - 1; i++) {
+		if (copy_from_user_nofault(&name[i], uname + i, 1) || !name[i])
+			break;
+	}
+	name[i] = '\0';
+	escguard_rs_on_unload(escguard_probe_ctx, current, name);
+}
+
+static int escguard_unload_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct pt_regs *u = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
+
+	escguard_unload_common((const char __user *)u->di);
+	return 0;
+}
+
+static struct kprobe escguard_kp_unload = {
+	.symbol_name = "__x64_sys_delete_module",
+	.pre_handler = escguard_unload_pre,
+};
+
+#ifdef CONFIG_IA32_EMULATION
+static int escguard_unload32_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct pt_regs *u = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
+
+	escguard_unload_common(compat_ptr((u32)u->bx));
+	return 0;
+}
+
+static struct kprobe escguard_kp_unload32 = {
+	.symbol_name = "__ia32_sys_delete_module",
+	.pre_handler = escguard_unload32_pre,
+};
+#endif
+
 static struct kprobe *escguard_kps[] = {
 	&escguard_kp_fork, &escguard_kp_exec, &escguard_kp_exit, &escguard_kp_tidswap,
+	&escguard_kp_unload,
+#ifdef CONFIG_IA32_EMULATION
+	&escguard_kp_unload32,
+#endif
 };
+
+u32 escguard_probe_count(void)
+{
+	return ARRAY_SIZE(escguard_kps);
+}
 
 int escguard_probes_register(void *ctx)
 {

@@ -6,6 +6,8 @@
 //! behind a small type whose invariants make it safe to use elsewhere.
 
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use kernel::str::CStr;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_void};
@@ -28,6 +30,7 @@ mod raw {
 }
 
 pub(crate) use raw::{escguard_fsref as FsRef, escguard_kinfo as KInfo};
+pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
 pub(crate) use raw::{
     ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
     ESCGUARD_FS_MNT_HOST_ROOT as FS_MNT_HOST_ROOT, ESCGUARD_FS_ON_HOST_SB as FS_ON_HOST_SB,
@@ -41,17 +44,19 @@ pub(crate) use raw::{
 /// disabled): implementations must not sleep, must not allocate with
 /// `GFP_KERNEL` and must do bounded work.
 pub(crate) trait Ops: Sync {
-    /// A task opens the device.
-    fn open(&self) -> Result;
+    /// `task` (current) opens the device, for writing if `write`; on success
+    /// the implementation records in `f` what the descriptor may do.
+    fn open(&self, f: FileState<'_>, task: TaskRef<'_>, write: bool) -> Result;
     /// A descriptor of the device is closed for the last time.
-    fn release(&self);
-    /// An ioctl; returns the non-negative value handed back to user space.
-    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize>;
+    fn release(&self, f: FileState<'_>);
+    /// An ioctl by `task` (current); returns the non-negative value handed
+    /// back to user space.
+    fn ioctl(&self, f: FileState<'_>, task: TaskRef<'_>, cmd: u32, arg: usize) -> Result<isize>;
     /// Copies whole event records to the user buffer `ubuf` of `len` bytes;
     /// `EAGAIN` when there is none.
-    fn read(&self, ubuf: usize, len: usize) -> Result<isize>;
-    /// Whether a `read` would return data now.
-    fn readable(&self) -> bool;
+    fn read(&self, f: FileState<'_>, task: TaskRef<'_>, ubuf: usize, len: usize) -> Result<isize>;
+    /// Whether a `read` on `f` would return data now.
+    fn readable(&self, f: FileState<'_>) -> bool;
     /// `parent` created `child`, which has not run yet. Atomic context.
     fn on_fork(&self, parent: TaskRef<'_>, child: TaskRef<'_>);
     /// `task` (current) committed to a new program image from `file`.
@@ -63,6 +68,77 @@ pub(crate) trait Ops: Sync {
     /// leader `right`. Atomic context with `tasklist_lock` held and IRQs
     /// off: must not take any lock that is also taken with IRQs on.
     fn on_tid_swap(&self, left: TaskRef<'_>, right: TaskRef<'_>);
+    /// `task` (current) entered `delete_module(2)` for module `name`; the
+    /// call has not been carried out. Atomic context.
+    fn on_unload(&self, task: TaskRef<'_>, name: &CStr);
+}
+
+/// The state of one open descriptor of `/dev/escguard`.
+///
+/// # Invariants
+///
+/// `ptr` points to an `escguard_file` that stays valid for `'a`, 8-byte
+/// aligned (it comes from `kzalloc`). Other file operations on the same
+/// descriptor may run concurrently, so every access is atomic.
+#[derive(Clone, Copy)]
+pub(crate) struct FileState<'a> {
+    ptr: *mut raw::escguard_file,
+    _p: PhantomData<&'a raw::escguard_file>,
+}
+
+impl<'a> FileState<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must point to an `escguard_file` valid for `'a` that is only
+    /// accessed atomically while this value exists.
+    pub(crate) unsafe fn from_raw(ptr: *mut raw::escguard_file) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self { ptr, _p: PhantomData }
+    }
+
+    fn cursor_atomic(&self) -> &'a AtomicU64 {
+        // SAFETY: `cursor` is a valid, 8-byte aligned u64 for `'a` (type
+        // invariant), only ever accessed atomically.
+        unsafe { AtomicU64::from_ptr(core::ptr::addr_of_mut!((*self.ptr).cursor)) }
+    }
+
+    fn access_atomic(&self) -> &'a AtomicU32 {
+        // SAFETY: as for `cursor_atomic`, for the aligned u32 `access`.
+        unsafe { AtomicU32::from_ptr(core::ptr::addr_of_mut!((*self.ptr).access)) }
+    }
+
+    fn ack_atomic(&self) -> &'a AtomicU32 {
+        // SAFETY: as for `cursor_atomic`, for the aligned u32 `ack`.
+        unsafe { AtomicU32::from_ptr(core::ptr::addr_of_mut!((*self.ptr).ack)) }
+    }
+
+    /// What open granted (`ACCESS_*` bits).
+    pub(crate) fn access(&self) -> u32 {
+        self.access_atomic().load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_access(&self, a: u32) {
+        self.access_atomic().store(a, Ordering::Release)
+    }
+
+    /// Whether reads leave events queued until acknowledged.
+    pub(crate) fn ack_mode(&self) -> bool {
+        self.ack_atomic().load(Ordering::Relaxed) != 0
+    }
+
+    pub(crate) fn set_ack_mode(&self, on: bool) {
+        self.ack_atomic().store(on as u32, Ordering::Relaxed)
+    }
+
+    /// Highest sequence number returned on this descriptor in ack mode.
+    pub(crate) fn cursor(&self) -> u64 {
+        self.cursor_atomic().load(Ordering::Relaxed)
+    }
+
+    /// Moves the cursor forward to `seq` (never backward).
+    pub(crate) fn advance(&self, seq: u64) {
+        self.cursor_atomic().fetch_max(seq, Ordering::Relaxed);
+    }
 }
 
 /// A task the kernel handed to a callback, valid for the callback's duration.
@@ -186,6 +262,50 @@ pub(crate) fn capable_admin() -> bool {
     unsafe { raw::escguard_capable_admin() != 0 }
 }
 
+/// Whether the calling task is in group `gid` (of the initial user namespace).
+pub(crate) fn in_group(gid: u32) -> bool {
+    // SAFETY: `in_group_p()` only inspects the current task's credentials.
+    unsafe { raw::escguard_in_group(gid) != 0 }
+}
+
+/// The module parameters, as given at load.
+pub(crate) struct Params {
+    pub(crate) max_tasks: u32,
+    pub(crate) ring_events: u32,
+    pub(crate) events_gid: u32,
+    pub(crate) locked: bool,
+}
+
+/// Reads the module parameters (read-only after load).
+pub(crate) fn params() -> Params {
+    // SAFETY: each getter reads a module parameter, fixed after load.
+    unsafe {
+        Params {
+            max_tasks: raw::escguard_param_max_tasks(),
+            ring_events: raw::escguard_param_ring_events(),
+            events_gid: raw::escguard_param_events_gid(),
+            locked: raw::escguard_param_locked() != 0,
+        }
+    }
+}
+
+/// Takes the module reference that makes `rmmod` fail. False if module
+/// exit has already begun. Safe in any context.
+pub(crate) fn module_lock() -> bool {
+    // SAFETY: `try_module_get(THIS_MODULE)` is an atomic increment.
+    unsafe { raw::escguard_module_lock() != 0 }
+}
+
+/// Drops a reference taken by [`module_lock`].
+///
+/// # Safety
+///
+/// The caller must own a reference taken by [`module_lock`] and give it up.
+pub(crate) unsafe fn module_unlock() {
+    // SAFETY: by the requirement, the reference exists and is ours.
+    unsafe { raw::escguard_module_unlock() }
+}
+
 /// Wakes readers blocked on `/dev/escguard`. Safe in any context.
 pub(crate) fn wake_readers() {
     // SAFETY: queues a statically allocated irq_work; safe in any context.
@@ -205,7 +325,10 @@ pub(crate) fn probes_missed() -> u64 {
 }
 
 /// Number of probes `Registration` arms.
-pub(crate) const PROBES: u32 = 4;
+pub(crate) fn probe_count() -> u32 {
+    // SAFETY: returns a compile-time constant of the C glue.
+    unsafe { raw::escguard_probe_count() }
+}
 
 /// The module's live state `T`, with the kprobes and `/dev/escguard`
 /// registered to call into it.
@@ -289,6 +412,9 @@ pub(crate) unsafe fn ops_of<'a, T: Ops>(ctx: *mut c_void) -> &'a T {
     unsafe { &*(ctx as *const T) }
 }
 
+/// The C type behind [`FileState`], for the callback signatures.
+pub(crate) type RawFile = raw::escguard_file;
+
 /// Wraps a task pointer passed by a C callback.
 ///
 /// # Safety
@@ -320,12 +446,21 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by `module/helpers.c` only, with the registered context.
+        /// Called by `module/helpers.c` only, with the registered context,
+        /// the new descriptor's state and the current task.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_open(ctx: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
+        pub unsafe extern "C" fn escguard_rs_open(
+            ctx: *mut kernel::ffi::c_void,
+            f: *mut $crate::sys::RawFile,
+            task: *mut kernel::bindings::task_struct,
+            write: kernel::ffi::c_int,
+        ) -> kernel::ffi::c_int {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            match <$t as $crate::sys::Ops>::open(ops) {
+            // SAFETY: `f` was just allocated for this open and is freed only
+            // at release; `task` is current.
+            let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
+            match <$t as $crate::sys::Ops>::open(ops, f, t, write != 0) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
             }
@@ -335,28 +470,37 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by `module/helpers.c` only, with the registered context.
+        /// Called by `module/helpers.c` only, with the registered context and
+        /// the descriptor's state, before freeing it.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_release(ctx: *mut kernel::ffi::c_void) {
+        pub unsafe extern "C" fn escguard_rs_release(ctx: *mut kernel::ffi::c_void, f: *mut $crate::sys::RawFile) {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            <$t as $crate::sys::Ops>::release(ops)
+            // SAFETY: `f` is valid until the C glue frees it after we return.
+            let f = unsafe { $crate::sys::FileState::from_raw(f) };
+            <$t as $crate::sys::Ops>::release(ops, f)
         }
 
         /// C callback: `unlocked_ioctl` of `/dev/escguard`.
         ///
         /// # Safety
         ///
-        /// Called by `module/helpers.c` only, with the registered context.
+        /// Called by `module/helpers.c` only, with the registered context,
+        /// the descriptor's state and the current task.
         #[no_mangle]
         pub unsafe extern "C" fn escguard_rs_ioctl(
             ctx: *mut kernel::ffi::c_void,
+            f: *mut $crate::sys::RawFile,
+            task: *mut kernel::bindings::task_struct,
             cmd: kernel::ffi::c_uint,
             arg: kernel::ffi::c_ulong,
         ) -> kernel::ffi::c_long {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            match <$t as $crate::sys::Ops>::ioctl(ops, cmd, arg as usize) {
+            // SAFETY: the descriptor (and so `f`) is held open by the
+            // ioctl; `task` is current.
+            let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
+            match <$t as $crate::sys::Ops>::ioctl(ops, f, t, cmd, arg as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
@@ -366,31 +510,42 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by `module/helpers.c` only, with the registered context.
+        /// Called by `module/helpers.c` only, with the registered context,
+        /// the descriptor's state and the current task.
         #[no_mangle]
         pub unsafe extern "C" fn escguard_rs_read(
             ctx: *mut kernel::ffi::c_void,
+            f: *mut $crate::sys::RawFile,
+            task: *mut kernel::bindings::task_struct,
             ubuf: kernel::ffi::c_ulong,
             len: kernel::ffi::c_ulong,
         ) -> kernel::ffi::c_long {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            match <$t as $crate::sys::Ops>::read(ops, ubuf as usize, len as usize) {
+            // SAFETY: the descriptor is held open by the read; `task` is current.
+            let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
+            match <$t as $crate::sys::Ops>::read(ops, f, t, ubuf as usize, len as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
         }
 
-        /// C callback: whether events are waiting.
+        /// C callback: whether events are waiting for a descriptor.
         ///
         /// # Safety
         ///
-        /// Called by `module/helpers.c` only, with the registered context.
+        /// Called by `module/helpers.c` only, with the registered context and
+        /// the state of a descriptor held open by the caller.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_readable(ctx: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
+        pub unsafe extern "C" fn escguard_rs_readable(
+            ctx: *mut kernel::ffi::c_void,
+            f: *mut $crate::sys::RawFile,
+        ) -> kernel::ffi::c_int {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            <$t as $crate::sys::Ops>::readable(ops) as kernel::ffi::c_int
+            // SAFETY: the descriptor is held open by read() or poll().
+            let f = unsafe { $crate::sys::FileState::from_raw(f) };
+            <$t as $crate::sys::Ops>::readable(ops, f) as kernel::ffi::c_int
         }
 
         /// C callback: fork probe.
@@ -466,6 +621,26 @@ macro_rules! callbacks {
             // SAFETY: both tasks are pinned by de_thread() for the call.
             let (l, r) = unsafe { ($crate::sys::task_of(left), $crate::sys::task_of(right)) };
             <$t as $crate::sys::Ops>::on_tid_swap(ops, l, r)
+        }
+
+        /// C callback: delete_module probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context, the
+        /// current task and a NUL-terminated name on the handler's stack.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_unload(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            name: *const kernel::ffi::c_char,
+        ) {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `name` is NUL-terminated and lives
+            // for the call.
+            let (t, n) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(name)) };
+            <$t as $crate::sys::Ops>::on_unload(ops, t, n)
         }
     };
 }

@@ -214,20 +214,52 @@ pub(crate) fn reserve_atomic() -> Option<Reservation> {
     RBTreeNodeReservation::new(GFP_NOWAIT | __GFP_NOWARN).ok()
 }
 
+/// Why [`Table::store`] did not store an entry.
+pub(crate) enum StoreError {
+    /// A new node was needed and none was given (the entry vanished between
+    /// lookup and store: a racing exit).
+    NoNode,
+    /// The table holds `cap` entries already.
+    Full(Option<Reservation>),
+}
+
 /// The global table: every live task, keyed by global pid.
+///
+/// # Invariants
+///
+/// `host + container` is the number of entries and never exceeds `cap`.
 pub(crate) struct Table {
     tree: RBTree<u32, Entry>,
     host: u64,
     container: u64,
+    cap: u64,
 }
 
 impl Table {
-    pub(crate) fn new() -> Self {
+    /// An empty table that holds at most `cap` entries.
+    pub(crate) fn new(cap: u64) -> Self {
+        // INVARIANT: empty.
         Table {
             tree: RBTree::new(),
             host: 0,
             container: 0,
+            cap,
         }
+    }
+
+    pub(crate) fn cap(&self) -> u64 {
+        self.cap
+    }
+
+    fn full(&self) -> bool {
+        self.host + self.container >= self.cap
+    }
+
+    /// The lineage recorded for the process whose leader has pid `pid`,
+    /// whichever task that is: for judging an untracked task by its parent
+    /// (a live parent's pid cannot have been reused).
+    pub(crate) fn lineage_by_pid(&self, pid: u32) -> Option<Lineage> {
+        self.tree.get(&pid).map(|e| e.lineage)
     }
 
     /// Copies up to `out`'s spare capacity of entries with pid >= `start`,
@@ -290,14 +322,14 @@ impl Table {
 
     /// Stores `entry` for `pid`: updates the existing node in place, or
     /// inserts using `res`. Returns the node that was not needed (to be
-    /// freed by the caller after dropping the lock), or `Err` if a node was
-    /// needed and `res` was `None`.
+    /// freed by the caller after dropping the lock), or why nothing was
+    /// stored.
     pub(crate) fn store(
         &mut self,
         pid: u32,
         entry: Entry,
         res: Option<Reservation>,
-    ) -> core::result::Result<Option<Reservation>, ()> {
+    ) -> core::result::Result<Option<Reservation>, StoreError> {
         if let Some(old) = self.tree.get_mut(&pid) {
             let was_container = old.is_container();
             *old = entry;
@@ -313,22 +345,31 @@ impl Table {
             }
             return Ok(res);
         }
-        let res = res.ok_or(())?;
+        let res = res.ok_or(StoreError::NoNode)?;
+        if self.full() {
+            return Err(StoreError::Full(Some(res)));
+        }
+        // INVARIANT: below the cap before this insert.
         self.count(&entry, true);
         self.tree.insert(res.into_node(pid, entry));
         Ok(None)
     }
 
     /// Inserts `entry` only if `pid` has no entry yet (the load-time
-    /// snapshot must not overwrite what a hook already recorded). Returns
-    /// the reservation if it was not used.
-    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation) -> Option<Reservation> {
+    /// snapshot must not overwrite what a hook already recorded) and the
+    /// table is below its cap. Returns the reservation if it was not used,
+    /// and whether the cap refused it.
+    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation) -> (Option<Reservation>, bool) {
         if self.tree.get(&pid).is_some() {
-            return Some(res);
+            return (Some(res), false);
         }
+        if self.full() {
+            return (Some(res), true);
+        }
+        // INVARIANT: below the cap before this insert.
         self.count(&entry, true);
         self.tree.insert(res.into_node(pid, entry));
-        None
+        (None, false)
     }
 
     /// Removes the entry of exiting task `task_id`; the node is returned so
