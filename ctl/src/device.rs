@@ -18,6 +18,9 @@ nix::ioctl_read_bad!(
 );
 nix::ioctl_read_bad!(ioc_status, abi::ESCGUARD_IOCTL_STATUS, abi::escguard_status);
 nix::ioctl_write_ptr_bad!(ioc_set_mode, abi::ESCGUARD_IOCTL_SET_MODE, u32);
+nix::ioctl_write_ptr_bad!(ioc_reader, abi::ESCGUARD_IOCTL_READER, u32);
+nix::ioctl_write_ptr_bad!(ioc_ack, abi::ESCGUARD_IOCTL_ACK, u64);
+nix::ioctl_write_ptr_bad!(ioc_lock, abi::ESCGUARD_IOCTL_LOCK, u32);
 nix::ioctl_readwrite_bad!(
     ioc_tasks,
     abi::ESCGUARD_IOCTL_TASKS,
@@ -117,6 +120,32 @@ impl Device {
         // SAFETY: `mode` is a valid u32, the size ESCGUARD_IOCTL_SET_MODE encodes.
         unsafe { ioc_set_mode(self.file.as_raw_fd(), &mode) }
             .map_err(|e| ioctl_error(paths, "mode", e))?;
+        Ok(())
+    }
+
+    /// Locks (rmmod refused) or unlocks the module; host admin only.
+    pub fn set_locked(&self, paths: &Paths, locked: bool) -> Result<(), Error> {
+        let v = locked as u32;
+        // SAFETY: `v` is a valid u32, the size ESCGUARD_IOCTL_LOCK encodes.
+        unsafe { ioc_lock(self.file.as_raw_fd(), &v) }
+            .map_err(|e| ioctl_error(paths, if locked { "lock" } else { "unlock" }, e))?;
+        Ok(())
+    }
+
+    /// Makes reads on this descriptor leave events queued until `ack`.
+    pub fn set_ack_mode(&self, paths: &Paths) -> Result<(), Error> {
+        let v = abi::ESCGUARD_READ_ACK;
+        // SAFETY: `v` is a valid u32, the size ESCGUARD_IOCTL_READER encodes.
+        unsafe { ioc_reader(self.file.as_raw_fd(), &v) }
+            .map_err(|e| ioctl_error(paths, "reader mode", e))?;
+        Ok(())
+    }
+
+    /// Removes queued events up to and including `seq` from the ring.
+    pub fn ack(&self, paths: &Paths, seq: u64) -> Result<(), Error> {
+        // SAFETY: `seq` is a valid u64, the size ESCGUARD_IOCTL_ACK encodes.
+        unsafe { ioc_ack(self.file.as_raw_fd(), &seq) }
+            .map_err(|e| ioctl_error(paths, "acknowledge", e))?;
         Ok(())
     }
 

@@ -37,6 +37,10 @@ pub struct Origin {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Event {
     pub seq: u64,
+    /// When the module that emitted the event was loaded (its `loaded_ns`):
+    /// with `seq`, a unique name for the event on this host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_ns: Option<u64>,
     pub time: String,
     pub time_ns: u64,
     pub hook: String,
@@ -48,6 +52,9 @@ pub struct Event {
     pub uid: u32,
     pub comm: String,
     pub exe: String,
+    /// What the call aimed at (tamper: the device operation or module name).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub target: String,
     /// Namespace kinds that the container had separate and that are now the host's.
     pub escaped_ns: Vec<String>,
     /// "root" and/or "cwd": which lies on the host's filesystem.
@@ -122,6 +129,7 @@ impl Event {
         }
         Event {
             seq: e.seq,
+            load_ns: None,
             time: rfc3339_utc(e.time_ns),
             time_ns: e.time_ns,
             hook: name(
@@ -130,6 +138,8 @@ impl Event {
                     (abi::ESCGUARD_HOOK_FORK, "fork"),
                     (abi::ESCGUARD_HOOK_EXEC, "exec"),
                     (abi::ESCGUARD_HOOK_EXIT, "exit"),
+                    (abi::ESCGUARD_HOOK_DEVICE, "device"),
+                    (abi::ESCGUARD_HOOK_UNLOAD, "unload"),
                 ],
             ),
             reason: name(
@@ -137,6 +147,7 @@ impl Event {
                 &[
                     (abi::ESCGUARD_REASON_NS_ESCAPE, "namespace-escape"),
                     (abi::ESCGUARD_REASON_ROOT_ESCAPE, "root-escape"),
+                    (abi::ESCGUARD_REASON_TAMPER, "tamper"),
                 ],
             ),
             action: name(
@@ -152,6 +163,7 @@ impl Event {
             uid: e.uid,
             comm: abi::cstr_field(&e.comm),
             exe: abi::cstr_field(&e.exe),
+            target: abi::cstr_field(&e.target),
             escaped_ns,
             escaped_fs,
             ns_before: ns_map(&e.ns_before),
@@ -180,6 +192,9 @@ impl Event {
         );
         if !self.exe.is_empty() {
             s.push_str(&format!(" exe={}", self.exe));
+        }
+        if !self.target.is_empty() {
+            s.push_str(&format!(" target=\"{}\"", self.target));
         }
         for k in &self.escaped_ns {
             let before = self.ns_before.get(k).map(String::as_str).unwrap_or("?");

@@ -3,4 +3,5 @@ pub mod abi;
 pub mod device;
 pub mod error;
 pub mod events;
+pub mod logfile;
 pub mod status;

@@ -32,9 +32,34 @@ pub struct Status {
     pub alloc_failures: u64,
     pub untracked: u64,
     pub tid_swaps_lost: u64,
+    /// rmmod is refused until the host admin runs `escguardctl unlock`.
+    pub locked: bool,
+    /// Group allowed to read events and status (absent: root only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_gid: Option<u32>,
+    pub table: Table,
+    pub trust: Trust,
     /// Host baseline namespaces ("mnt:[4026531841]"), per kind.
     pub baseline_ns: std::collections::BTreeMap<String, String>,
     pub baseline_root: crate::events::FsId,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Table {
+    /// Most entries the table holds (max_tasks).
+    pub cap: u64,
+    /// Tasks left untracked because the table was full.
+    pub full: u64,
+    /// Untracked tasks judged against their tracked parent's container.
+    pub parent_judged: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Trust {
+    /// Container tasks refused use or unload of escguard.
+    pub tamper: u64,
+    /// Host callers refused for lack of privilege.
+    pub denied: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -48,6 +73,7 @@ pub struct Hooks {
     pub fork: u64,
     pub exec: u64,
     pub exit: u64,
+    pub unload: u64,
     pub missed: u64,
     /// Nanoseconds spent in each hook since load (escguard's own cost).
     pub fork_ns: u64,
@@ -61,6 +87,8 @@ pub struct Events {
     pub dropped: u64,
     pub queued: u64,
     pub capacity: u64,
+    /// Memory of the ring.
+    pub ring_bytes: u64,
 }
 
 pub fn mode_name(mode: u32) -> String {
@@ -98,6 +126,7 @@ impl Status {
                 fork: s.hook_fork,
                 exec: s.hook_exec,
                 exit: s.hook_exit,
+                unload: s.hook_unload,
                 missed: s.probes_missed,
                 fork_ns: s.hook_ns_fork,
                 exec_ns: s.hook_ns_exec,
@@ -110,10 +139,22 @@ impl Status {
                 dropped: s.events_dropped,
                 queued: s.events_queued,
                 capacity: s.ring_capacity,
+                ring_bytes: s.ring_bytes,
             },
             alloc_failures: s.alloc_failures,
             untracked: s.untracked,
             tid_swaps_lost: s.tid_swaps_lost,
+            locked: s.locked != 0,
+            events_gid: (s.events_gid != abi::ESCGUARD_NO_GID).then_some(s.events_gid),
+            table: Table {
+                cap: s.table_cap,
+                full: s.table_full,
+                parent_judged: s.parent_judged,
+            },
+            trust: Trust {
+                tamper: s.tamper,
+                denied: s.denied,
+            },
             baseline_ns: crate::events::ns_map(&s.baseline_ns),
             baseline_root: crate::events::fsid(&s.baseline_root, None),
         }
@@ -137,22 +178,49 @@ impl Status {
             ),
         );
         line("mode", self.mode.clone());
+        line(
+            "unload",
+            if self.locked {
+                "locked (rmmod refused; 'escguardctl unlock' first)".into()
+            } else {
+                "unlocked (rmmod allowed)".into()
+            },
+        );
+        line(
+            "readers",
+            match self.events_gid {
+                Some(g) => format!("root, and group {g} (events and status)"),
+                None => "root only".into(),
+            },
+        );
         line("loaded at", self.loaded_at.clone());
         line("probes", self.probes.to_string());
         line(
             "tasks",
             format!(
-                "{} tracked ({} host, {} container)",
+                "{} tracked ({} host, {} container) of at most {}",
                 self.tasks.host + self.tasks.container,
                 self.tasks.host,
-                self.tasks.container
+                self.tasks.container,
+                self.table.cap
+            ),
+        );
+        line(
+            "table full",
+            format!(
+                "{} tasks untracked at the cap ({} judged by their parent)",
+                self.table.full, self.table.parent_judged
             ),
         );
         line(
             "hooks",
             format!(
-                "fork {}, exec {}, exit {}, missed {}",
-                self.hooks.fork, self.hooks.exec, self.hooks.exit, self.hooks.missed
+                "fork {}, exec {}, exit {}, unload {}, missed {}",
+                self.hooks.fork,
+                self.hooks.exec,
+                self.hooks.exit,
+                self.hooks.unload,
+                self.hooks.missed
             ),
         );
         let avg = |ns: u64, n: u64| ns.checked_div(n).unwrap_or(0);
@@ -170,8 +238,19 @@ impl Status {
         line(
             "events",
             format!(
-                "{} emitted, {} dropped, {} queued (ring of {})",
-                self.events.emitted, self.events.dropped, self.events.queued, self.events.capacity
+                "{} emitted, {} dropped, {} queued (ring of {}, {} KiB)",
+                self.events.emitted,
+                self.events.dropped,
+                self.events.queued,
+                self.events.capacity,
+                self.events.ring_bytes / 1024
+            ),
+        );
+        line(
+            "refused",
+            format!(
+                "{} container attempts (tamper), {} unprivileged host callers",
+                self.trust.tamper, self.trust.denied
             ),
         );
         line(
