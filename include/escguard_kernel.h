@@ -97,7 +97,7 @@ void escguard_module_unlock(void);
 
 /*
  * Register the fork (wake_up_new_task), exec (finalize_exec), exit
- * (do_exit), pid-swap (exchange_tids) and module-unload (delete_module
+ * (exit_files, in do_exit after PF_EXITING is set), pid-swap (exchange_tids) and module-unload (delete_module
  * syscall, native and ia32) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
  * all are registered and every one goes through ftrace (so handlers run in
  * ordinary context, never int3/NMI context), or none is and a negative errno
@@ -137,6 +137,9 @@ void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *
  * NUL-terminated string, "" if unknown. */
 void escguard_task_paths(struct task_struct *t, struct file *file,
 			 char *root, char *cwd, char *exe, unsigned int len);
+
+/* Whether @t has started exiting (PF_EXITING). */
+int escguard_task_exiting(struct task_struct *t);
 
 /* SIGKILL @t (its whole thread group) from kernel context. Never sleeps. */
 void escguard_kill(struct task_struct *t);

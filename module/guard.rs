@@ -7,7 +7,7 @@
 //! talks to it through `/dev/escguard`, whose ABI is `include/escguard_abi.h`.
 //!
 //! Kprobes on fork (`wake_up_new_task`), exec (`finalize_exec`) and exit
-//! (`do_exit`) keep a table of every task's key information and compare
+//! (`exit_files` in `do_exit`) keep a table of every task's key information and compare
 //! container tasks with the host on each call (see `table.rs`). An escaped
 //! task is reported on the event ring and, in enforce mode, SIGKILLed before
 //! it runs another instruction of user code.
@@ -479,7 +479,8 @@ impl State {
         if req.capacity == 0 || req.capacity > abi::ESCGUARD_TASKS_MAX {
             return Err(EINVAL);
         }
-        let mut page = KVec::with_capacity(req.capacity as usize, GFP_KERNEL)?;
+        // Up to 1 MiB: vmalloc-backed, no high-order allocation to fail.
+        let mut page = KVVec::with_capacity(req.capacity as usize, GFP_KERNEL)?;
         let total = {
             let mut t = self.table.lock();
             t.list(req.start_pid, &mut page);
@@ -523,7 +524,18 @@ impl State {
                 self.c.alloc_failures.inc();
                 return;
             };
-            let (unused, full) = self.table.lock().insert_vacant(i.pid, Entry::new(&i, lineage, false), res);
+            let (unused, full) = {
+                let mut table = self.table.lock();
+                // A task whose exit hook already ran must not be inserted
+                // now: it would never be removed. The hook runs after
+                // PF_EXITING is set and takes this lock, so checking the
+                // flag under it is exact.
+                if t.exiting() {
+                    (Some(res), false)
+                } else {
+                    table.insert_vacant(i.pid, Entry::new(&i, lineage, false), res)
+                }
+            };
             if full {
                 self.c.table_full.inc();
             }
@@ -768,11 +780,15 @@ impl sys::Ops for State {
     fn on_exit(&self, task: sys::TaskRef<'_>) {
         self.c.hook_exit.inc();
         // An exec that swapped pids and then failed never reaches the exec
-        // hook: free its slot.
-        let _ = self.tid_swaps.take(task.id());
-        let node = self.table.lock().remove(task.pid(), task.id());
+        // hook: free its slot, and drop the entry still under the old pid.
+        let old = self.tid_swaps.take(task.id());
+        let (node, stale) = {
+            let mut t = self.table.lock();
+            (t.remove(task.pid(), task.id()), old.and_then(|p| t.remove(p, task.id())))
+        };
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
+        drop(stale);
     }
 }
 

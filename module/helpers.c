@@ -46,7 +46,7 @@
  * read-only after load (0444): changing a cap under a live table or ring
  * would need locking the hooks cannot afford. Rust validates them at load. */
 
-static unsigned int max_tasks = 262144;
+static unsigned int max_tasks = 131072;
 module_param(max_tasks, uint, 0444);
 MODULE_PARM_DESC(max_tasks, "Most tasks the table tracks (64..4194304); more are left untracked and counted");
 
@@ -254,8 +254,18 @@ static int escguard_exec_pre(struct kprobe *kp, struct pt_regs *regs)
 
 static int escguard_exit_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	ESCGUARD_TIMED(2, escguard_rs_on_exit(escguard_probe_ctx, current));
+	/* exit_files(tsk): in do_exit() after exit_signals() has set
+	 * PF_EXITING, so the load-time snapshot can tell (under the table
+	 * lock) a task whose entry this hook already dropped; also called on
+	 * a failed fork's never-woken child, which has no entry. */
+	ESCGUARD_TIMED(2, escguard_rs_on_exit(escguard_probe_ctx,
+			(struct task_struct *)regs_get_kernel_argument(regs, 0)));
 	return 0;
+}
+
+int escguard_task_exiting(struct task_struct *t)
+{
+	return !!(READ_ONCE(t->flags) & PF_EXITING);
 }
 
 static struct kprobe escguard_kp_fork = {
@@ -267,7 +277,7 @@ static struct kprobe escguard_kp_exec = {
 	.pre_handler = escguard_exec_pre,
 };
 static struct kprobe escguard_kp_exit = {
-	.symbol_name = "do_exit",
+	.symbol_name = "exit_files",
 	.pre_handler = escguard_exit_pre,
 };
 static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -333,12 +343,18 @@ static struct kprobe escguard_kp_unload32 = {
 };
 #endif
 
+/*
+ * Armed in this order, one after the other: exit first, so that every
+ * entry a later-armed hook inserts has its removal hooked already (a child
+ * forked while only the fork probe was armed could otherwise exit unseen and
+ * leave a stale entry); the pid swap before exec, which applies the swaps.
+ */
 static struct kprobe *escguard_kps[] = {
-	&escguard_kp_fork, &escguard_kp_exec, &escguard_kp_exit, &escguard_kp_tidswap,
-	&escguard_kp_unload,
+	&escguard_kp_exit, &escguard_kp_tidswap, &escguard_kp_unload,
 #ifdef CONFIG_IA32_EMULATION
 	&escguard_kp_unload32,
 #endif
+	&escguard_kp_exec, &escguard_kp_fork,
 };
 
 u32 escguard_probe_count(void)

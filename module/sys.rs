@@ -62,7 +62,8 @@ pub(crate) trait Ops: Sync {
     /// `task` (current) committed to a new program image from `file`.
     /// Atomic context.
     fn on_exec(&self, task: TaskRef<'_>, file: Option<FileRef<'_>>);
-    /// `task` (current) is exiting. Atomic context.
+    /// `task` is exiting (past `PF_EXITING`), or is a failed fork's child
+    /// that never ran. Atomic context.
     fn on_exit(&self, task: TaskRef<'_>);
     /// `left` (current, exec'ing) is about to take the pid of its group
     /// leader `right`. Atomic context with `tasklist_lock` held and IRQs
@@ -205,6 +206,13 @@ impl<'a> TaskRef<'a> {
                 len,
             )
         };
+    }
+
+    /// Whether the task has started exiting (`PF_EXITING`).
+    pub(crate) fn exiting(&self) -> bool {
+        // SAFETY: `self.ptr` is a valid task (type invariant); the helper
+        // only reads its flags.
+        unsafe { raw::escguard_task_exiting(self.ptr) != 0 }
     }
 
     /// Sends SIGKILL to the task's thread group. Never sleeps.
@@ -600,7 +608,8 @@ macro_rules! callbacks {
         ) {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current, valid throughout the handler.
+            // SAFETY: `task` is current (in do_exit) or a failed fork's
+            // child held by copy_process(); valid throughout the handler.
             <$t as $crate::sys::Ops>::on_exit(ops, unsafe { $crate::sys::task_of(task) })
         }
 

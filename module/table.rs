@@ -264,7 +264,7 @@ impl Table {
 
     /// Copies up to `out`'s spare capacity of entries with pid >= `start`,
     /// in pid order. Never allocates (the caller reserved the space).
-    pub(crate) fn list(&mut self, start: u32, out: &mut KVec<abi::escguard_task>) {
+    pub(crate) fn list(&mut self, start: u32, out: &mut KVVec<abi::escguard_task>) {
         let Some(mut cur) = self.tree.cursor_lower_bound(&start) else {
             return;
         };
