@@ -3,6 +3,7 @@
 #   make test       full test suite: cargo tests + QEMU scenario suite
 #   make demo       build everything and boot a guest showing escguard at work
 #   make bench      fork/exec overhead and table-size scaling, in the guest
+#   make stress     the long stress run (200,000 processes, 4 vCPUs)
 #   make KDIR=/path/to/your/rust-enabled-6.12-build module
 # KDIR defaults to the cached test kernel (built by scripts/build-kernel.sh).
 
@@ -14,7 +15,7 @@ KRUST_LIB_SRC ?= /usr/lib/rustlib/src/rust/library
 KDIR ?= $(shell $(ROOT)/scripts/build-kernel.sh --print)
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUSTC=$(KRUSTC) BINDGEN=$(KBINDGEN) RUST_LIB_SRC=$(KRUST_LIB_SRC)
 
-.PHONY: all deps kernel module ctl ctl-static guest test demo bench clean
+.PHONY: all deps kernel module ctl ctl-static guest test demo bench stress clean
 
 all: module ctl
 
@@ -44,6 +45,9 @@ demo:
 
 bench:
 	$(ROOT)/scripts/bench.sh
+
+stress:
+	ESCGUARD_SUITES=stress.sh ESCGUARD_STRESS_PROCS=$${STRESS_PROCS:-200000} $(ROOT)/scripts/test.sh
 
 clean:
 	-$(KMAKE) clean

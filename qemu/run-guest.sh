@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot the test kernel with the guest disk, run one guest suite, and judge it.
 #   qemu/run-guest.sh --kernel BZIMAGE --image IMG --suite NAME [--log FILE]
-#                     [--timeout SEC] [--smp N] [--mem MB]
+#                     [--timeout SEC] [--smp N] [--mem MB] [--append 'k=v ...']
 # Prints the guest's ESCGUARD-TEST lines as they come, then a verdict:
 # every PASS/FAIL line counts; a missing end marker (hang, crash, timeout)
 # and any kernel WARNING/BUG/lockdep/atomic-sleep/kmemleak report in the log
@@ -14,7 +14,7 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-kernel="" image="" suite="" logf="" timeout=900 smp=2 mem=1536 verbose=0
+kernel="" image="" suite="" logf="" timeout=900 smp=2 mem=1536 verbose=0 append=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel="$2"; shift 2 ;;
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout="$2"; shift 2 ;;
     --smp) smp="$2"; shift 2 ;;
     --mem) mem="$2"; shift 2 ;;
+    --append) append="$2"; shift 2 ;;
     --verbose) verbose=1; shift ;;
     *) echo "run-guest: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -38,7 +39,7 @@ boot() { # accel timeout suite log
   timeout -k 10 "$2" qemu-system-x86_64 \
     -accel "$1" -cpu max -smp "$smp" -m "$mem" \
     -kernel "$kernel" \
-    -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3" \
+    -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 $append" \
     -drive "file=$image,format=raw,if=virtio,snapshot=on" \
     -nic none -display none -monitor none -serial stdio -no-reboot \
     </dev/null 2>&1 | tee "$4" | show

@@ -20,6 +20,10 @@ rm -f build-module.log
 log "building the test-only payload module"
 make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" RUSTC="$KRUSTC" BINDGEN="$KBINDGEN" RUST_LIB_SRC="$KRUST_LIB_SRC" modules >&2
 
+log "building the static fuzzer"
+mkdir -p "$ESCGUARD_ROOT/build/fuzz"
+gcc -static -O2 -Wall -Wextra -Werror -I "$ESCGUARD_ROOT/include" -o "$ESCGUARD_ROOT/build/fuzz/fuzz" "$ESCGUARD_ROOT/tests/fuzz/fuzz.c" -lpthread >&2 || die "fuzzer build failed"
+
 log "building the static benchmark driver"
 mkdir -p "$ESCGUARD_ROOT/build/bench"
 gcc -static -O2 -Wall -o "$ESCGUARD_ROOT/build/bench/bench" "$ESCGUARD_ROOT/tests/bench/bench.c" -lpthread 2>&1 \

@@ -48,6 +48,8 @@ cp -r "$ESCGUARD_ROOT/tests/guest" "$STAGE/tests"
 cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
 # Benchmark driver (static) and its configuration, if built.
 [ ! -d "$ESCGUARD_ROOT/build/bench" ] || cp -a "$ESCGUARD_ROOT/build/bench" "$STAGE/tests/bench"
+# Device fuzzer (static).
+[ ! -x "$ESCGUARD_ROOT/build/fuzz/fuzz" ] || install -D -m 0755 "$ESCGUARD_ROOT/build/fuzz/fuzz" "$STAGE/tests/fuzz/fuzz"
 # TEST ONLY: the simulated kernel-exploit payload module.
 [ -z "$PAYLOAD" ] || install -m 0644 "$PAYLOAD" "$STAGE/tests/escguard_test_payload.ko"
 

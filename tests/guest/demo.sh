@@ -39,5 +39,5 @@ escguardctl tail --json
 say "escguardctl status"
 escguardctl status
 
-say "rmmod escguard"
-rmmod escguard && pass demo-rmmod || fail demo-rmmod
+say "escguardctl unlock; rmmod escguard"
+escguardctl unlock && rmmod escguard && pass demo-rmmod || fail demo-rmmod

@@ -8,7 +8,7 @@ insmod "$KO" || { fail detection-insmod; exit 0; }
 insmod /tests/escguard_test_payload.ko || fail payload-insmod
 
 # Every probe must go through ftrace (ordinary context, not int3/NMI).
-n=$(grep -E ' (wake_up_new_task|finalize_exec|do_exit)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
+n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
 if [ "$n" != 3 ]; then
 	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list)"
 else
@@ -100,7 +100,7 @@ dd if=/dev/escguard of=/dev/null bs=64 count=1 2>&1 | grep -q 'Invalid argument'
 
 # A blocking read (no O_NONBLOCK) sleeps until an event arrives, then
 # returns exactly one whole record.
-rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 3 * 256 ))
+rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 ))
 dd if=/dev/escguard of=/tmp/blockread bs=$((rec * 4)) count=1 2>/dev/null &
 dp=$!
 sleep 2
@@ -194,4 +194,4 @@ echo "    | $st" | cut -c1-600
 echo "$st" | grep -q '"verdicts":1112,' && pass status-counts-verdicts || fail status-counts-verdicts "$st"
 
 rmmod escguard_test_payload
-ok rmmod-after-detection rmmod escguard
+ok rmmod-after-detection unload

@@ -12,7 +12,7 @@ fi
 
 out=$(escguardctl status 2>&1); rc=$?
 v=$(cat /tests/VERSION 2>/dev/null)
-if [ $rc = 0 ] && echo "$out" | grep -q "^module *escguard $v (ABI 1\." && echo "$out" | grep -q '^mode *enforce$'; then
+if [ $rc = 0 ] && echo "$out" | grep -q "^module *escguard $v (ABI 2\." && echo "$out" | grep -q '^mode *enforce$'; then
 	pass status-text
 else
 	fail status-text "rc=$rc: $out"
@@ -21,7 +21,7 @@ echo "$out" | sed 's/^/    | /'
 
 out=$(escguardctl status --json 2>&1); rc=$?
 case "$out" in
-	'{"module_version":"'"$v"'","module_abi":{"major":1,'*'"mode":"enforce"'*'"opens":'*'}') [ $rc = 0 ] && pass status-json || fail status-json "rc=$rc" ;;
+	'{"module_version":"'"$v"'","module_abi":{"major":2,'*'"mode":"enforce"'*'"opens":'*'}') [ $rc = 0 ] && pass status-json || fail status-json "rc=$rc" ;;
 	*) fail status-json "rc=$rc: $out" ;;
 esac
 echo "    | $out"
@@ -61,6 +61,9 @@ fi
 out=$(run_container ctr2 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done; echo loops=$i' 2>&1)
 echo "$out" | grep -q 'loops=200' && pass runc-fork-exec-loop || fail runc-fork-exec-loop "$out"
 
+# Locked at load: rmmod fails until the host admin unlocks.
+expect_rc rmmod-refused-while-locked 1 rmmod escguard
+ok unlock escguardctl unlock
 ok rmmod rmmod escguard
 [ ! -e /dev/escguard ] && pass device-removed || fail device-removed
 expect_rc status-not-loaded 3 escguardctl status
@@ -73,6 +76,7 @@ cycles=0 errs=""
 while [ $cycles -lt 50 ]; do
 	insmod "$KO" || { errs="insmod@$cycles"; break; }
 	escguardctl status >/dev/null || { errs="status@$cycles"; break; }
+	escguardctl unlock || { errs="unlock@$cycles"; break; }
 	rmmod escguard || { errs="rmmod@$cycles"; break; }
 	cycles=$((cycles + 1))
 done

@@ -43,7 +43,8 @@ run_container() {
 
 loaded() { [ -d /sys/module/escguard ]; }
 load() { loaded || insmod "$KO"; }
-unload() { ! loaded || rmmod escguard; }
+# The module loads locked: rmmod needs the host admin's unlock first.
+unload() { ! loaded || { escguardctl unlock && rmmod escguard; }; }
 
 # Events: drain what is queued, and collect the events of one scenario.
 drain_events() { escguardctl tail --json > /dev/null; }

@@ -1,0 +1,250 @@
+# Hardening suite: who may talk to escguard, the unload lock, load-time
+# parameters and resource caps with their fail-mode, hostile ioctl/read input
+# (fuzzer), and the crash-only durable log writer.
+. /tests/lib.sh
+MARK='host-only marker'
+
+# Lines "HARDENING name value" are the figures printed at the end.
+figure() { echo "HARDENING $1 $2" >> /tmp/figures; }
+: > /tmp/figures
+
+json_field() { sed -n "s/.*\"$1\":\([0-9a-z]*\).*/\1/p"; }
+st() { escguardctl status --json | json_field "$1"; }
+tracked() { escguardctl status --json | sed -n 's/.*"tasks":{"host":\([0-9]*\),"container":\([0-9]*\)}.*/\1 \2/p' | awk '{print $1 + $2}'; }
+live_threads() { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l; }
+
+# start_container NAME 'command' [VARIANT]: runc run in the background; sets
+# CPID to the container's init pid once it runs.
+start_container() {
+	make_bundle "$1" "$2" "${3:-}" || return 1
+	runc run --bundle "/run/bundles/$1" "$1" > "/tmp/$1.out" 2>&1 &
+	CPID=""
+	_i=0
+	while [ $_i -lt 100 ]; do
+		CPID=$(runc state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+		[ -n "$CPID" ] && [ "$CPID" != 0 ] && [ -e "/proc/$CPID/root/bin" ] && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+stop_container() { runc kill "$1" KILL 2>/dev/null; sleep 0.3; runc delete -f "$1" 2>/dev/null; wait 2>/dev/null; }
+
+insmod "$KO" || { fail hardening-insmod; exit 0; }
+DEV=$(cat /sys/class/misc/escguard/dev)
+
+# ---- Who may talk to escguard ------------------------------------------
+
+# A privileged container makes its own node for the device and opens it: the
+# open is refused, reported, and in enforce mode the opener is killed.
+device_from_container() { # name mode
+	escguardctl mode "$2"; drain_events
+	_t0=$(st tamper)
+	_out=$(run_container "$1" "mknod /dev/eg c ${DEV%%:*} ${DEV##*:} && { dd if=/dev/eg of=/dev/null bs=4096 count=1 2>&1; echo open-rc=\$?; }" priv 2>&1)
+	_ev=$(events_json)
+	echo "$_ev" | sed 's/^/    | /' | cut -c1-300
+	_t1=$(st tamper)
+	_want=logged _rc=1
+	[ "$2" = enforce ] && _want=killed _rc=137
+	if echo "$_out" | grep -q "open-rc=$_rc" && [ "$(printf '%s\n' "$_ev" | grep -c '"reason":"tamper"')" = 1 ] \
+		&& echo "$_ev" | grep -q "\"hook\":\"device\".*\"action\":\"$_want\".*\"comm\":\"dd\".*\"target\":\"open\"" \
+		&& [ "$_t1" -gt "$_t0" ]; then
+		pass "$1"
+	else
+		fail "$1" "out: $(echo "$_out" | tr '\n' ' ') events: $_ev"
+	fi
+}
+device_from_container device-open-from-container-enforce enforce
+device_from_container device-open-from-container-monitor monitor
+escguardctl mode enforce
+
+# A descriptor the host admin opened is no key once its holder enters a
+# container: the read from inside is refused (and killed in enforce mode).
+start_container holder 'sleep 1000' || fail passed-fd-refused "container did not start"
+drain_events
+out=$(exec 3</dev/escguard; nsenter -t "$CPID" -p -m -u -i -n dd bs=4096 count=1 of=/dev/null <&3 2>&1; echo rc=$?)
+ev=$(events_json)
+if echo "$out" | grep -q 'rc=137' && echo "$ev" | grep -q '"reason":"tamper","action":"killed".*"target":"read"'; then
+	pass passed-fd-refused-in-container
+else
+	fail passed-fd-refused-in-container "out: $(echo "$out" | tr '\n' ' ') events: $ev"
+fi
+stop_container holder
+
+# A container unloading escguard: refused (the module is locked) and killed.
+unload_from_container() { # name mode
+	escguardctl mode "$2"; drain_events
+	_out=$(run_container "$1" 'rmmod escguard; echo rmmod-rc=$?' priv 2>&1)
+	_ev=$(events_json)
+	echo "$_ev" | sed 's/^/    | /' | cut -c1-300
+	_want=logged _rc=1
+	[ "$2" = enforce ] && _want=killed _rc=137
+	if loaded && echo "$_out" | grep -q "rmmod-rc=$_rc" \
+		&& echo "$_ev" | grep -q "\"hook\":\"unload\",\"reason\":\"tamper\",\"action\":\"$_want\".*\"target\":\"delete_module escguard\"" \
+		&& [ "$(st locked)" = true ]; then
+		pass "$1"
+	else
+		fail "$1" "loaded=$(loaded && echo y) out: $(echo "$_out" | tr '\n' ' ') events: $_ev"
+	fi
+}
+unload_from_container unload-from-container-enforce enforce
+unload_from_container unload-from-container-monitor monitor
+# Even after the host admin unlocked, a container's attempt locks it again.
+escguardctl unlock
+[ "$(st locked)" = false ] && pass unlock-by-host-admin || fail unlock-by-host-admin
+unload_from_container unload-from-container-after-unlock-relocks enforce
+escguardctl mode enforce
+
+# Host users: the events group may read status and events, nothing more;
+# everyone else is refused. Reloaded with events_gid.
+NGID=$(id -g nobody)
+unload
+if insmod "$KO" events_gid="$NGID" && chgrp "$NGID" /dev/escguard && [ "$(stat -c %a /dev/escguard)" = 640 ]; then
+	pass events-gid-node-0640
+else
+	fail events-gid-node-0640 "$(ls -l /dev/escguard 2>&1)"
+fi
+expect_rc group-reader-status 0 su -s /bin/sh nobody -c 'escguardctl status'
+expect_rc group-reader-tail 0 su -s /bin/sh nobody -c 'escguardctl tail --json'
+expect_rc group-reader-no-mode 5 su -s /bin/sh nobody -c 'escguardctl mode monitor'
+expect_rc group-reader-no-tasks 5 su -s /bin/sh nobody -c 'escguardctl tasks'
+expect_rc group-reader-no-unlock 5 su -s /bin/sh nobody -c 'escguardctl unlock'
+[ "$(st mode)" = '"enforce"' ] || [ "$(escguardctl status --json | sed -n 's/.*"mode":"\([a-z]*\)".*/\1/p')" = enforce ] \
+	&& pass group-reader-changed-nothing || fail group-reader-changed-nothing
+escguardctl status | grep -q 'group '"$NGID" && pass status-shows-readers || fail status-shows-readers
+unload
+
+# ---- Parameters and resource caps ----------------------------------------
+
+for bad in max_tasks=10 max_tasks=99999999 ring_events=1 ring_events=100000; do
+	if insmod "$KO" "$bad" 2>/dev/null; then
+		fail "param-rejected-$bad" "loaded"; unload
+	elif dmesg | tail -5 | grep -q "escguard: ${bad%%=*}=${bad#*=} is outside"; then
+		pass "param-rejected-$bad"
+	else
+		fail "param-rejected-$bad" "no clear message: $(dmesg | tail -2)"
+	fi
+done
+
+insmod "$KO" ring_events=16 && [ "$(st capacity)" = 16 ] && pass ring-events-param || fail ring-events-param
+unload
+
+# Table cap: the table never holds more than max_tasks; tasks beyond it stay
+# untracked (counted) and are let through (fail-open) unless their parent is
+# a tracked container task, whose origin they are then judged against.
+base=$(live_threads)
+cap=$((base + 60))
+insmod "$KO" max_tasks=$cap || fail table-cap-insmod
+# A container that is tracked before the table fills, waiting for a go.
+start_container waiter 'while [ ! -e /dev/shm/go ]; do sleep 0.2; done; nsenter -t 1 -m -u -i -n -p cat /host-marker; echo rc=$?' priv-hostpid \
+	|| fail table-cap-waiter "did not start"
+sleepers=""
+for i in $(seq 1 150); do sleep 300 & sleepers="$sleepers $!"; done
+sleep 1
+n=$(tracked) full=$(st full)
+echo "    | cap $cap, tracked $n, table_full $full"
+[ "$n" -le "$cap" ] && [ "$full" -gt 0 ] && pass table-cap-holds || fail table-cap-holds "tracked $n cap $cap full $full"
+figure table_cap "$cap tracked=$n untracked_at_cap=$full"
+# A benign container still runs untouched with the table full.
+k0=$(kills)
+out=$(run_container full-benign 'i=0; while [ $i -lt 50 ]; do /bin/true; i=$((i+1)); done; echo loops=$i' 2>&1)
+echo "$out" | grep -q loops=50 && [ "$(kills)" = "$k0" ] && pass table-full-benign-unharmed || fail table-full-benign-unharmed "$out"
+# The tracked container's untracked child escapes: judged by its parent.
+drain_events
+touch "/proc/$CPID/root/dev/shm/go"
+wait_i=0; while ! grep -q 'rc=' /tmp/waiter.out && [ $wait_i -lt 100 ]; do sleep 0.2; wait_i=$((wait_i + 1)); done
+ev=$(events_json)
+if grep -q 'rc=137' /tmp/waiter.out && ! grep -q "$MARK" /tmp/waiter.out && [ "$(st parent_judged)" -gt 0 ] \
+	&& echo "$ev" | grep -q '"reason":"namespace-escape","action":"killed"'; then
+	pass table-full-child-judged-by-parent
+else
+	fail table-full-child-judged-by-parent "$(tr '\n' ' ' < /tmp/waiter.out) parent_judged=$(st parent_judged) $ev"
+fi
+stop_container waiter
+stop_container full-benign
+kill $sleepers 2>/dev/null; wait 2>/dev/null
+unload
+
+# Exited tasks are always reclaimed: after 3000 short-lived processes (and
+# threads), the table holds the live tasks and nothing else.
+insmod "$KO"
+i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i + 1)); done
+for w in 1 2 3 4; do /tests/bench/bench fork 250 > /dev/null & done; wait
+run_container reclaim 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done' > /dev/null 2>&1
+sleep 1
+t=$(tracked); l=$(live_threads)
+echo "    | tracked $t, live threads $l"
+d=$((t - l)); [ $d -lt 0 ] && d=$((-d))
+[ $d -le 4 ] && pass exited-entries-reclaimed || fail exited-entries-reclaimed "tracked $t live $l"
+figure table_after_churn "tracked=$t live=$l"
+
+# ---- Hostile input: the fuzzer ----------------------------------------------
+
+escguardctl mode enforce
+drain_events
+out=$(/tests/fuzz/fuzz -n "${FUZZ_N:-100000}" -t 4 2>/dev/null); rc=$?
+echo "$out" | sed "s/^/    | /"
+[ $rc = 0 ] && echo "$out" | grep -q 'health=ok' && pass fuzz-device || fail fuzz-device "rc=$rc $out"
+figure fuzz "$(echo "$out" | sed -n 's/.*ops=\([0-9]*\).*/\1/p') operations"
+# Whatever the fuzzer set, restore; the module must work as before.
+escguardctl mode enforce && escguardctl lock && escguardctl status > /dev/null && pass after-fuzz-status || fail after-fuzz-status
+drain_events
+out=$(run_container after-fuzz 'nsenter -t 1 -m -u -i -n -p cat /host-marker; echo rc=$?' priv-hostpid 2>&1)
+echo "$out" | grep -q rc=137 && ! echo "$out" | grep -q "$MARK" && pass after-fuzz-escape-killed || fail after-fuzz-escape-killed "$out"
+
+# ---- Crash-only durable log ---------------------------------------------------
+
+# Events to log: reads of the device from inside a container (monitor mode:
+# logged, the reader lives). Each attempt makes exactly one event.
+start_container evsrc 'sleep 1000' || fail log-source "container did not start"
+make_events() { # count
+	exec 3</dev/escguard
+	_j=0; while [ $_j -lt "$1" ]; do
+		nsenter -t "$CPID" -p -m dd bs=4096 count=1 of=/dev/null <&3 > /dev/null 2>&1
+		_j=$((_j + 1))
+	done
+	exec 3<&-
+}
+escguardctl mode monitor
+drain_events
+rm -f /tmp/ev.log /tmp/ev.log.1
+e0=$(st emitted)
+escguardctl tail --output /tmp/ev.log -f &
+tp=$!
+make_events 20
+i=0; while [ "$(wc -l < /tmp/ev.log)" -lt 5 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 $tp; wait $tp 2>/dev/null
+make_events 20
+# A write torn by a crash: a partial last line.
+printf '{"seq":999999,"load_' >> /tmp/ev.log
+escguardctl tail --output /tmp/ev.log 2> /tmp/tail.err
+# Log rotation: SIGHUP reopens.
+escguardctl tail --output /tmp/ev.log -f 2>> /tmp/tail.err &
+tp=$!
+sleep 0.5
+mv /tmp/ev.log /tmp/ev.log.1
+kill -HUP $tp
+sleep 0.5
+make_events 10
+i=0; while [ "$(wc -l < /tmp/ev.log 2>/dev/null || echo 0)" -lt 10 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -INT $tp; wait $tp
+e1=$(st emitted)
+cat /tmp/ev.log.1 /tmp/ev.log > /tmp/ev.all
+lines=$(wc -l < /tmp/ev.all)
+seqs=$(sed -n 's/.*"seq":\([0-9]*\).*/\1/p' /tmp/ev.all)
+uniq_n=$(echo "$seqs" | sort -n | uniq | wc -l)
+first=$(echo "$seqs" | head -1); last=$(echo "$seqs" | tail -1)
+echo "    | emitted $((e1 - e0)), logged $lines (unique $uniq_n, seq $first..$last), dropped $(st dropped)"
+if [ "$lines" = $((e1 - e0)) ] && [ "$uniq_n" = "$lines" ] && [ $((last - first + 1)) = "$lines" ] && ! grep -q 999999 /tmp/ev.all; then
+	pass log-crash-resume-no-loss-no-dup
+else
+	fail log-crash-resume-no-loss-no-dup "emitted $((e1 - e0)) logged $lines unique $uniq_n first $first last $last; $(cat /tmp/tail.err)"
+fi
+[ "$(wc -l < /tmp/ev.log)" = 10 ] && pass log-sighup-reopens || fail log-sighup-reopens "$(wc -l < /tmp/ev.log) lines after rotation"
+grep -q '"load_ns":' /tmp/ev.log && pass log-lines-carry-load-ns || fail log-lines-carry-load-ns
+figure log "$lines events logged across a SIGKILL, a torn line and a rotation"
+stop_container evsrc
+escguardctl mode enforce
+
+unload && ! loaded && pass hardening-rmmod || fail hardening-rmmod
+echo "ESCGUARD-GUEST: figures"
+sed 's/^/    | /' /tmp/figures
