@@ -47,7 +47,9 @@ start_evsrc
 [ -n "$EVPID" ] && pass stress-event-source || fail stress-event-source
 
 cycles=0 escapes=0 escapes_killed=0 emitted=0 dropped=0 read_n=0 gaps_ok=0 errs=""
-while workers_running || [ $cycles -lt 3 ]; do
+# At least 3 cycles; the last one (workers done, or done during it) stays
+# loaded for the final table check.
+while :; do
 	insmod "$KO" ring_events=16 || { errs="$errs insmod@$cycles"; break; }
 	escguardctl mode monitor
 	# Overflow the 16-slot ring with no reader: 40 events.
@@ -73,8 +75,7 @@ while workers_running || [ $cycles -lt 3 ]; do
 	if [ "$r" = "$e" ] && [ "${maxseq:-0}" = $((e + d)) ] && [ "$d" -gt 0 ]; then gaps_ok=$((gaps_ok + 1)); else
 		errs="$errs counters@$cycles(read=$r,emitted=$e,dropped=$d,maxseq=$maxseq)"; fi
 	emitted=$((emitted + e)); dropped=$((dropped + d)); read_n=$((read_n + r))
-	# The last cycle stays loaded until the workers are done.
-	workers_running || [ $cycles -lt 2 ] || { cycles=$((cycles + 1)); break; }
+	if ! workers_running && [ $cycles -ge 2 ]; then cycles=$((cycles + 1)); break; fi
 	escguardctl unlock && rmmod escguard || { errs="$errs rmmod@$cycles"; break; }
 	cycles=$((cycles + 1))
 done
