@@ -107,8 +107,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let dev = Device::open(&paths)?;
             let st = Status::from_abi(&dev.version, &dev.status(&paths)?);
             let text = if json {
-                let mut s = serde_json::to_string(&st)
-                    .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?;
+                let mut s = to_json(&st)?;
                 s.push('\n');
                 s
             } else {
@@ -139,10 +138,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     continue;
                 }
                 if json {
-                    out.push_str(
-                        &serde_json::to_string(&t)
-                            .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?,
-                    );
+                    out.push_str(&to_json(&t)?);
                 } else {
                     out.push_str(&t.to_text());
                 }
@@ -186,32 +182,39 @@ extern "C" fn on_hup_signal(_: nix::libc::c_int) {
 /// SIGINT/SIGTERM interrupt a blocked read (no SA_RESTART) so that tail can
 /// flush and exit 0 instead of dying mid-line.
 fn install_stop_handlers() -> Result<(), Error> {
-    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    use nix::sys::signal::Signal;
+    install_handler(on_stop_signal, &[Signal::SIGINT, Signal::SIGTERM])
+}
+
+/// Installs `handler` for `signals` without SA_RESTART, so that a blocked
+/// read or poll returns EINTR and the loop sees the flag the handler set.
+fn install_handler(
+    handler: extern "C" fn(nix::libc::c_int),
+    signals: &[nix::sys::signal::Signal],
+) -> Result<(), Error> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet};
     let act = SigAction::new(
-        SigHandler::Handler(on_stop_signal),
+        SigHandler::Handler(handler),
         SaFlags::empty(),
         SigSet::empty(),
     );
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    for &sig in signals {
+        // SAFETY: our handlers only store to an atomic, which is
+        // async-signal-safe.
         unsafe { sigaction(sig, &act) }
             .map_err(|e| Error::Other(format!("cannot install signal handler: {e}")))?;
     }
     Ok(())
 }
 
+/// One value as a JSON string.
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))
+}
+
 /// SIGHUP asks `tail --output` to reopen its file (logrotate's convention).
 fn install_hup_handler() -> Result<(), Error> {
-    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let act = SigAction::new(
-        SigHandler::Handler(on_hup_signal),
-        SaFlags::empty(),
-        SigSet::empty(),
-    );
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe { sigaction(Signal::SIGHUP, &act) }
-        .map_err(|e| Error::Other(format!("cannot install signal handler: {e}")))?;
-    Ok(())
+    install_handler(on_hup_signal, &[nix::sys::signal::Signal::SIGHUP])
 }
 
 /// Waits up to half a second for events on `dev`; signals end the wait.
@@ -298,10 +301,7 @@ fn tail_to_file(
             note_gap(&mut last_seq, raw.seq);
             let mut ev = Event::from_abi(raw);
             ev.load_ns = Some(load_ns);
-            lines.push_str(
-                &serde_json::to_string(&ev)
-                    .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?,
-            );
+            lines.push_str(&to_json(&ev)?);
             lines.push('\n');
             written += 1;
         }
@@ -350,10 +350,7 @@ fn tail(paths: &Paths, json: bool, follow: bool, count: Option<u64>) -> Result<(
             note_gap(&mut last_seq, raw.seq);
             let ev = Event::from_abi(raw);
             if json {
-                out.push_str(
-                    &serde_json::to_string(&ev)
-                        .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?,
-                );
+                out.push_str(&to_json(&ev)?);
             } else {
                 out.push_str(&ev.to_text());
             }
