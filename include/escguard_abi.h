@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define ESCGUARD_ABI_MAJOR 2
+#define ESCGUARD_ABI_MAJOR 3
 #define ESCGUARD_ABI_MINOR 0
 
 #define ESCGUARD_DEVICE_NAME "escguard"
@@ -82,6 +82,16 @@ struct escguard_status {
 	__u64 ring_bytes;      /* memory of the event ring */
 	__u64 tamper;          /* container tasks refused use or unload of escguard */
 	__u64 denied;          /* host callers refused for lack of privilege */
+	__u64 hook_open;       /* file opens seen (security_file_open) */
+	__u64 hook_ns_open;    /* nanoseconds spent in the open hook */
+	__u64 hook_syscall;    /* observed syscalls and mount/ptrace/connect checks */
+	__u64 hook_ns_syscall;
+	__u64 rule_hits;       /* preset and policy rule matches (any action) */
+	__u64 denials;         /* calls made to fail with EPERM */
+	__u64 umh_checked;     /* usermode-helper execs examined */
+	__u32 rules_enabled;   /* bit (1 << ESCGUARD_RULE_*) per enabled preset */
+	__u32 policy_rules;    /* rules of the loaded policy */
+	__u64 policy_loaded_ns; /* when the policy was loaded; 0: built-in defaults */
 	__u64 reserved[4];     /* zero; future counters */
 };
 
@@ -101,6 +111,7 @@ struct escguard_status {
 
 #define ESCGUARD_COMM_LEN 16
 #define ESCGUARD_PATH_LEN 256
+#define ESCGUARD_NAME_LEN 32 /* rule names */
 
 
 /* One record of the event stream; read(2) returns whole records only. */
@@ -126,9 +137,18 @@ struct escguard_event {
 	char exe[ESCGUARD_PATH_LEN];       /* as the task named it; may be empty */
 	char root_path[ESCGUARD_PATH_LEN]; /* within root's filesystem */
 	char cwd_path[ESCGUARD_PATH_LEN];  /* within cwd's filesystem */
-	char target[ESCGUARD_PATH_LEN];    /* what the call aimed at (tamper: device
-					    * operation or module name); may be empty */
+	char target[ESCGUARD_PATH_LEN];    /* what the call aimed at: the file
+					    * opened, mount target, syscall, traced
+					    * task; may be empty */
+	char rule[ESCGUARD_NAME_LEN];      /* ESCGUARD_REASON_RULE: the rule's name */
+	__u32 rule_id;     /* ESCGUARD_RULE_*, or ESCGUARD_RULE_POLICY; only
+			    * meaningful when rule is not empty */
+	__u32 syscall;     /* ESCGUARD_SYS_*: the call, for HOOK_SYSCALL */
+	__u32 flags;       /* ESCGUARD_EVF_* */
+	__u32 pad;
 };
+
+#define ESCGUARD_EVF_DENIED 0x1  /* the call was made to fail with EPERM */
 
 #define ESCGUARD_FSE_ROOT 0x1
 #define ESCGUARD_FSE_CWD 0x2
@@ -172,10 +192,17 @@ struct escguard_task_list {
 #define ESCGUARD_HOOK_EXIT 3
 #define ESCGUARD_HOOK_DEVICE 4  /* open, ioctl or read of /dev/escguard */
 #define ESCGUARD_HOOK_UNLOAD 5  /* delete_module(2) */
+#define ESCGUARD_HOOK_OPEN 6    /* a file or block device open */
+#define ESCGUARD_HOOK_SYSCALL 7 /* entry of an observed syscall */
+#define ESCGUARD_HOOK_MOUNT 8   /* a mount being made (either mount API) */
+#define ESCGUARD_HOOK_PTRACE 9  /* ptrace attach or memory access of a task */
+#define ESCGUARD_HOOK_CONNECT 10 /* connect(2) to a unix socket */
 
 #define ESCGUARD_REASON_NS_ESCAPE 1   /* a separate namespace became the host's */
 #define ESCGUARD_REASON_ROOT_ESCAPE 2 /* root or cwd on the host filesystem */
 #define ESCGUARD_REASON_TAMPER 3      /* a container task used or tried to unload escguard */
+#define ESCGUARD_REASON_RULE 4        /* a preset or policy rule matched (event.rule) */
+#define ESCGUARD_REASON_USERMODE_HELPER 5 /* host-context exec of a container-planted program */
 
 #define ESCGUARD_ACTION_LOGGED 1
 #define ESCGUARD_ACTION_KILLED 2
@@ -194,6 +221,135 @@ struct escguard_task_list {
 #define ESCGUARD_IOC_ACK _IOW(ESCGUARD_IOC_MAGIC, 0x05, __u64)
 /* 1: lock (rmmod refused), 0: unlock; host admin only. */
 #define ESCGUARD_IOC_LOCK _IOW(ESCGUARD_IOC_MAGIC, 0x06, __u32)
+/* List the rules (struct escguard_rule_list). */
+#define ESCGUARD_IOC_RULES _IOWR(ESCGUARD_IOC_MAGIC, 0x07, struct escguard_rule_list)
+/* Enable or disable one rule; host admin only. ENOENT: no such rule. */
+#define ESCGUARD_IOC_SET_RULE _IOW(ESCGUARD_IOC_MAGIC, 0x08, struct escguard_rule_switch)
+/* Replace the policy; host admin only. */
+#define ESCGUARD_IOC_SET_POLICY _IOW(ESCGUARD_IOC_MAGIC, 0x09, struct escguard_policy)
+/* Read the policy (rules copied to .rules, up to .rule_count). */
+#define ESCGUARD_IOC_GET_POLICY _IOWR(ESCGUARD_IOC_MAGIC, 0x0a, struct escguard_policy)
+
+/*
+ * Rules. The presets apply to tasks of settled container lineage (after the
+ * container's first program started; the runtime's own setup is not
+ * judged); each can be switched off and on by name. In enforce mode a match
+ * makes the call fail with EPERM where the hook can (every rule below) and
+ * SIGKILLs the task; in monitor mode the call goes ahead and is reported.
+ */
+#define ESCGUARD_RULE_RELEASE_AGENT 0      /* "release_agent": write to cgroup v1 release_agent/notify_on_release */
+#define ESCGUARD_RULE_CORE_PATTERN 1       /* "core_pattern": write to /proc/sys/kernel/core_pattern */
+#define ESCGUARD_RULE_MODPROBE 2           /* "modprobe_path": write to /proc/sys/kernel/modprobe */
+#define ESCGUARD_RULE_SYSRQ 3              /* "sysrq_trigger": write to /proc/sysrq-trigger */
+#define ESCGUARD_RULE_UEVENT_HELPER 4      /* "uevent_helper": write to /sys/kernel/uevent_helper or /proc/sys/kernel/hotplug */
+#define ESCGUARD_RULE_HOST_BLOCK_DEVICE 5  /* "host_block_device": open of a block device that backs a mounted filesystem */
+#define ESCGUARD_RULE_RUNTIME_SOCKET 6     /* "runtime_socket": connect to a container runtime's control socket */
+#define ESCGUARD_RULE_SENSITIVE_MOUNT 7    /* "sensitive_mount": mount of cgroup (v1), proc, sysfs, debugfs, securityfs */
+#define ESCGUARD_RULE_BLOCK_DEVICE_MOUNT 8 /* "block_device_mount": mount of a block device that backs a mounted filesystem */
+#define ESCGUARD_RULE_OPEN_BY_HANDLE 9     /* "open_by_handle_at": the "Shocker" technique */
+#define ESCGUARD_RULE_KERNEL_MODULE 10     /* "kernel_module": init_module, finit_module, delete_module */
+#define ESCGUARD_RULE_PTRACE_HOST 11       /* "ptrace_host": ptrace attach to / memory access of a host task */
+#define ESCGUARD_RULE_USERMODE_HELPER 12   /* "usermode_helper": kernel-run helper executing a container's file */
+#define ESCGUARD_RULE_COUNT 13
+#define ESCGUARD_RULE_POLICY 0xffffffffU   /* event.rule_id of a loaded policy's rule */
+
+/* Syscalls the syscall observation point sees (event.syscall). */
+#define ESCGUARD_SYS_NONE 0
+#define ESCGUARD_SYS_OPEN_BY_HANDLE_AT 1
+#define ESCGUARD_SYS_INIT_MODULE 2
+#define ESCGUARD_SYS_FINIT_MODULE 3
+#define ESCGUARD_SYS_DELETE_MODULE 4
+#define ESCGUARD_SYS_SETNS 5
+#define ESCGUARD_SYS_UNSHARE 6
+#define ESCGUARD_SYS_PIVOT_ROOT 7
+#define ESCGUARD_SYS_CHROOT 8
+#define ESCGUARD_SYS_MOUNT 9
+#define ESCGUARD_SYS_FSOPEN 10
+#define ESCGUARD_SYS_FSMOUNT 11
+#define ESCGUARD_SYS_MOVE_MOUNT 12
+#define ESCGUARD_SYS_PTRACE 13
+#define ESCGUARD_SYS_COUNT 14
+
+/* One rule as ESCGUARD_IOC_RULES lists it. */
+struct escguard_rule_info {
+	char name[ESCGUARD_NAME_LEN];
+	__u32 id;        /* ESCGUARD_RULE_*, or ESCGUARD_RULE_POLICY */
+	__u32 enabled;   /* 0 or 1 */
+	__u64 hits;      /* matches since load (presets) or policy load */
+};
+
+/* Argument of ESCGUARD_IOC_RULES: presets first, then the policy's rules. */
+struct escguard_rule_list {
+	__u64 rules;     /* in: user pointer to capacity escguard_rule_info */
+	__u32 capacity;  /* in: 1..ESCGUARD_RULES_MAX */
+	__u32 count;     /* out: records written (all rules if capacity allows) */
+};
+
+/* Argument of ESCGUARD_IOC_SET_RULE: switch a preset or policy rule by name. */
+struct escguard_rule_switch {
+	char name[ESCGUARD_NAME_LEN]; /* NUL-terminated */
+	__u32 enable;    /* 0 or 1 */
+	__u32 pad;       /* zero */
+};
+
+/*
+ * Policy: extra file and mount rules for container tasks, and the runtime
+ * sockets of the "runtime_socket" preset. Loading one replaces the whole
+ * active policy atomically; the module validates every byte again and
+ * answers EINVAL to anything malformed, leaving the active policy as it was.
+ */
+#define ESCGUARD_POLICY_VERSION 1
+#define ESCGUARD_POLICY_RULES_MAX 64
+#define ESCGUARD_POLICY_SOCKETS_MAX 8
+#define ESCGUARD_RULES_MAX (ESCGUARD_RULE_COUNT + ESCGUARD_POLICY_RULES_MAX)
+
+/* Sockets protected until a policy names its own (host paths, as the
+ * runtime bound them; /var/run is normally a link to /run). */
+#define ESCGUARD_DEFAULT_SOCKETS \
+	"/run/containerd/containerd.sock:/run/docker.sock:/run/crio/crio.sock:/run/podman/podman.sock"
+
+#define ESCGUARD_PRULE_FILE 1   /* a file path a container task may not open */
+#define ESCGUARD_PRULE_MOUNT 2  /* a mount a container task may not make */
+
+#define ESCGUARD_MATCH_EXACT 1  /* the whole path/string */
+#define ESCGUARD_MATCH_PREFIX 2 /* path prefix on a component boundary ("/a" matches "/a" and "/a/b", not "/ab") */
+
+/* escguard_policy_rule.flags for ESCGUARD_PRULE_FILE: which opens match.
+ * File patterns are matched against the opened file's path as the task
+ * names it, resolved (d_path: links followed, /proc/self/exe gives its
+ * target). */
+#define ESCGUARD_PF_READ 0x1
+#define ESCGUARD_PF_WRITE 0x2
+/* ... for ESCGUARD_PRULE_MOUNT: which field the pattern is tested on
+ * (exactly one). Targets are paths as the task names them; a mount(2)
+ * source is the string given (a device path, or the directory of a bind
+ * mount); a move_mount(2) source is the moved mount's path. */
+#define ESCGUARD_PF_SOURCE 0x10
+#define ESCGUARD_PF_TARGET 0x20
+#define ESCGUARD_PF_FSTYPE 0x40
+
+struct escguard_policy_rule {
+	char name[ESCGUARD_NAME_LEN];    /* unique; [A-Za-z0-9_.-]+, not a preset's name */
+	__u32 kind;     /* ESCGUARD_PRULE_* */
+	__u32 match;    /* ESCGUARD_MATCH_* */
+	__u32 flags;    /* ESCGUARD_PF_* */
+	__u32 enabled;  /* 0 or 1 */
+	char pattern[ESCGUARD_PATH_LEN]; /* NUL-terminated UTF-8; paths absolute */
+};
+
+/* Argument of ESCGUARD_IOC_SET_POLICY and ESCGUARD_IOC_GET_POLICY (GET
+ * reads only rule_count and rules; it fills in everything else). */
+struct escguard_policy {
+	__u32 version;      /* ESCGUARD_POLICY_VERSION */
+	__u32 rule_count;   /* SET: rules given; GET in: capacity, out: rules held */
+	__u64 rules;        /* user pointer to rule_count escguard_policy_rule */
+	__u32 socket_count; /* 0..ESCGUARD_POLICY_SOCKETS_MAX; 0: no socket protected */
+	__u32 flags;        /* zero */
+	char sockets[ESCGUARD_POLICY_SOCKETS_MAX][ESCGUARD_PATH_LEN];
+	char name[ESCGUARD_NAME_LEN * 2]; /* where it came from, for status; UTF-8 */
+	__u64 loaded_ns;    /* GET: when it was loaded; SET: zero */
+	__u64 reserved[2];  /* zero */
+};
 
 /* read() removes what it returns from the ring (the default). */
 #define ESCGUARD_READ_CONSUME 0
@@ -224,6 +380,10 @@ static const __u32 ESCGUARD_IOCTL_TASKS = ESCGUARD_IOC_TASKS;
 static const __u32 ESCGUARD_IOCTL_READER = ESCGUARD_IOC_READER;
 static const __u32 ESCGUARD_IOCTL_ACK = ESCGUARD_IOC_ACK;
 static const __u32 ESCGUARD_IOCTL_LOCK = ESCGUARD_IOC_LOCK;
+static const __u32 ESCGUARD_IOCTL_RULES = ESCGUARD_IOC_RULES;
+static const __u32 ESCGUARD_IOCTL_SET_RULE = ESCGUARD_IOC_SET_RULE;
+static const __u32 ESCGUARD_IOCTL_SET_POLICY = ESCGUARD_IOC_SET_POLICY;
+static const __u32 ESCGUARD_IOCTL_GET_POLICY = ESCGUARD_IOC_GET_POLICY;
 #endif
 
 #endif /* ESCGUARD_ABI_H */

@@ -42,7 +42,7 @@ struct escguard_kinfo {
 	__u32 has_fs;     /* 0 while the task is exiting (no fs_struct) */
 	__u32 has_ns;     /* 0 while the task is exiting (no nsproxy) */
 	__u32 kthread;    /* a kernel thread (never a container task) */
-	__u32 pad;
+	__u32 parent_kthread; /* its parent is a kernel thread (usermode helpers) */
 	char comm[ESCGUARD_COMM_LEN];
 };
 
@@ -65,7 +65,41 @@ struct escguard_fsref {
 	struct escguard_fsid origin_root; /* dev 0: no origin (host lineage) */
 };
 
+/* What a file being opened is (escguard_file_facts()). */
+struct escguard_file_facts {
+	__u64 magic;       /* superblock magic (linux/magic.h) */
+	__u64 dev;         /* superblock device, as st_dev */
+	__u64 ino;
+	__u64 mnt_ns;      /* inode number of its mount's namespace; 0: none */
+	__u32 mode;        /* i_mode */
+	__u32 fmode;       /* ESCGUARD_PF_READ | ESCGUARD_PF_WRITE */
+	__u32 host_mnt_ns; /* its mount is in the host's mount namespace */
+	__u32 pad;
+};
+
+/* A superblock about to be mounted (security_sb_kern_mount). */
+struct escguard_sb_facts {
+	__u64 magic;
+	__u64 dev;         /* s_dev, as st_dev */
+	__u32 bdev;        /* backed by a block device */
+	__u32 reused;      /* already mounted elsewhere: found, not made */
+	char fstype[ESCGUARD_NAME_LEN * 2];
+};
+
 /* ---- implemented in C (module/helpers.c), called from Rust ---- */
+
+/* Facts about @file; never sleeps. */
+void escguard_file_facts(struct file *file, struct escguard_file_facts *out);
+/* @file's path within its filesystem (from the superblock root). */
+void escguard_file_sbpath(struct file *file, char *buf, unsigned int len);
+/* @file's path as the calling task names it (d_path). */
+void escguard_file_path(struct file *file, char *buf, unsigned int len);
+/* Identities of @file's dentry and its ancestors up to the superblock root,
+ * nearest first; returns how many were written (at most @max). */
+__u32 escguard_file_ancestors(struct file *file, struct escguard_fsid *out, __u32 max);
+/* pid, tgid, ppid, uid and comm of @t without taking task_lock (for hooks
+ * called under some task's task_lock); no namespaces or fs. */
+void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out);
 
 /*
  * Register the misc device /dev/escguard (mode 0600). @ctx is handed back to
@@ -108,7 +142,8 @@ int escguard_probes_register(void *ctx);
 void escguard_probes_unregister(void);
 /* Number of probes registered. */
 __u32 escguard_probe_count(void);
-/* Nanoseconds spent in handler @idx (0 fork, 1 exec, 2 exit, 3 tid swap). */
+/* Nanoseconds spent in handler @idx (0 fork, 1 exec, 2 exit, 3 tid swap,
+ * 4 file open, 5 the other observation points). */
 __u64 escguard_hook_ns(unsigned int idx);
 /* Number of times a probe handler was skipped (kprobe recursion). */
 __u64 escguard_probes_missed(void);
@@ -170,7 +205,38 @@ void escguard_rs_on_exit(void *ctx, struct task_struct *t);
  * @right. Called with tasklist_lock held for writing and IRQs off. */
 void escguard_rs_on_tid_swap(void *ctx, struct task_struct *left, struct task_struct *right);
 /* @t (current) entered delete_module(2) for module @name (NUL-terminated,
- * "" if unreadable). The call has not been carried out yet. */
-void escguard_rs_on_unload(void *ctx, struct task_struct *t, const char *name);
+ * "" if unreadable). The call has not been carried out yet. Returns 0 or a
+ * negative errno the call fails with. */
+int escguard_rs_on_unload(void *ctx, struct task_struct *t, const char *name);
+
+/*
+ * Observation points. Each returns 0 to let the call go ahead, or a
+ * negative errno that the probed call then returns without running (see
+ * escguard_verdict() in helpers.c). All run in atomic context, in the
+ * calling task (current), which is never a kernel thread.
+ */
+/* security_file_open(): @file is about to be opened by @t. */
+int escguard_rs_on_open(void *ctx, struct task_struct *t, struct file *file);
+/* bdev_open() from open(2) of a block device node; @held_by_fs: the
+ * device backs a mounted filesystem. */
+int escguard_rs_on_bdev_open(void *ctx, struct task_struct *t, struct file *file, int held_by_fs);
+/* A superblock is about to be mounted (mount(2) or fsconfig CREATE). */
+int escguard_rs_on_new_sb(void *ctx, struct task_struct *t, const struct escguard_sb_facts *sb);
+/* mount(2) (@sys ESCGUARD_SYS_MOUNT: @source as given, @target as the task
+ * names it, @fstype as given) or move_mount(2) (ESCGUARD_SYS_MOVE_MOUNT:
+ * @source the moved mount's path, @fstype its filesystem's type). */
+int escguard_rs_on_mount(void *ctx, struct task_struct *t, unsigned int sys,
+			 const char *source, const char *target, const char *fstype);
+/* @t asks for PTRACE_MODE_ATTACH access to @child; task_lock(@child) is held. */
+int escguard_rs_on_ptrace(void *ctx, struct task_struct *t, struct task_struct *child);
+/* @t, a usermode helper (started by the kernel), is about to exec @file
+ * (security_bprm_check: the call can still fail). */
+int escguard_rs_on_umh_exec(void *ctx, struct task_struct *t, struct file *file);
+/* @t connects to a unix stream socket bound at @path (host view). */
+int escguard_rs_on_connect(void *ctx, struct task_struct *t, const char *path);
+/* Entry of syscall @sys (ESCGUARD_SYS_*). @arg is the string argument the
+ * event reports: init/finit_module's parameters, mount(2)'s and fsopen(2)'s
+ * fs type, chroot(2)'s and pivot_root(2)'s new root; "" for the others. */
+int escguard_rs_on_syscall(void *ctx, struct task_struct *t, unsigned int sys, const char *arg);
 
 #endif /* ESCGUARD_KERNEL_H */

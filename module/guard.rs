@@ -22,10 +22,171 @@ use kernel::{new_spinlock, try_pin_init};
 
 mod abi;
 mod events;
+mod rules;
 mod sys;
 mod table;
 
+use rules::{until_nul, Policy, Presets, PRESET_NAMES};
 use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
+
+const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
+
+/// Distinct container origins remembered for attributing planted programs.
+const ORIGIN_SLOTS: usize = 128;
+
+/// Recently settled container origins, to tell which container planted a
+/// program that a usermode helper runs. Bounded; the oldest is replaced.
+struct Origins {
+    /// `ORIGIN_SLOTS` slots, on the heap (15 KiB would not fit the stack
+    /// the state is built on).
+    slots: KVec<Option<Origin>>,
+    next: usize,
+}
+
+impl Origins {
+    fn new() -> Result<Self> {
+        let mut slots = KVec::with_capacity(ORIGIN_SLOTS, GFP_KERNEL)?;
+        for _ in 0..ORIGIN_SLOTS {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        Ok(Origins { slots, next: 0 })
+    }
+
+    fn same(a: &Origin, b: &Origin) -> bool {
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        a.ns[mnt] == b.ns[mnt] && (a.root.dev, a.root.ino) == (b.root.dev, b.root.ino)
+    }
+
+    fn note(&mut self, o: &Origin) {
+        if self.slots.iter().flatten().any(|s| Self::same(s, o)) {
+            return;
+        }
+        if let Some(s) = self.slots.get_mut(self.next) {
+            *s = Some(*o);
+        }
+        self.next = (self.next + 1) % ORIGIN_SLOTS;
+    }
+
+    fn by_mnt_ns(&self, ns: u64) -> Option<Origin> {
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        self.slots.iter().flatten().find(|o| o.ns[mnt] == ns).copied()
+    }
+
+    fn by_root(&self, id: &abi::escguard_fsid) -> Option<Origin> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino))
+            .copied()
+    }
+}
+
+/// Highest pid the kernel can hand out (`PID_MAX_LIMIT` on 64-bit).
+const PID_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A lock-free filter in front of the table for the file-open hook, which
+/// runs on every open on the system: a bit per pid that may belong to a task
+/// of container lineage (set when such an entry is stored, cleared when the
+/// task exits). A host task's open then costs one atomic load instead of the
+/// table lock. A stale set bit only costs the table lookup; a bit is never
+/// clear for a tracked container task. 512 KiB, vmalloc-backed.
+struct PidFilter {
+    words: KVVec<AtomicU64>,
+}
+
+impl PidFilter {
+    fn new() -> Result<Self> {
+        let n = PID_LIMIT / 64;
+        let mut words = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            words.push(AtomicU64::new(0), GFP_KERNEL)?;
+        }
+        Ok(PidFilter { words })
+    }
+
+    fn set(&self, pid: u32) {
+        if let Some(w) = self.words.get(pid as usize / 64) {
+            w.fetch_or(1 << (pid % 64), Ordering::Relaxed);
+        }
+    }
+
+    fn clear(&self, pid: u32) {
+        if let Some(w) = self.words.get(pid as usize / 64) {
+            w.fetch_and(!(1 << (pid % 64)), Ordering::Relaxed);
+        }
+    }
+
+    /// False only if `pid` certainly has no container-lineage entry.
+    fn maybe(&self, pid: u32) -> bool {
+        self.words
+            .get(pid as usize / 64)
+            .map_or(true, |w| w.load(Ordering::Relaxed) & (1 << (pid % 64)) != 0)
+    }
+}
+
+/// What an event adds beyond the task: what the call aimed at, and the
+/// rule that matched.
+#[derive(Clone, Copy, Default)]
+struct Extra<'a> {
+    target: &'a [u8],
+    rule_id: u32,
+    rule: &'a [u8],
+    syscall: u32,
+    denied: bool,
+    /// Render no paths: the hook holds a task_lock that rendering takes.
+    light: bool,
+}
+
+/// Formats into a fixed buffer, truncating; always leaves a NUL.
+struct BufWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> BufWriter<'a> {
+    fn new(buf: &'a mut [u8]) -> Self {
+        BufWriter { buf, len: 0 }
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        let room = self.buf.len().saturating_sub(self.len + 1);
+        let n = b.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
+        self.len += n;
+        if let Some(z) = self.buf.get_mut(self.len) {
+            *z = 0;
+        }
+    }
+    fn done(self) -> &'a [u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl core::fmt::Write for BufWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// The name events give syscall `sys`.
+fn syscall_name(sys: u32) -> &'static [u8] {
+    match sys {
+        abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT => b"open_by_handle_at",
+        abi::ESCGUARD_SYS_INIT_MODULE => b"init_module",
+        abi::ESCGUARD_SYS_FINIT_MODULE => b"finit_module",
+        abi::ESCGUARD_SYS_DELETE_MODULE => b"delete_module",
+        abi::ESCGUARD_SYS_SETNS => b"setns",
+        abi::ESCGUARD_SYS_UNSHARE => b"unshare",
+        abi::ESCGUARD_SYS_PIVOT_ROOT => b"pivot_root",
+        abi::ESCGUARD_SYS_CHROOT => b"chroot",
+        abi::ESCGUARD_SYS_MOUNT => b"mount",
+        abi::ESCGUARD_SYS_FSOPEN => b"fsopen",
+        abi::ESCGUARD_SYS_FSMOUNT => b"fsmount",
+        abi::ESCGUARD_SYS_MOVE_MOUNT => b"move_mount",
+        abi::ESCGUARD_SYS_PTRACE => b"ptrace",
+        _ => b"?",
+    }
+}
 
 module! {
     type: Escguard,
@@ -123,6 +284,11 @@ struct Counters {
     parent_judged: Counter,
     tamper: Counter,
     denied: Counter,
+    hook_open: Counter,
+    hook_syscall: Counter,
+    rule_hits: Counter,
+    denials: Counter,
+    umh_checked: Counter,
 }
 
 /// Everything the hooks and `/dev/escguard` share.
@@ -145,6 +311,12 @@ struct State {
     locked: AtomicBool,
     /// Group whose members may read events and status (`ESCGUARD_NO_GID`).
     events_gid: u32,
+    presets: Presets,
+    #[pin]
+    policy: SpinLock<Policy>,
+    #[pin]
+    origins: SpinLock<Origins>,
+    containers: PidFilter,
 }
 
 /// Which hook saw a task.
@@ -221,7 +393,7 @@ impl State {
             return (Some(known), true);
         }
         self.c.untracked.inc();
-        let ppid = t.info(&self.base.refs(None)).ppid;
+        let ppid = t.info_light().ppid;
         let parent = self.table.lock().lineage_by_pid(ppid);
         match parent {
             Some(l @ Lineage::Container(o)) if o.settled => {
@@ -253,7 +425,11 @@ impl State {
             t.kill();
             self.c.kills.inc();
         }
-        self.emit(hook, abi::ESCGUARD_REASON_TAMPER, &Escape::default(), &i, lin.as_ref(), t, None, kill, what);
+        let x = Extra {
+            target: what,
+            ..Default::default()
+        };
+        self.emit(hook, abi::ESCGUARD_REASON_TAMPER, &Escape::default(), &i, lin.as_ref(), t, None, kill, &x);
     }
 
     /// Takes the module reference that makes rmmod fail, unless held.
@@ -290,6 +466,11 @@ impl State {
             }
             r
         };
+        if let Lineage::Container(_) = lineage {
+            // Before the entry exists: the filter may say "maybe" early,
+            // never "no" for a stored container entry.
+            self.containers.set(i.pid);
+        }
         let unused = self.table.lock().store(i.pid, Entry::new(i, lineage, reported), res);
         match unused {
             // A node we did not need is freed here, outside the lock.
@@ -318,6 +499,7 @@ impl State {
         file: Option<sys::FileRef<'_>>,
         also: Option<sys::TaskRef<'_>>,
         reported: bool,
+        x: &Extra<'_>,
     ) {
         let kill = self.enforcing();
         if kill {
@@ -330,7 +512,7 @@ impl State {
         }
         if !reported {
             self.c.verdicts.inc();
-            self.emit(hook, esc.reason(), esc, i, Some(lineage), task, file, kill, b"");
+            self.emit(hook, esc.reason(), esc, i, Some(lineage), task, file, kill, x);
         }
     }
 
@@ -346,7 +528,7 @@ impl State {
         task: sys::TaskRef<'_>,
         file: Option<sys::FileRef<'_>>,
         killed: bool,
-        target: &[u8],
+        x: &Extra<'_>,
     ) {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         // Built on the heap: a record is over 1 KiB, too much for the stack
@@ -380,10 +562,19 @@ impl State {
             ev.origin_root = o.root;
         }
         // Leave at least one trailing NUL.
-        let n = target.len().min(ev.target.len() - 1);
-        ev.target[..n].copy_from_slice(&target[..n]);
+        let n = x.target.len().min(ev.target.len() - 1);
+        ev.target[..n].copy_from_slice(&x.target[..n]);
+        let n = x.rule.len().min(ev.rule.len() - 1);
+        rules::bytes_of_mut(&mut ev.rule)[..n].copy_from_slice(&x.rule[..n]);
+        ev.rule_id = x.rule_id;
+        ev.syscall = x.syscall;
+        if x.denied {
+            ev.flags |= abi::ESCGUARD_EVF_DENIED;
+        }
         let e = &mut *ev;
-        task.paths(file, &mut e.root_path, &mut e.cwd_path, &mut e.exe);
+        if !x.light {
+            task.paths(file, &mut e.root_path, &mut e.cwd_path, &mut e.exe);
+        }
         if self.ring.lock().push(e) {
             self.c.events_emitted.inc();
             sys::wake_readers();
@@ -415,6 +606,10 @@ impl State {
             (r.queued() as u64, r.capacity() as u64)
         };
         let hook_ns = sys::hook_ns();
+        let (policy_rules, policy_loaded_ns) = {
+            let p = self.policy.lock();
+            (p.rules.len() as u32, p.loaded_ns)
+        };
         abi::escguard_status {
             abi_major: abi::ESCGUARD_ABI_MAJOR,
             abi_minor: abi::ESCGUARD_ABI_MINOR,
@@ -452,6 +647,16 @@ impl State {
             parent_judged: self.c.parent_judged.get(),
             tamper: self.c.tamper.get(),
             denied: self.c.denied.get(),
+            hook_open: self.c.hook_open.get(),
+            hook_ns_open: hook_ns[4],
+            hook_syscall: self.c.hook_syscall.get(),
+            hook_ns_syscall: hook_ns[5],
+            rule_hits: self.c.rule_hits.get(),
+            denials: self.c.denials.get(),
+            umh_checked: self.c.umh_checked.get(),
+            rules_enabled: self.presets.mask(),
+            policy_rules,
+            policy_loaded_ns,
             ..Default::default()
         }
     }
@@ -498,6 +703,220 @@ impl State {
         Ok(0)
     }
 
+
+    /// The origin `t` is judged by if it is a task of settled container
+    /// lineage (its own entry, or an untracked task's tracked parent's),
+    /// whether its escape was reported, and whether it has its own entry.
+    /// Neither counts nor takes task_lock: called on every file open, and
+    /// under a task_lock by the ptrace hook.
+    fn contained(&self, t: sys::TaskRef<'_>) -> Option<(Origin, bool, bool)> {
+        let known = self.lineage_of(t);
+        let (lin, tracked) = match known {
+            Some(k) => (k, true),
+            None => {
+                let ppid = t.info_light().ppid;
+                (self.table.lock().lineage_by_pid(ppid).map(|l| (l, false))?, false)
+            }
+        };
+        match lin {
+            (Lineage::Container(o), rep) if o.settled => Some((o, rep, tracked)),
+            _ => None,
+        }
+    }
+
+    /// A rule matched: count, kill in enforce mode, report. Returns what the
+    /// hooked call should return (`-EPERM` when it is refused).
+    #[allow(clippy::too_many_arguments)]
+    fn rule_hit(
+        &self,
+        hook: u32,
+        reason: u32,
+        i: &sys::KInfo,
+        lineage: Option<&Lineage>,
+        task: sys::TaskRef<'_>,
+        file: Option<sys::FileRef<'_>>,
+        x: Extra<'_>,
+    ) -> i32 {
+        self.c.rule_hits.inc();
+        let kill = self.enforcing();
+        if kill {
+            task.kill();
+            self.c.kills.inc();
+            self.c.denials.inc();
+        }
+        let x = Extra { denied: kill, ..x };
+        self.emit(hook, reason, &Escape::default(), i, lineage, task, file, kill, &x);
+        if kill {
+            EPERM.to_errno()
+        } else {
+            0
+        }
+    }
+
+    /// A preset matched for a container task: `rule_hit` if it is enabled.
+    fn preset_hit(&self, hook: u32, id: u32, o: &Origin, task: sys::TaskRef<'_>, i: &sys::KInfo, x: Extra<'_>) -> i32 {
+        if !self.presets.on(id) {
+            return 0;
+        }
+        self.presets.hit(id);
+        let lin = Lineage::Container(*o);
+        let x = Extra {
+            rule_id: id,
+            rule: PRESET_NAMES[id as usize],
+            ..x
+        };
+        self.rule_hit(hook, abi::ESCGUARD_REASON_RULE, i, Some(&lin), task, None, x)
+    }
+
+    /// A usermode helper (a task the kernel started, parent a kernel
+    /// thread) is about to exec `file`: if the program was planted by a
+    /// container -- on a mount of a container's mount namespace, or below a
+    /// container's root -- the exec fails and the helper dies before any of
+    /// it runs. Returns the exec's verdict.
+    fn usermode_helper(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.umh_checked.inc();
+        if !self.presets.on(abi::ESCGUARD_RULE_USERMODE_HELPER) {
+            return 0;
+        }
+        let f = file.facts();
+        let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 {
+            Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
+        } else {
+            let mut anc = [abi::escguard_fsid::default(); 32];
+            let n = file.ancestors(&mut anc);
+            let idx = self.origins.lock();
+            anc[..n].iter().find_map(|a| idx.by_root(a)).map(Some)
+        };
+        let Some(origin) = planted else {
+            return 0;
+        };
+        self.presets.hit(abi::ESCGUARD_RULE_USERMODE_HELPER);
+        let i = task.info(&self.base.refs(None));
+        let lin = origin.map(Lineage::Container);
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            rule_id: abi::ESCGUARD_RULE_USERMODE_HELPER,
+            rule: PRESET_NAMES[abi::ESCGUARD_RULE_USERMODE_HELPER as usize],
+            ..Default::default()
+        };
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_EXEC,
+            abi::ESCGUARD_REASON_USERMODE_HELPER,
+            &i,
+            lin.as_ref(),
+            task,
+            Some(file),
+            x,
+        )
+    }
+
+    /// ESCGUARD_IOC_RULES.
+    fn list_rules(&self, arg: usize) -> Result<isize> {
+        let hdr_len = size_of::<abi::escguard_rule_list>();
+        let mut req: abi::escguard_rule_list = UserSlice::new(arg, hdr_len).reader().read()?;
+        if req.capacity == 0 || req.capacity > abi::ESCGUARD_RULES_MAX {
+            return Err(EINVAL);
+        }
+        let mut out = KVec::with_capacity(abi::ESCGUARD_RULES_MAX as usize, GFP_KERNEL)?;
+        for (id, name) in PRESET_NAMES.iter().enumerate() {
+            let mut r = abi::escguard_rule_info {
+                id: id as u32,
+                enabled: self.presets.on(id as u32) as u32,
+                hits: self.presets.hits(id),
+                ..Default::default()
+            };
+            rules::bytes_of_mut(&mut r.name)[..name.len()].copy_from_slice(name);
+            out.push(r, GFP_KERNEL)?;
+        }
+        {
+            let pol = self.policy.lock();
+            for pr in pol.rules.iter() {
+                let mut r = abi::escguard_rule_info {
+                    id: abi::ESCGUARD_RULE_POLICY,
+                    enabled: pr.enabled() as u32,
+                    hits: pr.hits,
+                    ..Default::default()
+                };
+                r.name = pr.raw.name;
+                // Capacity reserved above: never allocates under the lock.
+                out.push(r, GFP_NOWAIT)?;
+            }
+        }
+        let n = out.len().min(req.capacity as usize);
+        let rec = size_of::<abi::escguard_rule_info>();
+        let mut w = UserSlice::new(req.rules as usize, n * rec).writer();
+        for r in out.iter().take(n) {
+            w.write(r)?;
+        }
+        req.count = n as u32;
+        UserSlice::new(arg, hdr_len).writer().write(&req)?;
+        Ok(0)
+    }
+
+    /// ESCGUARD_IOC_SET_RULE.
+    fn set_rule(&self, arg: usize) -> Result<isize> {
+        let sw: abi::escguard_rule_switch =
+            UserSlice::new(arg, size_of::<abi::escguard_rule_switch>()).reader().read()?;
+        let raw = rules::bytes_of(&sw.name);
+        let name = until_nul(raw);
+        if sw.enable > 1 || sw.pad != 0 || name.len() == raw.len() || name.is_empty() {
+            return Err(EINVAL);
+        }
+        let on = sw.enable == 1;
+        if let Some(id) = Presets::find(name) {
+            self.presets.set(id, on);
+        } else {
+            let mut pol = self.policy.lock();
+            let r = pol.find_mut(name).ok_or(ENOENT)?;
+            r.raw.enabled = on as u32;
+            pol.refresh();
+        }
+        let shown = core::str::from_utf8(name).unwrap_or("?");
+        pr_notice!("escguard: rule {} {}\n", shown, if on { "enabled" } else { "disabled" });
+        Ok(0)
+    }
+
+    /// ESCGUARD_IOC_SET_POLICY: validated in full before it replaces the
+    /// active policy, so a bad one changes nothing.
+    fn set_policy(&self, arg: usize) -> Result<isize> {
+        let new = Policy::from_user(arg, sys::now_ns())?;
+        let (rules, sockets) = (new.rules.len(), new.sockets.len());
+        let old = core::mem::replace(&mut *self.policy.lock(), new);
+        // Freed outside the lock.
+        drop(old);
+        pr_notice!("escguard: policy loaded: {} rules, {} runtime sockets\n", rules, sockets);
+        Ok(0)
+    }
+
+    /// ESCGUARD_IOC_GET_POLICY.
+    fn get_policy(&self, arg: usize) -> Result<isize> {
+        let hdr_len = size_of::<abi::escguard_policy>();
+        let req: abi::escguard_policy = UserSlice::new(arg, hdr_len).reader().read()?;
+        let cap = req.rule_count as usize;
+        if cap > abi::ESCGUARD_POLICY_RULES_MAX as usize {
+            return Err(EINVAL);
+        }
+        let mut rules = KVVec::with_capacity(abi::ESCGUARD_POLICY_RULES_MAX as usize, GFP_KERNEL)?;
+        let hdr = {
+            let pol = self.policy.lock();
+            for r in pol.rules.iter() {
+                // Capacity reserved above: never allocates under the lock.
+                rules.push(r.raw, GFP_NOWAIT)?;
+            }
+            pol.header(req.rules)
+        };
+        let n = rules.len().min(cap);
+        let rec = size_of::<abi::escguard_policy_rule>();
+        let mut w = UserSlice::new(req.rules as usize, n * rec).writer();
+        for r in rules.iter().take(n) {
+            w.write(r)?;
+        }
+        UserSlice::new(arg, hdr_len).writer().write(&hdr)?;
+        Ok(0)
+    }
+
     /// Records every task that exists at load. Process context.
     fn snapshot(&self) -> Result {
         // Allocate the nodes up front with GFP_KERNEL (the walk runs under
@@ -514,7 +933,10 @@ impl State {
         sys::for_each_task(|t| {
             let i = t.info(&none);
             let lineage = if self.base.looks_contained(&i) {
-                Lineage::Container(Origin::from_info(&i, true))
+                let o = Origin::from_info(&i, true);
+                self.origins.lock().note(&o);
+                self.containers.set(i.pid);
+                Lineage::Container(o)
             } else {
                 Lineage::Host
             };
@@ -591,9 +1013,14 @@ impl sys::Ops for State {
             abi::ESCGUARD_IOCTL_VERSION
             | abi::ESCGUARD_IOCTL_STATUS
             | abi::ESCGUARD_IOCTL_READER
-            | abi::ESCGUARD_IOCTL_ACK => (sys::ACCESS_READ, false),
+            | abi::ESCGUARD_IOCTL_ACK
+            | abi::ESCGUARD_IOCTL_RULES
+            | abi::ESCGUARD_IOCTL_GET_POLICY => (sys::ACCESS_READ, false),
             abi::ESCGUARD_IOCTL_TASKS => (sys::ACCESS_ADMIN, false),
-            abi::ESCGUARD_IOCTL_SET_MODE | abi::ESCGUARD_IOCTL_LOCK => (sys::ACCESS_ADMIN, true),
+            abi::ESCGUARD_IOCTL_SET_MODE
+            | abi::ESCGUARD_IOCTL_LOCK
+            | abi::ESCGUARD_IOCTL_SET_RULE
+            | abi::ESCGUARD_IOCTL_SET_POLICY => (sys::ACCESS_ADMIN, true),
             // Unknown numbers, including known ones with another size or
             // direction encoded, are not ours.
             _ => return Err(ENOTTY),
@@ -609,6 +1036,10 @@ impl sys::Ops for State {
             abi::ESCGUARD_IOCTL_STATUS => copy_out(arg, &self.status()),
             abi::ESCGUARD_IOCTL_SET_MODE => self.set_mode(arg),
             abi::ESCGUARD_IOCTL_TASKS => self.list_tasks(arg),
+            abi::ESCGUARD_IOCTL_RULES => self.list_rules(arg),
+            abi::ESCGUARD_IOCTL_SET_RULE => self.set_rule(arg),
+            abi::ESCGUARD_IOCTL_SET_POLICY => self.set_policy(arg),
+            abi::ESCGUARD_IOCTL_GET_POLICY => self.get_policy(arg),
             abi::ESCGUARD_IOCTL_READER => match read_u32(arg)? {
                 abi::ESCGUARD_READ_CONSUME => {
                     f.set_ack_mode(false);
@@ -695,15 +1126,268 @@ impl sys::Ops for State {
         }
     }
 
-    fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) {
+    fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) -> i32 {
         self.c.hook_unload.inc();
-        if name.as_bytes() != b"escguard" || !self.untrusted(task) {
-            return;
+        if name.as_bytes() == b"escguard" && self.untrusted(task) {
+            // Locked again before delete_module looks at the reference
+            // count, so the call fails even if the admin had unlocked.
+            self.lock();
+            self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
+            return 0;
         }
-        // Locked again before delete_module looks at the reference count,
-        // so the call fails even if the admin had unlocked.
-        self.lock();
-        self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; 80];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(b"delete_module ");
+        w.bytes(name.as_bytes());
+        let x = Extra {
+            target: w.done(),
+            syscall: abi::ESCGUARD_SYS_DELETE_MODULE,
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_KERNEL_MODULE, &o, task, &i, x)
+    }
+
+    fn on_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.hook_open.inc();
+        // The fast path for host tasks. Not once the table has had to leave
+        // a task untracked: such a task is judged by its parent's entry,
+        // which the filter does not cover.
+        if !self.containers.maybe(task.pid()) && self.c.table_full.get() == 0 && self.c.alloc_failures.get() == 0 {
+            return 0;
+        }
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return 0;
+        };
+        let lin = Lineage::Container(o);
+        let mut path = [0u8; PATH_LEN];
+
+        // The detection core's verdict: an escaped task that reads host
+        // files without forking or exec'ing is stopped here, before the
+        // open returns a descriptor.
+        let i = task.info(&self.base.refs(Some(&lin)));
+        let esc = table::judge(&self.base, &o, &i);
+        if esc.any() {
+            if !rep {
+                self.record(&i, lin, true, tracked);
+            }
+            file.path(&mut path);
+            let x = Extra {
+                target: until_nul(&path),
+                denied: self.enforcing(),
+                ..Default::default()
+            };
+            self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
+            if self.enforcing() {
+                self.c.denials.inc();
+                return EPERM.to_errno();
+            }
+            return 0;
+        }
+
+        // Preset rules on writes to the kernel's host-wide knobs.
+        let f = file.facts();
+        if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic) {
+            file.sb_path(&mut path);
+            if let Some(id) = rules::sensitive_write(f.magic, until_nul(&path)) {
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    ..Default::default()
+                };
+                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &i, x);
+            }
+        }
+
+        // The policy's file rules. The path is rendered only if some
+        // enabled rule could match this open's mode.
+        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
+        {
+            let mut pol = self.policy.lock();
+            if pol.file_access & f.fmode == 0 {
+                return 0;
+            }
+            file.path(&mut path);
+            let p = until_nul(&path);
+            let Some(r) = pol.rules.iter_mut().find(|r| {
+                r.enabled()
+                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
+                    && r.raw.flags & f.fmode != 0
+                    && rules::path_matches(r.raw.match_, r.pattern(), p)
+            }) else {
+                return 0;
+            };
+            r.hits += 1;
+            name.copy_from_slice(rules::bytes_of(&r.raw.name));
+        }
+        let x = Extra {
+            target: until_nul(&path),
+            rule_id: abi::ESCGUARD_RULE_POLICY,
+            rule: until_nul(&name),
+            ..Default::default()
+        };
+        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &i, Some(&lin), task, None, x)
+    }
+
+    fn on_bdev_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, held_by_fs: bool) -> i32 {
+        self.c.hook_syscall.inc();
+        if !held_by_fs {
+            return 0;
+        }
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_HOST_BLOCK_DEVICE, &o, task, &i, x)
+    }
+
+    fn on_new_sb(&self, task: sys::TaskRef<'_>, sb: &sys::SbFacts) -> i32 {
+        self.c.hook_syscall.inc();
+        let id = if rules::sensitive_fs(sb.magic) {
+            abi::ESCGUARD_RULE_SENSITIVE_MOUNT
+        } else if sb.bdev != 0 && sb.reused != 0 {
+            abi::ESCGUARD_RULE_BLOCK_DEVICE_MOUNT
+        } else {
+            return 0;
+        };
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; 96];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(until_nul(rules::bytes_of(&sb.fstype)));
+        if sb.bdev != 0 {
+            let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" on device {}:{}", (sb.dev >> 8) & 0xfff, (sb.dev & 0xff) | ((sb.dev >> 12) & 0xfff00)));
+        }
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_MOUNT, id, &o, task, &i, x)
+    }
+
+    fn on_mount(&self, task: sys::TaskRef<'_>, sys: u32, source: &CStr, target: &CStr, fstype: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
+        {
+            let mut pol = self.policy.lock();
+            if !pol.mount_rules {
+                return 0;
+            }
+            let Some(r) = pol.rules.iter_mut().find(|r| {
+                let field = match r.raw.flags {
+                    abi::ESCGUARD_PF_SOURCE => source.as_bytes(),
+                    abi::ESCGUARD_PF_TARGET => target.as_bytes(),
+                    _ => fstype.as_bytes(),
+                };
+                r.enabled()
+                    && r.raw.kind == abi::ESCGUARD_PRULE_MOUNT
+                    && rules::path_matches(r.raw.match_, r.pattern(), field)
+            }) else {
+                return 0;
+            };
+            r.hits += 1;
+            name.copy_from_slice(rules::bytes_of(&r.raw.name));
+        }
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(source.as_bytes());
+        w.bytes(b" on ");
+        w.bytes(target.as_bytes());
+        w.bytes(b" type ");
+        w.bytes(fstype.as_bytes());
+        let lin = Lineage::Container(o);
+        let x = Extra {
+            target: w.done(),
+            rule_id: abi::ESCGUARD_RULE_POLICY,
+            rule: until_nul(&name),
+            syscall: sys,
+            ..Default::default()
+        };
+        self.rule_hit(abi::ESCGUARD_HOOK_MOUNT, abi::ESCGUARD_REASON_RULE, &i, Some(&lin), task, None, x)
+    }
+
+    fn on_ptrace(&self, task: sys::TaskRef<'_>, child: sys::TaskRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        // Only a tracked host task is protected here: an untracked target
+        // cannot be classified without its task_lock, which is held.
+        if !matches!(self.lineage_of(child), Some((Lineage::Host, _))) {
+            return 0;
+        }
+        let i = task.info_light();
+        let c = child.info_light();
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("pid {} ", c.pid));
+        w.bytes(until_nul(rules::bytes_of(&c.comm)));
+        let x = Extra {
+            target: w.done(),
+            syscall: abi::ESCGUARD_SYS_PTRACE,
+            light: true,
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
+    }
+
+    fn on_connect(&self, task: sys::TaskRef<'_>, path: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        if !self.policy.lock().is_runtime_socket(path.as_bytes()) {
+            return 0;
+        }
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: path.as_bytes(),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_CONNECT, abi::ESCGUARD_RULE_RUNTIME_SOCKET, &o, task, &i, x)
+    }
+
+    fn on_syscall(&self, task: sys::TaskRef<'_>, sys: u32, arg: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        let id = match sys {
+            abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT => abi::ESCGUARD_RULE_OPEN_BY_HANDLE,
+            abi::ESCGUARD_SYS_INIT_MODULE | abi::ESCGUARD_SYS_FINIT_MODULE => abi::ESCGUARD_RULE_KERNEL_MODULE,
+            // Observed only: their effect is judged by the escape verdict
+            // at the task's next open, fork or exec, and by the mount hooks.
+            _ => return 0,
+        };
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(syscall_name(sys));
+        if !arg.as_bytes().is_empty() {
+            w.bytes(b" ");
+            w.bytes(arg.as_bytes());
+        }
+        let x = Extra {
+            target: w.done(),
+            syscall: sys,
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, id, &o, task, &i, x)
     }
 
     fn on_fork(&self, parent: sys::TaskRef<'_>, child: sys::TaskRef<'_>) {
@@ -725,7 +1409,7 @@ impl sys::Ops for State {
             if pesc.any() {
                 // The escaped parent dies, and so does its child, before
                 // either runs another instruction of user code.
-                self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep);
+                self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep, &Extra::default());
             }
             (plin, pesc)
         };
@@ -746,7 +1430,7 @@ impl sys::Ops for State {
 
         if !pesc.any() && cesc.any() {
             // Born outside (e.g. into the host pid namespace after setns).
-            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false);
+            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false, &Extra::default());
         }
     }
 
@@ -766,8 +1450,21 @@ impl sys::Ops for State {
         if esc.any() {
             // finalize_exec(): start_thread() is next, so the new program
             // never runs its first instruction.
-            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep);
+            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep, &Extra::default());
         }
+        // Remember a newly settled container, to attribute programs it
+        // plants for usermode helpers.
+        let was_settled = matches!(lin, Some(Lineage::Container(o)) if o.settled);
+        if let Lineage::Container(o) = lineage {
+            if o.settled && !was_settled {
+                self.origins.lock().note(&o);
+            }
+        }
+    }
+
+    fn on_umh_exec(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        self.usermode_helper(task, file)
     }
 
     fn on_tid_swap(&self, left: sys::TaskRef<'_>, _right: sys::TaskRef<'_>) {
@@ -789,6 +1486,7 @@ impl sys::Ops for State {
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
         drop(stale);
+        self.containers.clear(task.pid());
     }
 }
 
@@ -821,6 +1519,9 @@ impl kernel::Module for Escguard {
         }
         let base = Baseline::from_info(&sys::baseline()?);
         let ring = events::Ring::new(p.ring_events as usize)?;
+        let policy = Policy::defaults()?;
+        let containers = PidFilter::new()?;
+        let origins = Origins::new()?;
         let state = KBox::pin_init(
             try_pin_init!(State {
                 table <- new_spinlock!(Table::new(p.max_tasks as u64), "escguard_table"),
@@ -833,6 +1534,10 @@ impl kernel::Module for Escguard {
                 c: Counters::default(),
                 locked: AtomicBool::new(false),
                 events_gid: p.events_gid,
+                presets: Presets::new(),
+                policy <- new_spinlock!(policy, "escguard_policy"),
+                origins <- new_spinlock!(origins, "escguard_origins"),
+                containers,
             }? Error),
             GFP_KERNEL,
         )?;

@@ -21,6 +21,15 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/nsproxy.h>
+#include <linux/blkdev.h>
+#include <linux/magic.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/ptrace.h>
+#include <linux/security.h>
+#include <net/af_unix.h>
+#include <asm/asm.h>
+#include <asm/linkage.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/cgroup.h>
@@ -220,10 +229,11 @@ int escguard_in_group(u32 gid)
 /* Set before the probes are armed, cleared after they are disarmed. */
 static void *escguard_probe_ctx;
 
-/* Nanoseconds spent in each handler (fork, exec, exit, tid swap): the
+/* Nanoseconds spent in each handler (fork, exec, exit, tid swap, file
+ * open, other observation points): the
  * benchmark's direct measure of escguard's cost. local_clock() is cheap and
  * CPU-local; handlers do not migrate (preemption is off). */
-static atomic64_t escguard_hook_time[4];
+static atomic64_t escguard_hook_time[6];
 
 #define ESCGUARD_TIMED(idx, call)						\
 	do {								\
@@ -296,11 +306,327 @@ static struct kprobe escguard_kp_tidswap = {
 	.pre_handler = escguard_tidswap_pre,
 };
 /*
+ * Observation points beyond fork/exec/exit. Each may make the probed call
+ * fail: the handler then returns the errno the Rust side chose from the
+ * probed function, without running its body. That is the mechanism of the
+ * kernel's own error injection (override_function_with_return(), not
+ * exported), used only on functions whose callers treat any error return as
+ * a refusal and clean up: syscall wrappers (which the kernel itself marks
+ * error-injectable) and LSM hooks (whose whole job is to return a verdict).
+ */
+asmlinkage void escguard_just_return(void);
+asm(
+	".text\n"
+	".type escguard_just_return, @function\n"
+	ASM_FUNC_ALIGN
+	"escguard_just_return:\n"
+		ANNOTATE_NOENDBR
+		ASM_RET
+	".size escguard_just_return, .-escguard_just_return\n"
+);
+
+static int escguard_verdict(struct pt_regs *regs, int err)
+{
+	if (!err)
+		return 0;
+	regs_set_return_value(regs, err);
+	/* kprobe_ftrace_handler() resumes at regs->ip when we return 1: a
+	 * plain return to the probed function's caller. */
+	regs->ip = (unsigned long)&escguard_just_return;
+	return 1;
+}
+
+/* Whether the calling context can be a container task at all. */
+static bool escguard_user_task(void)
+{
+	return !(current->flags & PF_KTHREAD) && current->fs && current->nsproxy;
+}
+
+/* Handler scratch: kprobes never nest on a CPU (a second hit is counted as
+ * missed), and handlers run with preemption off, so one buffer per CPU
+ * serves every handler without touching the stack of deep call chains. */
+struct escguard_scratch {
+	struct escguard_sb_facts sb;
+	char a[ESCGUARD_PATH_LEN];
+	char b[ESCGUARD_PATH_LEN];
+};
+static DEFINE_PER_CPU(struct escguard_scratch, escguard_scratch);
+
+/* Copy a user string without faulting (page faults are off). Byte by byte:
+ * strncpy_from_user_nofault() is not exported, and a whole-buffer copy
+ * would fail on a short string at the end of a page. */
+static void escguard_ustr(const char __user *u, char *buf, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; u && i + 1 < len; i++) {
+		if (copy_from_user_nofault(&buf[i], u + i, 1) || !buf[i])
+			break;
+	}
+	buf[i] = '\0';
+}
+
+static void escguard_kstr(const char *k, char *buf, unsigned int len)
+{
+	if (k)
+		strscpy(buf, k, len);
+	else
+		buf[0] = '\0';
+}
+
+#define ESCGUARD_TIMED_RET(idx, call)					\
+	({								\
+		u64 __t0 = local_clock();				\
+		int __r = (call);					\
+		atomic64_add(local_clock() - __t0, &escguard_hook_time[idx]); \
+		__r;							\
+	})
+
+static int escguard_open_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_file_open(struct file *file): the file is set up, its
+	 * f_op->open has not run and no data has been read or written. */
+	struct file *file = (struct file *)regs_get_kernel_argument(regs, 0);
+
+	if (!escguard_user_task())
+		return 0;
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(4,
+			escguard_rs_on_open(escguard_probe_ctx, current, file)));
+}
+
+static int escguard_bdev_open_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* bdev_open(bdev, mode, holder, hops, bdev_file): the block device is
+	 * resolved. User opens come from blkdev_open() with no holder ops;
+	 * filesystems claim with fs_holder_ops, so a device so held backs a
+	 * mounted filesystem. */
+	struct block_device *bdev = (struct block_device *)regs_get_kernel_argument(regs, 0);
+	const struct blk_holder_ops *hops = (const void *)regs_get_kernel_argument(regs, 3);
+	struct file *file = (struct file *)regs_get_kernel_argument(regs, 4);
+	int held;
+
+	if (hops || !file || !escguard_user_task())
+		return 0;
+	held = READ_ONCE(bdev->bd_holder_ops) == &fs_holder_ops;
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_bdev_open(escguard_probe_ctx, current, file, held)));
+}
+
+static int escguard_sb_kern_mount_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_sb_kern_mount(sb): a new mount's superblock, by either
+	 * mount API, before the mount exists; s_umount is held for writing. */
+	const struct super_block *sb = (const void *)regs_get_kernel_argument(regs, 0);
+	struct escguard_sb_facts *f;
+
+	if (!escguard_user_task())
+		return 0;
+	f = this_cpu_ptr(&escguard_scratch.sb);
+	memset(f, 0, sizeof(*f));
+	f->magic = sb->s_magic;
+	f->dev = new_encode_dev(sb->s_dev);
+	f->bdev = !!sb->s_bdev;
+	/* A superblock that already has mounts was found, not made: mounting
+	 * a block device that is already mounted shares its filesystem. */
+	f->reused = !list_empty(&sb->s_mounts);
+	escguard_kstr(sb->s_type->name, f->fstype, sizeof(f->fstype));
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_new_sb(escguard_probe_ctx, current, f)));
+}
+
+static void escguard_path_str(const struct path *p, char *buf, unsigned int len)
+{
+	char *s = d_path(p, buf, len);
+
+	if (IS_ERR(s))
+		buf[0] = '\0';
+	else
+		memmove(buf, s, strlen(s) + 1);
+}
+
+static int escguard_sb_mount_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_sb_mount(dev_name, path, type, flags, data): mount(2),
+	 * with its strings already copied into the kernel. */
+	const char *dev_name = (const char *)regs_get_kernel_argument(regs, 0);
+	const struct path *path = (const void *)regs_get_kernel_argument(regs, 1);
+	const char *type = (const char *)regs_get_kernel_argument(regs, 2);
+	struct escguard_scratch *s;
+	char fstype[ESCGUARD_NAME_LEN * 2];
+
+	if (!escguard_user_task())
+		return 0;
+	s = this_cpu_ptr(&escguard_scratch);
+	escguard_kstr(dev_name, s->a, sizeof(s->a));
+	escguard_path_str(path, s->b, sizeof(s->b));
+	escguard_kstr(type, fstype, sizeof(fstype));
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_mount(escguard_probe_ctx, current, ESCGUARD_SYS_MOUNT,
+					     s->a, s->b, fstype)));
+}
+
+static int escguard_move_mount_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_move_mount(from, to): the new mount API attaching a mount
+	 * (from fsmount() or open_tree()) at its target. */
+	const struct path *from = (const void *)regs_get_kernel_argument(regs, 0);
+	const struct path *to = (const void *)regs_get_kernel_argument(regs, 1);
+	struct escguard_scratch *s;
+	char fstype[ESCGUARD_NAME_LEN * 2];
+
+	if (!escguard_user_task())
+		return 0;
+	s = this_cpu_ptr(&escguard_scratch);
+	escguard_path_str(from, s->a, sizeof(s->a));
+	escguard_path_str(to, s->b, sizeof(s->b));
+	escguard_kstr(from->mnt->mnt_sb->s_type->name, fstype, sizeof(fstype));
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_mount(escguard_probe_ctx, current, ESCGUARD_SYS_MOVE_MOUNT,
+					     s->a, s->b, fstype)));
+}
+
+static int escguard_ptrace_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_ptrace_access_check(child, mode): ptrace attach, and
+	 * access to another task's memory (/proc/PID/mem,
+	 * process_vm_readv/writev) with PTRACE_MODE_ATTACH. Called with
+	 * task_lock(child) held: the Rust side must not take it again. */
+	struct task_struct *child = (struct task_struct *)regs_get_kernel_argument(regs, 0);
+	unsigned int mode = regs_get_kernel_argument(regs, 1);
+
+	if (!(mode & PTRACE_MODE_ATTACH) || !escguard_user_task())
+		return 0;
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_ptrace(escguard_probe_ctx, current, child)));
+}
+
+static int escguard_bprm_check_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_bprm_check(bprm): each binary handler's turn, before exec's
+	 * point of no return -- for a script, and again for its interpreter.
+	 * Only usermode helpers (tasks the kernel started: their parent is a
+	 * kernel thread) are judged here; every other exec returns at once. */
+	struct linux_binprm *bprm = (struct linux_binprm *)regs_get_kernel_argument(regs, 0);
+	bool umh;
+
+	if (current->pid == 1 || !bprm->file || !escguard_user_task())
+		return 0;
+	rcu_read_lock();
+	umh = rcu_dereference(current->real_parent)->flags & PF_KTHREAD;
+	rcu_read_unlock();
+	if (!umh)
+		return 0;
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_umh_exec(escguard_probe_ctx, current, bprm->file)));
+}
+
+static int escguard_connect_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* security_unix_stream_connect(sock, other, newsk): @other is the
+	 * listening socket, with the path its owner bound it to. */
+	struct sock *other = (struct sock *)regs_get_kernel_argument(regs, 1);
+	struct escguard_scratch *s;
+
+	if (!escguard_user_task() || !other)
+		return 0;
+	s = this_cpu_ptr(&escguard_scratch);
+	s->a[0] = '\0';
+	/* unix_state_lock(other) is held: path is stable. The socket's path
+	 * is in its owner's mount namespace (the host's, for a runtime), and
+	 * d_path() renders it from that namespace's root when it lies
+	 * outside the caller's root. */
+	if (unix_sk(other)->path.dentry)
+		escguard_path_str(&unix_sk(other)->path, s->a, sizeof(s->a));
+	if (!s->a[0])
+		return 0;
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_connect(escguard_probe_ctx, current, s->a)));
+}
+
+/* Syscall entry: __x64_sys_*(const struct pt_regs *user) and the ia32
+ * variants. Only a few calls carry an argument the rules need. */
+static int escguard_sys_common(struct pt_regs *regs, unsigned int nr, const char __user *uarg)
+{
+	struct escguard_scratch *s;
+
+	if (!escguard_user_task())
+		return 0;
+	s = this_cpu_ptr(&escguard_scratch);
+	escguard_ustr(uarg, s->a, sizeof(s->a));
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_syscall(escguard_probe_ctx, current, nr, s->a)));
+}
+
+#define ESCGUARD_SYSCALL_PROBE(sym, nr, argreg)					\
+	static int escguard_sys_pre_##sym(struct kprobe *kp, struct pt_regs *regs) \
+	{									\
+		const struct pt_regs *u = (const void *)regs_get_kernel_argument(regs, 0); \
+		return escguard_sys_common(regs, nr, argreg);			\
+	}									\
+	static struct kprobe escguard_kp_sys_##sym = {				\
+		.symbol_name = #sym,						\
+		.pre_handler = escguard_sys_pre_##sym,				\
+	}
+
+#define NOARG ((void)u, (const char __user *)NULL)
+ESCGUARD_SYSCALL_PROBE(__x64_sys_open_by_handle_at, ESCGUARD_SYS_OPEN_BY_HANDLE_AT, NOARG);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_init_module, ESCGUARD_SYS_INIT_MODULE, (const char __user *)u->dx);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_finit_module, ESCGUARD_SYS_FINIT_MODULE, (const char __user *)u->si);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_setns, ESCGUARD_SYS_SETNS, NOARG);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_unshare, ESCGUARD_SYS_UNSHARE, NOARG);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_pivot_root, ESCGUARD_SYS_PIVOT_ROOT, (const char __user *)u->di);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_chroot, ESCGUARD_SYS_CHROOT, (const char __user *)u->di);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_mount, ESCGUARD_SYS_MOUNT, (const char __user *)u->dx);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_fsopen, ESCGUARD_SYS_FSOPEN, (const char __user *)u->di);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_fsmount, ESCGUARD_SYS_FSMOUNT, NOARG);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_move_mount, ESCGUARD_SYS_MOVE_MOUNT, NOARG);
+ESCGUARD_SYSCALL_PROBE(__x64_sys_ptrace, ESCGUARD_SYS_PTRACE, NOARG);
+#ifdef CONFIG_IA32_EMULATION
+ESCGUARD_SYSCALL_PROBE(__ia32_compat_sys_open_by_handle_at, ESCGUARD_SYS_OPEN_BY_HANDLE_AT, NOARG);
+ESCGUARD_SYSCALL_PROBE(__ia32_sys_init_module, ESCGUARD_SYS_INIT_MODULE, compat_ptr((u32)u->dx));
+ESCGUARD_SYSCALL_PROBE(__ia32_sys_finit_module, ESCGUARD_SYS_FINIT_MODULE, compat_ptr((u32)u->cx));
+#endif
+
+static struct kprobe escguard_kp_open = {
+	.symbol_name = "security_file_open",
+	.pre_handler = escguard_open_pre,
+};
+static struct kprobe escguard_kp_bdev_open = {
+	.symbol_name = "bdev_open",
+	.pre_handler = escguard_bdev_open_pre,
+};
+static struct kprobe escguard_kp_sb_kern_mount = {
+	.symbol_name = "security_sb_kern_mount",
+	.pre_handler = escguard_sb_kern_mount_pre,
+};
+static struct kprobe escguard_kp_sb_mount = {
+	.symbol_name = "security_sb_mount",
+	.pre_handler = escguard_sb_mount_pre,
+};
+static struct kprobe escguard_kp_move_mount = {
+	.symbol_name = "security_move_mount",
+	.pre_handler = escguard_move_mount_pre,
+};
+static struct kprobe escguard_kp_ptrace = {
+	.symbol_name = "security_ptrace_access_check",
+	.pre_handler = escguard_ptrace_pre,
+};
+static struct kprobe escguard_kp_bprm_check = {
+	.symbol_name = "security_bprm_check",
+	.pre_handler = escguard_bprm_check_pre,
+};
+static struct kprobe escguard_kp_connect = {
+	.symbol_name = "security_unix_stream_connect",
+	.pre_handler = escguard_connect_pre,
+};
+
+/*
  * delete_module(2): a container task must not unload escguard. The syscall
  * wrappers take the user's saved registers; the name is read without
  * faulting (page faults are off in the handler). Not timed: it is rare.
+ * Other modules' removal by a container is the kernel_module rule's.
  */
-static void escguard_unload_common(const char __user *uname)
+static int escguard_unload_common(const char __user *uname)
 {
 	char name[MODULE_NAME_LEN];
 	int i;
@@ -312,15 +638,14 @@ static void escguard_unload_common(const char __user *uname)
 			break;
 	}
 	name[i] = '\0';
-	escguard_rs_on_unload(escguard_probe_ctx, current, name);
+	return escguard_rs_on_unload(escguard_probe_ctx, current, name);
 }
 
 static int escguard_unload_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	const struct pt_regs *u = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
 
-	escguard_unload_common((const char __user *)u->di);
-	return 0;
+	return escguard_verdict(regs, escguard_unload_common((const char __user *)u->di));
 }
 
 static struct kprobe escguard_kp_unload = {
@@ -333,8 +658,7 @@ static int escguard_unload32_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	const struct pt_regs *u = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
 
-	escguard_unload_common(compat_ptr((u32)u->bx));
-	return 0;
+	return escguard_verdict(regs, escguard_unload_common(compat_ptr((u32)u->bx)));
 }
 
 static struct kprobe escguard_kp_unload32 = {
@@ -353,7 +677,25 @@ static struct kprobe *escguard_kps[] = {
 	&escguard_kp_exit, &escguard_kp_tidswap, &escguard_kp_unload,
 #ifdef CONFIG_IA32_EMULATION
 	&escguard_kp_unload32,
+	&escguard_kp_sys___ia32_compat_sys_open_by_handle_at,
+	&escguard_kp_sys___ia32_sys_init_module,
+	&escguard_kp_sys___ia32_sys_finit_module,
 #endif
+	&escguard_kp_sys___x64_sys_open_by_handle_at,
+	&escguard_kp_sys___x64_sys_init_module,
+	&escguard_kp_sys___x64_sys_finit_module,
+	&escguard_kp_sys___x64_sys_setns,
+	&escguard_kp_sys___x64_sys_unshare,
+	&escguard_kp_sys___x64_sys_pivot_root,
+	&escguard_kp_sys___x64_sys_chroot,
+	&escguard_kp_sys___x64_sys_mount,
+	&escguard_kp_sys___x64_sys_fsopen,
+	&escguard_kp_sys___x64_sys_fsmount,
+	&escguard_kp_sys___x64_sys_move_mount,
+	&escguard_kp_sys___x64_sys_ptrace,
+	&escguard_kp_open, &escguard_kp_bdev_open, &escguard_kp_sb_kern_mount,
+	&escguard_kp_sb_mount, &escguard_kp_move_mount, &escguard_kp_ptrace,
+	&escguard_kp_connect, &escguard_kp_bprm_check,
 	&escguard_kp_exec, &escguard_kp_fork,
 };
 
@@ -392,6 +734,10 @@ void escguard_probes_unregister(void)
 {
 	/* Waits for a grace period: no handler runs after this returns. */
 	unregister_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
+	/* A task whose call a handler refused may have been preempted between
+	 * the ftrace trampoline and escguard_just_return, our module text:
+	 * wait until every task has passed a voluntary schedule point. */
+	synchronize_rcu_tasks();
 	irq_work_sync(&escguard_wake_work);
 	escguard_probe_ctx = NULL;
 }
@@ -500,6 +846,7 @@ void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 
 	rcu_read_lock();
 	out->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
+	out->parent_kthread = !!(rcu_dereference(t->real_parent)->flags & PF_KTHREAD);
 	cred = __task_cred(t);
 	out->uid = from_kuid_munged(&init_user_ns, cred->uid);
 	out->ns[ESCGUARD_NS_USER] = cred->user_ns->ns.inum;
@@ -645,4 +992,86 @@ void escguard_kill(struct task_struct *t)
 {
 	/* Privileged (SEND_SIG_PRIV): also kills a pid namespace's init. */
 	send_sig(SIGKILL, t, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Facts about files, for the rules                                   */
+
+void escguard_file_facts(struct file *file, struct escguard_file_facts *out)
+{
+	struct inode *inode = file_inode(file);
+	struct mnt_namespace *ns = READ_ONCE(real_mount(file->f_path.mnt)->mnt_ns);
+
+	memset(out, 0, sizeof(*out));
+	out->magic = file->f_path.dentry->d_sb->s_magic;
+	out->dev = new_encode_dev(file->f_path.dentry->d_sb->s_dev);
+	out->ino = inode->i_ino;
+	out->mode = inode->i_mode;
+	out->fmode = ((file->f_mode & FMODE_READ) ? ESCGUARD_PF_READ : 0) |
+		     ((file->f_mode & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
+	/* Compared by address to the host's only; an anonymous or detached
+	 * mount has no namespace worth naming. */
+	if (!IS_ERR_OR_NULL(ns)) {
+		out->mnt_ns = ns->ns.inum;
+		out->host_mnt_ns = ns == escguard_host_mnt_ns;
+	}
+}
+
+void escguard_file_sbpath(struct file *file, char *buf, unsigned int len)
+{
+	if (len)
+		escguard_render_raw(&file->f_path, buf, len);
+}
+
+void escguard_file_path(struct file *file, char *buf, unsigned int len)
+{
+	if (len)
+		escguard_render_exe(file, buf, len);
+}
+
+u32 escguard_file_ancestors(struct file *file, struct escguard_fsid *out, u32 max)
+{
+	struct dentry *d = file->f_path.dentry;
+	unsigned int seq;
+	u32 n = 0;
+
+	/* Dentries are RCU-freed; a racing rename may give a wrong but
+	 * memory-safe answer, which the caller only uses to attribute. */
+	seq = read_seqbegin(&rename_lock);
+	rcu_read_lock();
+	while (n < max) {
+		struct dentry *parent = READ_ONCE(d->d_parent);
+		struct inode *inode = d_inode_rcu(d);
+
+		out[n].dev = new_encode_dev(d->d_sb->s_dev);
+		out[n].ino = inode ? inode->i_ino : 0;
+		out[n].mnt_id = 0;
+		n++;
+		if (parent == d)
+			break;
+		d = parent;
+	}
+	rcu_read_unlock();
+	(void)read_seqretry(&rename_lock, seq);
+	return n;
+}
+
+void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out)
+{
+	const struct cred *cred;
+
+	/* For hooks that run under task_lock of some task: no task_lock, no
+	 * fs or namespaces; comm is read racily (as /proc does). */
+	memset(out, 0, sizeof(*out));
+	out->task_id = (unsigned long)t;
+	out->pid = t->pid;
+	out->tgid = t->tgid;
+	out->kthread = !!(t->flags & PF_KTHREAD);
+	rcu_read_lock();
+	out->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
+	cred = __task_cred(t);
+	out->uid = from_kuid_munged(&init_user_ns, cred->uid);
+	rcu_read_unlock();
+	memcpy(out->comm, t->comm, sizeof(out->comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
 }

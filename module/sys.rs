@@ -29,7 +29,10 @@ mod raw {
     include!("kernel_generated.rs");
 }
 
-pub(crate) use raw::{escguard_fsref as FsRef, escguard_kinfo as KInfo};
+pub(crate) use raw::{
+    escguard_file_facts as FileFacts, escguard_fsref as FsRef, escguard_kinfo as KInfo,
+    escguard_sb_facts as SbFacts,
+};
 pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
 pub(crate) use raw::{
     ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
@@ -70,8 +73,36 @@ pub(crate) trait Ops: Sync {
     /// off: must not take any lock that is also taken with IRQs on.
     fn on_tid_swap(&self, left: TaskRef<'_>, right: TaskRef<'_>);
     /// `task` (current) entered `delete_module(2)` for module `name`; the
-    /// call has not been carried out. Atomic context.
-    fn on_unload(&self, task: TaskRef<'_>, name: &CStr);
+    /// call has not been carried out. Atomic context. Returns 0, or a
+    /// negative errno the call then fails with.
+    fn on_unload(&self, task: TaskRef<'_>, name: &CStr) -> i32;
+
+    // The observation points below run in `task` (current, never a kernel
+    // thread), in atomic context, before the call takes effect. Each returns
+    // 0 to let it go ahead, or a negative errno it then fails with.
+
+    /// `file` is being opened (after permission checks, before any data).
+    fn on_open(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+    /// A block device node is being opened; `held_by_fs`: it backs a
+    /// mounted filesystem.
+    fn on_bdev_open(&self, task: TaskRef<'_>, file: FileRef<'_>, held_by_fs: bool) -> i32;
+    /// A new mount's superblock, by either mount API.
+    fn on_new_sb(&self, task: TaskRef<'_>, sb: &SbFacts) -> i32;
+    /// `mount(2)` or `move_mount(2)` (`sys`), with source, target and type.
+    fn on_mount(&self, task: TaskRef<'_>, sys: u32, source: &CStr, target: &CStr, fstype: &CStr) -> i32;
+    /// `task` asks to attach to or access the memory of `child`. Called
+    /// with `child`'s task_lock held: neither task's `info`/`paths` may be
+    /// used (they take task_lock), only `info_light`.
+    fn on_ptrace(&self, task: TaskRef<'_>, child: TaskRef<'_>) -> i32;
+    /// `task`, a usermode helper the kernel started, is about to exec
+    /// `file` (before exec's point of no return).
+    fn on_umh_exec(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+    /// `task` connects to a unix stream socket bound at `path` (as its owner
+    /// named it).
+    fn on_connect(&self, task: TaskRef<'_>, path: &CStr) -> i32;
+    /// Entry of syscall `sys` (`ESCGUARD_SYS_*`), with its string argument
+    /// if it has one the rules use ("" otherwise).
+    fn on_syscall(&self, task: TaskRef<'_>, sys: u32, arg: &CStr) -> i32;
 }
 
 /// The state of one open descriptor of `/dev/escguard`.
@@ -208,6 +239,16 @@ impl<'a> TaskRef<'a> {
         };
     }
 
+    /// Identity and credentials only, without task_lock (see
+    /// [`Ops::on_ptrace`]): no namespaces, no fs.
+    pub(crate) fn info_light(&self) -> KInfo {
+        let mut out = KInfo::default();
+        // SAFETY: `self.ptr` is a valid task (type invariant); the helper
+        // reads under RCU only and takes no lock.
+        unsafe { raw::escguard_task_info_light(self.ptr, &mut out) };
+        out
+    }
+
     /// Whether the task has started exiting (`PF_EXITING`).
     pub(crate) fn exiting(&self) -> bool {
         // SAFETY: `self.ptr` is a valid task (type invariant); the helper
@@ -232,6 +273,42 @@ impl<'a> TaskRef<'a> {
 pub(crate) struct FileRef<'a> {
     ptr: *mut bindings::file,
     _p: PhantomData<&'a bindings::file>,
+}
+
+impl FileRef<'_> {
+    /// What the file is: filesystem, identity, open mode, mount namespace.
+    pub(crate) fn facts(&self) -> FileFacts {
+        let mut out = FileFacts::default();
+        // SAFETY: `self.ptr` is a valid file (type invariant), `out` is
+        // writable; the helper reads fields pinned by the open file.
+        unsafe { raw::escguard_file_facts(self.ptr, &mut out) };
+        out
+    }
+
+    /// Renders the file's path within its filesystem into `buf` (NUL-terminated).
+    pub(crate) fn sb_path(&self, buf: &mut [u8]) {
+        let len = buf.len().min(u32::MAX as usize) as u32;
+        // SAFETY: valid file (type invariant); `buf` is writable for `len`
+        // bytes. `dentry_path_raw()` never sleeps.
+        unsafe { raw::escguard_file_sbpath(self.ptr, buf.as_mut_ptr() as *mut c_char, len) };
+    }
+
+    /// Renders the file's path as the calling task names it into `buf`.
+    pub(crate) fn path(&self, buf: &mut [u8]) {
+        let len = buf.len().min(u32::MAX as usize) as u32;
+        // SAFETY: valid file (type invariant); `buf` is writable for `len`
+        // bytes. `d_path()` never sleeps.
+        unsafe { raw::escguard_file_path(self.ptr, buf.as_mut_ptr() as *mut c_char, len) };
+    }
+
+    /// Identities of the file's dentry and its ancestors, nearest first;
+    /// returns how many of `out` were filled.
+    pub(crate) fn ancestors(&self, out: &mut [crate::abi::escguard_fsid]) -> usize {
+        let max = out.len().min(u32::MAX as usize) as u32;
+        // SAFETY: valid file (type invariant); `out` is writable for `max`
+        // records. The walk is under RCU and bounded by `max`.
+        unsafe { raw::escguard_file_ancestors(self.ptr, out.as_mut_ptr(), max) as usize }
+    }
 }
 
 /// The host baseline (pid 1's key information). Process context only.
@@ -320,8 +397,9 @@ pub(crate) fn wake_readers() {
     unsafe { raw::escguard_wake_readers() }
 }
 
-/// Nanoseconds spent in the fork, exec and exit handlers since load.
-pub(crate) fn hook_ns() -> [u64; 3] {
+/// Nanoseconds spent in the fork, exec, exit, pid-swap, file-open and the
+/// other observation points' handlers since load.
+pub(crate) fn hook_ns() -> [u64; 6] {
     // SAFETY: reads statically allocated atomic counters.
     core::array::from_fn(|i| unsafe { raw::escguard_hook_ns(i as u32) })
 }
@@ -643,13 +721,187 @@ macro_rules! callbacks {
             ctx: *mut kernel::ffi::c_void,
             task: *mut kernel::bindings::task_struct,
             name: *const kernel::ffi::c_char,
-        ) {
+        ) -> kernel::ffi::c_int {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current; `name` is NUL-terminated and lives
             // for the call.
             let (t, n) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(name)) };
             <$t as $crate::sys::Ops>::on_unload(ops, t, n)
+        }
+
+        /// C callback: file-open probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and the file being opened.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_open(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            file: *mut kernel::bindings::file,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `file` is held by the open in progress.
+            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
+            match f {
+                Some(f) => <$t as $crate::sys::Ops>::on_open(ops, t, f),
+                None => 0,
+            }
+        }
+
+        /// C callback: usermode-helper exec probe.
+        ///
+        /// # Safety
+        ///
+        /// As for `escguard_rs_on_open`, with the file the exec loads.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_umh_exec(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            file: *mut kernel::bindings::file,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `file` is held by the exec's bprm.
+            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
+            match f {
+                Some(f) => <$t as $crate::sys::Ops>::on_umh_exec(ops, t, f),
+                None => 0,
+            }
+        }
+
+        /// C callback: block-device open probe.
+        ///
+        /// # Safety
+        ///
+        /// As for `escguard_rs_on_open`.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_bdev_open(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            file: *mut kernel::bindings::file,
+            held: kernel::ffi::c_int,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `file` is held by the open in progress.
+            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
+            match f {
+                Some(f) => <$t as $crate::sys::Ops>::on_bdev_open(ops, t, f, held != 0),
+                None => 0,
+            }
+        }
+
+        /// C callback: new-superblock probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and facts valid for the call.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_new_sb(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            sb: *const $crate::sys::SbFacts,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `sb` points to the handler's
+            // per-CPU scratch, valid and unaliased for the call.
+            let (t, sb) = unsafe { ($crate::sys::task_of(task), &*sb) };
+            <$t as $crate::sys::Ops>::on_new_sb(ops, t, sb)
+        }
+
+        /// C callback: mount(2)/move_mount(2) probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and three NUL-terminated strings valid for the call.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_mount(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            sys: kernel::ffi::c_uint,
+            source: *const kernel::ffi::c_char,
+            target: *const kernel::ffi::c_char,
+            fstype: *const kernel::ffi::c_char,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; the strings are NUL-terminated and
+            // live for the call.
+            let (t, s, d, y) = unsafe {
+                (
+                    $crate::sys::task_of(task),
+                    kernel::str::CStr::from_char_ptr(source),
+                    kernel::str::CStr::from_char_ptr(target),
+                    kernel::str::CStr::from_char_ptr(fstype),
+                )
+            };
+            <$t as $crate::sys::Ops>::on_mount(ops, t, sys, s, d, y)
+        }
+
+        /// C callback: ptrace access probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and the target, whose task_lock is held.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_ptrace(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            child: *mut kernel::bindings::task_struct,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `child` is pinned by the caller of
+            // the ptrace check for its duration.
+            let (t, c) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(child)) };
+            <$t as $crate::sys::Ops>::on_ptrace(ops, t, c)
+        }
+
+        /// C callback: unix stream connect probe.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and a NUL-terminated path valid for the call.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_connect(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            path: *const kernel::ffi::c_char,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `path` is NUL-terminated, live for the call.
+            let (t, p) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(path)) };
+            <$t as $crate::sys::Ops>::on_connect(ops, t, p)
+        }
+
+        /// C callback: syscall-entry probes.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handlers only, with the registered context,
+        /// the current task and a NUL-terminated argument valid for the call.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_syscall(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            sys: kernel::ffi::c_uint,
+            arg: *const kernel::ffi::c_char,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `arg` is NUL-terminated, live for the call.
+            let (t, a) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(arg)) };
+            <$t as $crate::sys::Ops>::on_syscall(ops, t, sys, a)
         }
     };
 }

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Preset rules and the loaded policy (seed 001's anomaly rules).
+//!
+//! Plain safe Rust: the hooks in `guard.rs` gather facts through `sys`, the
+//! matching is done here. Everything a policy carries is validated again in
+//! [`Policy::from_user`]; the CLI is never trusted.
+
+use crate::abi;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use kernel::prelude::*;
+use kernel::uaccess::UserSlice;
+
+/// Number of preset rules.
+pub(crate) const PRESET_COUNT: usize = abi::ESCGUARD_RULE_COUNT as usize;
+const NAME_LEN: usize = abi::ESCGUARD_NAME_LEN as usize;
+const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
+const RULES_MAX: usize = abi::ESCGUARD_POLICY_RULES_MAX as usize;
+const SOCKETS_MAX: usize = abi::ESCGUARD_POLICY_SOCKETS_MAX as usize;
+
+/// Preset names, indexed by `ESCGUARD_RULE_*` (the ABI header documents each).
+pub(crate) const PRESET_NAMES: [&[u8]; PRESET_COUNT] = [
+    b"release_agent",
+    b"core_pattern",
+    b"modprobe_path",
+    b"sysrq_trigger",
+    b"uevent_helper",
+    b"host_block_device",
+    b"runtime_socket",
+    b"sensitive_mount",
+    b"block_device_mount",
+    b"open_by_handle_at",
+    b"kernel_module",
+    b"ptrace_host",
+    b"usermode_helper",
+];
+
+/// The preset rules' switches and hit counters. Lock-free: read by every hook.
+pub(crate) struct Presets {
+    enabled: AtomicU32,
+    hits: [AtomicU64; PRESET_COUNT],
+}
+
+impl Presets {
+    /// All presets on.
+    pub(crate) fn new() -> Self {
+        Presets {
+            enabled: AtomicU32::new((1u32 << PRESET_COUNT) - 1),
+            hits: core::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn on(&self, id: u32) -> bool {
+        self.enabled.load(Ordering::Relaxed) & (1 << id) != 0
+    }
+
+    pub(crate) fn mask(&self) -> u32 {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn hit(&self, id: u32) {
+        if let Some(h) = self.hits.get(id as usize) {
+            h.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn hits(&self, id: usize) -> u64 {
+        self.hits.get(id).map_or(0, |h| h.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set(&self, id: usize, on: bool) {
+        if on {
+            self.enabled.fetch_or(1 << id, Ordering::Relaxed);
+        } else {
+            self.enabled.fetch_and(!(1 << id), Ordering::Relaxed);
+        }
+    }
+
+    /// The preset called `name`.
+    pub(crate) fn find(name: &[u8]) -> Option<usize> {
+        PRESET_NAMES.iter().position(|n| *n == name)
+    }
+}
+
+/// A NUL-terminated string in a fixed ABI array: its bytes before the NUL.
+/// `None` if there is no NUL, the bytes are not UTF-8, or anything follows
+/// the NUL but zeros (no hidden payload in what we store and hand back).
+fn cstr_field(field: &[u8]) -> Option<&[u8]> {
+    let n = field.iter().position(|&b| b == 0)?;
+    if field[n..].iter().any(|&b| b != 0) {
+        return None;
+    }
+    core::str::from_utf8(&field[..n]).ok()?;
+    Some(&field[..n])
+}
+
+/// An absolute path without empty, `.` or `..` components and without a
+/// trailing slash (except `/` itself): the form the kernel renders paths in,
+/// so that matching compares like with like.
+fn normal_path(p: &[u8]) -> bool {
+    if p.first() != Some(&b'/') {
+        return false;
+    }
+    if p == b"/" {
+        return true;
+    }
+    p[1..]
+        .split(|&b| b == b'/')
+        .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
+fn valid_rule_name(n: &[u8]) -> bool {
+    !n.is_empty()
+        && n.len() < NAME_LEN
+        && n.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+fn valid_fstype(n: &[u8]) -> bool {
+    !n.is_empty()
+        && n.len() < 2 * NAME_LEN
+        && n
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b'.')
+}
+
+/// Whether `path` matches `pattern` under `how` (`ESCGUARD_MATCH_*`):
+/// prefixes match on a component boundary only.
+pub(crate) fn path_matches(how: u32, pattern: &[u8], path: &[u8]) -> bool {
+    if how == abi::ESCGUARD_MATCH_EXACT {
+        return pattern == path;
+    }
+    if pattern == b"/" {
+        return path.first() == Some(&b'/');
+    }
+    path.starts_with(pattern) && (path.len() == pattern.len() || path[pattern.len()] == b'/')
+}
+
+/// The bytes of a NUL-terminated buffer before its NUL.
+pub(crate) fn until_nul(b: &[u8]) -> &[u8] {
+    &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
+}
+
+/// One validated policy rule, as the hooks match it.
+pub(crate) struct PolicyRule {
+    pub(crate) raw: abi::escguard_policy_rule,
+    pub(crate) name_len: usize,
+    pub(crate) pattern_len: usize,
+    pub(crate) hits: u64,
+}
+
+impl PolicyRule {
+    pub(crate) fn name(&self) -> &[u8] {
+        let n = self.name_len.min(self.raw.name.len());
+        bytes_of(&self.raw.name[..n])
+    }
+
+    pub(crate) fn pattern(&self) -> &[u8] {
+        let n = self.pattern_len.min(self.raw.pattern.len());
+        bytes_of(&self.raw.pattern[..n])
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.raw.enabled != 0
+    }
+}
+
+/// `c_char` arrays as bytes (`c_char` is `i8` or `u8` depending on the
+/// target; both have the layout of `u8`).
+pub(crate) fn bytes_of(s: &[kernel::ffi::c_char]) -> &[u8] {
+    // SAFETY: `c_char` has the size and alignment of `u8` and every bit
+    // pattern is a valid `u8`; the length and lifetime are those of `s`.
+    unsafe { core::slice::from_raw_parts(s.as_ptr() as *const u8, s.len()) }
+}
+
+/// `c_char` arrays as mutable bytes.
+pub(crate) fn bytes_of_mut(s: &mut [kernel::ffi::c_char]) -> &mut [u8] {
+    // SAFETY: as in `bytes_of`; the borrow is exclusive for its lifetime.
+    unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr() as *mut u8, s.len()) }
+}
+
+/// The active policy: extra rules and the protected runtime sockets.
+pub(crate) struct Policy {
+    pub(crate) rules: KVec<PolicyRule>,
+    pub(crate) sockets: KVec<[u8; PATH_LEN]>,
+    pub(crate) name: [u8; 2 * NAME_LEN],
+    pub(crate) loaded_ns: u64,
+    /// `ESCGUARD_PF_READ | ESCGUARD_PF_WRITE` of the enabled file rules: an
+    /// open that matches none of them needs no path rendered.
+    pub(crate) file_access: u32,
+    /// Whether an enabled mount rule exists.
+    pub(crate) mount_rules: bool,
+}
+
+impl Policy {
+    /// No policy rules; the default runtime sockets.
+    pub(crate) fn defaults() -> Result<Self> {
+        let mut sockets = KVec::new();
+        for s in until_nul(abi::ESCGUARD_DEFAULT_SOCKETS).split(|&b| b == b':') {
+            let mut p = [0u8; PATH_LEN];
+            let n = s.len().min(PATH_LEN - 1);
+            p[..n].copy_from_slice(&s[..n]);
+            sockets.push(p, GFP_KERNEL)?;
+        }
+        Ok(Policy {
+            rules: KVec::new(),
+            sockets,
+            name: [0; 2 * NAME_LEN],
+            loaded_ns: 0,
+            file_access: 0,
+            mount_rules: false,
+        })
+    }
+
+    /// Recomputes the summary fields after rules change.
+    pub(crate) fn refresh(&mut self) {
+        self.file_access = 0;
+        self.mount_rules = false;
+        for r in self.rules.iter().filter(|r| r.enabled()) {
+            if r.raw.kind == abi::ESCGUARD_PRULE_FILE {
+                self.file_access |= r.raw.flags;
+            } else {
+                self.mount_rules = true;
+            }
+        }
+    }
+
+    /// Reads and validates a policy from user space (`ESCGUARD_IOC_SET_POLICY`).
+    /// Process context: allocates with `GFP_KERNEL`. `EINVAL` for anything
+    /// malformed, `EFAULT` for bad pointers.
+    pub(crate) fn from_user(arg: usize, now: u64) -> Result<Self> {
+        let hdr: abi::escguard_policy =
+            UserSlice::new(arg, core::mem::size_of::<abi::escguard_policy>()).reader().read()?;
+        if hdr.version != abi::ESCGUARD_POLICY_VERSION
+            || hdr.rule_count as usize > RULES_MAX
+            || hdr.socket_count as usize > SOCKETS_MAX
+            || hdr.flags != 0
+            || hdr.loaded_ns != 0
+            || hdr.reserved.iter().any(|&r| r != 0)
+        {
+            return Err(EINVAL);
+        }
+        let mut name = [0u8; 2 * NAME_LEN];
+        let n = cstr_field(bytes_of(&hdr.name)).ok_or(EINVAL)?;
+        name[..n.len()].copy_from_slice(n);
+
+        let mut sockets = KVec::with_capacity(hdr.socket_count as usize, GFP_KERNEL)?;
+        for (i, s) in hdr.sockets.iter().enumerate() {
+            let b = bytes_of(s);
+            if i >= hdr.socket_count as usize {
+                // Unused slots must be empty.
+                if b.iter().any(|&c| c != 0) {
+                    return Err(EINVAL);
+                }
+                continue;
+            }
+            let p = cstr_field(b).ok_or(EINVAL)?;
+            if !normal_path(p) || p == b"/" {
+                return Err(EINVAL);
+            }
+            let mut out = [0u8; PATH_LEN];
+            out[..p.len()].copy_from_slice(p);
+            sockets.push(out, GFP_KERNEL)?;
+        }
+
+        let count = hdr.rule_count as usize;
+        let rec = core::mem::size_of::<abi::escguard_policy_rule>();
+        let mut rules: KVec<PolicyRule> = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut r = UserSlice::new(hdr.rules as usize, count * rec).reader();
+        for _ in 0..count {
+            let raw: abi::escguard_policy_rule = r.read()?;
+            let rule = validate_rule(raw)?;
+            if Presets::find(rule.name()).is_some() || rules.iter().any(|o| o.name() == rule.name()) {
+                return Err(EINVAL);
+            }
+            rules.push(rule, GFP_KERNEL)?;
+        }
+        let mut p = Policy {
+            rules,
+            sockets,
+            name,
+            loaded_ns: now,
+            file_access: 0,
+            mount_rules: false,
+        };
+        p.refresh();
+        Ok(p)
+    }
+
+    /// The rule named `name`.
+    pub(crate) fn find_mut(&mut self, name: &[u8]) -> Option<&mut PolicyRule> {
+        self.rules.iter_mut().find(|r| r.name() == name)
+    }
+
+    /// The header `ESCGUARD_IOC_GET_POLICY` returns (rules pointer untouched).
+    pub(crate) fn header(&self, rules_ptr: u64) -> abi::escguard_policy {
+        let mut h = abi::escguard_policy {
+            version: abi::ESCGUARD_POLICY_VERSION,
+            rule_count: self.rules.len() as u32,
+            rules: rules_ptr,
+            socket_count: self.sockets.len() as u32,
+            loaded_ns: self.loaded_ns,
+            ..Default::default()
+        };
+        for (d, s) in h.sockets.iter_mut().zip(self.sockets.iter()) {
+            bytes_of_mut(d).copy_from_slice(s);
+        }
+        bytes_of_mut(&mut h.name).copy_from_slice(&self.name);
+        h
+    }
+
+    /// Whether `path` (the host path a listening socket was bound to) is a
+    /// protected runtime socket.
+    pub(crate) fn is_runtime_socket(&self, path: &[u8]) -> bool {
+        self.sockets.iter().any(|s| until_nul(s) == path)
+    }
+}
+
+fn validate_rule(raw: abi::escguard_policy_rule) -> Result<PolicyRule> {
+    let name = cstr_field(bytes_of(&raw.name)).ok_or(EINVAL)?;
+    let pattern = cstr_field(bytes_of(&raw.pattern)).ok_or(EINVAL)?;
+    if !valid_rule_name(name) || raw.enabled > 1 {
+        return Err(EINVAL);
+    }
+    let (name_len, pattern_len) = (name.len(), pattern.len());
+    let exact = raw.match_ == abi::ESCGUARD_MATCH_EXACT;
+    if !exact && raw.match_ != abi::ESCGUARD_MATCH_PREFIX {
+        return Err(EINVAL);
+    }
+    match raw.kind {
+        abi::ESCGUARD_PRULE_FILE => {
+            let access = abi::ESCGUARD_PF_READ | abi::ESCGUARD_PF_WRITE;
+            if raw.flags == 0 || raw.flags & !access != 0 || !normal_path(pattern) {
+                return Err(EINVAL);
+            }
+        }
+        abi::ESCGUARD_PRULE_MOUNT => match raw.flags {
+            abi::ESCGUARD_PF_SOURCE | abi::ESCGUARD_PF_TARGET if normal_path(pattern) => {}
+            abi::ESCGUARD_PF_FSTYPE if exact && valid_fstype(pattern) => {}
+            _ => return Err(EINVAL),
+        },
+        _ => return Err(EINVAL),
+    }
+    Ok(PolicyRule {
+        raw,
+        name_len,
+        pattern_len,
+        hits: 0,
+    })
+}
+
+/// Which preset a write-open of a file with superblock `magic` and path
+/// `sb_path` (within that filesystem) trips, if any. Matching by
+/// filesystem and in-filesystem path, not by the path the task used, holds
+/// however the filesystem was mounted (a second procfs, a bind mount).
+pub(crate) fn sensitive_write(magic: u64, sb_path: &[u8]) -> Option<u32> {
+    const PROC: u64 = 0x9fa0; // PROC_SUPER_MAGIC
+    const SYSFS: u64 = 0x6265_6572; // SYSFS_MAGIC
+    const CGROUP_V1: u64 = 0x27e0eb; // CGROUP_SUPER_MAGIC (cgroup2 differs)
+    match magic {
+        CGROUP_V1 => {
+            let base = sb_path.rsplit(|&b| b == b'/').next().unwrap_or(sb_path);
+            (base == b"release_agent" || base == b"notify_on_release").then_some(abi::ESCGUARD_RULE_RELEASE_AGENT)
+        }
+        PROC => match sb_path {
+            b"/sys/kernel/core_pattern" => Some(abi::ESCGUARD_RULE_CORE_PATTERN),
+            b"/sys/kernel/modprobe" => Some(abi::ESCGUARD_RULE_MODPROBE),
+            b"/sysrq-trigger" => Some(abi::ESCGUARD_RULE_SYSRQ),
+            b"/sys/kernel/hotplug" => Some(abi::ESCGUARD_RULE_UEVENT_HELPER),
+            _ => None,
+        },
+        SYSFS => (sb_path == b"/kernel/uevent_helper").then_some(abi::ESCGUARD_RULE_UEVENT_HELPER),
+        _ => None,
+    }
+}
+
+/// Whether a filesystem of this magic needs its in-filesystem path for
+/// [`sensitive_write`] (the path is only rendered then).
+pub(crate) fn may_be_sensitive(magic: u64) -> bool {
+    matches!(magic, 0x9fa0 | 0x6265_6572 | 0x27e0eb)
+}
+
+/// Whether mounting a new superblock of this magic trips `sensitive_mount`:
+/// cgroup v1 (its `release_agent`), proc, sysfs, debugfs, securityfs.
+pub(crate) fn sensitive_fs(magic: u64) -> bool {
+    matches!(
+        magic,
+        0x27e0eb /* cgroup v1 */ | 0x9fa0 /* proc */ | 0x6265_6572 /* sysfs */
+            | 0x6462_6720 /* debugfs */ | 0x7363_6673 /* securityfs */
+    )
+}
