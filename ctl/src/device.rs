@@ -26,6 +26,26 @@ nix::ioctl_readwrite_bad!(
     abi::ESCGUARD_IOCTL_TASKS,
     abi::escguard_task_list
 );
+nix::ioctl_readwrite_bad!(
+    ioc_rules,
+    abi::ESCGUARD_IOCTL_RULES,
+    abi::escguard_rule_list
+);
+nix::ioctl_write_ptr_bad!(
+    ioc_set_rule,
+    abi::ESCGUARD_IOCTL_SET_RULE,
+    abi::escguard_rule_switch
+);
+nix::ioctl_write_ptr_bad!(
+    ioc_set_policy,
+    abi::ESCGUARD_IOCTL_SET_POLICY,
+    abi::escguard_policy
+);
+nix::ioctl_readwrite_bad!(
+    ioc_get_policy,
+    abi::ESCGUARD_IOCTL_GET_POLICY,
+    abi::escguard_policy
+);
 
 /// Where to look for the device and for the module's sysfs directory; the
 /// latter only decides between "not loaded" and "device node missing".
@@ -205,6 +225,107 @@ impl Device {
         }
     }
 
+    /// Every rule: the presets first, then the policy's.
+    pub fn rules(&self, paths: &Paths) -> Result<Vec<abi::escguard_rule_info>, Error> {
+        let cap = abi::ESCGUARD_RULES_MAX as usize;
+        let mut list = vec![abi::escguard_rule_info::default(); cap];
+        let mut req = abi::escguard_rule_list {
+            rules: list.as_mut_ptr() as u64,
+            capacity: cap as u32,
+            ..Default::default()
+        };
+        // SAFETY: `req` is a valid escguard_rule_list whose `rules` points
+        // to `capacity` writable records.
+        unsafe { ioc_rules(self.file.as_raw_fd(), &mut req) }
+            .map_err(|e| ioctl_error(paths, "rule list", e))?;
+        list.truncate((req.count as usize).min(cap));
+        Ok(list)
+    }
+
+    /// Enables or disables one rule by name; host admin only.
+    pub fn set_rule(&self, paths: &Paths, name: &str, enable: bool) -> Result<(), Error> {
+        if !crate::rules::name_fits(name) {
+            // Cannot be sent, so cannot name a rule.
+            return Err(Error::NoSuchRule { name: name.into() });
+        }
+        let mut req = abi::escguard_rule_switch {
+            enable: enable as u32,
+            ..Default::default()
+        };
+        for (d, b) in req.name.iter_mut().zip(name.bytes()) {
+            *d = b as _;
+        }
+        // SAFETY: `req` is a valid escguard_rule_switch, the size
+        // ESCGUARD_IOCTL_SET_RULE encodes.
+        match unsafe { ioc_set_rule(self.file.as_raw_fd(), &req) } {
+            Ok(_) => Ok(()),
+            Err(nix::errno::Errno::ENOENT) => Err(Error::NoSuchRule { name: name.into() }),
+            Err(e) => Err(ioctl_error(
+                paths,
+                if enable {
+                    "rule enable"
+                } else {
+                    "rule disable"
+                },
+                e,
+            )),
+        }
+    }
+
+    /// Replaces the module's policy; host admin only. `what` names the
+    /// policy's origin in errors.
+    pub fn set_policy(
+        &self,
+        paths: &Paths,
+        p: &crate::policy::AbiPolicy,
+        what: &str,
+    ) -> Result<(), Error> {
+        let mut h = p.header;
+        h.rule_count = p.rules.len() as u32;
+        h.rules = p.rules.as_ptr() as u64;
+        // SAFETY: `h` is a valid escguard_policy whose `rules` points to
+        // `rule_count` readable records that outlive the call.
+        match unsafe { ioc_set_policy(self.file.as_raw_fd(), &h) } {
+            Ok(_) => Ok(()),
+            Err(nix::errno::Errno::EINVAL) => Err(Error::Data(format!(
+                "the escguard module rejected the policy from {what} (EINVAL) although escguardctl \
+                 found it valid; the active policy is unchanged (the kernel log may say why; is \
+                 escguardctl as new as the module?)"
+            ))),
+            Err(e) => Err(ioctl_error(paths, "policy load", e)),
+        }
+    }
+
+    /// The active policy (the module's defaults if none was loaded).
+    pub fn policy(
+        &self,
+        paths: &Paths,
+    ) -> Result<(abi::escguard_policy, Vec<abi::escguard_policy_rule>), Error> {
+        let mut cap = abi::ESCGUARD_POLICY_RULES_MAX as usize;
+        loop {
+            let mut rules = vec![abi::escguard_policy_rule::default(); cap];
+            let mut h = abi::escguard_policy {
+                version: abi::ESCGUARD_POLICY_VERSION,
+                rule_count: cap as u32,
+                rules: rules.as_mut_ptr() as u64,
+                ..Default::default()
+            };
+            // SAFETY: `h` is a valid escguard_policy whose `rules` points to
+            // `rule_count` writable records.
+            unsafe { ioc_get_policy(self.file.as_raw_fd(), &mut h) }
+                .map_err(|e| ioctl_error(paths, "policy", e))?;
+            let held = h.rule_count as usize;
+            if held > cap {
+                // The module holds more than we made room for: ask again.
+                cap = held;
+                continue;
+            }
+            rules.truncate(held);
+            h.rules = 0;
+            return Ok((h, rules));
+        }
+    }
+
     pub fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.file.as_raw_fd()
     }
@@ -266,6 +387,25 @@ mod tests {
         assert_eq!(
             abi::ESCGUARD_IOCTL_STATUS,
             ior(1, std::mem::size_of::<abi::escguard_status>())
+        );
+        // _IOW = 1 << 30, _IOWR = 3 << 30.
+        let ioc =
+            |dir: u32, nr: u32, size: usize| (dir << 30) | ((size as u32) << 16) | (0xE5 << 8) | nr;
+        assert_eq!(
+            abi::ESCGUARD_IOCTL_RULES,
+            ioc(3, 7, std::mem::size_of::<abi::escguard_rule_list>())
+        );
+        assert_eq!(
+            abi::ESCGUARD_IOCTL_SET_RULE,
+            ioc(1, 8, std::mem::size_of::<abi::escguard_rule_switch>())
+        );
+        assert_eq!(
+            abi::ESCGUARD_IOCTL_SET_POLICY,
+            ioc(1, 9, std::mem::size_of::<abi::escguard_policy>())
+        );
+        assert_eq!(
+            abi::ESCGUARD_IOCTL_GET_POLICY,
+            ioc(3, 10, std::mem::size_of::<abi::escguard_policy>())
         );
     }
 

@@ -18,15 +18,36 @@ pub mod exit {
     pub const PERMISSION: i32 = 5;
     /// The module speaks another ABI version than this escguardctl.
     pub const ABI_MISMATCH: i32 = 6;
+    /// Bad input data (sysexits' EX_DATAERR): an invalid policy file or
+    /// Trivy report, or a policy the module rejected.
+    pub const DATA: i32 = 65;
 }
 
 #[derive(Debug)]
 pub enum Error {
-    NotLoaded { device: String },
-    NoDevice { device: String },
-    Permission { device: String, what: String },
-    AbiMismatch { detail: String },
-    Io { what: String, err: std::io::Error },
+    NotLoaded {
+        device: String,
+    },
+    NoDevice {
+        device: String,
+    },
+    Permission {
+        device: String,
+        what: String,
+    },
+    AbiMismatch {
+        detail: String,
+    },
+    /// Bad input data; one problem per line.
+    Data(String),
+    /// A rule name the module does not know (a bad command-line argument).
+    NoSuchRule {
+        name: String,
+    },
+    Io {
+        what: String,
+        err: std::io::Error,
+    },
     Other(String),
 }
 
@@ -37,6 +58,8 @@ impl Error {
             Error::NoDevice { .. } => exit::NO_DEVICE,
             Error::Permission { .. } => exit::PERMISSION,
             Error::AbiMismatch { .. } => exit::ABI_MISMATCH,
+            Error::Data(_) => exit::DATA,
+            Error::NoSuchRule { .. } => exit::USAGE,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
         }
     }
@@ -58,6 +81,11 @@ impl fmt::Display for Error {
                 "permission denied: {what} {device} (escguard requires root with CAP_SYS_ADMIN)"
             ),
             Error::AbiMismatch { detail } => write!(f, "ABI mismatch: {detail}"),
+            Error::Data(msg) => f.write_str(msg),
+            Error::NoSuchRule { name } => write!(
+                f,
+                "no rule named '{name}' (see 'escguardctl rules list')"
+            ),
             Error::Io { what, err } => write!(f, "{what}: {err}"),
             Error::Other(msg) => f.write_str(msg),
         }
@@ -65,3 +93,24 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_errors_map_to_documented_codes() {
+        let e = Error::Data("p.json: rules[0].name: missing".into());
+        assert_eq!(e.exit_code(), exit::DATA);
+        assert_eq!(e.exit_code(), 65);
+        assert_eq!(e.to_string(), "p.json: rules[0].name: missing");
+        let e = Error::NoSuchRule {
+            name: "nope".into(),
+        };
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert_eq!(
+            e.to_string(),
+            "no rule named 'nope' (see 'escguardctl rules list')"
+        );
+    }
+}

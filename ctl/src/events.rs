@@ -55,6 +55,18 @@ pub struct Event {
     /// What the call aimed at (tamper: the device operation or module name).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub target: String,
+    /// The rule that matched (reason "rule"); absent when none did.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub rule: String,
+    /// The matching rule's ESCGUARD_RULE_* id (4294967295: a policy rule);
+    /// present exactly when `rule` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<u32>,
+    /// The observed syscall (hook "syscall"); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syscall: Option<String>,
+    /// The call was made to fail with EPERM.
+    pub denied: bool,
     /// Namespace kinds that the container had separate and that are now the host's.
     pub escaped_ns: Vec<String>,
     /// "root" and/or "cwd": which lies on the host's filesystem.
@@ -67,6 +79,37 @@ pub struct Event {
     pub cwd: FsId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+}
+
+/// Names of ESCGUARD_SYS_* values (index = value; 0 is "none").
+pub const SYSCALL_NAMES: [&str; abi::ESCGUARD_SYS_COUNT as usize] = [
+    "none",
+    "open_by_handle_at",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "setns",
+    "unshare",
+    "pivot_root",
+    "chroot",
+    "mount",
+    "fsopen",
+    "fsmount",
+    "move_mount",
+    "ptrace",
+];
+
+/// The name of an ESCGUARD_SYS_* value; `None` for ESCGUARD_SYS_NONE.
+pub fn syscall_name(v: u32) -> Option<String> {
+    match v {
+        abi::ESCGUARD_SYS_NONE => None,
+        v => Some(
+            SYSCALL_NAMES
+                .get(v as usize)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("unknown({v})")),
+        ),
+    }
 }
 
 fn name(v: u32, table: &[(u32, &str)]) -> String {
@@ -127,6 +170,7 @@ impl Event {
         if e.fs_mask & abi::ESCGUARD_FSE_CWD != 0 {
             escaped_fs.push("cwd".to_string());
         }
+        let rule = abi::cstr_field(&e.rule);
         Event {
             seq: e.seq,
             load_ns: None,
@@ -140,6 +184,11 @@ impl Event {
                     (abi::ESCGUARD_HOOK_EXIT, "exit"),
                     (abi::ESCGUARD_HOOK_DEVICE, "device"),
                     (abi::ESCGUARD_HOOK_UNLOAD, "unload"),
+                    (abi::ESCGUARD_HOOK_OPEN, "open"),
+                    (abi::ESCGUARD_HOOK_SYSCALL, "syscall"),
+                    (abi::ESCGUARD_HOOK_MOUNT, "mount"),
+                    (abi::ESCGUARD_HOOK_PTRACE, "ptrace"),
+                    (abi::ESCGUARD_HOOK_CONNECT, "connect"),
                 ],
             ),
             reason: name(
@@ -148,6 +197,8 @@ impl Event {
                     (abi::ESCGUARD_REASON_NS_ESCAPE, "namespace-escape"),
                     (abi::ESCGUARD_REASON_ROOT_ESCAPE, "root-escape"),
                     (abi::ESCGUARD_REASON_TAMPER, "tamper"),
+                    (abi::ESCGUARD_REASON_RULE, "rule"),
+                    (abi::ESCGUARD_REASON_USERMODE_HELPER, "usermode-helper"),
                 ],
             ),
             action: name(
@@ -164,6 +215,10 @@ impl Event {
             comm: abi::cstr_field(&e.comm),
             exe: abi::cstr_field(&e.exe),
             target: abi::cstr_field(&e.target),
+            rule: rule.clone(),
+            rule_id: (!rule.is_empty()).then_some(e.rule_id),
+            syscall: syscall_name(e.syscall),
+            denied: e.flags & abi::ESCGUARD_EVF_DENIED != 0,
             escaped_ns,
             escaped_fs,
             ns_before: ns_map(&e.ns_before),
@@ -179,8 +234,20 @@ impl Event {
 
     /// One line for people: time, action, reason, who, what changed.
     pub fn to_text(&self) -> String {
+        // What matched and whether the call was refused come right after
+        // the colon: the most important facts of a rule event.
+        let mut head = String::new();
+        if !self.rule.is_empty() {
+            head.push_str(&format!("rule={} ", self.rule));
+        }
+        if let Some(sc) = &self.syscall {
+            head.push_str(&format!("syscall={sc} "));
+        }
+        if self.denied {
+            head.push_str("denied ");
+        }
         let mut s = format!(
-            "{} {} {} at {}: pid={} ppid={} uid={} comm={}",
+            "{} {} {} at {}: {head}pid={} ppid={} uid={} comm={}",
             self.time,
             self.action.to_uppercase(),
             self.reason,
@@ -295,6 +362,7 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("on-host-fs=root"), "{t}");
+        assert!(!t.contains("rule=") && !t.contains("denied"), "{t}");
         assert!(!t.contains('\n'));
     }
 
@@ -307,13 +375,172 @@ mod tests {
         assert_eq!(v["escaped_ns"][1], "net");
         assert_eq!(v["origin"]["pid"], 40);
         assert!(v["cwd"].get("path").is_none());
+        // ABI 1/2 field names are unchanged.
+        for k in [
+            "seq",
+            "time",
+            "time_ns",
+            "hook",
+            "reason",
+            "action",
+            "pid",
+            "tgid",
+            "ppid",
+            "uid",
+            "comm",
+            "exe",
+            "escaped_ns",
+            "escaped_fs",
+            "ns_before",
+            "ns_after",
+            "root",
+            "cwd",
+        ] {
+            assert!(v.get(k).is_some(), "{k} missing: {j}");
+        }
     }
 
     #[test]
     fn unknown_codes_are_shown_not_hidden() {
         let mut e = sample();
         e.reason = 99;
-        assert_eq!(Event::from_abi(&e).reason, "unknown(99)");
+        e.hook = 42;
+        e.syscall = 77;
+        let ev = Event::from_abi(&e);
+        assert_eq!(ev.reason, "unknown(99)");
+        assert_eq!(ev.hook, "unknown(42)");
+        assert_eq!(ev.syscall.as_deref(), Some("unknown(77)"));
+    }
+
+    fn put(dst: &mut [std::os::raw::c_char], s: &str) {
+        for (d, b) in dst.iter_mut().zip(s.bytes()) {
+            *d = b as _;
+        }
+    }
+
+    /// A preset rule's event: core_pattern written from a container, denied.
+    fn rule_sample() -> abi::escguard_event {
+        let mut e = sample();
+        e.hook = abi::ESCGUARD_HOOK_OPEN;
+        e.reason = abi::ESCGUARD_REASON_RULE;
+        e.ns_mask = 0;
+        e.fs_mask = 0;
+        e.rule_id = abi::ESCGUARD_RULE_CORE_PATTERN;
+        e.flags = abi::ESCGUARD_EVF_DENIED;
+        put(&mut e.rule, "core_pattern");
+        put(&mut e.target, "/proc/sys/kernel/core_pattern");
+        e
+    }
+
+    #[test]
+    fn abi3_hook_reason_and_syscall_names() {
+        let mut e = sample();
+        for (hook, want) in [
+            (abi::ESCGUARD_HOOK_OPEN, "open"),
+            (abi::ESCGUARD_HOOK_SYSCALL, "syscall"),
+            (abi::ESCGUARD_HOOK_MOUNT, "mount"),
+            (abi::ESCGUARD_HOOK_PTRACE, "ptrace"),
+            (abi::ESCGUARD_HOOK_CONNECT, "connect"),
+        ] {
+            e.hook = hook;
+            assert_eq!(Event::from_abi(&e).hook, want);
+        }
+        e.reason = abi::ESCGUARD_REASON_RULE;
+        assert_eq!(Event::from_abi(&e).reason, "rule");
+        e.reason = abi::ESCGUARD_REASON_USERMODE_HELPER;
+        assert_eq!(Event::from_abi(&e).reason, "usermode-helper");
+        assert_eq!(syscall_name(abi::ESCGUARD_SYS_NONE), None);
+        let all: Vec<String> = (1..abi::ESCGUARD_SYS_COUNT)
+            .map(|v| syscall_name(v).unwrap())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "open_by_handle_at",
+                "init_module",
+                "finit_module",
+                "delete_module",
+                "setns",
+                "unshare",
+                "pivot_root",
+                "chroot",
+                "mount",
+                "fsopen",
+                "fsmount",
+                "move_mount",
+                "ptrace"
+            ]
+        );
+        assert_eq!(
+            syscall_name(abi::ESCGUARD_SYS_PIVOT_ROOT).unwrap(),
+            "pivot_root"
+        );
+        assert_eq!(
+            syscall_name(abi::ESCGUARD_SYS_MOVE_MOUNT).unwrap(),
+            "move_mount"
+        );
+    }
+
+    #[test]
+    fn rule_event_fields_in_json_and_text() {
+        let ev = Event::from_abi(&rule_sample());
+        assert_eq!(ev.rule, "core_pattern");
+        assert_eq!(ev.rule_id, Some(abi::ESCGUARD_RULE_CORE_PATTERN));
+        assert!(ev.denied);
+        assert_eq!(ev.syscall, None);
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["rule"], "core_pattern");
+        assert_eq!(v["rule_id"], 1);
+        assert_eq!(v["denied"], true);
+        assert_eq!(v["reason"], "rule");
+        assert_eq!(v["hook"], "open");
+        assert!(v.get("syscall").is_none());
+        let t = ev.to_text();
+        assert!(
+            t.starts_with(
+                "2023-11-14T22:13:20.000Z KILLED rule at open: rule=core_pattern denied pid=42 ppid=41"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(" target=\"/proc/sys/kernel/core_pattern\""),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn policy_rule_and_syscall_event() {
+        let mut e = rule_sample();
+        e.hook = abi::ESCGUARD_HOOK_SYSCALL;
+        e.syscall = abi::ESCGUARD_SYS_MOUNT;
+        e.rule_id = abi::ESCGUARD_RULE_POLICY;
+        e.flags = 0;
+        e.action = abi::ESCGUARD_ACTION_LOGGED;
+        e.rule = [0; abi::ESCGUARD_NAME_LEN as usize];
+        put(&mut e.rule, "no-host-dev-mounts");
+        let ev = Event::from_abi(&e);
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["rule_id"], 4294967295u32);
+        assert_eq!(v["syscall"], "mount");
+        assert_eq!(v["denied"], false);
+        let t = ev.to_text();
+        assert!(
+            t.contains("LOGGED rule at syscall: rule=no-host-dev-mounts syscall=mount pid=42"),
+            "{t}"
+        );
+        assert!(!t.contains("denied"), "{t}");
+    }
+
+    #[test]
+    fn events_without_a_rule_omit_rule_fields() {
+        let ev = Event::from_abi(&sample());
+        let v = serde_json::to_value(&ev).unwrap();
+        assert!(v.get("rule").is_none());
+        assert!(v.get("rule_id").is_none());
+        assert!(v.get("syscall").is_none());
+        assert_eq!(v["denied"], false);
+        // The rule_id of release_agent (0) is not shown for non-rule events.
+        assert_eq!(ev.rule_id, None);
     }
 
     #[test]

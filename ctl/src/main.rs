@@ -3,9 +3,12 @@ use escguardctl::abi;
 use escguardctl::device::{Device, Paths, DEFAULT_DEVICE};
 use escguardctl::error::{exit, Error};
 use escguardctl::events::{Event, Task};
+use escguardctl::policy;
+use escguardctl::rules::{self, RuleRow};
 use escguardctl::status::Status;
-use std::io::Write;
-use std::path::PathBuf;
+use escguardctl::trivy;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,8 +27,54 @@ Exit status:
   4  the module is loaded but the device node is missing
   5  permission denied
   6  the module speaks an incompatible ABI version
+  65 bad input data: an invalid policy file or Trivy report, or a policy the
+     module rejected (nothing is changed in the module then)
 
-Errors go to standard error; --json output goes to standard output only.";
+Errors go to standard error; --json output goes to standard output only.
+See 'escguardctl rules --help' for the preset rules and 'escguardctl policy
+--help' for the policy file format.";
+
+const RULES_HELP_TAIL: &str = "\
+Policy rules (from 'escguardctl policy load') follow the presets in 'rules list'
+and are switched by their names the same way. Rules apply to tasks of container
+lineage after the container's first program started; in enforce mode a matching
+call fails with EPERM and the task is killed, in monitor mode it is reported
+(escguardctl tail shows rule=NAME). Enabling or disabling needs CAP_SYS_ADMIN;
+an unknown name exits 2 and changes nothing.";
+
+fn rules_after_help() -> String {
+    format!("{}\n{RULES_HELP_TAIL}", rules::presets_help())
+}
+
+const FROM_TRIVY_HELP: &str = "\
+Reads a Trivy JSON report (SchemaVersion 2: 'trivy image --format json',
+'trivy fs|rootfs --format json', 'trivy config --format json'; '-' reads standard
+input) and derives a policy from its failed misconfiguration checks and its
+vulnerabilities:
+
+  privileged, CAP_SYS_ADMIN, added capabilities, allowPrivilegeEscalation
+  (KSV017, KSV005, KSV022, KSV001)   no mounts from /dev or of cgroup v1; no writes
+                                     under /proc/sys, /sys/kernel, to /proc/sysrq-trigger
+  hostPath volumes (KSV023, KSV121)  no writes under /etc/kubernetes, /var/lib/kubelet,
+                                     /var/lib/containerd, /var/lib/docker
+  hostPID (KSV010)                   no access under /proc/1 (the host's init)
+  hostIPC (KSV008)                   no access under /dev/shm
+  hostNetwork (KSV009)               no writes under /proc/sys/net
+  runtime socket mounted (KSV006, or a check naming docker.sock)
+                                     runtime_sockets: the defaults and their /var/run names
+  running as root (KSV012, DS002)    nothing (explained)
+  runc, containerd, docker/moby or crun vulnerable
+                                     no writes to the runtime's binaries (an open through
+                                     /proc/self/exe is matched by the binary's own path)
+  kernel vulnerable (linux-image*, linux-headers*, kernel*)
+                                     no cgroup v1 mounts; keep release_agent, core_pattern
+
+Rules have fixed names (trivy-...) and are listed once, each with the findings
+that caused it and why. The policy (the file format of 'escguardctl policy --help')
+goes to --output FILE, or to standard output; the explanation goes to standard
+output with --output, to standard error without. With --load the policy is also
+loaded into the module. Review the policy before loading it: some rules refuse
+things a node agent may legitimately do (each explanation says which).";
 
 #[derive(Parser, Debug)]
 #[command(name = "escguardctl", version, about = "Configure the escguard kernel module and read its events", after_help = AFTER_HELP)]
@@ -64,6 +113,18 @@ enum Command {
     Unlock,
     /// Refuse `rmmod escguard` again
     Lock,
+    /// List, enable and disable rules (the presets and the policy's rules)
+    #[command(after_help = rules_after_help())]
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Load, show and check policies: extra file and mount rules, runtime sockets
+    #[command(after_help = policy::FORMAT_HELP)]
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Print escape events: queued ones, then (with -f) new ones as they come
     #[command(
         after_help = "Each event is one line: time, action, reason, hook, pid/ppid/uid/comm, \
@@ -92,6 +153,80 @@ last line in FILE, losing and duplicating nothing the module still held. SIGHUP 
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// List every rule: name, kind (preset, file, mount), enabled, hits
+    List {
+        /// One JSON object per line: {name, kind, enabled, hits, description}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enable rules by name (host admin only)
+    Enable {
+        /// Rule names, as 'rules list' shows them
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Disable rules by name (host admin only)
+    Disable {
+        /// Rule names, as 'rules list' shows them
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Validate FILE and make it the module's policy (host admin only)
+    #[command(
+        after_help = "FILE is validated completely first ('-' reads standard input); a file with any \
+problem is not sent and the active policy stays (exit 65). Loading replaces the whole policy \
+atomically. Prints a one-line summary."
+    )]
+    Load {
+        /// Policy file (JSON; see 'escguardctl policy --help')
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Show the active policy (the module's defaults if none was loaded)
+    #[command(
+        after_help = "With --json the output is exactly the policy file format, so \
+'escguardctl policy show --json > f && escguardctl policy load f' restores it; it includes the \
+runtime sockets as the module reports them. The load time is shown only in text."
+    )]
+    Show {
+        /// Print the policy in the file format (loadable)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate FILE only (no device needed); exit 0 if valid, 65 if not
+    Check {
+        /// Policy file (JSON; '-' reads standard input)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Derive a policy from a Trivy JSON report, explaining every rule
+    #[command(after_help = FROM_TRIVY_HELP)]
+    FromTrivy {
+        /// Trivy JSON report ('-' reads standard input)
+        #[arg(value_name = "REPORT")]
+        report: PathBuf,
+        /// Write the policy to FILE (default: standard output)
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also load the derived policy into the module (host admin only)
+        #[arg(long)]
+        load: bool,
+        /// Policy name (default: "trivy:" and the report's ArtifactName; at most 63 bytes)
+        #[arg(long, value_name = "NAME", value_parser = parse_policy_name)]
+        name: Option<String>,
+    },
+}
+
+fn parse_policy_name(s: &str) -> Result<String, String> {
+    policy::check_policy_name(s).map(|()| s.to_string())
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -123,6 +258,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             dev.set_mode(&paths, m)
         }
+        Command::Rules { command } => run_rules(&paths, command),
+        Command::Policy { command } => run_policy(&paths, command),
         Command::Unlock => Device::open(&paths)?.set_locked(&paths, false),
         Command::Lock => Device::open(&paths)?.set_locked(&paths, true),
         Command::Tasks { json, container } => {
@@ -166,6 +303,213 @@ fn run(cli: Cli) -> Result<(), Error> {
             output: None,
         } => tail(&paths, json, follow, count),
     }
+}
+
+fn run_rules(paths: &Paths, command: RulesCommand) -> Result<(), Error> {
+    let dev = Device::open(paths)?;
+    match command {
+        RulesCommand::List { json } => {
+            let list = dev.rules(paths)?;
+            // Policy rules' kinds and patterns come from the policy; without
+            // it (an older module, a refusal) they show as "policy".
+            let active = if list.iter().any(|r| r.id == abi::ESCGUARD_RULE_POLICY) {
+                dev.policy(paths)
+                    .ok()
+                    .and_then(|(h, r)| policy::from_abi(&h, &r).ok())
+            } else {
+                None
+            };
+            let detail = |name: &str| {
+                active.as_ref().and_then(|a| {
+                    a.policy
+                        .rules
+                        .iter()
+                        .find(|r| r.name == name)
+                        .map(|r| (r.kind().to_string(), r.describe()))
+                })
+            };
+            let rows: Vec<RuleRow> = list.iter().map(|r| RuleRow::from_abi(r, &detail)).collect();
+            let out = if json {
+                let mut s = String::new();
+                for r in &rows {
+                    s.push_str(&to_json(r)?);
+                    s.push('\n');
+                }
+                s
+            } else {
+                let mut s = format!("{}\n", RuleRow::TEXT_HEADER);
+                for r in &rows {
+                    s.push_str(&r.to_text());
+                    s.push('\n');
+                }
+                s
+            };
+            write_stdout(&out)
+        }
+        RulesCommand::Enable { names } => switch_rules(paths, &dev, &names, true),
+        RulesCommand::Disable { names } => switch_rules(paths, &dev, &names, false),
+    }
+}
+
+/// Checks every name against the module's list first, so that a typo
+/// changes nothing; then switches each.
+fn switch_rules(paths: &Paths, dev: &Device, names: &[String], enable: bool) -> Result<(), Error> {
+    let known: Vec<String> = dev
+        .rules(paths)?
+        .iter()
+        .map(|r| abi::cstr_field(&r.name))
+        .collect();
+    if let Some(bad) = names.iter().find(|n| !known.contains(n)) {
+        return Err(Error::NoSuchRule { name: bad.clone() });
+    }
+    let mut done: Vec<&String> = Vec::new();
+    for n in names {
+        if !done.contains(&n) {
+            dev.set_rule(paths, n, enable)?;
+            done.push(n);
+        }
+    }
+    Ok(())
+}
+
+/// Reads FILE, or standard input for "-"; returns the text and the name to
+/// show in messages.
+fn read_input(path: &Path) -> Result<(String, String), Error> {
+    let stdin = path == Path::new("-");
+    let shown = if stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut bytes = Vec::new();
+    let r = if stdin {
+        std::io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    r.map_err(|e| Error::Io {
+        what: format!("cannot read {shown}"),
+        err: e,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::Data(format!(
+            "{shown}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok((text, shown))
+}
+
+/// The name a policy from `path` gets when the file has none.
+fn fallback_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        return "stdin".into();
+    }
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Reads and validates a policy file; every problem becomes one line.
+fn read_policy(path: &Path, verdict: &str) -> Result<(policy::Policy, String), Error> {
+    let (text, shown) = read_input(path)?;
+    policy::parse(&text)
+        .map(|p| (p, shown.clone()))
+        .map_err(|problems| {
+            let mut lines: Vec<String> = problems.iter().map(|p| format!("{shown}: {p}")).collect();
+            lines.push(format!(
+                "{shown}: {} problem{}; {verdict}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ));
+            Error::Data(lines.join("\n"))
+        })
+}
+
+fn run_policy(paths: &Paths, command: PolicyCommand) -> Result<(), Error> {
+    match command {
+        PolicyCommand::Check { file } => {
+            let (p, shown) = read_policy(&file, "see 'escguardctl policy --help'")?;
+            write_stdout(&format!(
+                "{shown}: valid {}\n",
+                policy::summary(&p, &fallback_name(&file))
+            ))
+        }
+        PolicyCommand::Load { file } => {
+            let (p, shown) = read_policy(&file, "nothing was loaded, the active policy stays")?;
+            let dev = Device::open(paths)?;
+            let fallback = fallback_name(&file);
+            dev.set_policy(paths, &policy::to_abi(&p, &fallback), &shown)?;
+            write_stdout(&format!("loaded {}\n", policy::summary(&p, &fallback)))
+        }
+        PolicyCommand::Show { json } => {
+            let dev = Device::open(paths)?;
+            let (h, r) = dev.policy(paths)?;
+            let active = policy::from_abi(&h, &r).map_err(Error::Other)?;
+            write_stdout(&if json {
+                policy::to_json(&active.policy)
+            } else {
+                policy::to_text(&active)
+            })
+        }
+        PolicyCommand::FromTrivy {
+            report,
+            output,
+            load,
+            name,
+        } => from_trivy(paths, &report, output.as_deref(), load, name),
+    }
+}
+
+fn from_trivy(
+    paths: &Paths,
+    report_path: &Path,
+    output: Option<&Path>,
+    load: bool,
+    name: Option<String>,
+) -> Result<(), Error> {
+    let (text, shown) = read_input(report_path)?;
+    let report = trivy::parse_report(&text).map_err(|m| Error::Data(format!("{shown}: {m}")))?;
+    let name = name.unwrap_or_else(|| trivy::default_name(&report, &fallback_name(report_path)));
+    let d = trivy::derive(&report, &name);
+    let json = policy::to_json(&d.policy);
+    // Never write a policy that 'policy load' would refuse.
+    if let Err(problems) = policy::parse(&json) {
+        return Err(Error::Other(format!(
+            "internal error: the derived policy is invalid: {}",
+            problems[0]
+        )));
+    }
+    let mut explanation = trivy::explain(&d, &report, &shown);
+    match output {
+        Some(file) => {
+            std::fs::write(file, &json).map_err(|e| Error::Io {
+                what: format!("cannot write {}", file.display()),
+                err: e,
+            })?;
+            explanation.push_str(&format!(
+                "\nWrote {} to {}.\n",
+                policy::summary(&d.policy, &name),
+                file.display()
+            ));
+            write_stdout(&explanation)?;
+        }
+        None => {
+            eprint!("{explanation}");
+            write_stdout(&json)?;
+        }
+    }
+    if load {
+        let dev = Device::open(paths)?;
+        dev.set_policy(paths, &policy::to_abi(&d.policy, &name), "the Trivy report")?;
+        let msg = format!("loaded {}\n", policy::summary(&d.policy, &name));
+        if output.is_some() {
+            write_stdout(&msg)?;
+        } else {
+            eprint!("{msg}");
+        }
+    }
+    Ok(())
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -383,7 +727,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::from(exit::OK as u8),
         Err(e) => {
-            eprintln!("escguardctl: {e}");
+            // One prefixed line per problem (a policy file may have many).
+            for line in e.to_string().lines() {
+                eprintln!("escguardctl: {line}");
+            }
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -39,6 +39,21 @@ pub struct Status {
     pub events_gid: Option<u32>,
     pub table: Table,
     pub trust: Trust,
+    /// Preset and policy rule matches (any action).
+    pub rule_hits: u64,
+    /// Calls made to fail with EPERM.
+    pub denials: u64,
+    /// Usermode-helper execs examined.
+    pub umh_checked: u64,
+    /// Names of the enabled presets (`escguardctl rules list`).
+    pub rules_enabled: Vec<String>,
+    /// Rules of the loaded policy.
+    pub policy_rules: u32,
+    /// When the policy was loaded; 0: none was (built-in defaults).
+    pub policy_loaded_ns: u64,
+    /// RFC 3339 UTC rendering of `policy_loaded_ns`; absent when 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_loaded_at: Option<String>,
     /// Host baseline namespaces ("mnt:[4026531841]"), per kind.
     pub baseline_ns: std::collections::BTreeMap<String, String>,
     pub baseline_root: crate::events::FsId,
@@ -79,6 +94,12 @@ pub struct Hooks {
     pub fork_ns: u64,
     pub exec_ns: u64,
     pub exit_ns: u64,
+    /// File opens seen (security_file_open).
+    pub open: u64,
+    /// Observed syscalls and mount/ptrace/connect checks.
+    pub syscall: u64,
+    pub open_ns: u64,
+    pub syscall_ns: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -131,6 +152,10 @@ impl Status {
                 fork_ns: s.hook_ns_fork,
                 exec_ns: s.hook_ns_exec,
                 exit_ns: s.hook_ns_exit,
+                open: s.hook_open,
+                syscall: s.hook_syscall,
+                open_ns: s.hook_ns_open,
+                syscall_ns: s.hook_ns_syscall,
             },
             verdicts: s.verdicts,
             kills: s.kills,
@@ -155,6 +180,13 @@ impl Status {
                 tamper: s.tamper,
                 denied: s.denied,
             },
+            rule_hits: s.rule_hits,
+            denials: s.denials,
+            umh_checked: s.umh_checked,
+            rules_enabled: crate::rules::enabled_names(s.rules_enabled),
+            policy_rules: s.policy_rules,
+            policy_loaded_ns: s.policy_loaded_ns,
+            policy_loaded_at: (s.policy_loaded_ns != 0).then(|| rfc3339_utc(s.policy_loaded_ns)),
             baseline_ns: crate::events::ns_map(&s.baseline_ns),
             baseline_root: crate::events::fsid(&s.baseline_root, None),
         }
@@ -215,11 +247,13 @@ impl Status {
         line(
             "hooks",
             format!(
-                "fork {}, exec {}, exit {}, unload {}, missed {}",
+                "fork {}, exec {}, exit {}, unload {}, open {}, syscall {}, missed {}",
                 self.hooks.fork,
                 self.hooks.exec,
                 self.hooks.exit,
                 self.hooks.unload,
+                self.hooks.open,
+                self.hooks.syscall,
                 self.hooks.missed
             ),
         );
@@ -227,11 +261,50 @@ impl Status {
         line(
             "hook cost",
             format!(
-                "fork {} ns, exec {} ns, exit {} ns (average per call)",
+                "fork {} ns, exec {} ns, exit {} ns, open {} ns, syscall {} ns (average per call)",
                 avg(self.hooks.fork_ns, self.hooks.fork),
                 avg(self.hooks.exec_ns, self.hooks.exec),
-                avg(self.hooks.exit_ns, self.hooks.exit)
+                avg(self.hooks.exit_ns, self.hooks.exit),
+                avg(self.hooks.open_ns, self.hooks.open),
+                avg(self.hooks.syscall_ns, self.hooks.syscall)
             ),
+        );
+        let known = crate::rules::PRESETS.len();
+        let on = self
+            .rules_enabled
+            .iter()
+            .filter(|n| crate::rules::preset_by_name(n).is_some())
+            .count();
+        let off: Vec<&str> = crate::rules::PRESETS
+            .iter()
+            .map(|p| p.name)
+            .filter(|n| !self.rules_enabled.iter().any(|e| e == n))
+            .collect();
+        line(
+            "presets",
+            if off.is_empty() {
+                format!("all {known} enabled")
+            } else {
+                format!("{on} of {known} enabled (disabled: {})", off.join(", "))
+            },
+        );
+        line(
+            "policy",
+            match &self.policy_loaded_at {
+                Some(at) => format!("{} rules, loaded at {at}", self.policy_rules),
+                None => "none loaded (built-in defaults)".into(),
+            },
+        );
+        line(
+            "rule hits",
+            format!(
+                "{} matches, {} calls denied (EPERM)",
+                self.rule_hits, self.denials
+            ),
+        );
+        line(
+            "helper execs",
+            format!("{} usermode-helper execs examined", self.umh_checked),
         );
         line("verdicts", self.verdicts.to_string());
         line("kills", self.kills.to_string());
@@ -369,6 +442,109 @@ mod tests {
         );
         assert!(t.contains("device opens   3\n"), "{t}");
         assert!(t.contains("ioctls         7\n"), "{t}");
+        assert!(
+            t.contains("presets        0 of 13 enabled (disabled: release_agent, "),
+            "{t}"
+        );
+        assert!(
+            t.contains("policy         none loaded (built-in defaults)\n"),
+            "{t}"
+        );
+    }
+
+    fn abi3_sample() -> Status {
+        let v = abi::escguard_version {
+            abi_major: 3,
+            ..Default::default()
+        };
+        let all = (1u32 << abi::ESCGUARD_RULE_COUNT) - 1;
+        let s = abi::escguard_status {
+            abi_major: 3,
+            hook_fork: 10,
+            hook_ns_fork: 1000,
+            hook_open: 400,
+            hook_ns_open: 40_000,
+            hook_syscall: 20,
+            hook_ns_syscall: 6_000,
+            rule_hits: 5,
+            denials: 2,
+            umh_checked: 3,
+            rules_enabled: all & !(1 << abi::ESCGUARD_RULE_PTRACE_HOST),
+            policy_rules: 4,
+            policy_loaded_ns: 1_700_000_000_000_000_000,
+            ..Default::default()
+        };
+        Status::from_abi(&v, &s)
+    }
+
+    #[test]
+    fn abi3_counters_rules_and_policy_in_json() {
+        let st = abi3_sample();
+        let j: serde_json::Value = serde_json::to_value(&st).unwrap();
+        assert_eq!(j["hooks"]["open"], 400);
+        assert_eq!(j["hooks"]["open_ns"], 40_000);
+        assert_eq!(j["hooks"]["syscall"], 20);
+        assert_eq!(j["hooks"]["syscall_ns"], 6_000);
+        assert_eq!(j["umh_checked"], 3);
+        assert_eq!(j["rule_hits"], 5);
+        assert_eq!(j["denials"], 2);
+        let enabled = j["rules_enabled"].as_array().unwrap();
+        assert_eq!(enabled.len(), 12);
+        assert_eq!(enabled[0], "release_agent");
+        assert!(!enabled.iter().any(|n| n == "ptrace_host"));
+        assert_eq!(j["policy_rules"], 4);
+        assert_eq!(j["policy_loaded_ns"], 1_700_000_000_000_000_000u64);
+        assert_eq!(j["policy_loaded_at"], "2023-11-14T22:13:20.000Z");
+        // Scripts match these with sed: keep them adjacent and in order.
+        let line = serde_json::to_string(&st).unwrap();
+        assert!(
+            line.contains(r#""fork_ns":1000,"exec_ns":0,"exit_ns":0"#),
+            "{line}"
+        );
+        assert!(
+            line.contains(r#""tasks":{"host":0,"container":0}"#),
+            "{line}"
+        );
+        // Flat keys, as shell scripts pick them with sed.
+        assert!(
+            line.contains(r#""rule_hits":5,"denials":2,"umh_checked":3,"#),
+            "{line}"
+        );
+        let j0 = serde_json::to_value(sample()).unwrap();
+        assert!(j0.get("policy_loaded_at").is_none());
+        assert_eq!(j0["policy_loaded_ns"], 0);
+    }
+
+    #[test]
+    fn abi3_text_lines() {
+        let t = abi3_sample().to_text();
+        assert!(
+            t.contains("hooks          fork 10, exec 0, exit 0, unload 0, open 400, syscall 20, missed 0\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("open 100 ns, syscall 300 ns (average per call)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("presets        12 of 13 enabled (disabled: ptrace_host)\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("policy         4 rules, loaded at 2023-11-14T22:13:20.000Z\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("rule hits      5 matches, 2 calls denied (EPERM)\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("helper execs   3 usermode-helper execs examined\n"),
+            "{t}"
+        );
+        let mut st = abi3_sample();
+        st.rules_enabled = crate::rules::enabled_names((1 << abi::ESCGUARD_RULE_COUNT) - 1);
+        assert!(st.to_text().contains("presets        all 13 enabled\n"));
     }
 
     #[test]
