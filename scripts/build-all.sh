@@ -24,12 +24,16 @@ log "building the static fuzzer"
 mkdir -p "$ESCGUARD_ROOT/build/fuzz"
 gcc -static -O2 -Wall -Wextra -Werror -I "$ESCGUARD_ROOT/include" -o "$ESCGUARD_ROOT/build/fuzz/fuzz" "$ESCGUARD_ROOT/tests/fuzz/fuzz.c" -lpthread >&2 || die "fuzzer build failed"
 
+log "building the static rules probe (egprobe)"
+mkdir -p "$ESCGUARD_ROOT/build/progs"
+gcc -static -O2 -Wall -Wextra -Werror -I "$ESCGUARD_ROOT/include" -o "$ESCGUARD_ROOT/build/progs/egprobe" "$ESCGUARD_ROOT/tests/progs/egprobe.c" >&2 || die "egprobe build failed"
+
 log "building the static benchmark driver"
 mkdir -p "$ESCGUARD_ROOT/build/bench"
 gcc -static -O2 -Wall -o "$ESCGUARD_ROOT/build/bench/bench" "$ESCGUARD_ROOT/tests/bench/bench.c" -lpthread 2>&1 \
   | grep -v 'Using .* in statically linked' >&2 || true
 ln -sf bench "$ESCGUARD_ROOT/build/bench/true"
-echo "${ESCGUARD_BENCH_CONF:-N=20000 ROUNDS=3 SCALE_N=5000 SIZES=\"100 10000 100000\"}" > "$ESCGUARD_ROOT/build/bench/conf"
+echo "${ESCGUARD_BENCH_CONF:-N=20000 OC_N=200000 ROUNDS=3 SCALE_N=5000 SIZES=\"100 10000 100000\"}" > "$ESCGUARD_ROOT/build/bench/conf"
 
 log "building static escguardctl"
 make -s ctl-static >&2

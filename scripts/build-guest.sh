@@ -50,6 +50,10 @@ cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
 [ ! -d "$ESCGUARD_ROOT/build/bench" ] || cp -a "$ESCGUARD_ROOT/build/bench" "$STAGE/tests/bench"
 # Device fuzzer (static).
 [ ! -x "$ESCGUARD_ROOT/build/fuzz/fuzz" ] || install -D -m 0755 "$ESCGUARD_ROOT/build/fuzz/fuzz" "$STAGE/tests/fuzz/fuzz"
+# Rules probe (static), on the host and in the container image below.
+[ ! -x "$ESCGUARD_ROOT/build/progs/egprobe" ] || install -D -m 0755 "$ESCGUARD_ROOT/build/progs/egprobe" "$STAGE/usr/bin/egprobe"
+# Trivy report fixtures, for the policy import.
+[ ! -d "$ESCGUARD_ROOT/ctl/tests/fixtures/trivy" ] || cp -r "$ESCGUARD_ROOT/ctl/tests/fixtures/trivy" "$STAGE/tests/trivy"
 # TEST ONLY: the simulated kernel-exploit payload module.
 [ -z "$PAYLOAD" ] || install -m 0644 "$PAYLOAD" "$STAGE/tests/escguard_test_payload.ko"
 
@@ -59,6 +63,7 @@ cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
 busybox_root "$STAGE/bundles/busybox/rootfs"
 # Test helper inside the container image (thread-exec scenarios).
 [ ! -x "$ESCGUARD_ROOT/build/bench/bench" ] || install -m 0755 "$ESCGUARD_ROOT/build/bench/bench" "$STAGE/bundles/busybox/rootfs/usr/bin/egtest"
+[ ! -x "$ESCGUARD_ROOT/build/progs/egprobe" ] || install -m 0755 "$ESCGUARD_ROOT/build/progs/egprobe" "$STAGE/bundles/busybox/rootfs/usr/bin/egprobe"
 ( cd "$STAGE/bundles/busybox" && "$RUNC" spec )
 # Variants: privileged (every capability, the guest's root disk as a
 # device, no masked paths), the same sharing the host's pid namespace, and a

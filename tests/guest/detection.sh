@@ -7,9 +7,16 @@ MARK='host-only marker'
 insmod "$KO" || { fail detection-insmod; exit 0; }
 insmod /tests/escguard_test_payload.ko || fail payload-insmod
 
+# This suite tests the detection core's verdict; the preset rules (which
+# would stop some of these escapes at an earlier step, e.g. mounting the
+# host's disk) have their own suite, rules.sh.
+escguardctl rules disable block_device_mount host_block_device sensitive_mount > /dev/null || fail rules-disable
+
 # Every probe must go through ftrace (ordinary context, not int3/NMI).
-n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
-if [ "$n" != 3 ]; then
+n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files|security_file_open)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
+all=$(grep -c . /sys/kernel/debug/kprobes/list)
+ftrace=$(grep -c '\[FTRACE\]' /sys/kernel/debug/kprobes/list)
+if [ "$n" != 4 ] || [ "$all" != "$ftrace" ] || [ "$all" != "$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')" ]; then
 	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list)"
 else
 	pass probes-ftrace
@@ -100,7 +107,7 @@ dd if=/dev/escguard of=/dev/null bs=64 count=1 2>&1 | grep -q 'Invalid argument'
 
 # A blocking read (no O_NONBLOCK) sleeps until an event arrives, then
 # returns exactly one whole record.
-rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 ))
+rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 ))
 dd if=/dev/escguard of=/tmp/blockread bs=$((rec * 4)) count=1 2>/dev/null &
 dp=$!
 sleep 2

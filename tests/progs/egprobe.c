@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egprobe: makes one security-relevant call that busybox cannot, for the
+ * rules suite (tests/guest/rules.sh). Built static; installed in the guest
+ * and in the test containers' image.
+ *
+ *   egprobe handle PATH        name_to_handle_at + open_by_handle_at ("Shocker")
+ *   egprobe initmod            init_module(2) with a bogus image
+ *   egprobe finitmod           finit_module(2) on /dev/null
+ *   egprobe ptrace PID         PTRACE_ATTACH, then detach
+ *   egprobe memwrite PID       open /proc/PID/mem for writing
+ *   egprobe listen PATH        serve a unix stream socket until killed
+ *   egprobe connect PATH       connect to a unix stream socket
+ *   egprobe fsopen TYPE        fsopen + FSCONFIG_CMD_CREATE (new mount API)
+ *   egprobe badpolicy          hostile policy/rule ioctls straight at the
+ *                              device, bypassing escguardctl's checks; each
+ *                              must fail with the expected errno and leave
+ *                              the active policy as it was
+ *
+ * Prints "ok" or "err ERRNO_NAME" and exits 0 or 1, so tests can tell a
+ * call escguard refused (EPERM, or the task killed) from one the kernel
+ * failed for its own reasons.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "escguard_abi.h"
+
+#ifndef FSCONFIG_CMD_CREATE
+#define FSCONFIG_CMD_CREATE 6
+#endif
+
+static int result(long rc)
+{
+	if (rc >= 0) {
+		printf("ok\n");
+		return 0;
+	}
+	printf("err %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+	return 1;
+}
+
+static int do_handle(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char buf[128];
+	} h;
+	int mount_id, mfd;
+
+	h.fh.handle_bytes = sizeof(h.buf);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0) {
+		printf("name_to_handle_at: %s\n", strerror(errno));
+		return 2;
+	}
+	mfd = open("/", O_RDONLY | O_DIRECTORY);
+	if (mfd < 0)
+		return 2;
+	return result(open_by_handle_at(mfd, &h.fh, O_RDONLY));
+}
+
+static int do_listen(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+	unlink(path);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0)
+		return result(-1);
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+
+		if (c >= 0) {
+			(void)!write(c, "hello\n", 6);
+			close(c);
+		}
+	}
+}
+
+static int do_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+	return result(s < 0 ? -1 : connect(s, (struct sockaddr *)&a, sizeof(a)));
+}
+
+static int do_ptrace(pid_t pid)
+{
+	long rc = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+
+	if (rc == 0) {
+		waitpid(pid, NULL, __WALL);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	}
+	return result(rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hostile policy ioctls: the module must validate everything itself. */
+
+static struct escguard_policy_rule good_rule(const char *name, const char *pattern)
+{
+	struct escguard_policy_rule r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.pattern, sizeof(r.pattern), "%s", pattern);
+	r.kind = ESCGUARD_PRULE_FILE;
+	r.match = ESCGUARD_MATCH_EXACT;
+	r.flags = ESCGUARD_PF_READ;
+	r.enabled = 1;
+	return r;
+}
+
+static int set_policy(int fd, struct escguard_policy_rule *rules, unsigned int n,
+		      void (*tweak)(struct escguard_policy *))
+{
+	struct escguard_policy p;
+
+	memset(&p, 0, sizeof(p));
+	p.version = ESCGUARD_POLICY_VERSION;
+	p.rule_count = n;
+	p.rules = (unsigned long)rules;
+	snprintf(p.name, sizeof(p.name), "egprobe");
+	if (tweak)
+		tweak(&p);
+	return ioctl(fd, ESCGUARD_IOC_SET_POLICY, &p) < 0 ? errno : 0;
+}
+
+static void t_version(struct escguard_policy *p) { p->version = 2; }
+static void t_count(struct escguard_policy *p) { p->rule_count = ESCGUARD_POLICY_RULES_MAX + 1; }
+static void t_reserved(struct escguard_policy *p) { p->reserved[1] = 1; }
+static void t_flags(struct escguard_policy *p) { p->flags = 1; }
+static void t_loaded(struct escguard_policy *p) { p->loaded_ns = 1; }
+static void t_socket_rel(struct escguard_policy *p) { p->socket_count = 1; strcpy(p->sockets[0], "run/x.sock"); }
+static void t_socket_count(struct escguard_policy *p) { p->socket_count = ESCGUARD_POLICY_SOCKETS_MAX + 1; }
+static void t_socket_slack(struct escguard_policy *p) { strcpy(p->sockets[3], "/run/hidden.sock"); }
+static void t_name_unterminated(struct escguard_policy *p) { memset(p->name, 'a', sizeof(p->name)); }
+static void t_null_rules(struct escguard_policy *p) { p->rules = 0; }
+
+static int failures;
+
+static void expect(const char *what, int got, int want)
+{
+	if (got == want) {
+		printf("ok %s (%s)\n", what, got ? strerrorname_np(got) : "0");
+	} else {
+		printf("FAIL %s: got %s, want %s\n", what, got ? strerrorname_np(got) : "0",
+		       want ? strerrorname_np(want) : "0");
+		failures++;
+	}
+}
+
+/* The policy the module holds, as a fingerprint of its first rule's name
+ * and the rule count. */
+static int held(int fd, char *name, size_t len)
+{
+	struct escguard_policy_rule rules[ESCGUARD_POLICY_RULES_MAX];
+	struct escguard_policy p;
+
+	memset(&p, 0, sizeof(p));
+	p.rule_count = ESCGUARD_POLICY_RULES_MAX;
+	p.rules = (unsigned long)rules;
+	if (ioctl(fd, ESCGUARD_IOC_GET_POLICY, &p) < 0)
+		return -1;
+	snprintf(name, len, "%s", p.rule_count ? rules[0].name : "");
+	return p.rule_count;
+}
+
+static int do_badpolicy(void)
+{
+	struct escguard_policy_rule r[3];
+	struct escguard_rule_switch sw;
+	struct escguard_rule_list rl;
+	struct escguard_policy gp;
+	char name[64];
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *m;
+	int fd = open("/dev/escguard", O_RDWR);
+
+	if (fd < 0) {
+		perror("/dev/escguard");
+		return 2;
+	}
+	/* A valid policy first: every bad one below must leave it in place. */
+	r[0] = good_rule("keep-me", "/etc/keep");
+	expect("valid policy", set_policy(fd, r, 1, NULL), 0);
+
+	expect("version 2", set_policy(fd, r, 1, t_version), EINVAL);
+	expect("too many rules", set_policy(fd, r, 1, t_count), EINVAL);
+	expect("reserved set", set_policy(fd, r, 1, t_reserved), EINVAL);
+	expect("flags set", set_policy(fd, r, 1, t_flags), EINVAL);
+	expect("loaded_ns set", set_policy(fd, r, 1, t_loaded), EINVAL);
+	expect("relative socket", set_policy(fd, r, 1, t_socket_rel), EINVAL);
+	expect("too many sockets", set_policy(fd, r, 1, t_socket_count), EINVAL);
+	expect("socket in unused slot", set_policy(fd, r, 1, t_socket_slack), EINVAL);
+	expect("unterminated policy name", set_policy(fd, r, 1, t_name_unterminated), EINVAL);
+	expect("NULL rules pointer", set_policy(fd, r, 1, t_null_rules), EFAULT);
+
+	r[0] = good_rule("a", "/x");
+	memset(r[0].name, 'n', sizeof(r[0].name));
+	expect("unterminated rule name", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("a", "/x");
+	r[0].name[3] = 'z'; /* after the NUL */
+	expect("bytes after a name's NUL", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("bad name!", "/x");
+	expect("name charset", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("core_pattern", "/x");
+	expect("preset's name", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("dup", "/x");
+	r[1] = good_rule("dup", "/y");
+	expect("duplicate names", set_policy(fd, r, 2, NULL), EINVAL);
+	r[0] = good_rule("rel", "etc/passwd");
+	expect("relative path", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("dots", "/etc/../root");
+	expect("dot-dot component", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("slash", "/etc/");
+	expect("trailing slash", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("utf8", "/etc/\xff\xfe");
+	expect("invalid UTF-8", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("kind", "/x");
+	r[0].kind = 7;
+	expect("unknown kind", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("match", "/x");
+	r[0].match = 9;
+	expect("unknown match", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("access", "/x");
+	r[0].flags = 0;
+	expect("file rule without access", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("mnt2", "/x");
+	r[0].kind = ESCGUARD_PRULE_MOUNT;
+	r[0].flags = ESCGUARD_PF_SOURCE | ESCGUARD_PF_TARGET;
+	expect("mount rule with two fields", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("fst", "proc");
+	r[0].kind = ESCGUARD_PRULE_MOUNT;
+	r[0].flags = ESCGUARD_PF_FSTYPE;
+	r[0].match = ESCGUARD_MATCH_PREFIX;
+	expect("fstype prefix", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("en", "/x");
+	r[0].enabled = 2;
+	expect("enabled 2", set_policy(fd, r, 1, NULL), EINVAL);
+
+	/* Rules running into an unmapped page: the copy faults part-way. */
+	m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return 2;
+	mprotect(m + page, page, PROT_NONE);
+	r[0] = good_rule("trunc", "/x");
+	memcpy(m + page - sizeof(r[0]), &r[0], sizeof(r[0]));
+	expect("rules truncated by unmapped page",
+	       set_policy(fd, (struct escguard_policy_rule *)(m + page - sizeof(r[0])), 2, NULL), EFAULT);
+
+	/* The other policy ioctls. */
+	memset(&gp, 0, sizeof(gp));
+	gp.rule_count = ESCGUARD_POLICY_RULES_MAX + 1;
+	expect("GET_POLICY capacity too large", ioctl(fd, ESCGUARD_IOC_GET_POLICY, &gp) < 0 ? errno : 0, EINVAL);
+	memset(&rl, 0, sizeof(rl));
+	expect("RULES capacity 0", ioctl(fd, ESCGUARD_IOC_RULES, &rl) < 0 ? errno : 0, EINVAL);
+	memset(&sw, 0, sizeof(sw));
+	strcpy(sw.name, "no-such-rule");
+	sw.enable = 1;
+	expect("SET_RULE unknown name", ioctl(fd, ESCGUARD_IOC_SET_RULE, &sw) < 0 ? errno : 0, ENOENT);
+	memset(sw.name, 'x', sizeof(sw.name));
+	expect("SET_RULE unterminated name", ioctl(fd, ESCGUARD_IOC_SET_RULE, &sw) < 0 ? errno : 0, EINVAL);
+	strcpy(sw.name, "core_pattern");
+	sw.enable = 5;
+	expect("SET_RULE enable 5", ioctl(fd, ESCGUARD_IOC_SET_RULE, &sw) < 0 ? errno : 0, EINVAL);
+	expect("SET_POLICY NULL argument", ioctl(fd, ESCGUARD_IOC_SET_POLICY, NULL) < 0 ? errno : 0, EFAULT);
+
+	expect("policy kept after all of it", held(fd, name, sizeof(name)) == 1 && !strcmp(name, "keep-me") ? 0 : EIO, 0);
+	printf("%d failures\n", failures);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	char path[64];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|listen|connect|fsopen ARG\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "badpolicy"))
+		return do_badpolicy();
+	if (!strcmp(argv[1], "handle") && argc == 3)
+		return do_handle(argv[2]);
+	if (!strcmp(argv[1], "initmod")) {
+		static const char junk[64] = "not an ELF module";
+
+		return result(syscall(SYS_init_module, junk, sizeof(junk), ""));
+	}
+	if (!strcmp(argv[1], "finitmod")) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		return result(syscall(SYS_finit_module, fd, "", 0));
+	}
+	if (!strcmp(argv[1], "ptrace") && argc == 3)
+		return do_ptrace(atoi(argv[2]));
+	if (!strcmp(argv[1], "memwrite") && argc == 3) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", atoi(argv[2]));
+		return result(open(path, O_RDWR));
+	}
+	if (!strcmp(argv[1], "listen") && argc == 3)
+		return do_listen(argv[2]);
+	if (!strcmp(argv[1], "connect") && argc == 3)
+		return do_connect(argv[2]);
+	if (!strcmp(argv[1], "fsopen") && argc == 3) {
+		int fd = syscall(SYS_fsopen, argv[2], 0);
+
+		if (fd < 0)
+			return result(fd);
+		return result(syscall(SYS_fsconfig, fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0));
+	}
+	fprintf(stderr, "egprobe: bad arguments\n");
+	return 2;
+}
