@@ -3,6 +3,7 @@
  * escguard benchmark driver, run inside the test guest (static binary).
  *   bench forkexec N PATH   fork + exec PATH + wait, N times; prints ns/op
  *   bench fork N            fork + _exit + wait, N times; prints ns/op
+ *   bench openclose N PATH  open(PATH, O_RDONLY) + close, N times; prints ns/op
  *   bench hold N            start N sleeping threads, print "ready", sleep
  *   bench thread-exec PATH ARG [TRIGGER]
  *                           a second thread (optionally writes "1" to TRIGGER
@@ -11,6 +12,7 @@
  *   true                    (when invoked as "true") exit 0 at once
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,20 @@ int main(int argc, char **argv)
 			}
 			if (reap(pid))
 				return 1;
+		}
+		printf("%.0f\n", (double)(now_ns() - t0) / n);
+		return 0;
+	}
+	if (!strcmp(argv[1], "openclose") && argc == 4) {
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			int fd = open(argv[3], O_RDONLY);
+
+			if (fd < 0) {
+				perror("bench: open");
+				return 1;
+			}
+			close(fd);
 		}
 		printf("%.0f\n", (double)(now_ns() - t0) / n);
 		return 0;
