@@ -278,18 +278,17 @@ int escguard_task_exiting(struct task_struct *t)
 	return !!(READ_ONCE(t->flags) & PF_EXITING);
 }
 
-static struct kprobe escguard_kp_fork = {
-	.symbol_name = "wake_up_new_task",
-	.pre_handler = escguard_fork_pre,
-};
-static struct kprobe escguard_kp_exec = {
-	.symbol_name = "finalize_exec",
-	.pre_handler = escguard_exec_pre,
-};
-static struct kprobe escguard_kp_exit = {
-	.symbol_name = "exit_files",
-	.pre_handler = escguard_exit_pre,
-};
+/* A kprobe at function entry with a pre-handler (all of ours). */
+#define ESCGUARD_KPROBE(var, sym, handler)			\
+	static struct kprobe var = {				\
+		.symbol_name = sym,				\
+		.pre_handler = handler,				\
+	}
+
+ESCGUARD_KPROBE(escguard_kp_fork, "wake_up_new_task", escguard_fork_pre);
+ESCGUARD_KPROBE(escguard_kp_exec, "finalize_exec", escguard_exec_pre);
+ESCGUARD_KPROBE(escguard_kp_exit, "exit_files", escguard_exit_pre);
+
 static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	/* exchange_tids(left, right): a non-leader thread that execs takes the
@@ -301,10 +300,7 @@ static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe escguard_kp_tidswap = {
-	.symbol_name = "exchange_tids",
-	.pre_handler = escguard_tidswap_pre,
-};
+ESCGUARD_KPROBE(escguard_kp_tidswap, "exchange_tids", escguard_tidswap_pre);
 /*
  * Observation points beyond fork/exec/exit. Each may make the probed call
  * fail: the handler then returns the errno the Rust side chose from the
@@ -563,10 +559,7 @@ static int escguard_sys_common(struct pt_regs *regs, unsigned int nr, const char
 		const struct pt_regs *u = (const void *)regs_get_kernel_argument(regs, 0); \
 		return escguard_sys_common(regs, nr, argreg);			\
 	}									\
-	static struct kprobe escguard_kp_sys_##sym = {				\
-		.symbol_name = #sym,						\
-		.pre_handler = escguard_sys_pre_##sym,				\
-	}
+	ESCGUARD_KPROBE(escguard_kp_sys_##sym, #sym, escguard_sys_pre_##sym)
 
 #define NOARG ((void)u, (const char __user *)NULL)
 ESCGUARD_SYSCALL_PROBE(__x64_sys_open_by_handle_at, ESCGUARD_SYS_OPEN_BY_HANDLE_AT, NOARG);
@@ -587,38 +580,14 @@ ESCGUARD_SYSCALL_PROBE(__ia32_sys_init_module, ESCGUARD_SYS_INIT_MODULE, compat_
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_finit_module, ESCGUARD_SYS_FINIT_MODULE, compat_ptr((u32)u->cx));
 #endif
 
-static struct kprobe escguard_kp_open = {
-	.symbol_name = "security_file_open",
-	.pre_handler = escguard_open_pre,
-};
-static struct kprobe escguard_kp_bdev_open = {
-	.symbol_name = "bdev_open",
-	.pre_handler = escguard_bdev_open_pre,
-};
-static struct kprobe escguard_kp_sb_kern_mount = {
-	.symbol_name = "security_sb_kern_mount",
-	.pre_handler = escguard_sb_kern_mount_pre,
-};
-static struct kprobe escguard_kp_sb_mount = {
-	.symbol_name = "security_sb_mount",
-	.pre_handler = escguard_sb_mount_pre,
-};
-static struct kprobe escguard_kp_move_mount = {
-	.symbol_name = "security_move_mount",
-	.pre_handler = escguard_move_mount_pre,
-};
-static struct kprobe escguard_kp_ptrace = {
-	.symbol_name = "security_ptrace_access_check",
-	.pre_handler = escguard_ptrace_pre,
-};
-static struct kprobe escguard_kp_bprm_check = {
-	.symbol_name = "security_bprm_check",
-	.pre_handler = escguard_bprm_check_pre,
-};
-static struct kprobe escguard_kp_connect = {
-	.symbol_name = "security_unix_stream_connect",
-	.pre_handler = escguard_connect_pre,
-};
+ESCGUARD_KPROBE(escguard_kp_open, "security_file_open", escguard_open_pre);
+ESCGUARD_KPROBE(escguard_kp_bdev_open, "bdev_open", escguard_bdev_open_pre);
+ESCGUARD_KPROBE(escguard_kp_sb_kern_mount, "security_sb_kern_mount", escguard_sb_kern_mount_pre);
+ESCGUARD_KPROBE(escguard_kp_sb_mount, "security_sb_mount", escguard_sb_mount_pre);
+ESCGUARD_KPROBE(escguard_kp_move_mount, "security_move_mount", escguard_move_mount_pre);
+ESCGUARD_KPROBE(escguard_kp_ptrace, "security_ptrace_access_check", escguard_ptrace_pre);
+ESCGUARD_KPROBE(escguard_kp_bprm_check, "security_bprm_check", escguard_bprm_check_pre);
+ESCGUARD_KPROBE(escguard_kp_connect, "security_unix_stream_connect", escguard_connect_pre);
 
 /*
  * delete_module(2): a container task must not unload escguard. The syscall
@@ -648,10 +617,7 @@ static int escguard_unload_pre(struct kprobe *kp, struct pt_regs *regs)
 	return escguard_verdict(regs, escguard_unload_common((const char __user *)u->di));
 }
 
-static struct kprobe escguard_kp_unload = {
-	.symbol_name = "__x64_sys_delete_module",
-	.pre_handler = escguard_unload_pre,
-};
+ESCGUARD_KPROBE(escguard_kp_unload, "__x64_sys_delete_module", escguard_unload_pre);
 
 #ifdef CONFIG_IA32_EMULATION
 static int escguard_unload32_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -661,10 +627,7 @@ static int escguard_unload32_pre(struct kprobe *kp, struct pt_regs *regs)
 	return escguard_verdict(regs, escguard_unload_common(compat_ptr((u32)u->bx)));
 }
 
-static struct kprobe escguard_kp_unload32 = {
-	.symbol_name = "__ia32_sys_delete_module",
-	.pre_handler = escguard_unload32_pre,
-};
+ESCGUARD_KPROBE(escguard_kp_unload32, "__ia32_sys_delete_module", escguard_unload32_pre);
 #endif
 
 /*
