@@ -12,7 +12,9 @@ fi
 
 out=$(escguardctl status 2>&1); rc=$?
 v=$(cat /tests/VERSION 2>/dev/null)
-if [ $rc = 0 ] && echo "$out" | grep -q "^module *escguard $v (ABI 2\." && echo "$out" | grep -q '^mode *enforce$'; then
+# The module's ABI major must be escguardctl's (both come from the header).
+abi=$(escguardctl status --json | sed -n 's/.*"ctl_abi":{"major":\([0-9]*\).*/\1/p')
+if [ $rc = 0 ] && [ -n "$abi" ] && echo "$out" | grep -q "^module *escguard $v (ABI $abi\." && echo "$out" | grep -q '^mode *enforce$'; then
 	pass status-text
 else
 	fail status-text "rc=$rc: $out"
@@ -21,7 +23,7 @@ echo "$out" | sed 's/^/    | /'
 
 out=$(escguardctl status --json 2>&1); rc=$?
 case "$out" in
-	'{"module_version":"'"$v"'","module_abi":{"major":2,'*'"mode":"enforce"'*'"opens":'*'}') [ $rc = 0 ] && pass status-json || fail status-json "rc=$rc" ;;
+	'{"module_version":"'"$v"'","module_abi":{"major":'"$abi"','*'"ctl_abi":{"major":'"$abi"','*'"mode":"enforce"'*'"opens":'*'}') [ $rc = 0 ] && pass status-json || fail status-json "rc=$rc" ;;
 	*) fail status-json "rc=$rc: $out" ;;
 esac
 echo "    | $out"
