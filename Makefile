@@ -25,8 +25,14 @@ deps:
 kernel: deps
 	$(ROOT)/scripts/build-kernel.sh
 
+# Kbuild does not notice that KDIR changed (the .mod.c of an external module
+# compiles with KDIR-relative include paths), and a module built against the
+# bench kernel then fails to load on the test kernel. A stamp names the tree
+# the objects were built against; another tree means a clean build.
 module:
 	@test -f $(KDIR)/Module.symvers || { echo "error: KDIR=$(KDIR) is not a built kernel tree (run 'make kernel' or pass KDIR=)" >&2; exit 1; }
+	@if [ "$$(cat $(ROOT)/.kdir-stamp 2>/dev/null)" != "$(KDIR)" ]; then \
+		$(KMAKE) clean >/dev/null; rm -f $(ROOT)/module/*_generated.rs; echo "$(KDIR)" > $(ROOT)/.kdir-stamp; fi
 	$(KMAKE) modules
 
 ctl:
@@ -51,5 +57,5 @@ stress:
 
 clean:
 	-$(KMAKE) clean
-	rm -f $(ROOT)/module/*_generated.rs
+	rm -f $(ROOT)/module/*_generated.rs $(ROOT)/.kdir-stamp
 	cd $(ROOT)/ctl && cargo clean
