@@ -1167,9 +1167,26 @@ impl sys::Ops for State {
 
         // The detection core's verdict: an escaped task that reads host
         // files without forking or exec'ing is stopped here, before the
-        // open returns a descriptor.
-        let i = task.info(&self.base.refs(Some(&lin)));
-        let esc = table::judge(&self.base, &o, &i);
+        // open returns a descriptor. If its namespaces, root and cwd are
+        // those recorded at its last hooked call, the verdict is the one
+        // made then (no escape): the cheap facts decide, without the
+        // dentry walks. Otherwise the full verdict, and the entry is
+        // brought up to date so that the next open is cheap again.
+        let quick = task.info(&self.base.refs(None));
+        let unchanged = tracked && self.table.lock().unchanged(quick.pid, quick.task_id, &quick);
+        let i = if unchanged {
+            quick
+        } else {
+            task.info(&self.base.refs(Some(&lin)))
+        };
+        let esc = if unchanged {
+            Escape::default()
+        } else {
+            table::judge(&self.base, &o, &i)
+        };
+        if !unchanged && !esc.any() && tracked {
+            self.record(&i, lin, rep, true);
+        }
         if esc.any() {
             if !rep {
                 self.record(&i, lin, true, tracked);

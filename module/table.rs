@@ -320,6 +320,16 @@ impl Table {
             .map(|e| (e.lineage, e.reported))
     }
 
+    /// Whether task `task_id`'s entry at `pid` was recorded with exactly the
+    /// namespaces, root and cwd in `i`: then the verdict on `i` is the one
+    /// already made when the entry was recorded.
+    pub(crate) fn unchanged(&self, pid: u32, task_id: u64, i: &KInfo) -> bool {
+        let same = |a: &abi::escguard_fsid, b: &abi::escguard_fsid| (a.dev, a.ino, a.mnt_id) == (b.dev, b.ino, b.mnt_id);
+        self.tree.get(&pid).is_some_and(|e| {
+            e.task_id == task_id && !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd)
+        })
+    }
+
     /// Stores `entry` for `pid`: updates the existing node in place, or
     /// inserts using `res`. Returns the node that was not needed (to be
     /// freed by the caller after dropping the lock), or why nothing was
