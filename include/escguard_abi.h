@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define ESCGUARD_ABI_MAJOR 3
-#define ESCGUARD_ABI_MINOR 0
+#define ESCGUARD_ABI_MINOR 1
 
 #define ESCGUARD_DEVICE_NAME "escguard"
 #define ESCGUARD_VERSION_LEN 32
@@ -92,7 +92,10 @@ struct escguard_status {
 	__u32 rules_enabled;   /* bit (1 << ESCGUARD_RULE_*) per enabled preset */
 	__u32 policy_rules;    /* rules of the loaded policy */
 	__u64 policy_loaded_ns; /* when the policy was loaded; 0: built-in defaults */
-	__u64 reserved[4];     /* zero; future counters */
+	__u64 open_checked;    /* opens by container tasks examined (since 3.1) */
+	__u64 open_judged;     /* of those, judged in full: namespaces, root or cwd
+				* had changed since the task's last verdict (3.1) */
+	__u64 reserved[2];     /* zero; future counters */
 };
 
 #define ESCGUARD_NO_GID 0xffffffffU

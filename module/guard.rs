@@ -289,6 +289,8 @@ struct Counters {
     rule_hits: Counter,
     denials: Counter,
     umh_checked: Counter,
+    open_checked: Counter,
+    open_judged: Counter,
 }
 
 /// Everything the hooks and `/dev/escguard` share.
@@ -654,6 +656,8 @@ impl State {
             rule_hits: self.c.rule_hits.get(),
             denials: self.c.denials.get(),
             umh_checked: self.c.umh_checked.get(),
+            open_checked: self.c.open_checked.get(),
+            open_judged: self.c.open_judged.get(),
             rules_enabled: self.presets.mask(),
             policy_rules,
             policy_loaded_ns,
@@ -1164,6 +1168,7 @@ impl sys::Ops for State {
         };
         let lin = Lineage::Container(o);
         let mut path = [0u8; PATH_LEN];
+        self.c.open_checked.inc();
 
         // The detection core's verdict: an escaped task that reads host
         // files without forking or exec'ing is stopped here, before the
@@ -1177,6 +1182,7 @@ impl sys::Ops for State {
         let i = if unchanged {
             quick
         } else {
+            self.c.open_judged.inc();
             task.info(&self.base.refs(Some(&lin)))
         };
         let esc = if unchanged {

@@ -100,6 +100,11 @@ pub struct Hooks {
     pub syscall: u64,
     pub open_ns: u64,
     pub syscall_ns: u64,
+    /// Opens by container tasks that the verdict and rules examined (ABI 3.1).
+    pub open_checked: u64,
+    /// Of those, judged in full: the task's namespaces, root or cwd had
+    /// changed since its last verdict.
+    pub open_judged: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -156,6 +161,8 @@ impl Status {
                 syscall: s.hook_syscall,
                 open_ns: s.hook_ns_open,
                 syscall_ns: s.hook_ns_syscall,
+                open_checked: s.open_checked,
+                open_judged: s.open_judged,
             },
             verdicts: s.verdicts,
             kills: s.kills,
@@ -255,6 +262,13 @@ impl Status {
                 self.hooks.open,
                 self.hooks.syscall,
                 self.hooks.missed
+            ),
+        );
+        line(
+            "open verdicts",
+            format!(
+                "{} container opens examined, {} judged in full (facts changed since the last verdict)",
+                self.hooks.open_checked, self.hooks.open_judged
             ),
         );
         let avg = |ns: u64, n: u64| ns.checked_div(n).unwrap_or(0);
@@ -466,6 +480,8 @@ mod tests {
             hook_ns_open: 40_000,
             hook_syscall: 20,
             hook_ns_syscall: 6_000,
+            open_checked: 300,
+            open_judged: 12,
             rule_hits: 5,
             denials: 2,
             umh_checked: 3,
@@ -485,6 +501,8 @@ mod tests {
         assert_eq!(j["hooks"]["open_ns"], 40_000);
         assert_eq!(j["hooks"]["syscall"], 20);
         assert_eq!(j["hooks"]["syscall_ns"], 6_000);
+        assert_eq!(j["hooks"]["open_checked"], 300);
+        assert_eq!(j["hooks"]["open_judged"], 12);
         assert_eq!(j["umh_checked"], 3);
         assert_eq!(j["rule_hits"], 5);
         assert_eq!(j["denials"], 2);
@@ -524,6 +542,10 @@ mod tests {
         );
         assert!(
             t.contains("open 100 ns, syscall 300 ns (average per call)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("open verdicts  300 container opens examined, 12 judged in full "),
             "{t}"
         );
         assert!(
