@@ -100,6 +100,11 @@ __u32 escguard_file_ancestors(struct file *file, struct escguard_fsid *out, __u3
 /* pid, tgid, ppid, uid and comm of @t without taking task_lock (for hooks
  * called under some task's task_lock); no namespaces or fs. */
 void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out);
+/* The calling task's identity (task_id, pid, tgid), namespaces, root and cwd
+ * (no flags, ppid, uid or comm), without any lock: only current changes its
+ * own nsproxy and fs pointers, and fs->seq orders root/cwd against chdir by
+ * a thread sharing the fs_struct. The values equal escguard_task_info()'s. */
+void escguard_current_facts(struct escguard_kinfo *out);
 
 /*
  * Register the misc device /dev/escguard (mode 0600). @ctx is handed back to
@@ -145,6 +150,19 @@ __u32 escguard_probe_count(void);
 /* Nanoseconds spent in handler @idx (0 fork, 1 exec, 2 exit, 3 tid swap,
  * 4 file open, 5 the other observation points). */
 __u64 escguard_hook_ns(unsigned int idx);
+/* Counters bumped on every hooked call, kept per CPU (ESCGUARD_PC_*). */
+#define ESCGUARD_PC_HOOK_FORK 0
+#define ESCGUARD_PC_HOOK_EXEC 1
+#define ESCGUARD_PC_HOOK_EXIT 2
+#define ESCGUARD_PC_HOOK_OPEN 3
+#define ESCGUARD_PC_HOOK_SYSCALL 4
+#define ESCGUARD_PC_OPEN_CHECKED 5
+#define ESCGUARD_PC_OPEN_JUDGED 6
+#define ESCGUARD_PC_COUNT 7
+/* Adds one to per-CPU counter @idx; any context. */
+void escguard_pcpu_inc(unsigned int idx);
+/* The sum of per-CPU counter @idx over all CPUs. */
+__u64 escguard_pcpu_sum(unsigned int idx);
 /* Number of times a probe handler was skipped (kprobe recursion). */
 __u64 escguard_probes_missed(void);
 

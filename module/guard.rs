@@ -269,9 +269,9 @@ impl Counter {
 struct Counters {
     opens: Counter,
     ioctls: Counter,
-    hook_fork: Counter,
-    hook_exec: Counter,
-    hook_exit: Counter,
+    hook_fork: sys::PcpuCounter<{ sys::PC_HOOK_FORK }>,
+    hook_exec: sys::PcpuCounter<{ sys::PC_HOOK_EXEC }>,
+    hook_exit: sys::PcpuCounter<{ sys::PC_HOOK_EXIT }>,
     verdicts: Counter,
     kills: Counter,
     events_emitted: Counter,
@@ -284,13 +284,13 @@ struct Counters {
     parent_judged: Counter,
     tamper: Counter,
     denied: Counter,
-    hook_open: Counter,
-    hook_syscall: Counter,
+    hook_open: sys::PcpuCounter<{ sys::PC_HOOK_OPEN }>,
+    hook_syscall: sys::PcpuCounter<{ sys::PC_HOOK_SYSCALL }>,
     rule_hits: Counter,
     denials: Counter,
     umh_checked: Counter,
-    open_checked: Counter,
-    open_judged: Counter,
+    open_checked: sys::PcpuCounter<{ sys::PC_OPEN_CHECKED }>,
+    open_judged: sys::PcpuCounter<{ sys::PC_OPEN_JUDGED }>,
 }
 
 /// Everything the hooks and `/dev/escguard` share.
@@ -316,6 +316,9 @@ struct State {
     presets: Presets,
     #[pin]
     policy: SpinLock<Policy>,
+    /// `Policy::file_access` of the active policy, stored under the policy
+    /// lock: lets an open that no file rule could match skip that lock.
+    file_access: AtomicU32,
     #[pin]
     origins: SpinLock<Origins>,
     containers: PidFilter,
@@ -876,6 +879,7 @@ impl State {
             let r = pol.find_mut(name).ok_or(ENOENT)?;
             r.raw.enabled = on as u32;
             pol.refresh();
+            self.file_access.store(pol.file_access, Ordering::Relaxed);
         }
         let shown = core::str::from_utf8(name).unwrap_or("?");
         pr_notice!("escguard: rule {} {}\n", shown, if on { "enabled" } else { "disabled" });
@@ -887,7 +891,11 @@ impl State {
     fn set_policy(&self, arg: usize) -> Result<isize> {
         let new = Policy::from_user(arg, sys::now_ns())?;
         let (rules, sockets) = (new.rules.len(), new.sockets.len());
-        let old = core::mem::replace(&mut *self.policy.lock(), new);
+        let old = {
+            let mut pol = self.policy.lock();
+            self.file_access.store(new.file_access, Ordering::Relaxed);
+            core::mem::replace(&mut *pol, new)
+        };
         // Freed outside the lock.
         drop(old);
         pr_notice!("escguard: policy loaded: {} rules, {} runtime sockets\n", rules, sockets);
@@ -1163,11 +1171,22 @@ impl sys::Ops for State {
         if !self.containers.maybe(task.pid()) && self.c.table_full.get() == 0 && self.c.alloc_failures.get() == 0 {
             return 0;
         }
-        let Some((o, rep, tracked)) = self.contained(task) else {
-            return 0;
+        // `task` is current (the open hook runs in the opener's context):
+        // its facts need no lock, and one table lookup finds its lineage
+        // and whether anything changed since its last verdict.
+        let quick = sys::current_facts();
+        let looked = self.table.lock().open_lookup(quick.pid, quick.task_id, &quick);
+        let (o, rep, tracked, unchanged) = match looked {
+            Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
+            Some(_) => return 0,
+            // Untracked (table at its cap, or a failed allocation): judged
+            // by its parent's settled container lineage, in full.
+            None => match self.contained(task) {
+                Some((o, rep, tracked)) => (o, rep, tracked, false),
+                None => return 0,
+            },
         };
         let lin = Lineage::Container(o);
-        let mut path = [0u8; PATH_LEN];
         self.c.open_checked.inc();
 
         // The detection core's verdict: an escaped task that reads host
@@ -1177,39 +1196,39 @@ impl sys::Ops for State {
         // made then (no escape): the cheap facts decide, without the
         // dentry walks. Otherwise the full verdict, and the entry is
         // brought up to date so that the next open is cheap again.
-        let quick = task.info(&self.base.refs(None));
-        let unchanged = tracked && self.table.lock().unchanged(quick.pid, quick.task_id, &quick);
-        let i = if unchanged {
-            quick
+        let full = if unchanged {
+            None
         } else {
             self.c.open_judged.inc();
-            task.info(&self.base.refs(Some(&lin)))
-        };
-        let esc = if unchanged {
-            Escape::default()
-        } else {
-            table::judge(&self.base, &o, &i)
-        };
-        if !unchanged && !esc.any() && tracked {
-            self.record(&i, lin, rep, true);
-        }
-        if esc.any() {
-            if !rep {
-                self.record(&i, lin, true, tracked);
+            let i = task.info(&self.base.refs(Some(&lin)));
+            let esc = table::judge(&self.base, &o, &i);
+            if esc.any() {
+                if !rep {
+                    self.record(&i, lin, true, tracked);
+                }
+                let mut path = [0u8; PATH_LEN];
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    denied: self.enforcing(),
+                    ..Default::default()
+                };
+                self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
+                if self.enforcing() {
+                    self.c.denials.inc();
+                    return EPERM.to_errno();
+                }
+                return 0;
             }
-            file.path(&mut path);
-            let x = Extra {
-                target: until_nul(&path),
-                denied: self.enforcing(),
-                ..Default::default()
-            };
-            self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
-            if self.enforcing() {
-                self.c.denials.inc();
-                return EPERM.to_errno();
+            if tracked {
+                self.record(&i, lin, rep, true);
             }
-            return 0;
-        }
+            Some(i)
+        };
+        // What an event reports about the task: the full information (the
+        // quick facts lack ppid, uid and comm), read only when a rule hits.
+        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(None)));
+        let mut path = [0u8; PATH_LEN];
 
         // Preset rules on writes to the kernel's host-wide knobs.
         let f = file.facts();
@@ -1221,12 +1240,16 @@ impl sys::Ops for State {
                     target: until_nul(&path),
                     ..Default::default()
                 };
-                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &i, x);
+                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
             }
         }
 
         // The policy's file rules. The path is rendered only if some
-        // enabled rule could match this open's mode.
+        // enabled rule could match this open's mode (checked first without
+        // the lock; the mirror is updated under it).
+        if self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
+            return 0;
+        }
         let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
         {
             let mut pol = self.policy.lock();
@@ -1252,7 +1275,7 @@ impl sys::Ops for State {
             rule: until_nul(&name),
             ..Default::default()
         };
-        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &i, Some(&lin), task, None, x)
+        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
     }
 
     fn on_bdev_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, held_by_fs: bool) -> i32 {
@@ -1559,6 +1582,7 @@ impl kernel::Module for Escguard {
                 events_gid: p.events_gid,
                 presets: Presets::new(),
                 policy <- new_spinlock!(policy, "escguard_policy"),
+                file_access: AtomicU32::new(0),
                 origins <- new_spinlock!(origins, "escguard_origins"),
                 containers,
             }? Error),

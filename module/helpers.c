@@ -233,13 +233,19 @@ static void *escguard_probe_ctx;
  * open, other observation points): the
  * benchmark's direct measure of escguard's cost. local_clock() is cheap and
  * CPU-local; handlers do not migrate (preemption is off). */
-static atomic64_t escguard_hook_time[6];
+/* Per CPU, like the hot counters: a global atomic on every file open would
+ * bounce one cache line between all CPUs of a large host. */
+struct escguard_pcpu {
+	u64 hook_time[6];
+	u64 count[ESCGUARD_PC_COUNT];
+};
+static DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
 
 #define ESCGUARD_TIMED(idx, call)						\
 	do {								\
 		u64 __t0 = local_clock();				\
 		call;							\
-		atomic64_add(local_clock() - __t0, &escguard_hook_time[idx]);	\
+		this_cpu_add(escguard_pcpu.hook_time[idx], local_clock() - __t0); \
 	} while (0)
 
 static int escguard_fork_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -374,7 +380,7 @@ static void escguard_kstr(const char *k, char *buf, unsigned int len)
 	({								\
 		u64 __t0 = local_clock();				\
 		int __r = (call);					\
-		atomic64_add(local_clock() - __t0, &escguard_hook_time[idx]); \
+		this_cpu_add(escguard_pcpu.hook_time[idx], local_clock() - __t0); \
 		__r;							\
 	})
 
@@ -707,7 +713,35 @@ void escguard_probes_unregister(void)
 
 u64 escguard_hook_ns(unsigned int idx)
 {
-	return idx < ARRAY_SIZE(escguard_hook_time) ? atomic64_read(&escguard_hook_time[idx]) : 0;
+	u64 n = 0;
+	int cpu;
+
+	if (idx >= ARRAY_SIZE(escguard_pcpu.hook_time))
+		return 0;
+	/* A sum of counters that keep moving: exact once the hooks are quiet. */
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->hook_time[idx]);
+	return n;
+}
+
+void escguard_pcpu_inc(unsigned int idx)
+{
+	/* this_cpu_inc() is safe with preemption on (ioctl context) or off
+	 * (handlers). */
+	if (idx < ESCGUARD_PC_COUNT)
+		this_cpu_inc(escguard_pcpu.count[idx]);
+}
+
+u64 escguard_pcpu_sum(unsigned int idx)
+{
+	u64 n = 0;
+	int cpu;
+
+	if (idx >= ESCGUARD_PC_COUNT)
+		return 0;
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->count[idx]);
+	return n;
 }
 
 u64 escguard_probes_missed(void)
@@ -854,6 +888,59 @@ void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 		spin_unlock(&fs->lock);
 	}
 	task_unlock(t);
+}
+
+void escguard_current_facts(struct escguard_kinfo *out)
+{
+	struct task_struct *t = current;
+	struct pid_namespace *pidns;
+	struct nsproxy *nsp;
+	struct fs_struct *fs;
+	unsigned int seq;
+
+	memset(out, 0, sizeof(*out));
+	out->task_id = (unsigned long)t;
+	out->pid = t->pid;
+	out->tgid = t->tgid;
+	out->kthread = !!(t->flags & PF_KTHREAD);
+	rcu_read_lock();
+	/* The real credentials, as escguard_task_info() reads them (not an
+	 * override_creds() in effect, e.g. overlayfs opening a lower file). */
+	out->ns[ESCGUARD_NS_USER] = __task_cred(t)->user_ns->ns.inum;
+	pidns = task_active_pid_ns(t);
+	if (pidns)
+		out->ns[ESCGUARD_NS_PID] = pidns->ns.inum;
+	/* Only current replaces current->nsproxy (setns, unshare, exit). */
+	nsp = t->nsproxy;
+	if (nsp) {
+		out->has_ns = 1;
+		out->ns[ESCGUARD_NS_MNT] = nsp->mnt_ns->ns.inum;
+		if (nsp->pid_ns_for_children)
+			out->ns[ESCGUARD_NS_PID_CHILD] = nsp->pid_ns_for_children->ns.inum;
+		out->ns[ESCGUARD_NS_NET] = nsp->net_ns->ns.inum;
+		out->ns[ESCGUARD_NS_UTS] = nsp->uts_ns->ns.inum;
+		out->ns[ESCGUARD_NS_IPC] = nsp->ipc_ns->ns.inum;
+#ifdef CONFIG_CGROUPS
+		out->ns[ESCGUARD_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
+#endif
+#ifdef CONFIG_TIME_NS
+		out->ns[ESCGUARD_NS_TIME] = nsp->time_ns->ns.inum;
+#endif
+	}
+	/* Only current replaces current->fs; a thread sharing it may chdir
+	 * meanwhile, which fs->seq detects (as get_fs_root_rcu() does).
+	 * Dentries and mounts are RCU-freed, so reading through the copied
+	 * paths is safe under rcu_read_lock() even if they were just replaced. */
+	fs = t->fs;
+	if (fs) {
+		out->has_fs = 1;
+		do {
+			seq = read_seqcount_begin(&fs->seq);
+			escguard_fill_fsid(&fs->root, &out->root);
+			escguard_fill_fsid(&fs->pwd, &out->cwd);
+		} while (read_seqcount_retry(&fs->seq, seq));
+	}
+	rcu_read_unlock();
 }
 
 int escguard_baseline(struct escguard_kinfo *out)

@@ -35,6 +35,12 @@ pub(crate) use raw::{
 };
 pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
 pub(crate) use raw::{
+    ESCGUARD_PC_HOOK_EXEC as PC_HOOK_EXEC, ESCGUARD_PC_HOOK_EXIT as PC_HOOK_EXIT,
+    ESCGUARD_PC_HOOK_FORK as PC_HOOK_FORK, ESCGUARD_PC_HOOK_OPEN as PC_HOOK_OPEN,
+    ESCGUARD_PC_HOOK_SYSCALL as PC_HOOK_SYSCALL, ESCGUARD_PC_OPEN_CHECKED as PC_OPEN_CHECKED,
+    ESCGUARD_PC_OPEN_JUDGED as PC_OPEN_JUDGED,
+};
+pub(crate) use raw::{
     ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
     ESCGUARD_FS_MNT_HOST_ROOT as FS_MNT_HOST_ROOT, ESCGUARD_FS_ON_HOST_SB as FS_ON_HOST_SB,
     ESCGUARD_FS_UNDER_ORIGIN as FS_UNDER_ORIGIN,
@@ -395,6 +401,37 @@ pub(crate) unsafe fn module_unlock() {
 pub(crate) fn wake_readers() {
     // SAFETY: queues a statically allocated irq_work; safe in any context.
     unsafe { raw::escguard_wake_readers() }
+}
+
+/// The calling task's identity, namespaces, root and cwd, read without a
+/// lock (no ppid, uid, comm or root/cwd flags): the file-open hook's cheap
+/// look at whether anything changed since the task's last verdict.
+pub(crate) fn current_facts() -> KInfo {
+    let mut out = KInfo::default();
+    // SAFETY: `out` is valid for writes. The helper reads only `current`'s
+    // own fields, under RCU, and never sleeps.
+    unsafe { raw::escguard_current_facts(&mut out) };
+    out
+}
+
+/// A counter bumped on every hooked call: per CPU on the C side (index `I`,
+/// one of `raw::ESCGUARD_PC_*`), so that hooks on many CPUs do not share a
+/// cache line. Zero-sized.
+#[derive(Default)]
+pub(crate) struct PcpuCounter<const I: u32>;
+
+impl<const I: u32> PcpuCounter<I> {
+    pub(crate) fn inc(&self) {
+        // SAFETY: the helper bounds-checks `I` and uses this_cpu_inc(),
+        // which is safe in any context.
+        unsafe { raw::escguard_pcpu_inc(I) }
+    }
+
+    /// The sum over all CPUs (exact once the hooks are quiet).
+    pub(crate) fn get(&self) -> u64 {
+        // SAFETY: reads statically allocated per-CPU counters.
+        unsafe { raw::escguard_pcpu_sum(I) }
+    }
 }
 
 /// Nanoseconds spent in the fork, exec, exit, pid-swap, file-open and the

@@ -320,13 +320,16 @@ impl Table {
             .map(|e| (e.lineage, e.reported))
     }
 
-    /// Whether task `task_id`'s entry at `pid` was recorded with exactly the
-    /// namespaces, root and cwd in `i`: then the verdict on `i` is the one
-    /// already made when the entry was recorded.
-    pub(crate) fn unchanged(&self, pid: u32, task_id: u64, i: &KInfo) -> bool {
+    /// The lineage of task `task_id` at `pid`, whether its escape was
+    /// reported, and whether its entry was recorded with exactly the
+    /// namespaces, root and cwd in `i` (then the verdict on `i` is the one
+    /// already made when the entry was recorded). One lookup: the file-open
+    /// hook's whole use of the table on its common path.
+    pub(crate) fn open_lookup(&self, pid: u32, task_id: u64, i: &KInfo) -> Option<(Lineage, bool, bool)> {
         let same = |a: &abi::escguard_fsid, b: &abi::escguard_fsid| (a.dev, a.ino, a.mnt_id) == (b.dev, b.ino, b.mnt_id);
-        self.tree.get(&pid).is_some_and(|e| {
-            e.task_id == task_id && !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd)
+        self.tree.get(&pid).filter(|e| e.task_id == task_id).map(|e| {
+            let unchanged = !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd);
+            (e.lineage, e.reported, unchanged)
         })
     }
 

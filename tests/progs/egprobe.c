@@ -86,7 +86,9 @@ static int do_listen(const char *path)
 		int c = accept(s, NULL, NULL);
 
 		if (c >= 0) {
-			(void)!write(c, "hello\n", 6);
+			/* MSG_NOSIGNAL: a client that already closed (or was
+			 * killed) must not take the listener down with SIGPIPE. */
+			(void)!send(c, "hello\n", 6, MSG_NOSIGNAL);
 			close(c);
 		}
 	}
