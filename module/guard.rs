@@ -710,12 +710,12 @@ impl State {
         Ok(0)
     }
 
-
     /// The origin `t` is judged by if it is a task of settled container
     /// lineage (its own entry, or an untracked task's tracked parent's),
     /// whether its escape was reported, and whether it has its own entry.
-    /// Neither counts nor takes task_lock: called on every file open, and
-    /// under a task_lock by the ptrace hook.
+    /// Neither counts nor takes task_lock: called by the observation points
+    /// (on file open for untracked tasks only), and under a task_lock by the
+    /// ptrace hook.
     fn contained(&self, t: sys::TaskRef<'_>) -> Option<(Origin, bool, bool)> {
         let known = self.lineage_of(t);
         let (lin, tracked) = match known {

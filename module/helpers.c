@@ -829,12 +829,32 @@ static u32 escguard_classify(const struct path *p, const struct escguard_fsref *
 	return f | escguard_walk(p, &ref->origin_root);
 }
 
+/* The namespaces an nsproxy holds (none while the task exits); the caller
+ * pins @nsp (task_lock, or @nsp is current's own). */
+static void escguard_fill_ns(const struct nsproxy *nsp, struct escguard_kinfo *out)
+{
+	if (!nsp)
+		return;
+	out->has_ns = 1;
+	out->ns[ESCGUARD_NS_MNT] = nsp->mnt_ns->ns.inum;
+	if (nsp->pid_ns_for_children)
+		out->ns[ESCGUARD_NS_PID_CHILD] = nsp->pid_ns_for_children->ns.inum;
+	out->ns[ESCGUARD_NS_NET] = nsp->net_ns->ns.inum;
+	out->ns[ESCGUARD_NS_UTS] = nsp->uts_ns->ns.inum;
+	out->ns[ESCGUARD_NS_IPC] = nsp->ipc_ns->ns.inum;
+#ifdef CONFIG_CGROUPS
+	out->ns[ESCGUARD_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
+#endif
+#ifdef CONFIG_TIME_NS
+	out->ns[ESCGUARD_NS_TIME] = nsp->time_ns->ns.inum;
+#endif
+}
+
 void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 			struct escguard_kinfo *out)
 {
 	const struct cred *cred;
 	struct pid_namespace *pidns;
-	struct nsproxy *nsp;
 	struct fs_struct *fs;
 
 	memset(out, 0, sizeof(*out));
@@ -858,22 +878,7 @@ void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 	task_lock(t);
 	memcpy(out->comm, t->comm, sizeof(out->comm));
 	out->comm[sizeof(out->comm) - 1] = '\0';
-	nsp = t->nsproxy;
-	if (nsp) {
-		out->has_ns = 1;
-		out->ns[ESCGUARD_NS_MNT] = nsp->mnt_ns->ns.inum;
-		if (nsp->pid_ns_for_children)
-			out->ns[ESCGUARD_NS_PID_CHILD] = nsp->pid_ns_for_children->ns.inum;
-		out->ns[ESCGUARD_NS_NET] = nsp->net_ns->ns.inum;
-		out->ns[ESCGUARD_NS_UTS] = nsp->uts_ns->ns.inum;
-		out->ns[ESCGUARD_NS_IPC] = nsp->ipc_ns->ns.inum;
-#ifdef CONFIG_CGROUPS
-		out->ns[ESCGUARD_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
-#endif
-#ifdef CONFIG_TIME_NS
-		out->ns[ESCGUARD_NS_TIME] = nsp->time_ns->ns.inum;
-#endif
-	}
+	escguard_fill_ns(t->nsproxy, out);
 	fs = t->fs;
 	if (fs) {
 		out->has_fs = 1;
@@ -896,7 +901,6 @@ void escguard_current_facts(struct escguard_kinfo *out)
 {
 	struct task_struct *t = current;
 	struct pid_namespace *pidns;
-	struct nsproxy *nsp;
 	struct fs_struct *fs;
 	unsigned int seq;
 
@@ -913,22 +917,7 @@ void escguard_current_facts(struct escguard_kinfo *out)
 	if (pidns)
 		out->ns[ESCGUARD_NS_PID] = pidns->ns.inum;
 	/* Only current replaces current->nsproxy (setns, unshare, exit). */
-	nsp = t->nsproxy;
-	if (nsp) {
-		out->has_ns = 1;
-		out->ns[ESCGUARD_NS_MNT] = nsp->mnt_ns->ns.inum;
-		if (nsp->pid_ns_for_children)
-			out->ns[ESCGUARD_NS_PID_CHILD] = nsp->pid_ns_for_children->ns.inum;
-		out->ns[ESCGUARD_NS_NET] = nsp->net_ns->ns.inum;
-		out->ns[ESCGUARD_NS_UTS] = nsp->uts_ns->ns.inum;
-		out->ns[ESCGUARD_NS_IPC] = nsp->ipc_ns->ns.inum;
-#ifdef CONFIG_CGROUPS
-		out->ns[ESCGUARD_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
-#endif
-#ifdef CONFIG_TIME_NS
-		out->ns[ESCGUARD_NS_TIME] = nsp->time_ns->ns.inum;
-#endif
-	}
+	escguard_fill_ns(t->nsproxy, out);
 	/* Only current replaces current->fs; a thread sharing it may chdir
 	 * meanwhile, which fs->seq detects (as get_fs_root_rcu() does).
 	 * Dentries and mounts are RCU-freed, so reading through the copied
