@@ -90,6 +90,14 @@ struct escguard_sb_facts {
 
 /* Facts about @file; never sleeps. */
 void escguard_file_facts(struct file *file, struct escguard_file_facts *out);
+/* Only what the rules need to know whether they could match an open: the
+ * superblock magic and ESCGUARD_PF_* (the file-open hook's common path). */
+struct escguard_file_kind {
+	__u64 magic;
+	__u32 fmode;
+	__u32 pad;
+};
+void escguard_file_kind(struct file *file, struct escguard_file_kind *out);
 /* @file's path within its filesystem (from the superblock root). */
 void escguard_file_sbpath(struct file *file, char *buf, unsigned int len);
 /* @file's path as the calling task names it (d_path). */
@@ -105,6 +113,25 @@ void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out)
  * own nsproxy and fs pointers, and fs->seq orders root/cwd against chdir by
  * a thread sharing the fs_struct. The values equal escguard_task_info()'s. */
 void escguard_current_facts(struct escguard_kinfo *out);
+
+/* The identity of everything the calling task's escape verdict depends on:
+ * addresses of its task_struct, nsproxy, user namespace (of its real
+ * credentials), fs_struct, root and cwd dentries and mounts, and the
+ * sequence of fs->seq (bumped by every chdir, chroot, pivot_root). Compared
+ * by the verdict cache, never dereferenced. task 0: no key (exiting). */
+struct escguard_open_key {
+	__u64 task;
+	__u64 nsproxy;
+	__u64 user_ns;
+	__u64 fs;
+	__u64 root_dentry;
+	__u64 root_mnt;
+	__u64 pwd_dentry;
+	__u64 pwd_mnt;
+	__u32 pid;
+	__u32 fs_seq;
+};
+void escguard_current_open_key(struct escguard_open_key *k);
 
 /*
  * Register the misc device /dev/escguard (mode 0600). @ctx is handed back to
@@ -156,9 +183,10 @@ __u64 escguard_hook_ns(unsigned int idx);
 #define ESCGUARD_PC_HOOK_EXIT 2
 #define ESCGUARD_PC_HOOK_OPEN 3
 #define ESCGUARD_PC_HOOK_SYSCALL 4
-#define ESCGUARD_PC_OPEN_CHECKED 5
+#define ESCGUARD_PC_OPEN_LOCKED 5 /* container opens examined past the cache */
 #define ESCGUARD_PC_OPEN_JUDGED 6
-#define ESCGUARD_PC_COUNT 7
+#define ESCGUARD_PC_OPEN_CACHED 7
+#define ESCGUARD_PC_COUNT 8
 /* Adds one to per-CPU counter @idx; any context. */
 void escguard_pcpu_inc(unsigned int idx);
 /* The sum of per-CPU counter @idx over all CPUs. */

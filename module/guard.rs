@@ -25,9 +25,11 @@ mod events;
 mod rules;
 mod sys;
 mod table;
+mod vcache;
 
 use rules::{until_nul, Policy, Presets, PRESET_NAMES};
 use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
+use vcache::VerdictCache;
 
 const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
 
@@ -289,8 +291,11 @@ struct Counters {
     rule_hits: Counter,
     denials: Counter,
     umh_checked: Counter,
-    open_checked: sys::PcpuCounter<{ sys::PC_OPEN_CHECKED }>,
+    /// Container opens examined on the locked path (status `open_checked`
+    /// is these plus `open_cached`: one counter update per cached open).
+    open_locked: sys::PcpuCounter<{ sys::PC_OPEN_LOCKED }>,
     open_judged: sys::PcpuCounter<{ sys::PC_OPEN_JUDGED }>,
+    open_cached: sys::PcpuCounter<{ sys::PC_OPEN_CACHED }>,
 }
 
 /// Everything the hooks and `/dev/escguard` share.
@@ -322,6 +327,9 @@ struct State {
     #[pin]
     origins: SpinLock<Origins>,
     containers: PidFilter,
+    /// Clean open verdicts of container tasks, read without a lock; written
+    /// under the table lock.
+    vcache: VerdictCache,
 }
 
 /// Which hook saw a task.
@@ -461,6 +469,14 @@ impl State {
     /// Records `i` with `lineage`; allocates (without sleeping) only if the
     /// task has no node yet.
     fn record(&self, i: &sys::KInfo, lineage: Lineage, reported: bool, tracked: bool) {
+        self.record_keyed(i, lineage, reported, tracked, None)
+    }
+
+    /// `record`, and if `key` is given (read by the task itself before
+    /// `i`) and the entry stored is clean (settled container lineage, not
+    /// reported; the caller found no escape in `i`), caches that verdict
+    /// for the task's opens.
+    fn record_keyed(&self, i: &sys::KInfo, lineage: Lineage, reported: bool, tracked: bool, key: Option<&sys::OpenKey>) {
         let res = if tracked {
             None
         } else {
@@ -476,7 +492,16 @@ impl State {
             // never "no" for a stored container entry.
             self.containers.set(i.pid);
         }
-        let unused = self.table.lock().store(i.pid, Entry::new(i, lineage, reported), res);
+        let unused = {
+            let mut t = self.table.lock();
+            let r = t.store(i.pid, Entry::new(i, lineage, reported), res, &self.vcache);
+            if let (Ok(_), Some(k), Lineage::Container(o), false) = (&r, key, lineage, reported) {
+                if o.settled && k.task == i.task_id {
+                    self.vcache.fill(k);
+                }
+            }
+            r
+        };
         match unused {
             // A node we did not need is freed here, outside the lock.
             Ok(spare) => drop(spare),
@@ -659,8 +684,9 @@ impl State {
             rule_hits: self.c.rule_hits.get(),
             denials: self.c.denials.get(),
             umh_checked: self.c.umh_checked.get(),
-            open_checked: self.c.open_checked.get(),
+            open_checked: self.c.open_locked.get() + self.c.open_cached.get(),
             open_judged: self.c.open_judged.get(),
+            open_cached: self.c.open_cached.get(),
             rules_enabled: self.presets.mask(),
             policy_rules,
             policy_loaded_ns,
@@ -967,7 +993,7 @@ impl State {
                 if t.exiting() {
                     (Some(res), false)
                 } else {
-                    table.insert_vacant(i.pid, Entry::new(&i, lineage, false), res)
+                    table.insert_vacant(i.pid, Entry::new(&i, lineage, false), res, &self.vcache)
                 }
             };
             if full {
@@ -1171,11 +1197,34 @@ impl sys::Ops for State {
         if !self.containers.maybe(task.pid()) && self.c.table_full.get() == 0 && self.c.alloc_failures.get() == 0 {
             return 0;
         }
-        // `task` is current (the open hook runs in the opener's context):
-        // its facts need no lock, and one table lookup finds its lineage
-        // and whether anything changed since its last verdict.
+        // `task` is current (the open hook runs in the opener's context).
+        // The common case: nothing the escape verdict depends on changed
+        // since the task's last clean verdict, which the lock-free cache
+        // knows; then only the rules are left, and an open no rule could
+        // match is done.
+        let key = sys::current_open_key();
+        if self.vcache.clean(&key) {
+            let f = file.kind();
+            let sensitive = f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic);
+            if !sensitive && self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
+                self.c.open_cached.inc();
+                return 0;
+            }
+        }
+        // Otherwise its facts need no lock either, and one table lookup
+        // finds its lineage and whether anything changed since its last
+        // verdict (if not, the verdict is cached for the next open).
         let quick = sys::current_facts();
-        let looked = self.table.lock().open_lookup(quick.pid, quick.task_id, &quick);
+        let looked = {
+            let t = self.table.lock();
+            let l = t.open_lookup(quick.pid, quick.task_id, &quick);
+            if let Some((Lineage::Container(o), false, true)) = l {
+                if o.settled && key.task == quick.task_id {
+                    self.vcache.fill(&key);
+                }
+            }
+            l
+        };
         let (o, rep, tracked, unchanged) = match looked {
             Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
             Some(_) => return 0,
@@ -1187,7 +1236,7 @@ impl sys::Ops for State {
             },
         };
         let lin = Lineage::Container(o);
-        self.c.open_checked.inc();
+        self.c.open_locked.inc();
 
         // The detection core's verdict: an escaped task that reads host
         // files without forking or exec'ing is stopped here, before the
@@ -1221,7 +1270,9 @@ impl sys::Ops for State {
                 return 0;
             }
             if tracked {
-                self.record(&i, lin, rep, true);
+                // No escape: the verdict on these facts is cached, under
+                // the key read before them.
+                self.record_keyed(&i, lin, rep, true, Some(&key));
             }
             Some(i)
         };
@@ -1413,6 +1464,15 @@ impl sys::Ops for State {
 
     fn on_syscall(&self, task: sys::TaskRef<'_>, sys: u32, arg: &CStr) -> i32 {
         self.c.hook_syscall.inc();
+        // The caller is about to replace its nsproxy, credentials, fs_struct
+        // or root: its cached open verdict goes first, so that the cache
+        // never compares against a freed object's reused address.
+        if matches!(sys, abi::ESCGUARD_SYS_SETNS | abi::ESCGUARD_SYS_UNSHARE | abi::ESCGUARD_SYS_PIVOT_ROOT | abi::ESCGUARD_SYS_CHROOT)
+            && self.containers.maybe(task.pid())
+        {
+            let _t = self.table.lock();
+            self.vcache.clear(task.id());
+        }
         let id = match sys {
             abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT => abi::ESCGUARD_RULE_OPEN_BY_HANDLE,
             abi::ESCGUARD_SYS_INIT_MODULE | abi::ESCGUARD_SYS_FINIT_MODULE => abi::ESCGUARD_RULE_KERNEL_MODULE,
@@ -1488,7 +1548,7 @@ impl sys::Ops for State {
         // A non-leader thread that exec'd now has its leader's pid: move
         // its entry (lineage and origin) to that pid before looking it up.
         if let Some(old) = self.tid_swaps.take(task.id()) {
-            self.table.lock().rekey(old, task.pid(), task.id());
+            self.table.lock().rekey(old, task.pid(), task.id(), &self.vcache);
         }
         let (known, tracked) = self.lineage_or_parent(task);
         let lin = known.map(|(l, _)| l);
@@ -1530,7 +1590,7 @@ impl sys::Ops for State {
         let old = self.tid_swaps.take(task.id());
         let (node, stale) = {
             let mut t = self.table.lock();
-            (t.remove(task.pid(), task.id()), old.and_then(|p| t.remove(p, task.id())))
+            (t.remove(task.pid(), task.id(), &self.vcache), old.and_then(|p| t.remove(p, task.id(), &self.vcache)))
         };
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
@@ -1570,6 +1630,7 @@ impl kernel::Module for Escguard {
         let ring = events::Ring::new(p.ring_events as usize)?;
         let policy = Policy::defaults()?;
         let containers = PidFilter::new()?;
+        let vcache = VerdictCache::new()?;
         let origins = Origins::new()?;
         let state = KBox::pin_init(
             try_pin_init!(State {
@@ -1588,6 +1649,7 @@ impl kernel::Module for Escguard {
                 file_access: AtomicU32::new(0),
                 origins <- new_spinlock!(origins, "escguard_origins"),
                 containers,
+                vcache,
             }? Error),
             GFP_KERNEL,
         )?;

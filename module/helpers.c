@@ -23,6 +23,7 @@
 #include <linux/nsproxy.h>
 #include <linux/blkdev.h>
 #include <linux/magic.h>
+#include <linux/math64.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/ptrace.h>
@@ -238,6 +239,7 @@ static void *escguard_probe_ctx;
 struct escguard_pcpu {
 	u64 hook_time[6];
 	u64 count[ESCGUARD_PC_COUNT];
+	u64 open_timed; /* open hook calls timed (one in ESCGUARD_OPEN_SAMPLE) */
 };
 static DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
 
@@ -376,6 +378,11 @@ static void escguard_kstr(const char *k, char *buf, unsigned int len)
 		buf[0] = '\0';
 }
 
+/* The open hook runs on every open on the system, and two clock reads cost
+ * about as much as its common path: one call in ESCGUARD_OPEN_SAMPLE (per
+ * CPU) is timed and escguard_hook_ns() scales the sum by calls / timed. */
+#define ESCGUARD_OPEN_SAMPLE 16
+
 #define ESCGUARD_TIMED_RET(idx, call)					\
 	({								\
 		u64 __t0 = local_clock();				\
@@ -393,7 +400,10 @@ static int escguard_open_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (!escguard_user_task())
 		return 0;
 	/* Counted here rather than from Rust: one call less on every open. */
-	this_cpu_inc(escguard_pcpu.count[ESCGUARD_PC_HOOK_OPEN]);
+	if (this_cpu_inc_return(escguard_pcpu.count[ESCGUARD_PC_HOOK_OPEN]) % ESCGUARD_OPEN_SAMPLE)
+		return escguard_verdict(regs,
+				escguard_rs_on_open(escguard_probe_ctx, current, file));
+	this_cpu_inc(escguard_pcpu.open_timed);
 	return escguard_verdict(regs, ESCGUARD_TIMED_RET(4,
 			escguard_rs_on_open(escguard_probe_ctx, current, file)));
 }
@@ -586,6 +596,10 @@ ESCGUARD_SYSCALL_PROBE(__x64_sys_ptrace, ESCGUARD_SYS_PTRACE, NOARG);
 ESCGUARD_SYSCALL_PROBE(__ia32_compat_sys_open_by_handle_at, ESCGUARD_SYS_OPEN_BY_HANDLE_AT, NOARG);
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_init_module, ESCGUARD_SYS_INIT_MODULE, compat_ptr((u32)u->dx));
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_finit_module, ESCGUARD_SYS_FINIT_MODULE, compat_ptr((u32)u->cx));
+/* setns/unshare clear the caller's cached open verdict (vcache.rs) first:
+ * a 32-bit task must not switch namespaces unseen. */
+ESCGUARD_SYSCALL_PROBE(__ia32_sys_setns, ESCGUARD_SYS_SETNS, NOARG);
+ESCGUARD_SYSCALL_PROBE(__ia32_sys_unshare, ESCGUARD_SYS_UNSHARE, NOARG);
 #endif
 
 ESCGUARD_KPROBE(escguard_kp_open, "security_file_open", escguard_open_pre);
@@ -651,6 +665,8 @@ static struct kprobe *escguard_kps[] = {
 	&escguard_kp_sys___ia32_compat_sys_open_by_handle_at,
 	&escguard_kp_sys___ia32_sys_init_module,
 	&escguard_kp_sys___ia32_sys_finit_module,
+	&escguard_kp_sys___ia32_sys_setns,
+	&escguard_kp_sys___ia32_sys_unshare,
 #endif
 	&escguard_kp_sys___x64_sys_open_by_handle_at,
 	&escguard_kp_sys___x64_sys_init_module,
@@ -723,6 +739,16 @@ u64 escguard_hook_ns(unsigned int idx)
 	/* A sum of counters that keep moving: exact once the hooks are quiet. */
 	for_each_possible_cpu(cpu)
 		n += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->hook_time[idx]);
+	if (idx == 4) {
+		/* Sampled: the timed calls' time, scaled to all calls. */
+		u64 calls = 0, timed = 0;
+
+		for_each_possible_cpu(cpu) {
+			calls += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->count[ESCGUARD_PC_HOOK_OPEN]);
+			timed += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->open_timed);
+		}
+		n = timed ? mul_u64_u64_div_u64(n, calls, timed) : 0;
+	}
 	return n;
 }
 
@@ -934,6 +960,34 @@ void escguard_current_facts(struct escguard_kinfo *out)
 	rcu_read_unlock();
 }
 
+void escguard_current_open_key(struct escguard_open_key *k)
+{
+	struct task_struct *t = current;
+	struct fs_struct *fs = t->fs;
+	unsigned int seq;
+
+	/* Exiting (no fs or nsproxy any more): no key, the locked path. */
+	if (!fs || !t->nsproxy) {
+		memset(k, 0, sizeof(*k));
+		return;
+	}
+	k->task = (unsigned long)t;
+	k->pid = t->pid;
+	/* All of these are current's own: only current replaces them. */
+	k->nsproxy = (unsigned long)t->nsproxy;
+	k->user_ns = (unsigned long)current_real_cred()->user_ns;
+	k->fs = (unsigned long)fs;
+	/* A thread sharing @fs may chdir meanwhile: fs->seq orders it. */
+	do {
+		seq = read_seqcount_begin(&fs->seq);
+		k->root_dentry = (unsigned long)fs->root.dentry;
+		k->root_mnt = (unsigned long)fs->root.mnt;
+		k->pwd_dentry = (unsigned long)fs->pwd.dentry;
+		k->pwd_mnt = (unsigned long)fs->pwd.mnt;
+	} while (read_seqcount_retry(&fs->seq, seq));
+	k->fs_seq = seq;
+}
+
 int escguard_baseline(struct escguard_kinfo *out)
 {
 	struct escguard_fsref none = {};
@@ -1056,6 +1110,14 @@ void escguard_file_facts(struct file *file, struct escguard_file_facts *out)
 		out->mnt_ns = ns->ns.inum;
 		out->host_mnt_ns = ns == escguard_host_mnt_ns;
 	}
+}
+
+void escguard_file_kind(struct file *file, struct escguard_file_kind *out)
+{
+	out->magic = file->f_path.dentry->d_sb->s_magic;
+	out->fmode = ((file->f_mode & FMODE_READ) ? ESCGUARD_PF_READ : 0) |
+		     ((file->f_mode & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
+	out->pad = 0;
 }
 
 void escguard_file_sbpath(struct file *file, char *buf, unsigned int len)

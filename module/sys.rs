@@ -30,15 +30,15 @@ mod raw {
 }
 
 pub(crate) use raw::{
-    escguard_file_facts as FileFacts, escguard_fsref as FsRef, escguard_kinfo as KInfo,
-    escguard_sb_facts as SbFacts,
+    escguard_file_facts as FileFacts, escguard_file_kind as FileKind, escguard_fsref as FsRef, escguard_kinfo as KInfo,
+    escguard_open_key as OpenKey, escguard_sb_facts as SbFacts,
 };
 pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
 pub(crate) use raw::{
     ESCGUARD_PC_HOOK_EXEC as PC_HOOK_EXEC, ESCGUARD_PC_HOOK_EXIT as PC_HOOK_EXIT,
     ESCGUARD_PC_HOOK_FORK as PC_HOOK_FORK, ESCGUARD_PC_HOOK_OPEN as PC_HOOK_OPEN,
-    ESCGUARD_PC_HOOK_SYSCALL as PC_HOOK_SYSCALL, ESCGUARD_PC_OPEN_CHECKED as PC_OPEN_CHECKED,
-    ESCGUARD_PC_OPEN_JUDGED as PC_OPEN_JUDGED,
+    ESCGUARD_PC_HOOK_SYSCALL as PC_HOOK_SYSCALL, ESCGUARD_PC_OPEN_LOCKED as PC_OPEN_LOCKED,
+    ESCGUARD_PC_OPEN_CACHED as PC_OPEN_CACHED, ESCGUARD_PC_OPEN_JUDGED as PC_OPEN_JUDGED,
 };
 pub(crate) use raw::{
     ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
@@ -291,6 +291,14 @@ impl FileRef<'_> {
         out
     }
 
+    /// Only its superblock magic and open mode (`FileFacts` has more).
+    pub(crate) fn kind(&self) -> FileKind {
+        let mut out = FileKind::default();
+        // SAFETY: as for `facts`.
+        unsafe { raw::escguard_file_kind(self.ptr, &mut out) };
+        out
+    }
+
     /// Renders the file's path within its filesystem into `buf` (NUL-terminated).
     pub(crate) fn sb_path(&self, buf: &mut [u8]) {
         let len = buf.len().min(u32::MAX as usize) as u32;
@@ -412,6 +420,17 @@ pub(crate) fn current_facts() -> KInfo {
     // own fields, under RCU, and never sleeps.
     unsafe { raw::escguard_current_facts(&mut out) };
     out
+}
+
+/// The identity of everything the calling task's escape verdict depends on
+/// (see `vcache.rs`); read without a lock.
+pub(crate) fn current_open_key() -> OpenKey {
+    let mut k = OpenKey::default();
+    // SAFETY: `k` is valid for writes. The helper reads only `current`'s own
+    // pointers (which only current replaces) and its fs_struct under
+    // fs->seq; it never sleeps.
+    unsafe { raw::escguard_current_open_key(&mut k) };
+    k
 }
 
 /// A counter bumped on every hooked call: per CPU on the C side (index `I`,

@@ -105,6 +105,9 @@ pub struct Hooks {
     /// Of those, judged in full: the task's namespaces, root or cwd had
     /// changed since its last verdict.
     pub open_judged: u64,
+    /// Of those, found unchanged in the module's lock-free verdict cache
+    /// (no table lookup; ABI 3.2, 0 from older modules).
+    pub open_cached: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -163,6 +166,7 @@ impl Status {
                 syscall_ns: s.hook_ns_syscall,
                 open_checked: s.open_checked,
                 open_judged: s.open_judged,
+                open_cached: s.open_cached,
             },
             verdicts: s.verdicts,
             kills: s.kills,
@@ -267,8 +271,8 @@ impl Status {
         line(
             "open verdicts",
             format!(
-                "{} container opens examined, {} judged in full (facts changed since the last verdict)",
-                self.hooks.open_checked, self.hooks.open_judged
+                "{} container opens examined, {} from the verdict cache, {} judged in full (facts changed since the last verdict)",
+                self.hooks.open_checked, self.hooks.open_cached, self.hooks.open_judged
             ),
         );
         let avg = |ns: u64, n: u64| ns.checked_div(n).unwrap_or(0);
@@ -482,6 +486,7 @@ mod tests {
             hook_ns_syscall: 6_000,
             open_checked: 300,
             open_judged: 12,
+            open_cached: 250,
             rule_hits: 5,
             denials: 2,
             umh_checked: 3,
@@ -503,6 +508,7 @@ mod tests {
         assert_eq!(j["hooks"]["syscall_ns"], 6_000);
         assert_eq!(j["hooks"]["open_checked"], 300);
         assert_eq!(j["hooks"]["open_judged"], 12);
+        assert_eq!(j["hooks"]["open_cached"], 250);
         assert_eq!(j["umh_checked"], 3);
         assert_eq!(j["rule_hits"], 5);
         assert_eq!(j["denials"], 2);
@@ -545,7 +551,7 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("open verdicts  300 container opens examined, 12 judged in full "),
+            t.contains("open verdicts  300 container opens examined, 250 from the verdict cache, 12 judged in full "),
             "{t}"
         );
         assert!(
