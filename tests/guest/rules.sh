@@ -194,6 +194,41 @@ elif ! echo "$out" | grep -q rc=137; then fail escape-at-open "not killed: $out"
 elif ! echo "$ev" | grep -q '"hook":"open".*"reason":"namespace-escape"\|"reason":"namespace-escape".*"hook":"open"'; then fail escape-at-open "no open-hook escape event"
 else pass escape-at-open; fi
 
+# The same for a task whose open verdict is cached (escguard's lock-free
+# verdict cache): each first opens a file 8 times, then changes one thing
+# the verdict depends on, then opens again. Every change must miss the cache:
+# the open is refused, the task killed, the event from the open hook; and
+# the warm-up opens must have come from the cache (else this tests nothing).
+open_cached() { escguardctl status --json | sed 's/.*"open_cached":\([0-9]*\).*/\1/'; }
+cached_escape() { # NAME VARIANT 'command' REASON
+	escguardctl mode enforce
+	drain_events
+	c0=$(open_cached)
+	out=$(run_container "$1" "( $3 ); echo rc=\$?" "$2" 2>&1)
+	c1=$(open_cached)
+	ev=$(events_json)
+	show_ev "$ev"
+	if echo "$out" | grep -q '^ok\|got\|warm-up'; then fail "$1" "the open after the change worked: $(echo "$out" | tr '\n' ' ')"
+	elif ! echo "$out" | grep -q rc=137; then fail "$1" "not killed: $(echo "$out" | tr '\n' ' ')"
+	elif ! echo "$ev" | grep '"hook":"open"' | grep -q "\"reason\":\"$4\""; then fail "$1" "no $4 event from the open hook"
+	elif [ $((c1 - c0)) -lt 7 ]; then fail "$1" "warm-up opens not cached ($((c1 - c0)))"
+	else pass "$1"; fi
+}
+WARM='for i in 1 2 3 4 5 6 7 8; do read l < /etc/passwd; done'
+# A kernel exploit's payload switches the namespaces only, or root and cwd only.
+cached_escape cached-escape-payload-ns "" "sh -c '$WARM; echo ns > /proc/escguard_test_payload; read l < /etc/passwd; echo got'" namespace-escape
+cached_escape cached-escape-payload-fs "" "sh -c '$WARM; echo fs > /proc/escguard_test_payload; read l < /host-marker; echo got \$l'" root-escape
+# A privileged container with the host's pid namespace: setns(2) into the
+# host's mount namespace; chdir into the host's root, by the task itself or
+# by a second thread sharing its fs_struct.
+cached_escape cached-escape-setns priv-hostpid "egprobe setns-open /proc/1/ns/mnt /etc/passwd" namespace-escape
+cached_escape cached-escape-chdir priv-hostpid "egprobe chdir-open /proc/1/root etc/passwd" root-escape
+cached_escape cached-escape-chdir-thread priv-hostpid "egprobe chdir-open /proc/1/root etc/passwd thread" root-escape
+# Look-alikes: a private mount namespace and a chdir within the container
+# change the key too; the full verdict then finds nothing.
+quiet cached-unshare-lookalike priv "egprobe unshare-open /etc/passwd"
+quiet cached-chdir-lookalike "" "egprobe chdir-open / etc/passwd thread"
+
 # --- Usermode-helper escapes ---------------------------------------------------
 # With the write rules off, the container plants a payload on a tmpfs of its
 # own and has the kernel run it in host context. The helper is killed

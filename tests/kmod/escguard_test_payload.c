@@ -6,7 +6,9 @@
  * switch_task_namespaces(current, <init's nsproxy>) and copy init's fs root
  * and cwd. Writing anything to /proc/escguard_test_payload does exactly that
  * to the writing task, so the suite can check that escguard stops the task
- * before it runs a command on the host. Never load this outside the test
+ * before it runs a command on the host. Writing "ns" switches only the
+ * namespaces, "fs" only root and cwd (each alone must be caught too, also by
+ * a task whose open verdict is cached). Never load this outside the test
  * guest.
  */
 #include <linux/cred.h>
@@ -48,6 +50,15 @@ static ssize_t payload_write(struct file *file, const char __user *buf,
 	struct nsproxy *nsp;
 	struct path root, pwd;
 	struct cred *cred;
+	char what[4] = {};
+	bool ns = true, fs = true;
+
+	if (copy_from_user(what, buf, min(len, sizeof(what) - 1)))
+		return -EFAULT;
+	if (!strncmp(what, "ns", 2))
+		fs = false;
+	else if (!strncmp(what, "fs", 2))
+		ns = false;
 
 	rcu_read_lock();
 	init = pid_task(find_pid_ns(1, &init_pid_ns), PIDTYPE_PID);
@@ -57,28 +68,34 @@ static ssize_t payload_write(struct file *file, const char __user *buf,
 	if (!init)
 		return -ESRCH;
 
-	cred = prepare_kernel_cred(&init_task);
-	if (!cred) {
-		put_task_struct(init);
-		return -ENOMEM;
+	if (ns && fs) {
+		cred = prepare_kernel_cred(&init_task);
+		if (!cred) {
+			put_task_struct(init);
+			return -ENOMEM;
+		}
+		commit_creds(cred);
 	}
-	commit_creds(cred);
 
 	task_lock(init);
 	nsp = init->nsproxy;
-	get_nsproxy(nsp);
+	if (ns)
+		get_nsproxy(nsp);
 	get_fs_root(init->fs, &root);
 	get_fs_pwd(init->fs, &pwd);
 	task_unlock(init);
 
-	p_switch_task_namespaces(current, nsp);
-	p_set_fs_root(current->fs, &root);
-	p_set_fs_pwd(current->fs, &pwd);
+	if (ns)
+		p_switch_task_namespaces(current, nsp);
+	if (fs) {
+		p_set_fs_root(current->fs, &root);
+		p_set_fs_pwd(current->fs, &pwd);
+	}
 	path_put(&root);
 	path_put(&pwd);
 	put_task_struct(init);
-	pr_info("escguard_test_payload: pid %d now has init's creds, namespaces and root\n",
-		current->pid);
+	pr_info("escguard_test_payload: pid %d now has init's %s\n", current->pid,
+		ns && fs ? "creds, namespaces and root" : ns ? "namespaces" : "root and cwd");
 	return len;
 }
 

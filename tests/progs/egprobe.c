@@ -12,6 +12,14 @@
  *   egprobe listen PATH        serve a unix stream socket until killed
  *   egprobe connect PATH       connect to a unix stream socket
  *   egprobe fsopen TYPE        fsopen + FSCONFIG_CMD_CREATE (new mount API)
+ *   egprobe setns-open NSFILE FILE
+ *                              open FILE 8 times (the open verdict is then
+ *                              cached), setns(2) into NSFILE, open FILE
+ *   egprobe unshare-open FILE  the same with unshare(CLONE_NEWNS)
+ *   egprobe chdir-open DIR FILE [thread]
+ *                              the same with chdir(DIR), done by a second
+ *                              thread sharing the fs_struct if "thread",
+ *                              then FILE is opened relative to the new cwd
  *   egprobe badpolicy          hostile policy/rule ioctls straight at the
  *                              device, bypassing escguardctl's checks; each
  *                              must fail with the expected errno and leave
@@ -34,6 +42,8 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "escguard_abi.h"
@@ -50,6 +60,83 @@ static int result(long rc)
 	}
 	printf("err %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
 	return 1;
+}
+
+/* Opens @file 8 times: after the first, the open verdict is cached. */
+static int warm(const char *file)
+{
+	for (int i = 0; i < 8; i++) {
+		int fd = open(file, O_RDONLY);
+
+		if (fd < 0) {
+			printf("err warm-up %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* What the task sees after it changed: prints "ok" if the open worked. */
+static int open_after(const char *file)
+{
+	fflush(stdout);
+	return result(open(file, O_RDONLY));
+}
+
+static int do_setns_open(const char *nsfile, const char *file)
+{
+	int ns;
+
+	if (warm(file))
+		return 1;
+	ns = open(nsfile, O_RDONLY);
+	if (ns < 0 || setns(ns, 0) < 0)
+		return result(-1);
+	return open_after(file);
+}
+
+static int do_unshare_open(const char *file)
+{
+	if (warm(file))
+		return 1;
+	if (unshare(CLONE_NEWNS) < 0)
+		return result(-1);
+	return open_after(file);
+}
+
+static int go[2];
+
+/* Waits for the main thread's warm-up, then changes the shared cwd. */
+static void *chdir_thread(void *dir)
+{
+	char c;
+
+	if (read(go[0], &c, 1) != 1)
+		return (void *)-1L;
+	return (void *)(long)chdir(dir);
+}
+
+static int do_chdir_open(const char *dir, const char *file, int thread)
+{
+	pthread_t t;
+	void *rc;
+
+	/* The thread exists before the warm-up: its creation (a fork hook
+	 * on this task) is not what makes the next open miss the cache. */
+	if (thread && (pipe(go) || pthread_create(&t, NULL, chdir_thread, (void *)dir)))
+		return result(-1);
+	if (warm(file))
+		return 1;
+	if (thread) {
+		if (write(go[1], "x", 1) != 1 || pthread_join(t, &rc))
+			return result(-1);
+		if (rc)
+			return result(-1);
+	} else if (chdir(dir) < 0) {
+		return result(-1);
+	}
+	return open_after(file);
 }
 
 static int do_handle(const char *path)
@@ -296,11 +383,17 @@ int main(int argc, char **argv)
 	char path[64];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|listen|connect|fsopen ARG\n");
+		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|listen|connect|fsopen|setns-open|unshare-open|chdir-open ARG...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "badpolicy"))
 		return do_badpolicy();
+	if (!strcmp(argv[1], "setns-open") && argc == 4)
+		return do_setns_open(argv[2], argv[3]);
+	if (!strcmp(argv[1], "unshare-open") && argc == 3)
+		return do_unshare_open(argv[2]);
+	if (!strcmp(argv[1], "chdir-open") && (argc == 4 || argc == 5))
+		return do_chdir_open(argv[2], argv[3], argc == 5 && !strcmp(argv[4], "thread"));
 	if (!strcmp(argv[1], "handle") && argc == 3)
 		return do_handle(argv[2]);
 	if (!strcmp(argv[1], "initmod")) {
