@@ -33,11 +33,20 @@ done
   echo "run-guest: need --kernel, --image and --suite" >&2; exit 2; }
 logf="${logf:-$(dirname "$image")/$suite.log}"
 
+# ESCGUARD_ICOUNT=SHIFT (benchmarks): the guest clock counts executed
+# instructions (2^SHIFT ns each) instead of host time, so timings are
+# instruction counts: deterministic, free of host noise, and not distorted
+# by what TCG emulates slowly (see README, Performance).
+icount=()
+if [ -n "${ESCGUARD_ICOUNT:-}" ]; then
+  icount=(-icount "shift=$ESCGUARD_ICOUNT,sleep=off")
+fi
+
 boot() { # accel timeout suite log
   # The disk is used read-write by the guest; a snapshot keeps the image
   # pristine for the next run.
   timeout -k 10 "$2" qemu-system-x86_64 \
-    -accel "$1" -cpu max -smp "$smp" -m "$mem" \
+    -accel "$1" ${icount[@]+"${icount[@]}"} -cpu max -smp "$smp" -m "$mem" \
     -kernel "$kernel" \
     -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 $append" \
     -drive "file=$image,format=raw,if=virtio,snapshot=on" \
@@ -65,7 +74,7 @@ if [ "${ESCGUARD_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
   rm -f "$probe_log"
 fi
 
-echo "run-guest: booting suite $suite ($accel, $smp cpus, timeout ${timeout}s, log $logf)" >&2
+echo "run-guest: booting suite $suite ($accel${ESCGUARD_ICOUNT:+, icount shift=$ESCGUARD_ICOUNT}, $smp cpus, timeout ${timeout}s, log $logf)" >&2
 start=$(date +%s)
 boot "$accel" "$timeout" "$suite" "$logf"
 echo "run-guest: guest ended after $(( $(date +%s) - start ))s" >&2

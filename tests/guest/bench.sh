@@ -15,10 +15,15 @@ hook_ns() {
 		| awk -F: '{s += $2} END {print s + 0}'
 }
 
-# Container opens that took the full verdict (see escguardctl status).
+# Container opens that took the full verdict, and that the lock-free
+# verdict cache answered (see escguardctl status).
 judged() {
 	loaded || { echo 0; return; }
 	escguardctl status --json | sed 's/.*"open_judged":\([0-9]*\).*/\1/'
+}
+cached() {
+	loaded || { echo 0; return; }
+	escguardctl status --json | sed 's/.*"open_cached":\([0-9]*\).*/\1/'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
@@ -35,13 +40,13 @@ loops() { # label
 		hc=$(( (h1 - h0) / OC_N ))
 		# The same inside a container, where every open is judged. The
 		# hook time includes runc's own few hundred hooked calls.
-		j0=$(judged)
+		j0=$(judged); k0=$(cached)
 		h0=$(hook_ns)
 		co=$(run_container "oc$1$r" "egtest openclose $OC_N /etc/passwd" 2>&1 | tail -1)
 		h1=$(hook_ns)
 		hk=$(( (h1 - h0) / OC_N ))
-		jd=$(( $(judged) - j0 ))
-		echo "BENCH round: $1 #$r open+close ${oc} ns/op (in escguard's hooks: ${hc} ns/op), in a container ${co} ns/op (hooks: ${hk} ns/op; opens judged in full: ${jd})"
+		jd=$(( $(judged) - j0 )); kd=$(( $(cached) - k0 ))
+		echo "BENCH round: $1 #$r open+close ${oc} ns/op (in escguard's hooks: ${hc} ns/op), in a container ${co} ns/op (hooks: ${hk} ns/op; opens judged in full: ${jd}, from the verdict cache: ${kd})"
 		echo "$oc" >> /tmp/oc.$1; echo "$hc" >> /tmp/hc.$1; echo "$co" >> /tmp/co.$1; echo "$hk" >> /tmp/hk.$1
 		h0=$(hook_ns)
 		fe=$($B forkexec "$N" "$T") || { fail "bench-$1"; return; }
