@@ -876,6 +876,16 @@ static void escguard_fill_ns(const struct nsproxy *nsp, struct escguard_kinfo *o
 #endif
 }
 
+/* Clears @out and fills in who @t is: the start of both task-info readers. */
+static void escguard_fill_identity(const struct task_struct *t, struct escguard_kinfo *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->task_id = (unsigned long)t;
+	out->pid = t->pid;
+	out->tgid = t->tgid;
+	out->kthread = !!(t->flags & PF_KTHREAD);
+}
+
 void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 			struct escguard_kinfo *out)
 {
@@ -883,11 +893,7 @@ void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 	struct pid_namespace *pidns;
 	struct fs_struct *fs;
 
-	memset(out, 0, sizeof(*out));
-	out->task_id = (unsigned long)t;
-	out->pid = t->pid;
-	out->tgid = t->tgid;
-	out->kthread = !!(t->flags & PF_KTHREAD);
+	escguard_fill_identity(t, out);
 
 	rcu_read_lock();
 	out->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
@@ -930,11 +936,7 @@ void escguard_current_facts(struct escguard_kinfo *out)
 	struct fs_struct *fs;
 	unsigned int seq;
 
-	memset(out, 0, sizeof(*out));
-	out->task_id = (unsigned long)t;
-	out->pid = t->pid;
-	out->tgid = t->tgid;
-	out->kthread = !!(t->flags & PF_KTHREAD);
+	escguard_fill_identity(t, out);
 	rcu_read_lock();
 	/* The real credentials, as escguard_task_info() reads them (not an
 	 * override_creds() in effect, e.g. overlayfs opening a lower file). */

@@ -16,15 +16,13 @@ hook_ns() {
 }
 
 # Container opens that took the full verdict, and that the lock-free
-# verdict cache answered (see escguardctl status).
-judged() {
+# verdict cache answered (see escguardctl status); 0 when not loaded.
+status_count() { # FIELD
 	loaded || { echo 0; return; }
-	escguardctl status --json | sed 's/.*"open_judged":\([0-9]*\).*/\1/'
+	escguardctl status --json | sed "s/.*\"$1\":\([0-9]*\).*/\1/"
 }
-cached() {
-	loaded || { echo 0; return; }
-	escguardctl status --json | sed 's/.*"open_cached":\([0-9]*\).*/\1/'
-}
+judged() { status_count open_judged; }
+cached() { status_count open_cached; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
