@@ -261,7 +261,10 @@ int escguard_rs_on_unload(void *ctx, struct task_struct *t, const char *name);
  * escguard_verdict() in helpers.c). All run in atomic context, in the
  * calling task (current), which is never a kernel thread.
  */
-/* security_file_open(): @file is about to be opened by @t. */
+/* security_file_open(): @file is about to be opened by @t. Also returns
+ * ESCGUARD_OPEN_ALLOW_CACHED: allowed, answered by the verdict cache (the
+ * caller counts it as ESCGUARD_PC_OPEN_CACHED). */
+#define ESCGUARD_OPEN_ALLOW_CACHED 1
 int escguard_rs_on_open(void *ctx, struct task_struct *t, struct file *file);
 /* bdev_open() from open(2) of a block device node; @held_by_fs: the
  * device backs a mounted filesystem. */

@@ -12,7 +12,7 @@
 //! task is reported on the event ring and, in enforce mode, SIGKILLed before
 //! it runs another instruction of user code.
 
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::str::CStr;
 use kernel::prelude::*;
@@ -1202,134 +1202,17 @@ impl sys::Ops for State {
         // since the task's last clean verdict, which the lock-free cache
         // knows; then only the rules are left, and an open no rule could
         // match is done.
-        let key = sys::current_open_key();
-        if self.vcache.clean(&key) {
+        let mut slot = MaybeUninit::uninit();
+        let key = sys::current_open_key(&mut slot);
+        if self.vcache.clean(key) {
             let f = file.kind();
             let sensitive = f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic);
             if !sensitive && self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
-                self.c.open_cached.inc();
-                return 0;
+                // Counted by the C caller (`open_cached`): one call less.
+                return sys::OPEN_ALLOW_CACHED;
             }
         }
-        // Otherwise its facts need no lock either, and one table lookup
-        // finds its lineage and whether anything changed since its last
-        // verdict (if not, the verdict is cached for the next open).
-        let quick = sys::current_facts();
-        let looked = {
-            let t = self.table.lock();
-            let l = t.open_lookup(quick.pid, quick.task_id, &quick);
-            if let Some((Lineage::Container(o), false, true)) = l {
-                if o.settled && key.task == quick.task_id {
-                    self.vcache.fill(&key);
-                }
-            }
-            l
-        };
-        let (o, rep, tracked, unchanged) = match looked {
-            Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
-            Some(_) => return 0,
-            // Untracked (table at its cap, or a failed allocation): judged
-            // by its parent's settled container lineage, in full.
-            None => match self.contained(task) {
-                Some((o, rep, tracked)) => (o, rep, tracked, false),
-                None => return 0,
-            },
-        };
-        let lin = Lineage::Container(o);
-        self.c.open_locked.inc();
-
-        // The detection core's verdict: an escaped task that reads host
-        // files without forking or exec'ing is stopped here, before the
-        // open returns a descriptor. If its namespaces, root and cwd are
-        // those recorded at its last hooked call, the verdict is the one
-        // made then (no escape): the cheap facts decide, without the
-        // dentry walks. Otherwise the full verdict, and the entry is
-        // brought up to date so that the next open is cheap again.
-        let full = if unchanged {
-            None
-        } else {
-            self.c.open_judged.inc();
-            let i = task.info(&self.base.refs(Some(&lin)));
-            let esc = table::judge(&self.base, &o, &i);
-            if esc.any() {
-                if !rep {
-                    self.record(&i, lin, true, tracked);
-                }
-                let mut path = [0u8; PATH_LEN];
-                file.path(&mut path);
-                let x = Extra {
-                    target: until_nul(&path),
-                    denied: self.enforcing(),
-                    ..Default::default()
-                };
-                self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
-                if self.enforcing() {
-                    self.c.denials.inc();
-                    return EPERM.to_errno();
-                }
-                return 0;
-            }
-            if tracked {
-                // No escape: the verdict on these facts is cached, under
-                // the key read before them.
-                self.record_keyed(&i, lin, rep, true, Some(&key));
-            }
-            Some(i)
-        };
-        // What an event reports about the task: the full information (the
-        // quick facts lack ppid, uid and comm), read only when a rule hits.
-        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(None)));
-
-        // Preset rules on writes to the kernel's host-wide knobs. (Path
-        // buffers are made only where needed: zeroing one on every open
-        // is measurable.)
-        let f = file.facts();
-        if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic) {
-            let mut path = [0u8; PATH_LEN];
-            file.sb_path(&mut path);
-            if let Some(id) = rules::sensitive_write(f.magic, until_nul(&path)) {
-                file.path(&mut path);
-                let x = Extra {
-                    target: until_nul(&path),
-                    ..Default::default()
-                };
-                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
-            }
-        }
-
-        // The policy's file rules. The path is rendered only if some
-        // enabled rule could match this open's mode (checked first without
-        // the lock; the mirror is updated under it).
-        if self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
-            return 0;
-        }
-        let mut path = [0u8; PATH_LEN];
-        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
-        {
-            let mut pol = self.policy.lock();
-            if pol.file_access & f.fmode == 0 {
-                return 0;
-            }
-            file.path(&mut path);
-            let p = until_nul(&path);
-            let Some(r) = pol.rules.iter_mut().find(|r| {
-                r.enabled()
-                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
-                    && r.raw.flags & f.fmode != 0
-                    && rules::path_matches(r.raw.match_, r.pattern(), p)
-            }) else {
-                return 0;
-            };
-            r.hits += 1;
-            name.copy_from_slice(rules::bytes_of(&r.raw.name));
-        }
-        let x = Extra {
-            target: until_nul(&path),
-            rule_id: abi::ESCGUARD_RULE_POLICY,
-            rule: until_nul(&name),
-            ..Default::default()
-        };
-        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
+        self.open_locked(task, file, key)
     }
 
     fn on_bdev_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, held_by_fs: bool) -> i32 {
@@ -1596,6 +1479,134 @@ impl sys::Ops for State {
         drop(node);
         drop(stale);
         self.containers.clear(task.pid());
+    }
+}
+
+impl State {
+    /// The rest of the open hook: everything the verdict cache could not
+    /// answer. Out of line, so that the common path above does not pay for
+    /// this one's stack frame and saved registers.
+    #[inline(never)]
+    fn open_locked(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, key: &sys::OpenKey) -> i32 {
+        // The task's facts need no lock either, and one table lookup
+        // finds its lineage and whether anything changed since its last
+        // verdict (if not, the verdict is cached for the next open).
+        let quick = sys::current_facts();
+        let looked = {
+            let t = self.table.lock();
+            let l = t.open_lookup(quick.pid, quick.task_id, &quick);
+            if let Some((Lineage::Container(o), false, true)) = l {
+                if o.settled && key.task == quick.task_id {
+                    self.vcache.fill(key);
+                }
+            }
+            l
+        };
+        let (o, rep, tracked, unchanged) = match looked {
+            Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
+            Some(_) => return 0,
+            // Untracked (table at its cap, or a failed allocation): judged
+            // by its parent's settled container lineage, in full.
+            None => match self.contained(task) {
+                Some((o, rep, tracked)) => (o, rep, tracked, false),
+                None => return 0,
+            },
+        };
+        let lin = Lineage::Container(o);
+        self.c.open_locked.inc();
+
+        // The detection core's verdict: an escaped task that reads host
+        // files without forking or exec'ing is stopped here, before the
+        // open returns a descriptor. If its namespaces, root and cwd are
+        // those recorded at its last hooked call, the verdict is the one
+        // made then (no escape): the cheap facts decide, without the
+        // dentry walks. Otherwise the full verdict, and the entry is
+        // brought up to date so that the next open is cheap again.
+        let full = if unchanged {
+            None
+        } else {
+            self.c.open_judged.inc();
+            let i = task.info(&self.base.refs(Some(&lin)));
+            let esc = table::judge(&self.base, &o, &i);
+            if esc.any() {
+                if !rep {
+                    self.record(&i, lin, true, tracked);
+                }
+                let mut path = [0u8; PATH_LEN];
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    denied: self.enforcing(),
+                    ..Default::default()
+                };
+                self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
+                if self.enforcing() {
+                    self.c.denials.inc();
+                    return EPERM.to_errno();
+                }
+                return 0;
+            }
+            if tracked {
+                // No escape: the verdict on these facts is cached, under
+                // the key read before them.
+                self.record_keyed(&i, lin, rep, true, Some(key));
+            }
+            Some(i)
+        };
+        // What an event reports about the task: the full information (the
+        // quick facts lack ppid, uid and comm), read only when a rule hits.
+        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(None)));
+
+        // Preset rules on writes to the kernel's host-wide knobs. (Path
+        // buffers are made only where needed: zeroing one on every open
+        // is measurable.)
+        let f = file.facts();
+        if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic) {
+            let mut path = [0u8; PATH_LEN];
+            file.sb_path(&mut path);
+            if let Some(id) = rules::sensitive_write(f.magic, until_nul(&path)) {
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    ..Default::default()
+                };
+                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
+            }
+        }
+
+        // The policy's file rules. The path is rendered only if some
+        // enabled rule could match this open's mode (checked first without
+        // the lock; the mirror is updated under it).
+        if self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
+            return 0;
+        }
+        let mut path = [0u8; PATH_LEN];
+        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
+        {
+            let mut pol = self.policy.lock();
+            if pol.file_access & f.fmode == 0 {
+                return 0;
+            }
+            file.path(&mut path);
+            let p = until_nul(&path);
+            let Some(r) = pol.rules.iter_mut().find(|r| {
+                r.enabled()
+                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
+                    && r.raw.flags & f.fmode != 0
+                    && rules::path_matches(r.raw.match_, r.pattern(), p)
+            }) else {
+                return 0;
+            };
+            r.hits += 1;
+            name.copy_from_slice(rules::bytes_of(&r.raw.name));
+        }
+        let x = Extra {
+            target: until_nul(&path),
+            rule_id: abi::ESCGUARD_RULE_POLICY,
+            rule: until_nul(&name),
+            ..Default::default()
+        };
+        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
     }
 }
 

@@ -6,6 +6,7 @@
 //! behind a small type whose invariants make it safe to use elsewhere.
 
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::str::CStr;
 use kernel::bindings;
@@ -88,6 +89,7 @@ pub(crate) trait Ops: Sync {
     // 0 to let it go ahead, or a negative errno it then fails with.
 
     /// `file` is being opened (after permission checks, before any data).
+    /// Also `OPEN_ALLOW_CACHED`: allowed, on the verdict cache's word.
     fn on_open(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
     /// A block device node is being opened; `held_by_fs`: it backs a
     /// mounted filesystem.
@@ -424,14 +426,21 @@ pub(crate) fn current_facts() -> KInfo {
 
 /// The identity of everything the calling task's escape verdict depends on
 /// (see `vcache.rs`); read without a lock.
-pub(crate) fn current_open_key() -> OpenKey {
-    let mut k = OpenKey::default();
+pub(crate) fn current_open_key(k: &mut MaybeUninit<OpenKey>) -> &OpenKey {
     // SAFETY: `k` is valid for writes. The helper reads only `current`'s own
     // pointers (which only current replaces) and its fs_struct under
     // fs->seq; it never sleeps.
-    unsafe { raw::escguard_current_open_key(&mut k) };
-    k
+    unsafe { raw::escguard_current_open_key(k.as_mut_ptr()) };
+    // SAFETY: the helper writes every field of `*k` (or zeroes all of it),
+    // and `OpenKey` has no padding. Written in place, not returned: this
+    // runs on every container open, where zeroing and copying the key
+    // cost as much as reading it.
+    unsafe { k.assume_init_ref() }
 }
+
+/// What `Ops::on_open` returns for an open it allowed on the verdict
+/// cache's word (the C caller counts these as `open_cached`).
+pub(crate) const OPEN_ALLOW_CACHED: i32 = raw::ESCGUARD_OPEN_ALLOW_CACHED as i32;
 
 /// A counter bumped on every hooked call: per CPU on the C side (index `I`,
 /// one of `raw::ESCGUARD_PC_*`), so that hooks on many CPUs do not share a

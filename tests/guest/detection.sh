@@ -12,12 +12,15 @@ insmod /tests/escguard_test_payload.ko || fail payload-insmod
 # host's disk) have their own suite, rules.sh.
 escguardctl rules disable block_device_mount host_block_device sensitive_mount > /dev/null || fail rules-disable
 
-# Every probe must go through ftrace (ordinary context, not int3/NMI).
-n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files|security_file_open)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
+# Every probe must go through ftrace (ordinary context, not int3/NMI): the
+# kprobes are ftrace-based, and the open hook is an ftrace callback itself.
+n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
 all=$(grep -c . /sys/kernel/debug/kprobes/list)
 ftrace=$(grep -c '\[FTRACE\]' /sys/kernel/debug/kprobes/list)
-if [ "$n" != 4 ] || [ "$all" != "$ftrace" ] || [ "$all" != "$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')" ]; then
-	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list)"
+open_cb=$(grep -c '^security_file_open .*escguard_open_ftrace' /sys/kernel/debug/tracing/enabled_functions)
+if [ "$n" != 3 ] || [ "$all" != "$ftrace" ] || [ "$open_cb" != 1 ] \
+	|| [ "$((all + 1))" != "$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')" ]; then
+	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list; grep security_file_open /sys/kernel/debug/tracing/enabled_functions)"
 else
 	pass probes-ftrace
 fi

@@ -94,6 +94,22 @@ escguardctl unlock
 unload_from_container unload-from-container-after-unlock-relocks enforce
 escguardctl mode enforce
 
+# kernel.ftrace_enabled=0 would switch off every ftrace-based hook (the open
+# callback and all kprobes) without unloading anything. The open hook is a
+# permanent ftrace_ops: while escguard is loaded the kernel refuses the write,
+# from a privileged container (whose /proc/sys is writable) and the host.
+o0=$(st open)
+out=$(run_container ftrace-off 'echo 0 > /proc/sys/kernel/ftrace_enabled; echo write-rc=$?' priv 2>&1)
+hout=$( (echo 0 > /proc/sys/kernel/ftrace_enabled) 2>&1; echo host-rc=$?)
+cat /etc/hostname > /dev/null
+if echo "$out" | grep -q 'write-rc=1' && echo "$hout" | grep -q 'host-rc=1' \
+	&& [ "$(cat /proc/sys/kernel/ftrace_enabled)" = 1 ] && [ "$(st open)" -gt "$o0" ]; then
+	pass ftrace-disable-refused
+else
+	fail ftrace-disable-refused "container: $(echo "$out" | tr '\n' ' ') host: $hout enabled=$(cat /proc/sys/kernel/ftrace_enabled)"
+	echo 1 > /proc/sys/kernel/ftrace_enabled
+fi
+
 # Host users: the events group may read status and events, nothing more;
 # everyone else is refused. Reloaded with events_gid.
 NGID=$(id -g nobody)
