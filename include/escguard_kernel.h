@@ -162,9 +162,11 @@ int escguard_module_lock(void);
 void escguard_module_unlock(void);
 
 /*
- * Register the fork (wake_up_new_task), exec (finalize_exec), exit
- * (exit_files, in do_exit after PF_EXITING is set), pid-swap (exchange_tids) and module-unload (delete_module
- * syscall, native and ia32) kprobes; their handlers call escguard_rs_on_*(ctx, ...). Either
+ * Register the hooks: kprobes on fork (wake_up_new_task), exec
+ * (finalize_exec), exit (exit_files, in do_exit after PF_EXITING is set),
+ * pid swap (exchange_tids), module unload (delete_module, native and ia32),
+ * the probed syscalls and LSM hooks, and the open hook's ftrace callback on
+ * security_file_open. Their handlers call escguard_rs_on_*(ctx, ...). Either
  * all are registered and every one goes through ftrace (so handlers run in
  * ordinary context, never int3/NMI context), or none is and a negative errno
  * is returned. @ctx must stay valid until escguard_probes_unregister().
@@ -191,7 +193,8 @@ __u64 escguard_hook_ns(unsigned int idx);
 void escguard_pcpu_inc(unsigned int idx);
 /* The sum of per-CPU counter @idx over all CPUs. */
 __u64 escguard_pcpu_sum(unsigned int idx);
-/* Number of times a probe handler was skipped (kprobe recursion). */
+/* Number of times a kprobe handler was skipped (kprobe recursion; the open
+ * callback cannot nest). */
 __u64 escguard_probes_missed(void);
 
 /*

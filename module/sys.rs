@@ -50,8 +50,8 @@ pub(crate) use raw::{
 /// Everything the kernel calls escguard for: file operations on
 /// `/dev/escguard` and the probe handlers.
 ///
-/// Probe handlers run in atomic context (ftrace-based kprobes, preemption
-/// disabled): implementations must not sleep, must not allocate with
+/// Probe handlers run in atomic context (ftrace-based kprobes and the open
+/// hook's ftrace callback, preemption disabled): implementations must not sleep, must not allocate with
 /// `GFP_KERNEL` and must do bounded work.
 pub(crate) trait Ops: Sync {
     /// `task` (current) opens the device, for writing if `write`; on success
@@ -481,7 +481,7 @@ pub(crate) fn probe_count() -> u32 {
     unsafe { raw::escguard_probe_count() }
 }
 
-/// The module's live state `T`, with the kprobes and `/dev/escguard`
+/// The module's live state `T`, with the hooks and `/dev/escguard`
 /// registered to call into it.
 ///
 /// Only one may exist at a time: the C glue keeps its registrations in
@@ -489,7 +489,7 @@ pub(crate) fn probe_count() -> u32 {
 ///
 /// # Invariants
 ///
-/// If `probes` is true, the kprobes are registered with the address of
+/// If `probes` is true, the hooks are registered with the address of
 /// `*state` as context; if `misc` is true, so is the misc device. `state` is
 /// pinned, so that address is stable until `drop` has unregistered both.
 pub(crate) struct Registration<T: Ops> {
