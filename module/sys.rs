@@ -51,8 +51,8 @@ pub(crate) use raw::{
 /// `/dev/escguard` and the probe handlers.
 ///
 /// Probe handlers run in atomic context (ftrace-based kprobes and the open
-/// hook's ftrace callback, preemption disabled): implementations must not sleep, must not allocate with
-/// `GFP_KERNEL` and must do bounded work.
+/// hook's ftrace callback, preemption disabled): implementations must not
+/// sleep, must not allocate with `GFP_KERNEL` and must do bounded work.
 pub(crate) trait Ops: Sync {
     /// `task` (current) opens the device, for writing if `write`; on success
     /// the implementation records in `f` what the descriptor may do.
