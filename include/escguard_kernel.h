@@ -90,14 +90,6 @@ struct escguard_sb_facts {
 
 /* Facts about @file; never sleeps. */
 void escguard_file_facts(struct file *file, struct escguard_file_facts *out);
-/* Only what the rules need to know whether they could match an open: the
- * superblock magic and ESCGUARD_PF_* (the file-open hook's common path). */
-struct escguard_file_kind {
-	__u64 magic;
-	__u32 fmode;
-	__u32 pad;
-};
-void escguard_file_kind(struct file *file, struct escguard_file_kind *out);
 /* @file's path within its filesystem (from the superblock root). */
 void escguard_file_sbpath(struct file *file, char *buf, unsigned int len);
 /* @file's path as the calling task names it (d_path). */
@@ -131,7 +123,38 @@ struct escguard_open_key {
 	__u32 pid;
 	__u32 fs_seq;
 };
+
+/*
+ * The open hook's fast path (helpers.c). Every open on the system runs it,
+ * so it answers the two common cases in C, without a call into Rust or a
+ * lock: a task with no container lineage, and a container task whose
+ * verdict is cached and whose open no rule could match. The state it reads
+ * is kept by Rust:
+ * - the container filter: pids that may have container lineage (set before
+ *   such an entry is stored, cleared when the task exits);
+ * - the verdict cache: per task (direct-mapped by task_struct address),
+ *   the open key of its last clean verdict; filled and cleared only under
+ *   the table lock;
+ * - the file-access mask of the active policy (ESCGUARD_PF_READ/WRITE of
+ *   any enabled file rule), and whether the table ever had to leave a task
+ *   untracked (then every task's opens go to Rust).
+ * Allocated once (-EBUSY for a second), freed after the hooks are gone.
+ */
+int escguard_fast_alloc(void);
+/* current's open key (task 0: none, it is exiting); read without a lock. */
 void escguard_current_open_key(struct escguard_open_key *k);
+void escguard_fast_free(void);
+void escguard_fast_mark_container(__u32 pid);
+void escguard_fast_unmark_container(__u32 pid);
+int escguard_fast_maybe_container(__u32 pid);
+void escguard_fast_cache_fill(const struct escguard_open_key *k);
+void escguard_fast_cache_clear(__u64 task);
+void escguard_fast_set_file_access(__u32 mask);
+__u32 escguard_fast_file_access(void);
+void escguard_fast_judge_all(void);
+/* Whether a write to a file on a filesystem of this magic may trip a
+ * preset rule (proc, sysfs, cgroup v1): its path is then looked at. */
+int escguard_magic_may_be_sensitive(__u64 magic);
 
 /*
  * Register the misc device /dev/escguard (mode 0600). @ctx is handed back to
@@ -264,10 +287,8 @@ int escguard_rs_on_unload(void *ctx, struct task_struct *t, const char *name);
  * escguard_verdict() in helpers.c). All run in atomic context, in the
  * calling task (current), which is never a kernel thread.
  */
-/* security_file_open(): @file is about to be opened by @t. Also returns
- * ESCGUARD_OPEN_ALLOW_CACHED: allowed, answered by the verdict cache (the
- * caller counts it as ESCGUARD_PC_OPEN_CACHED). */
-#define ESCGUARD_OPEN_ALLOW_CACHED 1
+/* security_file_open(): @file is about to be opened by @t (current), a
+ * possible container task the fast path could not answer for. */
 int escguard_rs_on_open(void *ctx, struct task_struct *t, struct file *file);
 /* bdev_open() from open(2) of a block device node; @held_by_fs: the
  * device backs a mounted filesystem. */

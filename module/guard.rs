@@ -12,7 +12,7 @@
 //! task is reported on the event ring and, in enforce mode, SIGKILLed before
 //! it runs another instruction of user code.
 
-use core::mem::{size_of, MaybeUninit};
+use core::mem::size_of;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::str::CStr;
 use kernel::prelude::*;
@@ -25,11 +25,9 @@ mod events;
 mod rules;
 mod sys;
 mod table;
-mod vcache;
 
 use rules::{until_nul, Policy, Presets, PRESET_NAMES};
 use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
-use vcache::VerdictCache;
 
 const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
 
@@ -80,49 +78,6 @@ impl Origins {
             .flatten()
             .find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino))
             .copied()
-    }
-}
-
-/// Highest pid the kernel can hand out (`PID_MAX_LIMIT` on 64-bit).
-const PID_LIMIT: usize = 4 * 1024 * 1024;
-
-/// A lock-free filter in front of the table for the file-open hook, which
-/// runs on every open on the system: a bit per pid that may belong to a task
-/// of container lineage (set when such an entry is stored, cleared when the
-/// task exits). A host task's open then costs one atomic load instead of the
-/// table lock. A stale set bit only costs the table lookup; a bit is never
-/// clear for a tracked container task. 512 KiB, vmalloc-backed.
-struct PidFilter {
-    words: KVVec<AtomicU64>,
-}
-
-impl PidFilter {
-    fn new() -> Result<Self> {
-        let n = PID_LIMIT / 64;
-        let mut words = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            words.push(AtomicU64::new(0), GFP_KERNEL)?;
-        }
-        Ok(PidFilter { words })
-    }
-
-    fn set(&self, pid: u32) {
-        if let Some(w) = self.words.get(pid as usize / 64) {
-            w.fetch_or(1 << (pid % 64), Ordering::Relaxed);
-        }
-    }
-
-    fn clear(&self, pid: u32) {
-        if let Some(w) = self.words.get(pid as usize / 64) {
-            w.fetch_and(!(1 << (pid % 64)), Ordering::Relaxed);
-        }
-    }
-
-    /// False only if `pid` certainly has no container-lineage entry.
-    fn maybe(&self, pid: u32) -> bool {
-        self.words
-            .get(pid as usize / 64)
-            .map_or(true, |w| w.load(Ordering::Relaxed) & (1 << (pid % 64)) != 0)
     }
 }
 
@@ -321,15 +276,12 @@ struct State {
     presets: Presets,
     #[pin]
     policy: SpinLock<Policy>,
-    /// `Policy::file_access` of the active policy, stored under the policy
-    /// lock: lets an open that no file rule could match skip that lock.
-    file_access: AtomicU32,
     #[pin]
     origins: SpinLock<Origins>,
-    containers: PidFilter,
-    /// Clean open verdicts of container tasks, read without a lock; written
-    /// under the table lock.
-    vcache: VerdictCache,
+    /// The open hook's lock-free state: the container filter, the clean
+    /// verdicts of container tasks (written under the table lock) and the
+    /// policy's file-access mask (written under the policy lock).
+    fast: sys::OpenFast,
 }
 
 /// Which hook saw a task.
@@ -340,6 +292,15 @@ enum Hook {
 }
 
 impl State {
+    /// Counts a task the table had to leave untracked (`counter` says
+    /// why). Such a task is judged by its parent's entry, which the open
+    /// hook's container filter does not cover: from now on every task's
+    /// opens come to `on_open`.
+    fn untracked(&self, counter: &Counter) {
+        counter.inc();
+        self.fast.judge_all();
+    }
+
     fn enforcing(&self) -> bool {
         self.mode.load(Ordering::Relaxed) == abi::ESCGUARD_MODE_ENFORCE
     }
@@ -482,7 +443,7 @@ impl State {
         } else {
             let r = table::reserve_atomic();
             if r.is_none() {
-                self.c.alloc_failures.inc();
+                self.untracked(&self.c.alloc_failures);
                 return;
             }
             r
@@ -490,14 +451,14 @@ impl State {
         if let Lineage::Container(_) = lineage {
             // Before the entry exists: the filter may say "maybe" early,
             // never "no" for a stored container entry.
-            self.containers.set(i.pid);
+            self.fast.mark_container(i.pid);
         }
         let unused = {
             let mut t = self.table.lock();
-            let r = t.store(i.pid, Entry::new(i, lineage, reported), res, &self.vcache);
+            let r = t.store(i.pid, Entry::new(i, lineage, reported), res, &self.fast);
             if let (Ok(_), Some(k), Lineage::Container(o), false) = (&r, key, lineage, reported) {
                 if o.settled && k.task == i.task_id {
-                    self.vcache.fill(k);
+                    self.fast.cache_fill(k);
                 }
             }
             r
@@ -507,10 +468,10 @@ impl State {
             Ok(spare) => drop(spare),
             // The entry vanished between lookup and store (pid reused by a
             // racing exit): count it; the next hook classifies it afresh.
-            Err(StoreError::NoNode) => self.c.alloc_failures.inc(),
+            Err(StoreError::NoNode) => self.untracked(&self.c.alloc_failures),
             // At the cap: the task stays untracked (see `fallback`).
             Err(StoreError::Full(spare)) => {
-                self.c.table_full.inc();
+                self.untracked(&self.c.table_full);
                 drop(spare);
             }
         }
@@ -905,7 +866,7 @@ impl State {
             let r = pol.find_mut(name).ok_or(ENOENT)?;
             r.raw.enabled = on as u32;
             pol.refresh();
-            self.file_access.store(pol.file_access, Ordering::Relaxed);
+            self.fast.set_file_access(pol.file_access);
         }
         let shown = core::str::from_utf8(name).unwrap_or("?");
         pr_notice!("escguard: rule {} {}\n", shown, if on { "enabled" } else { "disabled" });
@@ -919,7 +880,7 @@ impl State {
         let (rules, sockets) = (new.rules.len(), new.sockets.len());
         let old = {
             let mut pol = self.policy.lock();
-            self.file_access.store(new.file_access, Ordering::Relaxed);
+            self.fast.set_file_access(new.file_access);
             core::mem::replace(&mut *pol, new)
         };
         // Freed outside the lock.
@@ -973,7 +934,7 @@ impl State {
             let lineage = if self.base.looks_contained(&i) {
                 let o = Origin::from_info(&i, true);
                 self.origins.lock().note(&o);
-                self.containers.set(i.pid);
+                self.fast.mark_container(i.pid);
                 Lineage::Container(o)
             } else {
                 Lineage::Host
@@ -981,7 +942,7 @@ impl State {
             let pre = spare.get_mut(next).and_then(Option::take);
             next += 1;
             let Some(res) = pre.or_else(table::reserve_atomic) else {
-                self.c.alloc_failures.inc();
+                self.untracked(&self.c.alloc_failures);
                 return;
             };
             let (unused, full) = {
@@ -993,11 +954,11 @@ impl State {
                 if t.exiting() {
                     (Some(res), false)
                 } else {
-                    table.insert_vacant(i.pid, Entry::new(&i, lineage, false), res, &self.vcache)
+                    table.insert_vacant(i.pid, Entry::new(&i, lineage, false), res, &self.fast)
                 }
             };
             if full {
-                self.c.table_full.inc();
+                self.untracked(&self.c.table_full);
             }
             drop(unused);
         });
@@ -1190,31 +1151,130 @@ impl sys::Ops for State {
     }
 
     fn on_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
-        // Counted by the C handler (`hook_open`).
-        // The fast path for host tasks. Not once the table has had to leave
-        // a task untracked: such a task is judged by its parent's entry,
-        // which the filter does not cover.
-        if !self.containers.maybe(task.pid()) && self.c.table_full.get() == 0 && self.c.alloc_failures.get() == 0 {
-            return 0;
-        }
-        // `task` is current (the open hook runs in the opener's context).
-        // The common case: nothing the escape verdict depends on changed
-        // since the task's last clean verdict, which the lock-free cache
-        // knows; then only the rules are left, and an open no rule could
-        // match is done.
-        let mut slot = MaybeUninit::uninit();
-        let key = sys::current_open_key(&mut slot);
-        if self.vcache.clean(key) {
-            let f = file.kind();
-            let sensitive = f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic);
-            if !sensitive && self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
-                // Counted by the C caller (`open_cached`): one call less.
-                return sys::OPEN_ALLOW_CACHED;
+        // Counted by the C hook (`hook_open`, `open_cached`), which answered
+        // host tasks and clean cached verdicts itself. The key first: a
+        // change after it makes the key stale, never a cached verdict wrong.
+        let key = &sys::current_open_key();
+        // The task's facts need no lock either, and one table lookup
+        // finds its lineage and whether anything changed since its last
+        // verdict (if not, the verdict is cached for the next open).
+        let quick = sys::current_facts();
+        let looked = {
+            let t = self.table.lock();
+            let l = t.open_lookup(quick.pid, quick.task_id, &quick);
+            if let Some((Lineage::Container(o), false, true)) = l {
+                if o.settled && key.task == quick.task_id {
+                    self.fast.cache_fill(key);
+                }
+            }
+            l
+        };
+        let (o, rep, tracked, unchanged) = match looked {
+            Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
+            Some(_) => return 0,
+            // Untracked (table at its cap, or a failed allocation): judged
+            // by its parent's settled container lineage, in full.
+            None => match self.contained(task) {
+                Some((o, rep, tracked)) => (o, rep, tracked, false),
+                None => return 0,
+            },
+        };
+        let lin = Lineage::Container(o);
+        self.c.open_locked.inc();
+
+        // The detection core's verdict: an escaped task that reads host
+        // files without forking or exec'ing is stopped here, before the
+        // open returns a descriptor. If its namespaces, root and cwd are
+        // those recorded at its last hooked call, the verdict is the one
+        // made then (no escape): the cheap facts decide, without the
+        // dentry walks. Otherwise the full verdict, and the entry is
+        // brought up to date so that the next open is cheap again.
+        let full = if unchanged {
+            None
+        } else {
+            self.c.open_judged.inc();
+            let i = task.info(&self.base.refs(Some(&lin)));
+            let esc = table::judge(&self.base, &o, &i);
+            if esc.any() {
+                if !rep {
+                    self.record(&i, lin, true, tracked);
+                }
+                let mut path = [0u8; PATH_LEN];
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    denied: self.enforcing(),
+                    ..Default::default()
+                };
+                self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
+                if self.enforcing() {
+                    self.c.denials.inc();
+                    return EPERM.to_errno();
+                }
+                return 0;
+            }
+            if tracked {
+                // No escape: the verdict on these facts is cached, under
+                // the key read before them.
+                self.record_keyed(&i, lin, rep, true, Some(key));
+            }
+            Some(i)
+        };
+        // What an event reports about the task: the full information (the
+        // quick facts lack ppid, uid and comm), read only when a rule hits.
+        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(None)));
+
+        // Preset rules on writes to the kernel's host-wide knobs. (Path
+        // buffers are made only where needed: zeroing one on every open
+        // is measurable.)
+        let f = file.facts();
+        if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
+            let mut path = [0u8; PATH_LEN];
+            file.sb_path(&mut path);
+            if let Some(id) = rules::sensitive_write(f.magic, until_nul(&path)) {
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    ..Default::default()
+                };
+                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
             }
         }
-        self.open_locked(task, file, key)
-    }
 
+        // The policy's file rules. The path is rendered only if some
+        // enabled rule could match this open's mode (checked first without
+        // the lock; the mirror is updated under it).
+        if self.fast.file_access() & f.fmode == 0 {
+            return 0;
+        }
+        let mut path = [0u8; PATH_LEN];
+        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
+        {
+            let mut pol = self.policy.lock();
+            if pol.file_access & f.fmode == 0 {
+                return 0;
+            }
+            file.path(&mut path);
+            let p = until_nul(&path);
+            let Some(r) = pol.rules.iter_mut().find(|r| {
+                r.enabled()
+                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
+                    && r.raw.flags & f.fmode != 0
+                    && rules::path_matches(r.raw.match_, r.pattern(), p)
+            }) else {
+                return 0;
+            };
+            r.hits += 1;
+            name.copy_from_slice(rules::bytes_of(&r.raw.name));
+        }
+        let x = Extra {
+            target: until_nul(&path),
+            rule_id: abi::ESCGUARD_RULE_POLICY,
+            rule: until_nul(&name),
+            ..Default::default()
+        };
+        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
+    }
     fn on_bdev_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, held_by_fs: bool) -> i32 {
         self.c.hook_syscall.inc();
         if !held_by_fs {
@@ -1351,10 +1411,10 @@ impl sys::Ops for State {
         // or root: its cached open verdict goes first, so that the cache
         // never compares against a freed object's reused address.
         if matches!(sys, abi::ESCGUARD_SYS_SETNS | abi::ESCGUARD_SYS_UNSHARE | abi::ESCGUARD_SYS_PIVOT_ROOT | abi::ESCGUARD_SYS_CHROOT)
-            && self.containers.maybe(task.pid())
+            && self.fast.maybe_container(task.pid())
         {
             let _t = self.table.lock();
-            self.vcache.clear(task.id());
+            self.fast.cache_clear(task.id());
         }
         let id = match sys {
             abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT => abi::ESCGUARD_RULE_OPEN_BY_HANDLE,
@@ -1431,7 +1491,7 @@ impl sys::Ops for State {
         // A non-leader thread that exec'd now has its leader's pid: move
         // its entry (lineage and origin) to that pid before looking it up.
         if let Some(old) = self.tid_swaps.take(task.id()) {
-            self.table.lock().rekey(old, task.pid(), task.id(), &self.vcache);
+            self.table.lock().rekey(old, task.pid(), task.id(), &self.fast);
         }
         let (known, tracked) = self.lineage_or_parent(task);
         let lin = known.map(|(l, _)| l);
@@ -1473,142 +1533,15 @@ impl sys::Ops for State {
         let old = self.tid_swaps.take(task.id());
         let (node, stale) = {
             let mut t = self.table.lock();
-            (t.remove(task.pid(), task.id(), &self.vcache), old.and_then(|p| t.remove(p, task.id(), &self.vcache)))
+            (t.remove(task.pid(), task.id(), &self.fast), old.and_then(|p| t.remove(p, task.id(), &self.fast)))
         };
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
         drop(stale);
-        self.containers.clear(task.pid());
+        self.fast.unmark_container(task.pid());
     }
 }
 
-impl State {
-    /// The rest of the open hook: everything the verdict cache could not
-    /// answer. Out of line, so that the common path above does not pay for
-    /// this one's stack frame and saved registers.
-    #[inline(never)]
-    fn open_locked(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, key: &sys::OpenKey) -> i32 {
-        // The task's facts need no lock either, and one table lookup
-        // finds its lineage and whether anything changed since its last
-        // verdict (if not, the verdict is cached for the next open).
-        let quick = sys::current_facts();
-        let looked = {
-            let t = self.table.lock();
-            let l = t.open_lookup(quick.pid, quick.task_id, &quick);
-            if let Some((Lineage::Container(o), false, true)) = l {
-                if o.settled && key.task == quick.task_id {
-                    self.vcache.fill(key);
-                }
-            }
-            l
-        };
-        let (o, rep, tracked, unchanged) = match looked {
-            Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
-            Some(_) => return 0,
-            // Untracked (table at its cap, or a failed allocation): judged
-            // by its parent's settled container lineage, in full.
-            None => match self.contained(task) {
-                Some((o, rep, tracked)) => (o, rep, tracked, false),
-                None => return 0,
-            },
-        };
-        let lin = Lineage::Container(o);
-        self.c.open_locked.inc();
-
-        // The detection core's verdict: an escaped task that reads host
-        // files without forking or exec'ing is stopped here, before the
-        // open returns a descriptor. If its namespaces, root and cwd are
-        // those recorded at its last hooked call, the verdict is the one
-        // made then (no escape): the cheap facts decide, without the
-        // dentry walks. Otherwise the full verdict, and the entry is
-        // brought up to date so that the next open is cheap again.
-        let full = if unchanged {
-            None
-        } else {
-            self.c.open_judged.inc();
-            let i = task.info(&self.base.refs(Some(&lin)));
-            let esc = table::judge(&self.base, &o, &i);
-            if esc.any() {
-                if !rep {
-                    self.record(&i, lin, true, tracked);
-                }
-                let mut path = [0u8; PATH_LEN];
-                file.path(&mut path);
-                let x = Extra {
-                    target: until_nul(&path),
-                    denied: self.enforcing(),
-                    ..Default::default()
-                };
-                self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
-                if self.enforcing() {
-                    self.c.denials.inc();
-                    return EPERM.to_errno();
-                }
-                return 0;
-            }
-            if tracked {
-                // No escape: the verdict on these facts is cached, under
-                // the key read before them.
-                self.record_keyed(&i, lin, rep, true, Some(key));
-            }
-            Some(i)
-        };
-        // What an event reports about the task: the full information (the
-        // quick facts lack ppid, uid and comm), read only when a rule hits.
-        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(None)));
-
-        // Preset rules on writes to the kernel's host-wide knobs. (Path
-        // buffers are made only where needed: zeroing one on every open
-        // is measurable.)
-        let f = file.facts();
-        if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && rules::may_be_sensitive(f.magic) {
-            let mut path = [0u8; PATH_LEN];
-            file.sb_path(&mut path);
-            if let Some(id) = rules::sensitive_write(f.magic, until_nul(&path)) {
-                file.path(&mut path);
-                let x = Extra {
-                    target: until_nul(&path),
-                    ..Default::default()
-                };
-                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
-            }
-        }
-
-        // The policy's file rules. The path is rendered only if some
-        // enabled rule could match this open's mode (checked first without
-        // the lock; the mirror is updated under it).
-        if self.file_access.load(Ordering::Relaxed) & f.fmode == 0 {
-            return 0;
-        }
-        let mut path = [0u8; PATH_LEN];
-        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
-        {
-            let mut pol = self.policy.lock();
-            if pol.file_access & f.fmode == 0 {
-                return 0;
-            }
-            file.path(&mut path);
-            let p = until_nul(&path);
-            let Some(r) = pol.rules.iter_mut().find(|r| {
-                r.enabled()
-                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
-                    && r.raw.flags & f.fmode != 0
-                    && rules::path_matches(r.raw.match_, r.pattern(), p)
-            }) else {
-                return 0;
-            };
-            r.hits += 1;
-            name.copy_from_slice(rules::bytes_of(&r.raw.name));
-        }
-        let x = Extra {
-            target: until_nul(&path),
-            rule_id: abi::ESCGUARD_RULE_POLICY,
-            rule: until_nul(&name),
-            ..Default::default()
-        };
-        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
-    }
-}
 
 sys::callbacks!(State);
 
@@ -1640,8 +1573,7 @@ impl kernel::Module for Escguard {
         let base = Baseline::from_info(&sys::baseline()?);
         let ring = events::Ring::new(p.ring_events as usize)?;
         let policy = Policy::defaults()?;
-        let containers = PidFilter::new()?;
-        let vcache = VerdictCache::new()?;
+        let fast = sys::OpenFast::new()?;
         let origins = Origins::new()?;
         let state = KBox::pin_init(
             try_pin_init!(State {
@@ -1657,10 +1589,8 @@ impl kernel::Module for Escguard {
                 events_gid: p.events_gid,
                 presets: Presets::new(),
                 policy <- new_spinlock!(policy, "escguard_policy"),
-                file_access: AtomicU32::new(0),
                 origins <- new_spinlock!(origins, "escguard_origins"),
-                containers,
-                vcache,
+                fast,
             }? Error),
             GFP_KERNEL,
         )?;

@@ -21,6 +21,8 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/hash.h>
 #include <linux/nsproxy.h>
 #include <linux/blkdev.h>
 #include <linux/magic.h>
@@ -31,7 +33,9 @@
 #include <linux/security.h>
 #include <net/af_unix.h>
 #include <asm/asm.h>
+#include <asm/ibt.h>
 #include <asm/linkage.h>
+#include <asm/nospec-branch.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/cgroup.h>
@@ -320,6 +324,7 @@ ESCGUARD_KPROBE(escguard_kp_tidswap, "exchange_tids", escguard_tidswap_pre);
  * error-injectable) and LSM hooks (whose whole job is to return a verdict).
  */
 asmlinkage void escguard_just_return(void);
+asmlinkage void escguard_return_eperm(void);
 asm(
 	".text\n"
 	".type escguard_just_return, @function\n"
@@ -328,16 +333,36 @@ asm(
 		ANNOTATE_NOENDBR
 		ASM_RET
 	".size escguard_just_return, .-escguard_just_return\n"
+	".type escguard_return_eperm, @function\n"
+	ASM_FUNC_ALIGN
+	"escguard_return_eperm:\n"
+		ANNOTATE_NOENDBR
+	"	movq $" __stringify(-EPERM) ", %rax\n"
+		ASM_RET
+	".size escguard_return_eperm, .-escguard_return_eperm\n"
 );
+
+/*
+ * Where a refused call resumes instead of the probed function's body: a
+ * plain return to its caller, with @err in %rax. ftrace restores %rax from
+ * the saved registers, but when the function also has a direct call (a BPF
+ * fentry program, say), ftrace runs that trampoline after us and it may
+ * clobber %rax on its way back: the common -EPERM is therefore set by the
+ * stub itself.
+ */
+static unsigned long escguard_refusal(int err)
+{
+	return err == -EPERM ? (unsigned long)&escguard_return_eperm
+			     : (unsigned long)&escguard_just_return;
+}
 
 static int escguard_verdict(struct pt_regs *regs, int err)
 {
 	if (!err)
 		return 0;
 	regs_set_return_value(regs, err);
-	/* kprobe_ftrace_handler() resumes at regs->ip when we return 1: a
-	 * plain return to the probed function's caller. */
-	regs->ip = (unsigned long)&escguard_just_return;
+	/* kprobe_ftrace_handler() resumes at regs->ip when we return 1. */
+	regs->ip = escguard_refusal(err);
 	return 1;
 }
 
@@ -392,18 +417,370 @@ static void escguard_kstr(const char *k, char *buf, unsigned int len)
 		__r;							\
 	})
 
+/* ------------------------------------------------------------------ */
 /*
- * The open observation point is an ftrace callback on security_file_open()
- * rather than a kprobe. A kprobe on ftrace is this same ftrace call plus a
- * full pt_regs save and the kprobe dispatch (probe hash lookup,
- * current_kprobe bookkeeping): with an empty handler it costs 166
- * instructions per open, 3.9% of an open+close by itself; this callback's
- * entry costs about 50. It has what the kprobe handler had: the arguments,
- * preemption off, and an instruction pointer it may redirect to refuse the
- * call. Permanent: while it is registered, the kernel refuses
- * `sysctl kernel.ftrace_enabled=0`, which would otherwise switch off every
- * ftrace-based hook, our kprobes included.
+ * The open hook's fast path (see escguard_kernel.h): the container filter,
+ * the verdict cache and the policy's file-access mask, read lock-free by
+ * escguard_open_check() and kept by Rust.
+ *
+ * The verdict cache answers "did anything the escape verdict depends on
+ * change since this task's last clean verdict?" without a lock. A slot is
+ * only filled when the task is of settled container lineage, tracked, not
+ * reported, and its verdict on exactly the objects of the key found no
+ * escape. An equal key then means the same namespaces, user namespace,
+ * fs_struct, root and cwd, so the same verdict. Identity is enough: the
+ * objects a key names are pinned by the task while they are its own; one
+ * can only be freed and its address reused after the task switched away
+ * from it. nsproxy and user namespace change only through setns/unshare,
+ * whose hooks clear the slot first; root and cwd changes bump fs->seq (and
+ * the pointers differ as long as the old objects live); exec and exit
+ * replace or drop the task's table entry, which clears the slot. A miss
+ * only costs the locked path in Rust.
+ *
+ * Slots are seqcounts: written under the table lock (writers never race),
+ * read lock-free; a reader that overlaps a write misses.
  */
+#define ESCGUARD_VSLOT_BITS 11 /* 2048 slots of 80 bytes, 160 KiB */
+#define ESCGUARD_VKEY_WORDS 9
+
+struct escguard_vslot {
+	unsigned int seq;	/* odd while written */
+	u64 key[ESCGUARD_VKEY_WORDS]; /* escguard_vkey(); key[0] (task) 0: empty */
+};
+
+static struct escguard_vslot *escguard_vslots;
+/* One bit per possible pid (PID_MAX_LIMIT: 4M on 64-bit, 512 KiB). */
+static unsigned long *escguard_container_pids;
+static u32 escguard_file_access;	/* ESCGUARD_PF_* */
+static fmode_t escguard_file_fmode;	/* the same as FMODE_READ/WRITE */
+static bool escguard_judge_all;
+
+int escguard_fast_alloc(void)
+{
+	if (escguard_vslots)
+		return -EBUSY;
+	escguard_vslots = vzalloc(sizeof(*escguard_vslots) << ESCGUARD_VSLOT_BITS);
+	escguard_container_pids = vzalloc(BITS_TO_LONGS(PID_MAX_LIMIT) * sizeof(long));
+	if (!escguard_vslots || !escguard_container_pids) {
+		escguard_fast_free();
+		return -ENOMEM;
+	}
+	escguard_file_access = 0;
+	escguard_file_fmode = 0;
+	escguard_judge_all = false;
+	return 0;
+}
+
+void escguard_fast_free(void)
+{
+	vfree(escguard_vslots);
+	vfree(escguard_container_pids);
+	escguard_vslots = NULL;
+	escguard_container_pids = NULL;
+}
+
+void escguard_fast_mark_container(u32 pid)
+{
+	if (pid < PID_MAX_LIMIT)
+		set_bit(pid, escguard_container_pids);
+}
+
+void escguard_fast_unmark_container(u32 pid)
+{
+	if (pid < PID_MAX_LIMIT)
+		clear_bit(pid, escguard_container_pids);
+}
+
+static __always_inline bool escguard_container_maybe(u32 pid)
+{
+	return pid >= PID_MAX_LIMIT || test_bit(pid, escguard_container_pids);
+}
+
+int escguard_fast_maybe_container(u32 pid)
+{
+	return escguard_container_maybe(pid);
+}
+
+void escguard_fast_set_file_access(u32 mask)
+{
+	WRITE_ONCE(escguard_file_access, mask);
+	WRITE_ONCE(escguard_file_fmode, ((mask & ESCGUARD_PF_READ) ? FMODE_READ : 0) |
+					((mask & ESCGUARD_PF_WRITE) ? FMODE_WRITE : 0));
+}
+
+u32 escguard_fast_file_access(void)
+{
+	return READ_ONCE(escguard_file_access);
+}
+
+void escguard_fast_judge_all(void)
+{
+	WRITE_ONCE(escguard_judge_all, true);
+}
+
+int escguard_magic_may_be_sensitive(u64 magic)
+{
+	return magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC || magic == CGROUP_SUPER_MAGIC;
+}
+
+static struct escguard_vslot *escguard_vslot(u64 task)
+{
+	/* Hashed: task_structs are large slab objects whose low bits carry
+	 * little information. */
+	return &escguard_vslots[hash_64(task, ESCGUARD_VSLOT_BITS)];
+}
+
+static __always_inline void escguard_vkey(const struct escguard_open_key *k, u64 *w)
+{
+	w[0] = k->task;
+	w[1] = k->pid | (u64)k->fs_seq << 32;
+	w[2] = k->nsproxy;
+	w[3] = k->user_ns;
+	w[4] = k->fs;
+	w[5] = k->root_dentry;
+	w[6] = k->root_mnt;
+	w[7] = k->pwd_dentry;
+	w[8] = k->pwd_mnt;
+}
+
+static void escguard_vslot_write(struct escguard_vslot *s, const u64 *w)
+{
+	int i;
+
+	WRITE_ONCE(s->seq, s->seq + 1);
+	smp_wmb();	/* the odd sequence before any key word changes */
+	for (i = 0; i < ESCGUARD_VKEY_WORDS; i++)
+		WRITE_ONCE(s->key[i], w[i]);
+	smp_wmb();	/* every key word before the even sequence */
+	WRITE_ONCE(s->seq, s->seq + 1);
+}
+
+void escguard_fast_cache_fill(const struct escguard_open_key *k)
+{
+	u64 w[ESCGUARD_VKEY_WORDS];
+
+	if (!k->task)
+		return;
+	escguard_vkey(k, w);
+	escguard_vslot_write(escguard_vslot(k->task), w);
+}
+
+void escguard_fast_cache_clear(u64 task)
+{
+	static const u64 empty[ESCGUARD_VKEY_WORDS];
+	struct escguard_vslot *s = escguard_vslot(task);
+
+	if (READ_ONCE(s->key[0]) == task)
+		escguard_vslot_write(s, empty);
+}
+
+void escguard_current_open_key(struct escguard_open_key *k)
+{
+	struct task_struct *t = current;
+	struct fs_struct *fs = t->fs;
+	unsigned int seq;
+
+	/* Exiting (no fs or nsproxy any more): no key, the locked path. */
+	if (!fs || !t->nsproxy) {
+		memset(k, 0, sizeof(*k));
+		return;
+	}
+	k->task = (unsigned long)t;
+	k->pid = t->pid;
+	/* All of these are current's own: only current replaces them. */
+	k->nsproxy = (unsigned long)t->nsproxy;
+	k->user_ns = (unsigned long)current_real_cred()->user_ns;
+	k->fs = (unsigned long)fs;
+	/* A thread sharing @fs may chdir meanwhile: fs->seq orders it. */
+	do {
+		seq = read_seqcount_begin(&fs->seq);
+		k->root_dentry = (unsigned long)fs->root.dentry;
+		k->root_mnt = (unsigned long)fs->root.mnt;
+		k->pwd_dentry = (unsigned long)fs->pwd.dentry;
+		k->pwd_mnt = (unsigned long)fs->pwd.mnt;
+	} while (read_seqcount_retry(&fs->seq, seq));
+	k->fs_seq = seq;
+}
+
+/*
+ * The open observation point is an ftrace direct call on
+ * security_file_open(): its fentry site calls escguard_open_tramp below,
+ * which saves the one argument and calls escguard_open_direct(). A kprobe
+ * on ftrace costs 166 instructions per open with an empty handler (3.9% of
+ * an open+close by itself: the ftrace save, a full pt_regs and the kprobe
+ * dispatch); an ftrace_ops callback about 50 (the ftrace_caller register
+ * save); this trampoline about 12.
+ *
+ * A function has at most one direct call, so while escguard holds it a BPF
+ * fentry/fexit program on security_file_open() cannot attach (kprobes,
+ * fprobes and BPF LSM programs, which use other attach points, are not
+ * affected). If another direct call is there first, or open_hook=ftrace is
+ * given, the hook is an ftrace_ops callback (escguard_open_ftrace) instead:
+ * same checks, ~40 instructions more per open.
+ *
+ * Either way the hook is permanent: while it is registered the kernel
+ * refuses `sysctl kernel.ftrace_enabled=0`, which would otherwise switch
+ * off every ftrace-based hook, our kprobes included.
+ */
+static char open_hook[8] = "direct";
+module_param_string(open_hook, open_hook, sizeof(open_hook), 0444);
+MODULE_PARM_DESC(open_hook, "How the file-open hook attaches: direct (default; falls back to ftrace if security_file_open already has a direct call, e.g. a BPF fentry program) or ftrace; reads back the mode in effect");
+
+/*
+ * Whether current (a user task: it has an fs and an nsproxy) has a clean
+ * cached verdict on exactly the objects it has now, and @file's open is one
+ * no rule could match. The key is compared where it lives, word by word
+ * as escguard_current_open_key() would read it, with no copy: this runs on
+ * every open by a container task. Any concurrent change (the slot being
+ * written, a chdir by a thread sharing the fs_struct) answers no.
+ */
+static __always_inline bool escguard_open_cached(struct file *file)
+{
+	struct task_struct *t = current;
+	struct fs_struct *fs = t->fs;
+	const struct escguard_vslot *s = escguard_vslot((unsigned long)t);
+	unsigned int seq, fseq;
+	const u64 *k;
+	u64 diff;
+
+	seq = READ_ONCE(s->seq);
+	fseq = raw_read_seqcount(&fs->seq);
+	if ((seq | fseq) & 1)
+		return false;
+	smp_rmb();	/* both sequences before the words they cover */
+	/* Plain reads, as in any seqcount reader: the sequences validate
+	 * them, and the compiler may then fold each into its comparison. */
+	k = s->key;
+	diff = k[0] ^ (unsigned long)t;
+	diff |= k[1] ^ ((u32)t->pid | (u64)fseq << 32);
+	diff |= k[2] ^ (unsigned long)t->nsproxy;
+	diff |= k[3] ^ (unsigned long)current_real_cred()->user_ns;
+	diff |= k[4] ^ (unsigned long)fs;
+	diff |= k[5] ^ (unsigned long)fs->root.dentry;
+	diff |= k[6] ^ (unsigned long)fs->root.mnt;
+	diff |= k[7] ^ (unsigned long)fs->pwd.dentry;
+	diff |= k[8] ^ (unsigned long)fs->pwd.mnt;
+	smp_rmb();	/* the words before the sequences are read again */
+	if (diff || READ_ONCE(s->seq) != seq || read_seqcount_retry(&fs->seq, fseq))
+		return false;
+	/* Nothing the escape verdict depends on changed. Left: the rules,
+	 * which cannot match if no enabled file rule covers this open's
+	 * mode and it is no write to a file a preset looks at. */
+	return !(file->f_mode & READ_ONCE(escguard_file_fmode)) &&
+	       !((file->f_mode & FMODE_WRITE) &&
+		 escguard_magic_may_be_sensitive(file->f_path.dentry->d_sb->s_magic));
+}
+
+/* Everything the fast path cannot answer is Rust's. Preemption off, as in a
+ * kprobe handler: the Rust callbacks rely on it (per-CPU state, atomic
+ * context). */
+static notrace int escguard_open_rust(struct file *file)
+{
+	int ret;
+
+	preempt_disable_notrace();
+	ret = escguard_rs_on_open(escguard_probe_ctx, current, file);
+	preempt_enable_notrace();
+	return ret < 0 ? ret : 0;
+}
+
+/* An open by a task that may be of container lineage. Out of line, so
+ * that host tasks' opens do not pay for its frame. */
+static noinline notrace int escguard_open_container(struct file *file)
+{
+	if (escguard_open_cached(file)) {
+		this_cpu_inc(escguard_pcpu.count[ESCGUARD_PC_OPEN_CACHED]);
+		return 0;
+	}
+	return escguard_open_rust(file);
+}
+
+/* The verdict on an open by current, a user task. */
+static __always_inline int escguard_open_judge(struct file *file)
+{
+	/* A task of no container lineage: host tasks are not subject to
+	 * container rules (unless the table had to leave some task untracked,
+	 * which is then judged by its parent's entry, not by the filter). */
+	if (!escguard_container_maybe(current->pid) && !READ_ONCE(escguard_judge_all))
+		return 0;
+	return escguard_open_container(file);
+}
+
+/* One open in ESCGUARD_OPEN_SAMPLE, timed. Out of line: the clock reads
+ * would make the common path's frame larger. */
+static noinline notrace int escguard_open_timed(struct file *file)
+{
+	int ret;
+
+	preempt_disable_notrace();
+	this_cpu_inc(escguard_pcpu.open_timed);
+	ret = ESCGUARD_TIMED_RET(4, escguard_open_judge(file));
+	preempt_enable_notrace();
+	return ret;
+}
+
+/*
+ * The hook: 0 lets security_file_open() run, a negative errno is returned
+ * instead of it. Preemptible: the fast path needs no CPU of its own (its
+ * counters are single per-CPU increments); escguard_open_rust() disables
+ * preemption for Rust. No recursion guard: security_file_open() runs in
+ * process context only, never in an interrupt, and nothing called from
+ * here opens a file, so the hook cannot nest.
+ */
+static __always_inline int escguard_open_check(struct file *file)
+{
+	if (!escguard_user_task())
+		return 0;
+	if (unlikely(!(this_cpu_inc_return(escguard_pcpu.count[ESCGUARD_PC_HOOK_OPEN]) %
+		       ESCGUARD_OPEN_SAMPLE)))
+		return escguard_open_timed(file);
+	return escguard_open_judge(file);
+}
+
+/* Called by escguard_open_tramp with security_file_open()'s argument. */
+static int __used notrace escguard_open_direct(struct file *file)
+{
+	return escguard_open_check(file);
+}
+
+/*
+ * The direct-call trampoline, entered as if called from
+ * security_file_open()'s first instruction (directly, or via ftrace_caller
+ * when other ftrace users share the function): the return address on the
+ * stack leads into the function's body, %rdi holds its argument. It keeps
+ * %rdi for the body (the only argument register in use at entry; the rest
+ * are free under the C calling convention, as the BPF trampoline also
+ * assumes). To refuse, it replaces that return address with
+ * escguard_just_return and leaves the errno in %rax: security_file_open()'s
+ * caller gets the error and the body never runs, as with an ftrace_ops that
+ * redirects the instruction pointer.
+ */
+asmlinkage void escguard_open_tramp(void);
+asm(
+	".pushsection .text, \"ax\", @progbits\n"
+	".type escguard_open_tramp, @function\n"
+	ASM_FUNC_ALIGN
+	"escguard_open_tramp:\n"
+	ASM_ENDBR
+	"	pushq %rbp\n"
+	"	movq %rsp, %rbp\n"
+	CALL_DEPTH_ACCOUNT
+	"	pushq %rdi\n"
+	"	call escguard_open_direct\n"
+	"	popq %rdi\n"
+	"	testl %eax, %eax\n"
+	"	jnz 1f\n"
+	"	leave\n"
+	ASM_RET
+	"1:	leaq escguard_just_return(%rip), %rdx\n"
+	"	movq %rdx, 8(%rbp)\n"
+	"	leave\n"
+	ASM_RET
+	".size escguard_open_tramp, .-escguard_open_tramp\n"
+	".popsection\n"
+);
+
+/* The fallback hook: an ftrace_ops callback on security_file_open(). */
 static void notrace escguard_open_ftrace(unsigned long ip, unsigned long parent_ip,
 					 struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
@@ -412,37 +789,25 @@ static void notrace escguard_open_ftrace(unsigned long ip, unsigned long parent_
 	struct file *file = (struct file *)ftrace_regs_get_argument(fregs, 0);
 	int ret;
 
-	/* No recursion lock (the ftrace_ops is not FTRACE_OPS_FL_RECURSION,
-	 * so ftrace adds none either): security_file_open() runs in process
-	 * context only, never in an interrupt, and nothing this callback calls
-	 * opens a file, so it cannot nest. Preemption off, as in a kprobe
-	 * handler: the callbacks rely on it (per-CPU counters, atomic context). */
-	preempt_disable_notrace();
-	if (!escguard_user_task())
-		goto out;
-	/* Counted here rather than from Rust: one call less on every open. */
-	if (this_cpu_inc_return(escguard_pcpu.count[ESCGUARD_PC_HOOK_OPEN]) % ESCGUARD_OPEN_SAMPLE) {
-		ret = escguard_rs_on_open(escguard_probe_ctx, current, file);
-	} else {
-		this_cpu_inc(escguard_pcpu.open_timed);
-		ret = ESCGUARD_TIMED_RET(4, escguard_rs_on_open(escguard_probe_ctx, current, file));
-	}
-	if (ret == ESCGUARD_OPEN_ALLOW_CACHED) {
-		this_cpu_inc(escguard_pcpu.count[ESCGUARD_PC_OPEN_CACHED]);
-	} else if (ret < 0) {
+	ret = escguard_open_check(file);
+	if (ret < 0) {
 		/* As escguard_verdict(): the trampoline resumes at the
 		 * instruction pointer and restores rax from the saved regs. */
 		ftrace_regs_set_return_value(fregs, ret);
-		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)&escguard_just_return);
+		ftrace_regs_set_instruction_pointer(fregs, escguard_refusal(ret));
 	}
-out:
-	preempt_enable_notrace();
 }
 
-static struct ftrace_ops escguard_open_ops = {
+/* register_ftrace_direct() gives the ops its own func and flags. */
+static struct ftrace_ops escguard_open_direct_ops;
+
+static struct ftrace_ops escguard_open_ftrace_ops = {
 	.func = escguard_open_ftrace,
 	.flags = FTRACE_OPS_FL_PERMANENT,
 };
+
+/* The ops in effect, NULL while unhooked. */
+static struct ftrace_ops *escguard_open_ops;
 
 static int escguard_bdev_open_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -632,7 +997,7 @@ ESCGUARD_SYSCALL_PROBE(__x64_sys_ptrace, ESCGUARD_SYS_PTRACE, NOARG);
 ESCGUARD_SYSCALL_PROBE(__ia32_compat_sys_open_by_handle_at, ESCGUARD_SYS_OPEN_BY_HANDLE_AT, NOARG);
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_init_module, ESCGUARD_SYS_INIT_MODULE, compat_ptr((u32)u->dx));
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_finit_module, ESCGUARD_SYS_FINIT_MODULE, compat_ptr((u32)u->cx));
-/* setns/unshare clear the caller's cached open verdict (vcache.rs) first:
+/* setns/unshare clear the caller's cached open verdict (the fast path) first:
  * a 32-bit task must not switch namespaces unseen. */
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_setns, ESCGUARD_SYS_SETNS, NOARG);
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_unshare, ESCGUARD_SYS_UNSHARE, NOARG);
@@ -723,26 +1088,72 @@ static struct kprobe *escguard_kps[] = {
 
 u32 escguard_probe_count(void)
 {
-	/* The kprobes and the open hook's ftrace callback. */
+	/* The kprobes and the open hook (a direct call or ftrace callback). */
 	return ARRAY_SIZE(escguard_kps) + 1;
+}
+
+static int escguard_open_filter(struct ftrace_ops *ops)
+{
+	/* ftrace_set_filter() parses its buffer in place. */
+	char sym[] = "security_file_open";
+
+	/* An exact name: -EINVAL unless the function exists and is
+	 * traceable, so a kernel without it refuses the load. */
+	return ftrace_set_filter(ops, sym, strlen(sym), 1);
 }
 
 static int escguard_open_hook_register(void)
 {
-	/* ftrace_set_filter() parses its buffer in place. */
-	char sym[] = "security_file_open";
+	bool direct = !strcmp(open_hook, "direct");
 	int ret;
 
-	/* An exact name: -EINVAL unless the function exists and is
-	 * traceable, so a kernel without it refuses the load. */
-	ret = ftrace_set_filter(&escguard_open_ops, sym, strlen(sym), 1);
+	if (!direct && strcmp(open_hook, "ftrace")) {
+		pr_err("escguard: open_hook=%s: expected direct or ftrace\n", open_hook);
+		return -EINVAL;
+	}
+	if (direct) {
+		ret = escguard_open_filter(&escguard_open_direct_ops);
+		if (!ret)
+			ret = register_ftrace_direct(&escguard_open_direct_ops,
+						     (unsigned long)escguard_open_tramp);
+		if (!ret) {
+			/* register_ftrace_direct() set the ops' flags to its
+			 * own; nothing else writes them until we unregister,
+			 * and the ftrace_enabled sysctl only reads them. */
+			escguard_open_direct_ops.flags |= FTRACE_OPS_FL_PERMANENT;
+			escguard_open_ops = &escguard_open_direct_ops;
+			return 0;
+		}
+		ftrace_free_filter(&escguard_open_direct_ops);
+		if (ret != -EBUSY) {
+			pr_err("escguard: cannot hook security_file_open (direct call): %d\n", ret);
+			return ret;
+		}
+		pr_warn("escguard: security_file_open already has a direct call (a BPF fentry program?); using an ftrace callback\n");
+	}
+	ret = escguard_open_filter(&escguard_open_ftrace_ops);
 	if (!ret)
-		ret = register_ftrace_function(&escguard_open_ops);
+		ret = register_ftrace_function(&escguard_open_ftrace_ops);
 	if (ret) {
 		pr_err("escguard: cannot hook security_file_open through ftrace: %d\n", ret);
-		ftrace_free_filter(&escguard_open_ops);
+		ftrace_free_filter(&escguard_open_ftrace_ops);
+		return ret;
 	}
-	return ret;
+	strscpy(open_hook, "ftrace", sizeof(open_hook));
+	escguard_open_ops = &escguard_open_ftrace_ops;
+	return 0;
+}
+
+static void escguard_open_hook_unregister(void)
+{
+	if (escguard_open_ops == &escguard_open_direct_ops) {
+		unregister_ftrace_direct(&escguard_open_direct_ops,
+					 (unsigned long)escguard_open_tramp, true);
+	} else if (escguard_open_ops) {
+		unregister_ftrace_function(&escguard_open_ftrace_ops);
+		ftrace_free_filter(&escguard_open_ftrace_ops);
+	}
+	escguard_open_ops = NULL;
 }
 
 int escguard_probes_register(void *ctx)
@@ -782,12 +1193,12 @@ void escguard_probes_unregister(void)
 {
 	/* Each waits until no callback of its own runs any more (ftrace:
 	 * RCU-tasks grace periods, the trampoline is freed after). */
-	unregister_ftrace_function(&escguard_open_ops);
-	ftrace_free_filter(&escguard_open_ops);
+	escguard_open_hook_unregister();
 	unregister_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
-	/* A task whose call a handler refused may have been preempted between
-	 * the ftrace trampoline and escguard_just_return, our module text:
-	 * wait until every task has passed a voluntary schedule point. */
+	/* A task may have been preempted in our module text: in the open
+	 * hook's trampoline or fast path (both preemptible), or between the
+	 * ftrace trampoline and a refusal stub. Wait until every task has
+	 * passed a voluntary schedule point. */
 	synchronize_rcu_tasks();
 	irq_work_sync(&escguard_wake_work);
 	escguard_probe_ctx = NULL;
@@ -1026,34 +1437,6 @@ void escguard_current_facts(struct escguard_kinfo *out)
 	rcu_read_unlock();
 }
 
-void escguard_current_open_key(struct escguard_open_key *k)
-{
-	struct task_struct *t = current;
-	struct fs_struct *fs = t->fs;
-	unsigned int seq;
-
-	/* Exiting (no fs or nsproxy any more): no key, the locked path. */
-	if (!fs || !t->nsproxy) {
-		memset(k, 0, sizeof(*k));
-		return;
-	}
-	k->task = (unsigned long)t;
-	k->pid = t->pid;
-	/* All of these are current's own: only current replaces them. */
-	k->nsproxy = (unsigned long)t->nsproxy;
-	k->user_ns = (unsigned long)current_real_cred()->user_ns;
-	k->fs = (unsigned long)fs;
-	/* A thread sharing @fs may chdir meanwhile: fs->seq orders it. */
-	do {
-		seq = read_seqcount_begin(&fs->seq);
-		k->root_dentry = (unsigned long)fs->root.dentry;
-		k->root_mnt = (unsigned long)fs->root.mnt;
-		k->pwd_dentry = (unsigned long)fs->pwd.dentry;
-		k->pwd_mnt = (unsigned long)fs->pwd.mnt;
-	} while (read_seqcount_retry(&fs->seq, seq));
-	k->fs_seq = seq;
-}
-
 int escguard_baseline(struct escguard_kinfo *out)
 {
 	struct escguard_fsref none = {};
@@ -1176,14 +1559,6 @@ void escguard_file_facts(struct file *file, struct escguard_file_facts *out)
 		out->mnt_ns = ns->ns.inum;
 		out->host_mnt_ns = ns == escguard_host_mnt_ns;
 	}
-}
-
-void escguard_file_kind(struct file *file, struct escguard_file_kind *out)
-{
-	out->magic = file->f_path.dentry->d_sb->s_magic;
-	out->fmode = ((file->f_mode & FMODE_READ) ? ESCGUARD_PF_READ : 0) |
-		     ((file->f_mode & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
-	out->pad = 0;
 }
 
 void escguard_file_sbpath(struct file *file, char *buf, unsigned int len)

@@ -352,6 +352,9 @@ fn validate_rule(raw: abi::escguard_policy_rule) -> Result<PolicyRule> {
 /// `sb_path` (within that filesystem) trips, if any. Matching by
 /// filesystem and in-filesystem path, not by the path the task used, holds
 /// however the filesystem was mounted (a second procfs, a bind mount).
+///
+/// Only magics for which `sys::magic_may_be_sensitive` is true can match
+/// (the open hook's fast path skips the rest without looking at the path).
 pub(crate) fn sensitive_write(magic: u64, sb_path: &[u8]) -> Option<u32> {
     const PROC: u64 = 0x9fa0; // PROC_SUPER_MAGIC
     const SYSFS: u64 = 0x6265_6572; // SYSFS_MAGIC
@@ -371,12 +374,6 @@ pub(crate) fn sensitive_write(magic: u64, sb_path: &[u8]) -> Option<u32> {
         SYSFS => (sb_path == b"/kernel/uevent_helper").then_some(abi::ESCGUARD_RULE_UEVENT_HELPER),
         _ => None,
     }
-}
-
-/// Whether a filesystem of this magic needs its in-filesystem path for
-/// [`sensitive_write`] (the path is only rendered then).
-pub(crate) fn may_be_sensitive(magic: u64) -> bool {
-    matches!(magic, 0x9fa0 | 0x6265_6572 | 0x27e0eb)
 }
 
 /// Whether mounting a new superblock of this magic trips `sensitive_mount`:

@@ -6,7 +6,6 @@
 //! behind a small type whose invariants make it safe to use elsewhere.
 
 use core::marker::PhantomData;
-use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::str::CStr;
 use kernel::bindings;
@@ -31,7 +30,7 @@ mod raw {
 }
 
 pub(crate) use raw::{
-    escguard_file_facts as FileFacts, escguard_file_kind as FileKind, escguard_fsref as FsRef, escguard_kinfo as KInfo,
+    escguard_file_facts as FileFacts, escguard_fsref as FsRef, escguard_kinfo as KInfo,
     escguard_open_key as OpenKey, escguard_sb_facts as SbFacts,
 };
 pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
@@ -88,8 +87,10 @@ pub(crate) trait Ops: Sync {
     // thread), in atomic context, before the call takes effect. Each returns
     // 0 to let it go ahead, or a negative errno it then fails with.
 
-    /// `file` is being opened (after permission checks, before any data).
-    /// Also `OPEN_ALLOW_CACHED`: allowed, on the verdict cache's word.
+    /// `file` is being opened (after permission checks, before any data)
+    /// by a task the C fast path could not answer for (see `OpenFast`):
+    /// one that may be of container lineage and has no clean cached
+    /// verdict on its current objects, or whose open a rule may match.
     fn on_open(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
     /// A block device node is being opened; `held_by_fs`: it backs a
     /// mounted filesystem.
@@ -293,14 +294,6 @@ impl FileRef<'_> {
         out
     }
 
-    /// Only its superblock magic and open mode (`FileFacts` has more).
-    pub(crate) fn kind(&self) -> FileKind {
-        let mut out = FileKind::default();
-        // SAFETY: as for `facts`.
-        unsafe { raw::escguard_file_kind(self.ptr, &mut out) };
-        out
-    }
-
     /// Renders the file's path within its filesystem into `buf` (NUL-terminated).
     pub(crate) fn sb_path(&self, buf: &mut [u8]) {
         let len = buf.len().min(u32::MAX as usize) as u32;
@@ -424,23 +417,114 @@ pub(crate) fn current_facts() -> KInfo {
     out
 }
 
+/// The open hook's fast-path state (see `escguard_kernel.h`), kept in C
+/// where the hook reads it without a lock or a call into Rust: the
+/// container filter, the verdict cache and the policy's file-access mask.
+///
+/// The cache holds, per task, the `OpenKey` of its last clean verdict: the
+/// identity of everything the escape verdict depends on. An equal key means
+/// the same namespaces, user namespace, fs_struct, root and cwd, so the same
+/// verdict (why identity is enough: `helpers.c`).
+///
+/// # Invariants
+///
+/// The C state is allocated while this value exists, and only one exists
+/// (the allocation refuses a second).
+pub(crate) struct OpenFast(());
+
+impl OpenFast {
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: no preconditions; may sleep (module init).
+        to_result(unsafe { raw::escguard_fast_alloc() })?;
+        // INVARIANT: allocated just now, and the helper refuses a second.
+        Ok(OpenFast(()))
+    }
+
+    /// Marks `pid` as possibly of container lineage, before such an entry
+    /// is stored: the filter may say "maybe" early, never "no" for a stored
+    /// container entry.
+    pub(crate) fn mark_container(&self, pid: u32) {
+        // SAFETY: allocated (type invariant); an atomic bit operation.
+        unsafe { raw::escguard_fast_mark_container(pid) }
+    }
+
+    /// Clears `pid` from the container filter (the task has exited).
+    pub(crate) fn unmark_container(&self, pid: u32) {
+        // SAFETY: as for `mark_container`.
+        unsafe { raw::escguard_fast_unmark_container(pid) }
+    }
+
+    /// False only if `pid` certainly has no container-lineage entry.
+    pub(crate) fn maybe_container(&self, pid: u32) -> bool {
+        // SAFETY: as for `mark_container`.
+        unsafe { raw::escguard_fast_maybe_container(pid) != 0 }
+    }
+
+    /// Records that the task of `k` had a clean verdict on `k`, evicting
+    /// whatever shared its slot. The caller holds the table lock (writers
+    /// must not race) and read `k` before the facts the verdict was made on
+    /// (a change in between makes the key stale, never the verdict).
+    pub(crate) fn cache_fill(&self, k: &OpenKey) {
+        // SAFETY: allocated (type invariant); `k` is a valid key. The
+        // helper writes one slot under its sequence count.
+        unsafe { raw::escguard_fast_cache_fill(k) }
+    }
+
+    /// Forgets the cached verdict of the task at `task`. The caller holds
+    /// the table lock.
+    pub(crate) fn cache_clear(&self, task: u64) {
+        // SAFETY: as for `cache_fill`.
+        unsafe { raw::escguard_fast_cache_clear(task) }
+    }
+
+    /// Publishes the file-access mask of the active policy (set under the
+    /// policy lock), which lets an open no file rule could match skip it.
+    pub(crate) fn set_file_access(&self, mask: u32) {
+        // SAFETY: a plain store.
+        unsafe { raw::escguard_fast_set_file_access(mask) }
+    }
+
+    /// The mask last published by `set_file_access`.
+    pub(crate) fn file_access(&self) -> u32 {
+        // SAFETY: a plain load.
+        unsafe { raw::escguard_fast_file_access() }
+    }
+
+    /// From now on every task's opens come to Rust: the table had to leave
+    /// a task untracked, which is judged by its parent's entry, not by the
+    /// filter. Sticky, as the counters that record why.
+    pub(crate) fn judge_all(&self) {
+        // SAFETY: a plain store.
+        unsafe { raw::escguard_fast_judge_all() }
+    }
+}
+
+impl Drop for OpenFast {
+    fn drop(&mut self) {
+        // SAFETY: allocated (type invariant). The owner (the module state)
+        // is dropped only after the hooks that read this are unregistered.
+        unsafe { raw::escguard_fast_free() }
+    }
+}
+
 /// The identity of everything the calling task's escape verdict depends on
-/// (see `vcache.rs`); read without a lock.
-pub(crate) fn current_open_key(k: &mut MaybeUninit<OpenKey>) -> &OpenKey {
+/// (see `OpenFast`), read without a lock. Task 0: none (current is exiting).
+pub(crate) fn current_open_key() -> OpenKey {
+    let mut k = OpenKey::default();
     // SAFETY: `k` is valid for writes. The helper reads only `current`'s own
     // pointers (which only current replaces) and its fs_struct under
     // fs->seq; it never sleeps.
-    unsafe { raw::escguard_current_open_key(k.as_mut_ptr()) };
-    // SAFETY: the helper writes every field of `*k` (or zeroes all of it),
-    // and `OpenKey` has no padding. Written in place, not returned: this
-    // runs on every container open, where zeroing and copying the key
-    // cost as much as reading it.
-    unsafe { k.assume_init_ref() }
+    unsafe { raw::escguard_current_open_key(&mut k) };
+    k
 }
 
-/// What `Ops::on_open` returns for an open it allowed on the verdict
-/// cache's word (the C caller counts these as `open_cached`).
-pub(crate) const OPEN_ALLOW_CACHED: i32 = raw::ESCGUARD_OPEN_ALLOW_CACHED as i32;
+/// Whether a write to a file on a filesystem of this magic may trip a
+/// preset rule, so its path must be looked at (one list, shared with the
+/// hook's fast path).
+pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
+    // SAFETY: a pure function.
+    unsafe { raw::escguard_magic_may_be_sensitive(magic) != 0 }
+}
 
 /// A counter bumped on every hooked call: per CPU on the C side (index `I`,
 /// one of `raw::ESCGUARD_PC_*`), so that hooks on many CPUs do not share a

@@ -7,7 +7,7 @@
 
 use crate::abi;
 use crate::sys::{self, KInfo};
-use crate::vcache::VerdictCache;
+use crate::sys::OpenFast;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
 
@@ -291,8 +291,8 @@ impl Table {
     /// Moves task `task_id`'s entry from key `from` to `to` (exec from a
     /// non-leader thread took the leader's pid). Reuses the node: never
     /// allocates. An entry already at `to` (stale) is dropped.
-    pub(crate) fn rekey(&mut self, from: u32, to: u32, task_id: u64, vc: &VerdictCache) -> bool {
-        vc.clear(task_id);
+    pub(crate) fn rekey(&mut self, from: u32, to: u32, task_id: u64, vc: &OpenFast) -> bool {
+        vc.cache_clear(task_id);
         let Some(e) = self.tree.get(&from).filter(|e| e.task_id == task_id) else {
             return false;
         };
@@ -302,7 +302,7 @@ impl Table {
         };
         if let Some(displaced) = self.tree.insert(node.into_reservation().into_node(to, v)) {
             let (_, d) = displaced.to_key_value();
-            vc.clear(d.task_id);
+            vc.cache_clear(d.task_id);
             let c = if d.is_container() { &mut self.container } else { &mut self.host };
             *c = c.saturating_sub(1);
         }
@@ -349,11 +349,11 @@ impl Table {
         pid: u32,
         entry: Entry,
         res: Option<Reservation>,
-        vc: &VerdictCache,
+        vc: &OpenFast,
     ) -> core::result::Result<Option<Reservation>, StoreError> {
-        vc.clear(entry.task_id);
+        vc.cache_clear(entry.task_id);
         if let Some(old) = self.tree.get_mut(&pid) {
-            vc.clear(old.task_id);
+            vc.cache_clear(old.task_id);
             let was_container = old.is_container();
             *old = entry;
             let now_container = old.is_container();
@@ -382,8 +382,8 @@ impl Table {
     /// snapshot must not overwrite what a hook already recorded) and the
     /// table is below its cap. Returns the reservation if it was not used,
     /// and whether the cap refused it.
-    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation, vc: &VerdictCache) -> (Option<Reservation>, bool) {
-        vc.clear(entry.task_id);
+    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation, vc: &OpenFast) -> (Option<Reservation>, bool) {
+        vc.cache_clear(entry.task_id);
         if self.tree.get(&pid).is_some() {
             return (Some(res), false);
         }
@@ -398,8 +398,8 @@ impl Table {
 
     /// Removes the entry of exiting task `task_id`; the node is returned so
     /// that it is freed after the lock is dropped.
-    pub(crate) fn remove(&mut self, pid: u32, task_id: u64, vc: &VerdictCache) -> Option<RBTreeNode<u32, Entry>> {
-        vc.clear(task_id);
+    pub(crate) fn remove(&mut self, pid: u32, task_id: u64, vc: &OpenFast) -> Option<RBTreeNode<u32, Entry>> {
+        vc.cache_clear(task_id);
         let e = self.tree.get(&pid)?;
         if e.task_id != task_id {
             return None;

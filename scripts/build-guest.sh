@@ -2,11 +2,12 @@
 # Build the guest root disk: busybox, Debian's runc with its libraries,
 # escguard.ko, a static escguardctl, the guest test suites and an OCI bundle.
 # Made without root: mkfs.ext4 -d copies a staging directory into the image.
-#   scripts/build-guest.sh OUT.img KO CTL
+#   scripts/build-guest.sh OUT.img KO CTL [TEST-MODULE.ko...]
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-IMG="$1" KO="$2" CTL="$3" PAYLOAD="${4:-}"
+IMG="$1" KO="$2" CTL="$3"
+shift 3
 [ -f "$KO" ] || die "no module at $KO"
 [ -x "$CTL" ] || die "no escguardctl at $CTL"
 
@@ -54,8 +55,9 @@ cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
 [ ! -x "$ESCGUARD_ROOT/build/progs/egprobe" ] || install -D -m 0755 "$ESCGUARD_ROOT/build/progs/egprobe" "$STAGE/usr/bin/egprobe"
 # Trivy report fixtures, for the policy import.
 [ ! -d "$ESCGUARD_ROOT/ctl/tests/fixtures/trivy" ] || cp -r "$ESCGUARD_ROOT/ctl/tests/fixtures/trivy" "$STAGE/tests/trivy"
-# TEST ONLY: the simulated kernel-exploit payload module.
-[ -z "$PAYLOAD" ] || install -m 0644 "$PAYLOAD" "$STAGE/tests/escguard_test_payload.ko"
+# TEST ONLY: the test modules (tests/kmod: the simulated kernel-exploit
+# payload, the competing ftrace direct call).
+for m in "$@"; do install -m 0644 "$m" "$STAGE/tests/"; done
 
 # OCI bundle: a busybox rootfs (read-only, shared by every test container)
 # and runc's default spec made non-interactive. Tests derive per-container

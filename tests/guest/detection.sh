@@ -12,15 +12,17 @@ insmod /tests/escguard_test_payload.ko || fail payload-insmod
 # host's disk) have their own suite, rules.sh.
 escguardctl rules disable block_device_mount host_block_device sensitive_mount > /dev/null || fail rules-disable
 
-# Every probe must go through ftrace (ordinary context, not int3/NMI): the
-# kprobes are ftrace-based, and the open hook is an ftrace callback itself.
+# Every probe must run in ordinary context (not int3/NMI): the kprobes are
+# ftrace-based, and the open hook is an ftrace direct call on
+# security_file_open (open_hook reads back the mode in effect).
 n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
 all=$(grep -c . /sys/kernel/debug/kprobes/list)
 ftrace=$(grep -c '\[FTRACE\]' /sys/kernel/debug/kprobes/list)
-open_cb=$(grep -c '^security_file_open .*escguard_open_ftrace' /sys/kernel/debug/tracing/enabled_functions)
-if [ "$n" != 3 ] || [ "$all" != "$ftrace" ] || [ "$open_cb" != 1 ] \
+open_direct=$(grep -A1 '^security_file_open ' /sys/kernel/debug/tracing/enabled_functions | grep -c 'direct-->escguard_open_tramp')
+if [ "$n" != 3 ] || [ "$all" != "$ftrace" ] || [ "$open_direct" != 1 ] \
+	|| [ "$(cat /sys/module/escguard/parameters/open_hook)" != direct ] \
 	|| [ "$((all + 1))" != "$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')" ]; then
-	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list; grep security_file_open /sys/kernel/debug/tracing/enabled_functions)"
+	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list; grep -A1 security_file_open /sys/kernel/debug/tracing/enabled_functions; cat /sys/module/escguard/parameters/open_hook)"
 else
 	pass probes-ftrace
 fi

@@ -144,6 +144,63 @@ done
 insmod "$KO" ring_events=16 && [ "$(st capacity)" = 16 ] && pass ring-events-param || fail ring-events-param
 unload
 
+# The open hook: an ftrace direct call by default; an ftrace callback when
+# asked (open_hook=ftrace) or when security_file_open() already has a direct
+# call, as a BPF fentry program would hold. Either way every open is judged:
+# a privileged container's write to core_pattern is refused, and the hook
+# stays permanent (ftrace_enabled=0 refused).
+open_hook_callback() {
+	_name="$1"
+	# The callback is named when it is the function's only ftrace user;
+	# next to the test module's direct call the line shows two users.
+	_line=$(grep -A1 '^security_file_open ' /sys/kernel/debug/tracing/enabled_functions | tr '\n\t' '  ')
+	_hook=$(cat /sys/module/escguard/parameters/open_hook)
+	case "$_hook $_line" in
+	"ftrace security_file_open (1)"*escguard_open_ftrace*) ;;
+	"ftrace security_file_open (2)"*"direct-->escguard_test_tramp"*) ;;
+	*) fail "$_name" "open_hook=$_hook enabled_functions: $_line"; return ;;
+	esac
+	_cp0=$(cat /proc/sys/kernel/core_pattern)
+	drain_events
+	_out=$(run_container "$_name" '( echo eg-core > /proc/sys/kernel/core_pattern ); echo rc=$?' priv 2>&1)
+	_ev=$(events_json)
+	echo "$_ev" | sed "s/^/    | /" | cut -c1-360
+	if echo 0 2>/dev/null > /proc/sys/kernel/ftrace_enabled; then
+		echo 1 > /proc/sys/kernel/ftrace_enabled
+		fail "$_name" "ftrace_enabled=0 was accepted"; return
+	fi
+	if [ "$(cat /proc/sys/kernel/core_pattern)" = "$_cp0" ] && echo "$_out" | grep -q 'rc=137' \
+		&& echo "$_ev" | grep -q '"rule":"core_pattern"' && echo "$_ev" | grep -q '"denied":true'; then
+		pass "$_name"
+	else
+		fail "$_name" "$(echo "$_out" | tr '\n' ' ') core_pattern=$(cat /proc/sys/kernel/core_pattern)"
+	fi
+}
+insmod "$KO" open_hook=ftrace && open_hook_callback open-hook-ftrace-param || fail open-hook-ftrace-param "insmod"
+unload
+if insmod "$KO" open_hook=bogus 2>/dev/null; then
+	fail open-hook-param-rejected "loaded"; unload
+elif dmesg | tail -5 | grep -q 'escguard: open_hook=bogus: expected direct or ftrace'; then
+	pass open-hook-param-rejected
+else
+	fail open-hook-param-rejected "no clear message: $(dmesg | tail -2)"
+fi
+if insmod /tests/escguard_test_direct.ko; then
+	if insmod "$KO" && dmesg | tail -5 | grep -q 'security_file_open already has a direct call'; then
+		open_hook_callback open-hook-falls-back
+	else
+		fail open-hook-falls-back "insmod or no warning: $(dmesg | tail -2)"
+	fi
+	unload
+	rmmod escguard_test_direct || fail open-hook-falls-back "cannot remove the test module"
+else
+	fail open-hook-falls-back "cannot load the competing direct call"
+fi
+# Once the direct call is free again, escguard takes it.
+insmod "$KO" && [ "$(cat /sys/module/escguard/parameters/open_hook)" = direct ] \
+	&& pass open-hook-direct-again || fail open-hook-direct-again "$(cat /sys/module/escguard/parameters/open_hook 2>&1)"
+unload
+
 # Table cap: the table never holds more than max_tasks; tasks beyond it stay
 # untracked (counted) and are let through (fail-open) unless their parent is
 # a tracked container task, whose origin they are then judged against.
