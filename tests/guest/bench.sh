@@ -1,9 +1,12 @@
 # Benchmark (numbers, not a timed test): fork+exec+wait of a static true and
 # fork-only loops with escguard unloaded, in monitor and in enforce mode; then
 # the per-operation cost against the table size. Lines starting "BENCH" are
-# the results. Sizes come from /tests/bench/conf (N, ROUNDS, SCALE_N, SIZES).
+# the results. Sizes come from /tests/bench/conf (N, ROUNDS, SCALE_N, SIZES),
+# and module parameters to load with from PARAMS (e.g. open_hook=ftrace).
 . /tests/lib.sh
 . /tests/bench/conf
+# shellcheck disable=SC2086 # PARAMS is a list of words
+load() { loaded || insmod "$KO" ${PARAMS:-}; }
 B=/tests/bench/bench
 T=/tests/bench/true
 
