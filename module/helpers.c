@@ -451,8 +451,8 @@ struct escguard_vslot {
 static struct escguard_vslot *escguard_vslots;
 /* One bit per possible pid (PID_MAX_LIMIT: 4M on 64-bit, 512 KiB). */
 static unsigned long *escguard_container_pids;
-static u32 escguard_file_access;	/* ESCGUARD_PF_* */
-static fmode_t escguard_file_fmode;	/* the same as FMODE_READ/WRITE */
+/* The file-access mask of the active policy, as FMODE_READ/WRITE. */
+static fmode_t escguard_file_fmode;
 static bool escguard_judge_all;
 
 int escguard_fast_alloc(void)
@@ -465,7 +465,6 @@ int escguard_fast_alloc(void)
 		escguard_fast_free();
 		return -ENOMEM;
 	}
-	escguard_file_access = 0;
 	escguard_file_fmode = 0;
 	escguard_judge_all = false;
 	return 0;
@@ -503,14 +502,15 @@ int escguard_fast_maybe_container(u32 pid)
 
 void escguard_fast_set_file_access(u32 mask)
 {
-	WRITE_ONCE(escguard_file_access, mask);
 	WRITE_ONCE(escguard_file_fmode, ((mask & ESCGUARD_PF_READ) ? FMODE_READ : 0) |
 					((mask & ESCGUARD_PF_WRITE) ? FMODE_WRITE : 0));
 }
 
 u32 escguard_fast_file_access(void)
 {
-	return READ_ONCE(escguard_file_access);
+	fmode_t m = READ_ONCE(escguard_file_fmode);
+
+	return ((m & FMODE_READ) ? ESCGUARD_PF_READ : 0) | ((m & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
 }
 
 void escguard_fast_judge_all(void)
