@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define ESCGUARD_ABI_MAJOR 3
-#define ESCGUARD_ABI_MINOR 2
+#define ESCGUARD_ABI_MINOR 3
 
 #define ESCGUARD_DEVICE_NAME "escguard"
 #define ESCGUARD_VERSION_LEN 32
@@ -208,7 +208,10 @@ struct escguard_task_list {
 #define ESCGUARD_REASON_ROOT_ESCAPE 2 /* root or cwd on the host filesystem */
 #define ESCGUARD_REASON_TAMPER 3      /* a container task used or tried to unload escguard */
 #define ESCGUARD_REASON_RULE 4        /* a preset or policy rule matched (event.rule) */
-#define ESCGUARD_REASON_USERMODE_HELPER 5 /* host-context exec of a container-planted program */
+#define ESCGUARD_REASON_USERMODE_HELPER 5 /* kernel-run helper exec of a container-planted program */
+#define ESCGUARD_REASON_HOST_OBJECT 6 /* a container task opened or executed an object that lives on the host */
+#define ESCGUARD_REASON_HOST_EXEC 7   /* a host-context exec of a program or interpreter in a container's filesystem */
+#define ESCGUARD_REASON_CONFIG 8      /* the host admin weakened escguard: monitor mode, unlock, a rule disabled, a policy loaded (hook DEVICE; target says which) */
 
 #define ESCGUARD_ACTION_LOGGED 1
 #define ESCGUARD_ACTION_KILLED 2
@@ -256,7 +259,11 @@ struct escguard_task_list {
 #define ESCGUARD_RULE_KERNEL_MODULE 10     /* "kernel_module": init_module, finit_module, delete_module */
 #define ESCGUARD_RULE_PTRACE_HOST 11       /* "ptrace_host": ptrace attach to / memory access of a host task */
 #define ESCGUARD_RULE_USERMODE_HELPER 12   /* "usermode_helper": kernel-run helper executing a container's file */
-#define ESCGUARD_RULE_COUNT 13
+#define ESCGUARD_RULE_KERNEL_MEMORY 13     /* "kernel_memory": open of /proc/kcore, /dev/mem, /dev/kmem or /dev/port */
+#define ESCGUARD_RULE_INSTRUMENT 14        /* "instrument": write to a debugfs or tracefs file (kprobes/enabled, tracing controls) */
+#define ESCGUARD_RULE_BINFMT_MISC 15       /* "binfmt_misc": write to the host's (initial user namespace's) binfmt_misc instance */
+#define ESCGUARD_RULE_PLANTED_EXEC 16      /* "planted_exec": host-context exec of a program or interpreter in a container's filesystem */
+#define ESCGUARD_RULE_COUNT 17
 #define ESCGUARD_RULE_POLICY 0xffffffffU   /* event.rule_id of a loaded policy's rule */
 
 /* Syscalls the syscall observation point sees (event.syscall). */

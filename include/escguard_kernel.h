@@ -25,7 +25,6 @@ struct file;
 #define ESCGUARD_FS_MNT_HOST_ROOT 0x04   /* its mount shows the whole host root fs */
 #define ESCGUARD_FS_DISCONNECTED 0x08    /* outside its own mount's tree (file handles) */
 #define ESCGUARD_FS_HOST_MNT_NS 0x10     /* its mount is in the host mount namespace */
-#define ESCGUARD_FS_WALK_RACED 0x20      /* a rename raced the walk; UNDER_ORIGIN unknown */
 
 /* Key information of one task, copied out under task_lock and fs->lock. */
 struct escguard_kinfo {
@@ -42,7 +41,7 @@ struct escguard_kinfo {
 	__u32 has_fs;     /* 0 while the task is exiting (no fs_struct) */
 	__u32 has_ns;     /* 0 while the task is exiting (no nsproxy) */
 	__u32 kthread;    /* a kernel thread (never a container task) */
-	__u32 parent_kthread; /* its parent is a kernel thread (usermode helpers) */
+	__u32 pad;
 	char comm[ESCGUARD_COMM_LEN];
 };
 
@@ -71,9 +70,12 @@ struct escguard_file_facts {
 	__u64 dev;         /* superblock device, as st_dev */
 	__u64 ino;
 	__u64 mnt_ns;      /* inode number of its mount's namespace; 0: none */
+	__u64 rdev;        /* i_rdev, as st_rdev (devices) */
 	__u32 mode;        /* i_mode */
 	__u32 fmode;       /* ESCGUARD_PF_READ | ESCGUARD_PF_WRITE */
 	__u32 host_mnt_ns; /* its mount is in the host's mount namespace */
+	__u32 init_userns; /* its superblock belongs to the initial user namespace */
+	__u32 at_sb_root;  /* its parent is its superblock's root (e.g. /proc/kcore) */
 	__u32 pad;
 };
 
@@ -83,6 +85,8 @@ struct escguard_sb_facts {
 	__u64 dev;         /* s_dev, as st_dev */
 	__u32 bdev;        /* backed by a block device */
 	__u32 reused;      /* already mounted elsewhere: found, not made */
+	__u32 pad;
+	__u64 pid_ns;      /* proc: inode number of the pid namespace it shows */
 	char fstype[ESCGUARD_NAME_LEN * 2];
 };
 
@@ -94,6 +98,13 @@ void escguard_file_facts(struct file *file, struct escguard_file_facts *out);
 void escguard_file_sbpath(struct file *file, char *buf, unsigned int len);
 /* @file's path as the calling task names it (d_path). */
 void escguard_file_path(struct file *file, char *buf, unsigned int len);
+/* ESCGUARD_FS_* of @file's path against @ref (as a root or cwd is). */
+__u32 escguard_file_classify(struct file *file, const struct escguard_fsref *ref);
+/* Whether the calling task has a descriptor open on @file's object (same
+ * mount and dentry) with at least @file's read/write access. */
+int escguard_file_held(struct file *file);
+/* Whether the kernel is built with PREEMPT_RT (spinlocks sleep there). */
+int escguard_kernel_preempt_rt(void);
 /* Identities of @file's dentry and its ancestors up to the superblock root,
  * nearest first; returns how many were written (at most @max). */
 __u32 escguard_file_ancestors(struct file *file, struct escguard_fsid *out, __u32 max);
@@ -130,28 +141,31 @@ struct escguard_open_key {
  * lock: a task with no container lineage, and a container task whose
  * verdict is cached and whose open no rule could match. The state it reads
  * is kept by Rust:
- * - the container filter: pids that may have container lineage (set before
- *   such an entry is stored, cleared when the task exits);
+ * - the host filter: pids whose task has a table entry of host lineage
+ *   (set and cleared with that entry, under the table lock); every other
+ *   task -- container lineage, untracked -- is looked at;
  * - the verdict cache: per task (direct-mapped by task_struct address),
  *   the open key of its last clean verdict; filled and cleared only under
  *   the table lock;
  * - the file-access mask of the active policy (ESCGUARD_PF_READ/WRITE of
- *   any enabled file rule), and whether the table ever had to leave a task
- *   untracked (then every task's opens go to Rust).
+ *   any enabled file rule).
  * Allocated once (-EBUSY for a second), freed after the hooks are gone.
  */
 int escguard_fast_alloc(void);
 /* current's open key (task 0: none, it is exiting); read without a lock. */
 void escguard_current_open_key(struct escguard_open_key *k);
 void escguard_fast_free(void);
-void escguard_fast_mark_container(__u32 pid);
-void escguard_fast_unmark_container(__u32 pid);
-int escguard_fast_maybe_container(__u32 pid);
+/* Sets or clears the "tracked host task" bit of @pid (under the table lock). */
+void escguard_fast_set_host(__u32 pid, int host);
+int escguard_fast_known_host(__u32 pid);
+/* Sets or clears the "settled container lineage" bit of @pid: kept for every
+ * task, tracked or not, by its own fork, exec and exit hooks. */
+void escguard_fast_set_settled(__u32 pid, int settled);
+int escguard_fast_settled(__u32 pid);
 void escguard_fast_cache_fill(const struct escguard_open_key *k);
 void escguard_fast_cache_clear(__u64 task);
 void escguard_fast_set_file_access(__u32 mask);
 __u32 escguard_fast_file_access(void);
-void escguard_fast_judge_all(void);
 /* Whether a write to a file on a filesystem of this magic may trip a
  * preset rule (proc, sysfs, cgroup v1): its path is then looked at. */
 int escguard_magic_may_be_sensitive(__u64 magic);
@@ -245,6 +259,9 @@ void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *
 void escguard_task_paths(struct task_struct *t, struct file *file,
 			 char *root, char *cwd, char *exe, unsigned int len);
 
+/* Whether @t is the calling task. */
+int escguard_task_is_current(struct task_struct *t);
+
 /* Whether @t has started exiting (PF_EXITING). */
 int escguard_task_exiting(struct task_struct *t);
 
@@ -302,9 +319,11 @@ int escguard_rs_on_mount(void *ctx, struct task_struct *t, unsigned int sys,
 			 const char *source, const char *target, const char *fstype);
 /* @t asks for PTRACE_MODE_ATTACH access to @child; task_lock(@child) is held. */
 int escguard_rs_on_ptrace(void *ctx, struct task_struct *t, struct task_struct *child);
-/* @t, a usermode helper (started by the kernel), is about to exec @file
- * (security_bprm_check: the call can still fail). */
-int escguard_rs_on_umh_exec(void *ctx, struct task_struct *t, struct file *file);
+/* @t is about to exec @file (security_bprm_check, once per binary handler
+ * tried: a script and then its interpreter; the call can still fail).
+ * @umh: @t was started by the kernel (its parent is a kernel thread: a
+ * usermode helper, or init). */
+int escguard_rs_on_bprm_check(void *ctx, struct task_struct *t, struct file *file, int umh);
 /* @t connects to a unix stream socket bound at @path (host view). */
 int escguard_rs_on_connect(void *ctx, struct task_struct *t, const char *path);
 /* Entry of syscall @sys (ESCGUARD_SYS_*). @arg is the string argument the

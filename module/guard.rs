@@ -31,6 +31,10 @@ use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
 
 const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
 
+/// File type bits of `i_mode` (`linux/stat.h`).
+const S_IFMT: u32 = 0o170000;
+const S_IFDIR: u32 = 0o040000;
+
 /// Distinct container origins remembered for attributing planted programs.
 const ORIGIN_SLOTS: usize = 128;
 
@@ -57,8 +61,13 @@ impl Origins {
         a.ns[mnt] == b.ns[mnt] && (a.root.dev, a.root.ino) == (b.root.dev, b.root.ino)
     }
 
-    fn note(&mut self, o: &Origin) {
-        if self.slots.iter().flatten().any(|s| Self::same(s, o)) {
+    /// Remembers `o`, unless it is known already or its root is the host's
+    /// (a container of its own pid namespace only: everything would be
+    /// "below" that root).
+    fn note(&mut self, o: &Origin, base: &Baseline) {
+        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino)
+            || self.slots.iter().flatten().any(|s| Self::same(s, o))
+        {
             return;
         }
         if let Some(s) = self.slots.get_mut(self.next) {
@@ -293,12 +302,11 @@ enum Hook {
 
 impl State {
     /// Counts a task the table had to leave untracked (`counter` says
-    /// why). Such a task is judged by its parent's entry, which the open
-    /// hook's container filter does not cover: from now on every task's
-    /// opens come to `on_open`.
+    /// why). Such a task has no bit in the open hook's host filter, so its
+    /// opens come to `on_open`, where it is judged by its parent's entry or
+    /// its own namespaces and root: untracked is not host.
     fn untracked(&self, counter: &Counter) {
         counter.inc();
-        self.fast.judge_all();
     }
 
     fn enforcing(&self) -> bool {
@@ -315,9 +323,13 @@ impl State {
             // Not in the table (allocation failed, or it predates the
             // snapshot): classify it afresh. Without a recorded origin an
             // escaped task cannot be told from a host task; counted.
+            // Settled at an exec, or if its hooks found it settled before
+            // (the bit they keep for tracked and untracked tasks alike): a
+            // runtime's untracked child is not settled before it execs.
             None => {
                 let l = if contained {
-                    Lineage::Container(Origin::from_info(i, true))
+                    let settled = hook == Hook::Exec || self.fast.settled(i.pid);
+                    Lineage::Container(Origin::from_info(i, settled))
                 } else {
                     Lineage::Host
                 };
@@ -418,13 +430,15 @@ impl State {
         }
     }
 
-    /// Drops the reference taken by `lock`, if held.
-    fn unlock(&self) {
+    /// Drops the reference taken by `lock`, if held; whether it was.
+    fn unlock(&self) -> bool {
         if self.locked.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             // SAFETY: `locked` was true, so `lock` holds a reference, and
             // clearing it made that reference ours to drop.
             unsafe { sys::module_unlock() };
+            return true;
         }
+        false
     }
 
     /// Records `i` with `lineage`; allocates (without sleeping) only if the
@@ -438,6 +452,9 @@ impl State {
     /// reported; the caller found no escape in `i`), caches that verdict
     /// for the task's opens.
     fn record_keyed(&self, i: &sys::KInfo, lineage: Lineage, reported: bool, tracked: bool, key: Option<&sys::OpenKey>) {
+        // Kept whether or not the table can hold the task: what settles an
+        // untracked task (see `untracked_origin`).
+        self.fast.set_settled(i.pid, matches!(lineage, Lineage::Container(o) if o.settled));
         let res = if tracked {
             None
         } else {
@@ -448,11 +465,6 @@ impl State {
             }
             r
         };
-        if let Lineage::Container(_) = lineage {
-            // Before the entry exists: the filter may say "maybe" early,
-            // never "no" for a stored container entry.
-            self.fast.mark_container(i.pid);
-        }
         let unused = {
             let mut t = self.table.lock();
             let r = t.store(i.pid, Entry::new(i, lineage, reported), res, &self.fast);
@@ -655,19 +667,32 @@ impl State {
         }
     }
 
-    fn set_mode(&self, arg: usize) -> Result<isize> {
+    fn set_mode(&self, task: sys::TaskRef<'_>, arg: usize) -> Result<isize> {
         let mode: u32 = UserSlice::new(arg, size_of::<u32>()).reader().read()?;
         if mode != abi::ESCGUARD_MODE_MONITOR && mode != abi::ESCGUARD_MODE_ENFORCE {
             return Err(EINVAL);
         }
         let old = self.mode.swap(mode, Ordering::Relaxed);
         if old != mode {
-            pr_notice!(
-                "escguard: mode {}\n",
-                if mode == abi::ESCGUARD_MODE_ENFORCE { "enforce" } else { "monitor" }
-            );
+            let enforce = mode == abi::ESCGUARD_MODE_ENFORCE;
+            pr_notice!("mode {}\n", if enforce { "enforce" } else { "monitor" });
+            if !enforce {
+                self.config_event(task, b"mode monitor");
+            }
         }
         Ok(0)
+    }
+
+    /// Reports a change by the host admin that weakens escguard (monitor
+    /// mode, unlock, a rule switched off, a policy replaced), so that
+    /// disarming is visible in the event stream, not only in the kernel log.
+    fn config_event(&self, task: sys::TaskRef<'_>, what: &[u8]) {
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: what,
+            ..Default::default()
+        };
+        self.emit(abi::ESCGUARD_HOOK_DEVICE, abi::ESCGUARD_REASON_CONFIG, &Escape::default(), &i, None, task, None, false, &x);
     }
 
     /// ESCGUARD_IOC_TASKS: validates the request, copies a page of the table
@@ -697,25 +722,74 @@ impl State {
         Ok(0)
     }
 
-    /// The origin `t` is judged by if it is a task of settled container
-    /// lineage (its own entry, or an untracked task's tracked parent's),
-    /// whether its escape was reported, and whether it has its own entry.
-    /// Neither counts nor takes task_lock: called by the observation points
-    /// (on file open for untracked tasks only), and under a task_lock by the
-    /// ptrace hook.
+    /// The origin `t` (the calling task) is judged by if it is a task of
+    /// settled container lineage: its own entry, or for an untracked task
+    /// its tracked parent's, or else -- untracked is not host -- its own
+    /// namespaces and root if they look contained (then they are taken as
+    /// its origin). Also whether its escape was reported, and whether it has
+    /// its own entry. Neither counts nor takes task_lock: called by the
+    /// observation points, and under a task_lock by the ptrace hook.
     fn contained(&self, t: sys::TaskRef<'_>) -> Option<(Origin, bool, bool)> {
         let known = self.lineage_of(t);
         let (lin, tracked) = match known {
             Some(k) => (k, true),
             None => {
                 let ppid = t.info_light().ppid;
-                (self.table.lock().lineage_by_pid(ppid).map(|l| (l, false))?, false)
+                match self.table.lock().lineage_by_pid(ppid) {
+                    Some(l @ Lineage::Container(o)) if o.settled => ((l, false), false),
+                    _ => return self.untracked_origin(),
+                }
             }
         };
         match lin {
             (Lineage::Container(o), rep) if o.settled => Some((o, rep, tracked)),
             _ => None,
         }
+    }
+
+    /// Untracked is not host: the calling task, which neither it nor its
+    /// parent has a settled container entry for, is judged as a container
+    /// task if its own namespaces and root look contained and its hooks
+    /// found it past a runtime's setup (the settled bit its fork and exec
+    /// hooks keep for every task, tracked or not); its present state is
+    /// then taken as its origin.
+    fn untracked_origin(&self) -> Option<(Origin, bool, bool)> {
+        let own = sys::current_facts();
+        (self.fast.settled(own.pid) && self.base.looks_contained(&own))
+            .then(|| (Origin::from_info(&own, true), false, false))
+    }
+
+    /// An escape found at file open (`esc`: by the task itself, or by the
+    /// object it opens): recorded as reported, reported once, and in
+    /// enforce mode the open fails and the task is killed before it has a
+    /// descriptor. Returns what the open returns.
+    #[allow(clippy::too_many_arguments)]
+    fn refuse_open(
+        &self,
+        esc: &Escape,
+        i: &sys::KInfo,
+        lin: Lineage,
+        rep: bool,
+        tracked: bool,
+        task: sys::TaskRef<'_>,
+        file: sys::FileRef<'_>,
+    ) -> i32 {
+        if !rep {
+            self.record(i, lin, true, tracked);
+        }
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            denied: self.enforcing(),
+            ..Default::default()
+        };
+        self.act(abi::ESCGUARD_HOOK_OPEN, esc, i, &lin, task, None, None, rep, &x);
+        if self.enforcing() {
+            self.c.denials.inc();
+            return EPERM.to_errno();
+        }
+        0
     }
 
     /// A rule matched: count, kill in enforce mode, report. Returns what the
@@ -762,18 +836,43 @@ impl State {
         self.rule_hit(hook, abi::ESCGUARD_REASON_RULE, i, Some(&lin), task, None, x)
     }
 
-    /// A usermode helper (a task the kernel started, parent a kernel
-    /// thread) is about to exec `file`: if the program was planted by a
-    /// container -- on a mount of a container's mount namespace, or below a
-    /// container's root -- the exec fails and the helper dies before any of
-    /// it runs. Returns the exec's verdict.
-    fn usermode_helper(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
-        self.c.umh_checked.inc();
-        if !self.presets.on(abi::ESCGUARD_RULE_USERMODE_HELPER) {
+    /// Host-context execution planted by a container: `task`, in host
+    /// context (a usermode helper the kernel started, or any task whose own
+    /// namespaces and root are not a container's), is about to exec `file`
+    /// -- a program, a script's interpreter, a binfmt_misc handler's
+    /// interpreter. If that file lives in a container's filesystem (on a
+    /// mount of a mount namespace neither the host's nor the task's own,
+    /// such as `/proc/<pid>/root/...` of a container task or a file a
+    /// container opened for a binfmt_misc `F` handler, or below a recorded
+    /// container root), the exec fails before any of it runs. A task of
+    /// settled container lineage is not judged here: its execs are opens
+    /// the open hook judges. Returns the exec's verdict.
+    fn planted_exec(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
+        let id = if umh {
+            abi::ESCGUARD_RULE_USERMODE_HELPER
+        } else {
+            abi::ESCGUARD_RULE_PLANTED_EXEC
+        };
+        if !self.presets.on(id) {
             return 0;
         }
+        let own = sys::current_facts();
+        if !umh {
+            // A runtime or `runc exec` entering a container runs the
+            // container's programs by design.
+            if self.base.looks_contained(&own) {
+                return 0;
+            }
+            if let Some((Lineage::Container(o), _)) = self.lineage_of(task) {
+                if o.settled {
+                    return 0;
+                }
+            }
+        }
+        self.c.umh_checked.inc();
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
         let f = file.facts();
-        let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 {
+        let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 && f.mnt_ns != own.ns[mnt] {
             Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
         } else {
             let mut anc = [abi::escguard_fsid::default(); 32];
@@ -784,26 +883,23 @@ impl State {
         let Some(origin) = planted else {
             return 0;
         };
-        self.presets.hit(abi::ESCGUARD_RULE_USERMODE_HELPER);
+        self.presets.hit(id);
         let i = task.info(&self.base.refs(None));
         let lin = origin.map(Lineage::Container);
         let mut path = [0u8; PATH_LEN];
         file.path(&mut path);
         let x = Extra {
             target: until_nul(&path),
-            rule_id: abi::ESCGUARD_RULE_USERMODE_HELPER,
-            rule: PRESET_NAMES[abi::ESCGUARD_RULE_USERMODE_HELPER as usize],
+            rule_id: id,
+            rule: PRESET_NAMES[id as usize],
             ..Default::default()
         };
-        self.rule_hit(
-            abi::ESCGUARD_HOOK_EXEC,
-            abi::ESCGUARD_REASON_USERMODE_HELPER,
-            &i,
-            lin.as_ref(),
-            task,
-            Some(file),
-            x,
-        )
+        let reason = if umh {
+            abi::ESCGUARD_REASON_USERMODE_HELPER
+        } else {
+            abi::ESCGUARD_REASON_HOST_EXEC
+        };
+        self.rule_hit(abi::ESCGUARD_HOOK_EXEC, reason, &i, lin.as_ref(), task, Some(file), x)
     }
 
     /// ESCGUARD_IOC_RULES.
@@ -850,7 +946,7 @@ impl State {
     }
 
     /// ESCGUARD_IOC_SET_RULE.
-    fn set_rule(&self, arg: usize) -> Result<isize> {
+    fn set_rule(&self, task: sys::TaskRef<'_>, arg: usize) -> Result<isize> {
         let sw: abi::escguard_rule_switch =
             UserSlice::new(arg, size_of::<abi::escguard_rule_switch>()).reader().read()?;
         let raw = rules::bytes_of(&sw.name);
@@ -869,13 +965,20 @@ impl State {
             self.fast.set_file_access(pol.file_access);
         }
         let shown = core::str::from_utf8(name).unwrap_or("?");
-        pr_notice!("escguard: rule {} {}\n", shown, if on { "enabled" } else { "disabled" });
+        pr_notice!("rule {} {}\n", shown, if on { "enabled" } else { "disabled" });
+        if !on {
+            let mut buf = [0u8; 64];
+            let mut w = BufWriter::new(&mut buf);
+            w.bytes(b"rule disabled: ");
+            w.bytes(name);
+            self.config_event(task, w.done());
+        }
         Ok(0)
     }
 
     /// ESCGUARD_IOC_SET_POLICY: validated in full before it replaces the
     /// active policy, so a bad one changes nothing.
-    fn set_policy(&self, arg: usize) -> Result<isize> {
+    fn set_policy(&self, task: sys::TaskRef<'_>, arg: usize) -> Result<isize> {
         let new = Policy::from_user(arg, sys::now_ns())?;
         let (rules, sockets) = (new.rules.len(), new.sockets.len());
         let old = {
@@ -885,7 +988,8 @@ impl State {
         };
         // Freed outside the lock.
         drop(old);
-        pr_notice!("escguard: policy loaded: {} rules, {} runtime sockets\n", rules, sockets);
+        pr_notice!("policy loaded: {} rules, {} runtime sockets\n", rules, sockets);
+        self.config_event(task, b"policy loaded");
         Ok(0)
     }
 
@@ -931,10 +1035,11 @@ impl State {
         let none = self.base.refs(None);
         sys::for_each_task(|t| {
             let i = t.info(&none);
-            let lineage = if self.base.looks_contained(&i) {
+            let contained = self.base.looks_contained(&i);
+            self.fast.set_settled(i.pid, contained);
+            let lineage = if contained {
                 let o = Origin::from_info(&i, true);
-                self.origins.lock().note(&o);
-                self.fast.mark_container(i.pid);
+                self.origins.lock().note(&o, &self.base);
                 Lineage::Container(o)
             } else {
                 Lineage::Host
@@ -1033,11 +1138,11 @@ impl sys::Ops for State {
         match cmd {
             abi::ESCGUARD_IOCTL_VERSION => copy_out(arg, &self.version()),
             abi::ESCGUARD_IOCTL_STATUS => copy_out(arg, &self.status()),
-            abi::ESCGUARD_IOCTL_SET_MODE => self.set_mode(arg),
+            abi::ESCGUARD_IOCTL_SET_MODE => self.set_mode(task, arg),
             abi::ESCGUARD_IOCTL_TASKS => self.list_tasks(arg),
             abi::ESCGUARD_IOCTL_RULES => self.list_rules(arg),
-            abi::ESCGUARD_IOCTL_SET_RULE => self.set_rule(arg),
-            abi::ESCGUARD_IOCTL_SET_POLICY => self.set_policy(arg),
+            abi::ESCGUARD_IOCTL_SET_RULE => self.set_rule(task, arg),
+            abi::ESCGUARD_IOCTL_SET_POLICY => self.set_policy(task, arg),
             abi::ESCGUARD_IOCTL_GET_POLICY => self.get_policy(arg),
             abi::ESCGUARD_IOCTL_READER => match read_u32(arg)? {
                 abi::ESCGUARD_READ_CONSUME => {
@@ -1057,8 +1162,10 @@ impl sys::Ops for State {
             }
             abi::ESCGUARD_IOCTL_LOCK => match read_u32(arg)? {
                 0 => {
-                    self.unlock();
-                    pr_notice!("escguard: unlocked by the host admin; rmmod now allowed\n");
+                    if self.unlock() {
+                        pr_notice!("unlocked by the host admin; rmmod now allowed\n");
+                        self.config_event(task, b"unlock");
+                    }
                     Ok(0)
                 }
                 1 => {
@@ -1127,12 +1234,16 @@ impl sys::Ops for State {
 
     fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) -> i32 {
         self.c.hook_unload.inc();
-        if name.as_bytes() == b"escguard" && self.untrusted(task) {
+        if self.untrusted(task) {
             // Locked again before delete_module looks at the reference
-            // count, so the call fails even if the admin had unlocked.
+            // count, so unloading escguard fails even if the admin had
+            // unlocked -- whatever name we read: the kernel copies the name
+            // again after us, and a racing thread may have changed it.
             self.lock();
-            self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
-            return 0;
+            if name.as_bytes() == b"escguard" {
+                self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
+                return 0;
+            }
         }
         let Some((o, _, _)) = self.contained(task) else {
             return 0;
@@ -1152,8 +1263,8 @@ impl sys::Ops for State {
 
     fn on_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
         // Counted by the C hook (`hook_open`, `open_cached`), which answered
-        // host tasks and clean cached verdicts itself. The key first: a
-        // change after it makes the key stale, never a cached verdict wrong.
+        // tracked host tasks and clean cached verdicts itself. The key first:
+        // a change after it makes the key stale, never a cached verdict wrong.
         let key = &sys::current_open_key();
         // The task's facts need no lock either, and one table lookup
         // finds its lineage and whether anything changed since its last
@@ -1173,7 +1284,8 @@ impl sys::Ops for State {
             Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
             Some(_) => return 0,
             // Untracked (table at its cap, or a failed allocation): judged
-            // by its parent's settled container lineage, in full.
+            // by its parent's settled container lineage, or else by its own
+            // namespaces and root -- untracked is not host.
             None => match self.contained(task) {
                 Some((o, rep, tracked)) => (o, rep, tracked, false),
                 None => return 0,
@@ -1196,22 +1308,7 @@ impl sys::Ops for State {
             let i = task.info(&self.base.refs(Some(&lin)));
             let esc = table::judge(&self.base, &o, &i);
             if esc.any() {
-                if !rep {
-                    self.record(&i, lin, true, tracked);
-                }
-                let mut path = [0u8; PATH_LEN];
-                file.path(&mut path);
-                let x = Extra {
-                    target: until_nul(&path),
-                    denied: self.enforcing(),
-                    ..Default::default()
-                };
-                self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
-                if self.enforcing() {
-                    self.c.denials.inc();
-                    return EPERM.to_errno();
-                }
-                return 0;
+                return self.refuse_open(&esc, &i, lin, rep, tracked, task, file);
             }
             if tracked {
                 // No escape: the verdict on these facts is cached, under
@@ -1222,16 +1319,48 @@ impl sys::Ops for State {
         };
         // What an event reports about the task: the full information (the
         // quick facts lack ppid, uid and comm), read only when a rule hits.
-        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(None)));
+        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(Some(&lin))));
 
-        // Preset rules on writes to the kernel's host-wide knobs. (Path
+        // Judge the object, not only the subject: the task is unchanged,
+        // but what it opens may live on the host (a path through a host
+        // task's /proc/<pid>/root, cwd or fd, a leaked host directory). A
+        // regular file it already holds a descriptor on (a log file the
+        // host handed it, reopened through /proc/self/fd) is its own.
+        let f = file.facts();
+        if !rep && (f.host_mnt_ns != 0 || f.dev == self.base.root.dev) {
+            let flags = file.classify(&self.base.refs(Some(&lin)));
+            let dir = f.mode & S_IFMT == S_IFDIR;
+            if table::object_on_host(&self.base, &o, flags) && (dir || !file.held_by_current()) {
+                let esc = Escape {
+                    object: true,
+                    ..Default::default()
+                };
+                return self.refuse_open(&esc, &info(full), lin, rep, tracked, task, file);
+            }
+        }
+
+        // Preset rules on the kernel's host-wide knobs and memory. (Path
         // buffers are made only where needed: zeroing one on every open
         // is measurable.)
-        let f = file.facts();
+        let kmem = rules::kernel_memory_device(&f) || rules::maybe_kcore(&f) && {
+            let mut path = [0u8; PATH_LEN];
+            file.sb_path(&mut path);
+            until_nul(&path) == rules::KCORE
+        };
+        if kmem {
+            let id = abi::ESCGUARD_RULE_KERNEL_MEMORY;
+            let mut path = [0u8; PATH_LEN];
+            file.path(&mut path);
+            let x = Extra {
+                target: until_nul(&path),
+                ..Default::default()
+            };
+            return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
+        }
         if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
             let mut path = [0u8; PATH_LEN];
             file.sb_path(&mut path);
-            if let Some(id) = rules::sensitive_write(f.magic, until_nul(&path)) {
+            if let Some(id) = rules::sensitive_write(&f, until_nul(&path)) {
                 file.path(&mut path);
                 let x = Extra {
                     target: until_nul(&path),
@@ -1275,6 +1404,7 @@ impl sys::Ops for State {
         };
         self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
     }
+
     fn on_bdev_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, held_by_fs: bool) -> i32 {
         self.c.hook_syscall.inc();
         if !held_by_fs {
@@ -1295,7 +1425,9 @@ impl sys::Ops for State {
 
     fn on_new_sb(&self, task: sys::TaskRef<'_>, sb: &sys::SbFacts) -> i32 {
         self.c.hook_syscall.inc();
-        let id = if rules::sensitive_fs(sb.magic) {
+        let net = abi::ESCGUARD_NS_NET as usize;
+        let host_net = sys::current_facts().ns[net] == self.base.ns[net];
+        let id = if rules::sensitive_fs(sb, self.base.ns[abi::ESCGUARD_NS_PID as usize], host_net) {
             abi::ESCGUARD_RULE_SENSITIVE_MOUNT
         } else if sb.bdev != 0 && sb.reused != 0 {
             abi::ESCGUARD_RULE_BLOCK_DEVICE_MOUNT
@@ -1410,8 +1542,17 @@ impl sys::Ops for State {
         // The caller is about to replace its nsproxy, credentials, fs_struct
         // or root: its cached open verdict goes first, so that the cache
         // never compares against a freed object's reused address.
-        if matches!(sys, abi::ESCGUARD_SYS_SETNS | abi::ESCGUARD_SYS_UNSHARE | abi::ESCGUARD_SYS_PIVOT_ROOT | abi::ESCGUARD_SYS_CHROOT)
-            && self.fast.maybe_container(task.pid())
+        // open_by_handle_at's open may yield a dentry outside every mount
+        // of the task's (disconnected): its open is judged in full.
+        if matches!(
+            sys,
+            abi::ESCGUARD_SYS_SETNS
+                | abi::ESCGUARD_SYS_UNSHARE
+                | abi::ESCGUARD_SYS_PIVOT_ROOT
+                | abi::ESCGUARD_SYS_CHROOT
+                | abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT
+        )
+            && !self.fast.known_host(task.pid())
         {
             let _t = self.table.lock();
             self.fast.cache_clear(task.id());
@@ -1492,6 +1633,7 @@ impl sys::Ops for State {
         // its entry (lineage and origin) to that pid before looking it up.
         if let Some(old) = self.tid_swaps.take(task.id()) {
             self.table.lock().rekey(old, task.pid(), task.id(), &self.fast);
+            self.fast.set_settled(old, false);
         }
         let (known, tracked) = self.lineage_or_parent(task);
         let lin = known.map(|(l, _)| l);
@@ -1509,14 +1651,14 @@ impl sys::Ops for State {
         let was_settled = matches!(lin, Some(Lineage::Container(o)) if o.settled);
         if let Lineage::Container(o) = lineage {
             if o.settled && !was_settled {
-                self.origins.lock().note(&o);
+                self.origins.lock().note(&o, &self.base);
             }
         }
     }
 
-    fn on_umh_exec(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+    fn on_bprm_check(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
         self.c.hook_syscall.inc();
-        self.usermode_helper(task, file)
+        self.planted_exec(task, file, umh)
     }
 
     fn on_tid_swap(&self, left: sys::TaskRef<'_>, _right: sys::TaskRef<'_>) {
@@ -1538,7 +1680,11 @@ impl sys::Ops for State {
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
         drop(stale);
-        self.fast.unmark_container(task.pid());
+        // A failed fork's child reaches this hook (from its parent) with its
+        // parent's pid: only a task's own exit frees its pid.
+        if task.is_current() {
+            self.fast.set_settled(task.pid(), false);
+        }
     }
 }
 
@@ -1551,10 +1697,16 @@ struct Escguard {
 
 impl kernel::Module for Escguard {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        if sys::kernel_preempt_rt() {
+            // Hooks run in atomic context and take spinlocks, which sleep
+            // on PREEMPT_RT.
+            pr_err!("PREEMPT_RT kernels are not supported; not loading\n");
+            return Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)));
+        }
         let p = sys::params();
         if !MAX_TASKS_RANGE.contains(&p.max_tasks) {
             pr_err!(
-                "escguard: max_tasks={} is outside {}..={}\n",
+                "max_tasks={} is outside {}..={}\n",
                 p.max_tasks,
                 MAX_TASKS_RANGE.start(),
                 MAX_TASKS_RANGE.end()
@@ -1563,7 +1715,7 @@ impl kernel::Module for Escguard {
         }
         if !RING_EVENTS_RANGE.contains(&p.ring_events) {
             pr_err!(
-                "escguard: ring_events={} is outside {}..={}\n",
+                "ring_events={} is outside {}..={}\n",
                 p.ring_events,
                 RING_EVENTS_RANGE.start(),
                 RING_EVENTS_RANGE.end()

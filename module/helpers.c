@@ -5,6 +5,8 @@
  * struct mount). No policy lives here: callbacks forward to Rust, and the
  * helpers only copy out facts for Rust to judge.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/binfmts.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
@@ -14,7 +16,6 @@
 #include <linux/fs_struct.h>
 #include <linux/ipc_namespace.h>
 #include <linux/irq_work.h>
-#include <linux/kprobes.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/module.h>
@@ -37,6 +38,9 @@
 #include <asm/linkage.h>
 #include <asm/nospec-branch.h>
 #include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
+#include <linux/fdtable.h>
+#include <linux/major.h>
 #include <linux/poll.h>
 #include <linux/cgroup.h>
 #include <linux/compat.h>
@@ -255,7 +259,7 @@ static DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
 		this_cpu_add(escguard_pcpu.hook_time[idx], local_clock() - __t0); \
 	} while (0)
 
-static int escguard_fork_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_fork_pre(struct pt_regs *regs)
 {
 	/* wake_up_new_task(struct task_struct *p): @p is complete, not yet run. */
 	ESCGUARD_TIMED(0, escguard_rs_on_fork(escguard_probe_ctx, current,
@@ -263,7 +267,7 @@ static int escguard_fork_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static int escguard_exec_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_exec_pre(struct pt_regs *regs)
 {
 	/* finalize_exec(struct linux_binprm *bprm): the new image is committed
 	 * and start_thread() comes next, so a SIGKILL queued here lands before
@@ -275,7 +279,7 @@ static int escguard_exec_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static int escguard_exit_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_exit_pre(struct pt_regs *regs)
 {
 	/* exit_files(tsk): in do_exit() after exit_signals() has set
 	 * PF_EXITING, so the load-time snapshot can tell (under the table
@@ -286,23 +290,78 @@ static int escguard_exit_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+int escguard_task_is_current(struct task_struct *t)
+{
+	return t == current;
+}
+
 int escguard_task_exiting(struct task_struct *t)
 {
 	return !!(READ_ONCE(t->flags) & PF_EXITING);
 }
 
-/* A kprobe at function entry with a pre-handler (all of ours). */
-#define ESCGUARD_KPROBE(var, sym, handler)			\
-	static struct kprobe var = {				\
-		.symbol_name = sym,				\
-		.pre_handler = handler,				\
+/*
+ * A hook: an ftrace_ops of our own on one function's entry, not a kprobe.
+ * Kprobes can be switched off system-wide by anyone who can write debugfs'
+ * kprobes/enabled; an ftrace_ops can only be removed by its owner, and
+ * FTRACE_OPS_FL_PERMANENT makes the kernel refuse the ftrace_enabled sysctl
+ * while one is registered. Every hook saves the full registers (handlers
+ * read the arguments from pt_regs); the ones that can refuse a call also
+ * declare IPMODIFY: ftrace then lets no other ops redirect the same
+ * function, and a BPF trampoline attached to it (fexit, fmod_ret) is rebuilt
+ * to call the function through the address we may have replaced, instead of
+ * calling its body directly (BPF_TRAMP_F_SHARE_IPMODIFY): a refusal cannot
+ * be lost.
+ */
+struct escguard_hook {
+	struct ftrace_ops ops;
+	const char *sym;
+	/* Returns 1 if it redirected regs->ip (the call is refused), else 0. */
+	int (*handler)(struct pt_regs *regs);
+};
+
+#define ESCGUARD_OPS_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT | \
+			    FTRACE_OPS_FL_RECURSION)
+
+/* Hooks re-entered on a CPU (a handler calling a hooked function): skipped. */
+static DEFINE_PER_CPU(u64, escguard_hook_missed);
+
+static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct escguard_hook *h = container_of(op, struct escguard_hook, ops);
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	int bit;
+
+	/* Also disables preemption, as the handlers expect. */
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (bit < 0) {
+		this_cpu_inc(escguard_hook_missed);
+		return;
+	}
+	if (regs)
+		h->handler(regs);
+	ftrace_test_recursion_unlock(bit);
+}
+
+/* A hook that only observes, and one that may refuse the call. */
+#define ESCGUARD_HOOK(var, name, fn)					\
+	static struct escguard_hook var = {				\
+		.ops = { .func = escguard_hook_func, .flags = ESCGUARD_OPS_FLAGS }, \
+		.sym = name, .handler = fn,				\
+	}
+#define ESCGUARD_HOOK_REFUSING(var, name, fn)				\
+	static struct escguard_hook var = {				\
+		.ops = { .func = escguard_hook_func,			\
+			 .flags = ESCGUARD_OPS_FLAGS | FTRACE_OPS_FL_IPMODIFY }, \
+		.sym = name, .handler = fn,				\
 	}
 
-ESCGUARD_KPROBE(escguard_kp_fork, "wake_up_new_task", escguard_fork_pre);
-ESCGUARD_KPROBE(escguard_kp_exec, "finalize_exec", escguard_exec_pre);
-ESCGUARD_KPROBE(escguard_kp_exit, "exit_files", escguard_exit_pre);
+ESCGUARD_HOOK(escguard_kp_fork, "wake_up_new_task", escguard_fork_pre);
+ESCGUARD_HOOK(escguard_kp_exec, "finalize_exec", escguard_exec_pre);
+ESCGUARD_HOOK(escguard_kp_exit, "exit_files", escguard_exit_pre);
 
-static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_tidswap_pre(struct pt_regs *regs)
 {
 	/* exchange_tids(left, right): a non-leader thread that execs takes the
 	 * leader's pid (de_thread). Runs under write_lock_irq(&tasklist_lock):
@@ -313,7 +372,7 @@ static int escguard_tidswap_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-ESCGUARD_KPROBE(escguard_kp_tidswap, "exchange_tids", escguard_tidswap_pre);
+ESCGUARD_HOOK(escguard_kp_tidswap, "exchange_tids", escguard_tidswap_pre);
 /*
  * Observation points beyond fork/exec/exit. Each may make the probed call
  * fail: the handler then returns the errno the Rust side chose from the
@@ -330,13 +389,13 @@ asm(
 	".type escguard_just_return, @function\n"
 	ASM_FUNC_ALIGN
 	"escguard_just_return:\n"
-		ANNOTATE_NOENDBR
+		ASM_ENDBR
 		ASM_RET
 	".size escguard_just_return, .-escguard_just_return\n"
 	".type escguard_return_eperm, @function\n"
 	ASM_FUNC_ALIGN
 	"escguard_return_eperm:\n"
-		ANNOTATE_NOENDBR
+		ASM_ENDBR
 	"	movq $" __stringify(-EPERM) ", %rax\n"
 		ASM_RET
 	".size escguard_return_eperm, .-escguard_return_eperm\n"
@@ -361,7 +420,7 @@ static int escguard_verdict(struct pt_regs *regs, int err)
 	if (!err)
 		return 0;
 	regs_set_return_value(regs, err);
-	/* kprobe_ftrace_handler() resumes at regs->ip when we return 1. */
+	/* ftrace resumes at regs->ip (IPMODIFY). */
 	regs->ip = escguard_refusal(err);
 	return 1;
 }
@@ -449,55 +508,79 @@ struct escguard_vslot {
 };
 
 static struct escguard_vslot *escguard_vslots;
-/* One bit per possible pid (PID_MAX_LIMIT: 4M on 64-bit, 512 KiB). */
-static unsigned long *escguard_container_pids;
+/* One bit per possible pid (PID_MAX_LIMIT: 4M on 64-bit, 512 KiB): set
+ * while the task with that pid has a table entry of host lineage. Anything
+ * else -- container lineage, untracked, unknown -- goes to the checks. */
+static unsigned long *escguard_host_pids;
+/* One bit per possible pid: the task with that pid is of settled container
+ * lineage (its first exec inside its namespaces is behind it), whether or
+ * not the table holds it -- what lets an untracked task be judged. */
+static unsigned long *escguard_settled_pids;
 /* The file-access mask of the active policy, as FMODE_READ/WRITE. */
 static fmode_t escguard_file_fmode;
-static bool escguard_judge_all;
+/* The host's mount namespace and root directory (pid 1's), compared by
+ * address only. Set once by escguard_baseline(). */
+static struct mnt_namespace *escguard_host_mnt_ns;
+static struct dentry *escguard_host_root_dentry;
 
 int escguard_fast_alloc(void)
 {
 	if (escguard_vslots)
 		return -EBUSY;
 	escguard_vslots = vzalloc(sizeof(*escguard_vslots) << ESCGUARD_VSLOT_BITS);
-	escguard_container_pids = vzalloc(BITS_TO_LONGS(PID_MAX_LIMIT) * sizeof(long));
-	if (!escguard_vslots || !escguard_container_pids) {
+	escguard_host_pids = vzalloc(BITS_TO_LONGS(PID_MAX_LIMIT) * sizeof(long));
+	escguard_settled_pids = vzalloc(BITS_TO_LONGS(PID_MAX_LIMIT) * sizeof(long));
+	if (!escguard_vslots || !escguard_host_pids || !escguard_settled_pids) {
 		escguard_fast_free();
 		return -ENOMEM;
 	}
 	escguard_file_fmode = 0;
-	escguard_judge_all = false;
 	return 0;
 }
 
 void escguard_fast_free(void)
 {
 	vfree(escguard_vslots);
-	vfree(escguard_container_pids);
+	vfree(escguard_host_pids);
+	vfree(escguard_settled_pids);
 	escguard_vslots = NULL;
-	escguard_container_pids = NULL;
+	escguard_host_pids = NULL;
+	escguard_settled_pids = NULL;
 }
 
-void escguard_fast_mark_container(u32 pid)
+void escguard_fast_set_settled(u32 pid, int settled)
 {
-	if (pid < PID_MAX_LIMIT)
-		set_bit(pid, escguard_container_pids);
+	if (pid >= PID_MAX_LIMIT)
+		return;
+	if (settled)
+		set_bit(pid, escguard_settled_pids);
+	else
+		clear_bit(pid, escguard_settled_pids);
 }
 
-void escguard_fast_unmark_container(u32 pid)
+int escguard_fast_settled(u32 pid)
 {
-	if (pid < PID_MAX_LIMIT)
-		clear_bit(pid, escguard_container_pids);
+	return pid < PID_MAX_LIMIT && test_bit(pid, escguard_settled_pids);
 }
 
-static __always_inline bool escguard_container_maybe(u32 pid)
+void escguard_fast_set_host(u32 pid, int host)
 {
-	return pid >= PID_MAX_LIMIT || test_bit(pid, escguard_container_pids);
+	if (pid >= PID_MAX_LIMIT)
+		return;
+	if (host)
+		set_bit(pid, escguard_host_pids);
+	else
+		clear_bit(pid, escguard_host_pids);
 }
 
-int escguard_fast_maybe_container(u32 pid)
+static __always_inline bool escguard_known_host(u32 pid)
 {
-	return escguard_container_maybe(pid);
+	return pid < PID_MAX_LIMIT && test_bit(pid, escguard_host_pids);
+}
+
+int escguard_fast_known_host(u32 pid)
+{
+	return escguard_known_host(pid);
 }
 
 void escguard_fast_set_file_access(u32 mask)
@@ -513,14 +596,10 @@ u32 escguard_fast_file_access(void)
 	return ((m & FMODE_READ) ? ESCGUARD_PF_READ : 0) | ((m & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
 }
 
-void escguard_fast_judge_all(void)
-{
-	WRITE_ONCE(escguard_judge_all, true);
-}
-
 int escguard_magic_may_be_sensitive(u64 magic)
 {
-	return magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC || magic == CGROUP_SUPER_MAGIC;
+	return magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC || magic == CGROUP_SUPER_MAGIC ||
+	       magic == DEBUGFS_MAGIC || magic == TRACEFS_MAGIC || magic == BINFMTFS_MAGIC;
 }
 
 static struct escguard_vslot *escguard_vslot(u64 task)
@@ -627,6 +706,35 @@ module_param_string(open_hook, open_hook, sizeof(open_hook), 0444);
 MODULE_PARM_DESC(open_hook, "How the file-open hook attaches: direct (default; falls back to ftrace if security_file_open already has a direct call, e.g. a BPF fentry program) or ftrace; reads back the mode in effect");
 
 /*
+ * Whether an open by a container task whose own state is unchanged still
+ * needs Rust: the object may live on the host (its mount is in the host's
+ * mount namespace, or shows the whole host root filesystem), an enabled
+ * file rule covers the open's mode, it writes to a filesystem a preset
+ * looks at, or it opens kernel memory (/proc/kcore, /dev/mem, /dev/kmem,
+ * /dev/port; /proc/<5-digit pid> directories pass this filter too). Only
+ * facts are compared here; Rust decides.
+ */
+static __always_inline bool escguard_open_needs_look(struct file *file)
+{
+	struct vfsmount *mnt = file->f_path.mnt;
+	const struct dentry *d = file->f_path.dentry;
+	unsigned long magic = d->d_sb->s_magic;
+	dev_t rdev = file_inode(file)->i_rdev;
+
+	if (unlikely(READ_ONCE(real_mount(mnt)->mnt_ns) == escguard_host_mnt_ns ||
+		     mnt->mnt_root == escguard_host_root_dentry))
+		return true;
+	if (file->f_mode & READ_ONCE(escguard_file_fmode))
+		return true;
+	if ((file->f_mode & FMODE_WRITE) && escguard_magic_may_be_sensitive(magic))
+		return true;
+	if (unlikely(magic == PROC_SUPER_MAGIC && d->d_name.len == 5))
+		return true;
+	return unlikely(rdev == MKDEV(MEM_MAJOR, 1) || rdev == MKDEV(MEM_MAJOR, 2) ||
+			rdev == MKDEV(MEM_MAJOR, 4));
+}
+
+/*
  * Whether current (a user task: it has an fs and an nsproxy) has a clean
  * cached verdict on exactly the objects it has now, and @file's open is one
  * no rule could match. The key is compared where it lives, word by word
@@ -663,12 +771,8 @@ static __always_inline bool escguard_open_cached(struct file *file)
 	smp_rmb();	/* the words before the sequences are read again */
 	if (diff || READ_ONCE(s->seq) != seq || read_seqcount_retry(&fs->seq, fseq))
 		return false;
-	/* Nothing the escape verdict depends on changed. Left: the rules,
-	 * which cannot match if no enabled file rule covers this open's
-	 * mode and it is no write to a file a preset looks at. */
-	return !(file->f_mode & READ_ONCE(escguard_file_fmode)) &&
-	       !((file->f_mode & FMODE_WRITE) &&
-		 escguard_magic_may_be_sensitive(file->f_path.dentry->d_sb->s_magic));
+	/* Nothing the escape verdict on the task depends on changed. */
+	return !escguard_open_needs_look(file);
 }
 
 /* Everything the fast path cannot answer is Rust's. Preemption off, as in a
@@ -698,10 +802,10 @@ static noinline notrace int escguard_open_container(struct file *file)
 /* The verdict on an open by current, a user task. */
 static __always_inline int escguard_open_judge(struct file *file)
 {
-	/* A task of no container lineage: host tasks are not subject to
-	 * container rules (unless the table had to leave some task untracked,
-	 * which is then judged by its parent's entry, not by the filter). */
-	if (!escguard_container_maybe(current->pid) && !READ_ONCE(escguard_judge_all))
+	/* A tracked task of host lineage: host tasks are not subject to
+	 * container rules. Untracked is not host: a task the table could not
+	 * hold goes on to be judged by its own namespaces and root. */
+	if (escguard_known_host(current->pid))
 		return 0;
 	return escguard_open_container(file);
 }
@@ -801,15 +905,18 @@ static void notrace escguard_open_ftrace(unsigned long ip, unsigned long parent_
 /* register_ftrace_direct() gives the ops its own func and flags. */
 static struct ftrace_ops escguard_open_direct_ops;
 
+/* IPMODIFY: see struct escguard_hook. The direct call already there is
+ * asked (ops_func) to share the function with a redirecting ops, as a BPF
+ * trampoline does; one that cannot makes the registration fail. */
 static struct ftrace_ops escguard_open_ftrace_ops = {
 	.func = escguard_open_ftrace,
-	.flags = FTRACE_OPS_FL_PERMANENT,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
 
 /* The ops in effect, NULL while unhooked. */
 static struct ftrace_ops *escguard_open_ops;
 
-static int escguard_bdev_open_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_bdev_open_pre(struct pt_regs *regs)
 {
 	/* bdev_open(bdev, mode, holder, hops, bdev_file): the block device is
 	 * resolved. User opens come from blkdev_open() with no holder ops;
@@ -827,7 +934,7 @@ static int escguard_bdev_open_pre(struct kprobe *kp, struct pt_regs *regs)
 			escguard_rs_on_bdev_open(escguard_probe_ctx, current, file, held)));
 }
 
-static int escguard_sb_kern_mount_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_sb_kern_mount_pre(struct pt_regs *regs)
 {
 	/* security_sb_kern_mount(sb): a new mount's superblock, by either
 	 * mount API, before the mount exists; s_umount is held for writing. */
@@ -844,6 +951,8 @@ static int escguard_sb_kern_mount_pre(struct kprobe *kp, struct pt_regs *regs)
 	/* A superblock that already has mounts was found, not made: mounting
 	 * a block device that is already mounted shares its filesystem. */
 	f->reused = !list_empty(&sb->s_mounts);
+	if (sb->s_magic == PROC_SUPER_MAGIC && proc_sb_info((struct super_block *)sb)->pid_ns)
+		f->pid_ns = proc_sb_info((struct super_block *)sb)->pid_ns->ns.inum;
 	escguard_kstr(sb->s_type->name, f->fstype, sizeof(f->fstype));
 	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
 			escguard_rs_on_new_sb(escguard_probe_ctx, current, f)));
@@ -859,7 +968,7 @@ static void escguard_path_str(const struct path *p, char *buf, unsigned int len)
 		memmove(buf, s, strlen(s) + 1);
 }
 
-static int escguard_sb_mount_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_sb_mount_pre(struct pt_regs *regs)
 {
 	/* security_sb_mount(dev_name, path, type, flags, data): mount(2),
 	 * with its strings already copied into the kernel. */
@@ -880,7 +989,7 @@ static int escguard_sb_mount_pre(struct kprobe *kp, struct pt_regs *regs)
 					     s->a, s->b, fstype)));
 }
 
-static int escguard_move_mount_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_move_mount_pre(struct pt_regs *regs)
 {
 	/* security_move_mount(from, to): the new mount API attaching a mount
 	 * (from fsmount() or open_tree()) at its target. */
@@ -900,7 +1009,7 @@ static int escguard_move_mount_pre(struct kprobe *kp, struct pt_regs *regs)
 					     s->a, s->b, fstype)));
 }
 
-static int escguard_ptrace_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_ptrace_pre(struct pt_regs *regs)
 {
 	/* security_ptrace_access_check(child, mode): ptrace attach, and
 	 * access to another task's memory (/proc/PID/mem,
@@ -915,27 +1024,25 @@ static int escguard_ptrace_pre(struct kprobe *kp, struct pt_regs *regs)
 			escguard_rs_on_ptrace(escguard_probe_ctx, current, child)));
 }
 
-static int escguard_bprm_check_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_bprm_check_pre(struct pt_regs *regs)
 {
 	/* security_bprm_check(bprm): each binary handler's turn, before exec's
-	 * point of no return -- for a script, and again for its interpreter.
-	 * Only usermode helpers (tasks the kernel started: their parent is a
-	 * kernel thread) are judged here; every other exec returns at once. */
+	 * point of no return -- for a script, and again for its interpreter
+	 * (also a binfmt_misc handler's). Rust judges host-context execs of
+	 * programs that live in a container's filesystem. */
 	struct linux_binprm *bprm = (struct linux_binprm *)regs_get_kernel_argument(regs, 0);
 	bool umh;
 
-	if (current->pid == 1 || !bprm->file || !escguard_user_task())
+	if (!bprm->file || !escguard_user_task())
 		return 0;
 	rcu_read_lock();
 	umh = rcu_dereference(current->real_parent)->flags & PF_KTHREAD;
 	rcu_read_unlock();
-	if (!umh)
-		return 0;
 	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
-			escguard_rs_on_umh_exec(escguard_probe_ctx, current, bprm->file)));
+			escguard_rs_on_bprm_check(escguard_probe_ctx, current, bprm->file, umh)));
 }
 
-static int escguard_connect_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_connect_pre(struct pt_regs *regs)
 {
 	/* security_unix_stream_connect(sock, other, newsk): @other is the
 	 * listening socket, with the path its owner bound it to. */
@@ -973,12 +1080,12 @@ static int escguard_sys_common(struct pt_regs *regs, unsigned int nr, const char
 }
 
 #define ESCGUARD_SYSCALL_PROBE(sym, nr, argreg)					\
-	static int escguard_sys_pre_##sym(struct kprobe *kp, struct pt_regs *regs) \
+	static int escguard_sys_pre_##sym(struct pt_regs *regs) \
 	{									\
 		const struct pt_regs *u = (const void *)regs_get_kernel_argument(regs, 0); \
 		return escguard_sys_common(regs, nr, argreg);			\
 	}									\
-	ESCGUARD_KPROBE(escguard_kp_sys_##sym, #sym, escguard_sys_pre_##sym)
+	ESCGUARD_HOOK_REFUSING(escguard_kp_sys_##sym, #sym, escguard_sys_pre_##sym)
 
 #define NOARG ((void)u, (const char __user *)NULL)
 ESCGUARD_SYSCALL_PROBE(__x64_sys_open_by_handle_at, ESCGUARD_SYS_OPEN_BY_HANDLE_AT, NOARG);
@@ -1003,13 +1110,13 @@ ESCGUARD_SYSCALL_PROBE(__ia32_sys_setns, ESCGUARD_SYS_SETNS, NOARG);
 ESCGUARD_SYSCALL_PROBE(__ia32_sys_unshare, ESCGUARD_SYS_UNSHARE, NOARG);
 #endif
 
-ESCGUARD_KPROBE(escguard_kp_bdev_open, "bdev_open", escguard_bdev_open_pre);
-ESCGUARD_KPROBE(escguard_kp_sb_kern_mount, "security_sb_kern_mount", escguard_sb_kern_mount_pre);
-ESCGUARD_KPROBE(escguard_kp_sb_mount, "security_sb_mount", escguard_sb_mount_pre);
-ESCGUARD_KPROBE(escguard_kp_move_mount, "security_move_mount", escguard_move_mount_pre);
-ESCGUARD_KPROBE(escguard_kp_ptrace, "security_ptrace_access_check", escguard_ptrace_pre);
-ESCGUARD_KPROBE(escguard_kp_bprm_check, "security_bprm_check", escguard_bprm_check_pre);
-ESCGUARD_KPROBE(escguard_kp_connect, "security_unix_stream_connect", escguard_connect_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_bdev_open, "bdev_open", escguard_bdev_open_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_sb_kern_mount, "security_sb_kern_mount", escguard_sb_kern_mount_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_sb_mount, "security_sb_mount", escguard_sb_mount_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_move_mount, "security_move_mount", escguard_move_mount_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_ptrace, "security_ptrace_access_check", escguard_ptrace_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_bprm_check, "security_bprm_check", escguard_bprm_check_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_connect, "security_unix_stream_connect", escguard_connect_pre);
 
 /*
  * delete_module(2): a container task must not unload escguard. The syscall
@@ -1032,24 +1139,24 @@ static int escguard_unload_common(const char __user *uname)
 	return escguard_rs_on_unload(escguard_probe_ctx, current, name);
 }
 
-static int escguard_unload_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_unload_pre(struct pt_regs *regs)
 {
 	const struct pt_regs *u = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
 
 	return escguard_verdict(regs, escguard_unload_common((const char __user *)u->di));
 }
 
-ESCGUARD_KPROBE(escguard_kp_unload, "__x64_sys_delete_module", escguard_unload_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_unload, "__x64_sys_delete_module", escguard_unload_pre);
 
 #ifdef CONFIG_IA32_EMULATION
-static int escguard_unload32_pre(struct kprobe *kp, struct pt_regs *regs)
+static int escguard_unload32_pre(struct pt_regs *regs)
 {
 	const struct pt_regs *u = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
 
 	return escguard_verdict(regs, escguard_unload_common(compat_ptr((u32)u->bx)));
 }
 
-ESCGUARD_KPROBE(escguard_kp_unload32, "__ia32_sys_delete_module", escguard_unload32_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_unload32, "__ia32_sys_delete_module", escguard_unload32_pre);
 #endif
 
 /*
@@ -1058,7 +1165,7 @@ ESCGUARD_KPROBE(escguard_kp_unload32, "__ia32_sys_delete_module", escguard_unloa
  * forked while only the fork probe was armed could otherwise exit unseen and
  * leave a stale entry); the pid swap before exec, which applies the swaps.
  */
-static struct kprobe *escguard_kps[] = {
+static struct escguard_hook *escguard_kps[] = {
 	&escguard_kp_exit, &escguard_kp_tidswap, &escguard_kp_unload,
 #ifdef CONFIG_IA32_EMULATION
 	&escguard_kp_unload32,
@@ -1108,7 +1215,7 @@ static int escguard_open_hook_register(void)
 	int ret;
 
 	if (!direct && strcmp(open_hook, "ftrace")) {
-		pr_err("escguard: open_hook=%s: expected direct or ftrace\n", open_hook);
+		pr_err("open_hook=%s: expected direct or ftrace\n", open_hook);
 		return -EINVAL;
 	}
 	if (direct) {
@@ -1117,25 +1224,25 @@ static int escguard_open_hook_register(void)
 			ret = register_ftrace_direct(&escguard_open_direct_ops,
 						     (unsigned long)escguard_open_tramp);
 		if (!ret) {
-			/* register_ftrace_direct() set the ops' flags to its
-			 * own; nothing else writes them until we unregister,
-			 * and the ftrace_enabled sysctl only reads them. */
-			escguard_open_direct_ops.flags |= FTRACE_OPS_FL_PERMANENT;
+			/* Not marked permanent itself (register_ftrace_direct()
+			 * owns the ops' flags): the hooks registered before it
+			 * are, and any one makes the kernel refuse
+			 * ftrace_enabled=0. */
 			escguard_open_ops = &escguard_open_direct_ops;
 			return 0;
 		}
 		ftrace_free_filter(&escguard_open_direct_ops);
 		if (ret != -EBUSY) {
-			pr_err("escguard: cannot hook security_file_open (direct call): %d\n", ret);
+			pr_err("cannot hook security_file_open (direct call): %d\n", ret);
 			return ret;
 		}
-		pr_warn("escguard: security_file_open already has a direct call (a BPF fentry program?); using an ftrace callback\n");
+		pr_warn("security_file_open already has a direct call (a BPF fentry program?); using an ftrace callback\n");
 	}
 	ret = escguard_open_filter(&escguard_open_ftrace_ops);
 	if (!ret)
 		ret = register_ftrace_function(&escguard_open_ftrace_ops);
 	if (ret) {
-		pr_err("escguard: cannot hook security_file_open through ftrace: %d\n", ret);
+		pr_err("cannot hook security_file_open through ftrace: %d\n", ret);
 		ftrace_free_filter(&escguard_open_ftrace_ops);
 		return ret;
 	}
@@ -1156,37 +1263,58 @@ static void escguard_open_hook_unregister(void)
 	escguard_open_ops = NULL;
 }
 
-int escguard_probes_register(void *ctx)
+static void escguard_hooks_unregister(unsigned int n)
 {
-	int i, ret;
-
-	escguard_probe_ctx = ctx;
-	ret = register_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
-	if (ret) {
-		/* register_kprobes() has already unregistered any it armed. */
-		pr_err("escguard: cannot register kprobes: %d\n", ret);
-		escguard_probe_ctx = NULL;
-		return ret;
+	while (n--) {
+		unregister_ftrace_function(&escguard_kps[n]->ops);
+		ftrace_free_filter(&escguard_kps[n]->ops);
 	}
+}
+
+static int escguard_hooks_register(void)
+{
+	unsigned int i;
+	int ret;
+
 	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++) {
-		if (!(escguard_kps[i]->flags & KPROBE_FLAG_FTRACE)) {
-			/* An int3 probe would run our handler in NMI-like
-			 * context, where it may not take locks or allocate. */
-			pr_err("escguard: kprobe on %s is not ftrace-based (needs CONFIG_KPROBES_ON_FTRACE); refusing to load\n",
-			       escguard_kps[i]->symbol_name);
-			unregister_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
-			escguard_probe_ctx = NULL;
-			return -EOPNOTSUPP;
+		struct escguard_hook *h = escguard_kps[i];
+		char sym[KSYM_NAME_LEN];
+
+		/* ftrace_set_filter() parses its buffer in place; an exact
+		 * name fails unless the function exists and is traceable. */
+		strscpy(sym, h->sym, sizeof(sym));
+		ret = ftrace_set_filter(&h->ops, sym, strlen(sym), 1);
+		if (!ret)
+			ret = register_ftrace_function(&h->ops);
+		if (ret) {
+			/* -EBUSY: another ops already redirects this function
+			 * (a livepatch, a kprobe with a post handler), or
+			 * ftrace_enabled is 0. */
+			pr_err("cannot hook %s: %d\n", h->sym, ret);
+			ftrace_free_filter(&h->ops);
+			escguard_hooks_unregister(i);
+			return ret;
 		}
 	}
-	/* Last: exit (above) must be armed before any hook can add entries. */
-	ret = escguard_open_hook_register();
-	if (ret) {
-		unregister_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
-		escguard_probe_ctx = NULL;
-		return ret;
-	}
 	return 0;
+}
+
+int escguard_probes_register(void *ctx)
+{
+	int ret;
+
+	escguard_probe_ctx = ctx;
+	ret = escguard_hooks_register();
+	if (!ret) {
+		/* Last: exit (first above) must be hooked before any hook
+		 * can add entries. */
+		ret = escguard_open_hook_register();
+		if (ret)
+			escguard_hooks_unregister(ARRAY_SIZE(escguard_kps));
+	}
+	if (ret)
+		escguard_probe_ctx = NULL;
+	return ret;
 }
 
 void escguard_probes_unregister(void)
@@ -1194,7 +1322,7 @@ void escguard_probes_unregister(void)
 	/* Each waits until no callback of its own runs any more (ftrace:
 	 * RCU-tasks grace periods, the trampoline is freed after). */
 	escguard_open_hook_unregister();
-	unregister_kprobes(escguard_kps, ARRAY_SIZE(escguard_kps));
+	escguard_hooks_unregister(ARRAY_SIZE(escguard_kps));
 	/* A task may have been preempted in our module text: in the open
 	 * hook's trampoline or fast path (both preemptible), or between the
 	 * ftrace trampoline and a refusal stub. Wait until every task has
@@ -1250,19 +1378,16 @@ u64 escguard_pcpu_sum(unsigned int idx)
 u64 escguard_probes_missed(void)
 {
 	u64 n = 0;
-	int i;
+	int cpu;
 
-	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++)
-		n += READ_ONCE(escguard_kps[i]->nmissed);
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(*per_cpu_ptr(&escguard_hook_missed, cpu));
 	return n;
 }
 
 /* ------------------------------------------------------------------ */
 /* Task key information                                               */
 
-/* The host's mount namespace (pid 1's), compared by address only: it lives
- * as long as the system. Set once by escguard_baseline(). */
-static struct mnt_namespace *escguard_host_mnt_ns;
 
 static void escguard_fill_fsid(const struct path *p, struct escguard_fsid *id)
 {
@@ -1276,21 +1401,24 @@ static void escguard_fill_fsid(const struct path *p, struct escguard_fsid *id)
 /*
  * Walk from @p's dentry up to its superblock root: is it below its mount's
  * root (connected), and does it pass the container's origin root? Dentries
- * are RCU-freed, so the walk is safe under rcu_read_lock(); rename_lock tells
- * whether a rename raced it. Bounded in depth and retries.
+ * are RCU-freed, so the walk is safe under rcu_read_lock(). A rename that
+ * races the optimistic pass makes the second pass hold rename_lock
+ * exclusively, as prepend_path() does: the answer is always exact, never a
+ * guess that a rename storm could steer.
  */
 static u32 escguard_walk(const struct path *p, const struct escguard_fsid *origin)
 {
-	unsigned int seq, depth;
-	int tries;
+	bool connected, under;
+	int seq = 0;
 
-	for (tries = 0; tries < 2; tries++) {
+	rcu_read_lock();
+again:
+	connected = under = false;
+	read_seqbegin_or_lock(&rename_lock, &seq);
+	{
 		struct dentry *d = p->dentry;
-		bool connected = false, under = false;
 
-		seq = read_seqbegin(&rename_lock);
-		rcu_read_lock();
-		for (depth = 0; depth < 4096; depth++) {
+		for (;;) {
 			struct dentry *parent;
 			struct inode *inode = d_inode_rcu(d);
 
@@ -1305,13 +1433,14 @@ static u32 escguard_walk(const struct path *p, const struct escguard_fsid *origi
 				break;
 			d = parent;
 		}
-		rcu_read_unlock();
-		if (!read_seqretry(&rename_lock, seq))
-			return (connected ? 0 : ESCGUARD_FS_DISCONNECTED) |
-			       (under ? ESCGUARD_FS_UNDER_ORIGIN : 0);
 	}
-	/* Renames kept racing: claim nothing the caller would act on. */
-	return ESCGUARD_FS_WALK_RACED | ESCGUARD_FS_UNDER_ORIGIN;
+	if (need_seqretry(&rename_lock, seq)) {
+		seq = 1;
+		goto again;
+	}
+	done_seqretry(&rename_lock, seq);
+	rcu_read_unlock();
+	return (connected ? 0 : ESCGUARD_FS_DISCONNECTED) | (under ? ESCGUARD_FS_UNDER_ORIGIN : 0);
 }
 
 static u32 escguard_classify(const struct path *p, const struct escguard_fsref *ref)
@@ -1372,7 +1501,6 @@ void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
 
 	rcu_read_lock();
 	out->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
-	out->parent_kthread = !!(rcu_dereference(t->real_parent)->flags & PF_KTHREAD);
 	cred = __task_cred(t);
 	out->uid = from_kuid_munged(&init_user_ns, cred->uid);
 	out->ns[ESCGUARD_NS_USER] = cred->user_ns->ns.inum;
@@ -1454,6 +1582,8 @@ int escguard_baseline(struct escguard_kinfo *out)
 	task_lock(t);
 	if (t->nsproxy)
 		escguard_host_mnt_ns = t->nsproxy->mnt_ns;
+	if (t->fs)
+		escguard_host_root_dentry = t->fs->root.dentry;
 	task_unlock(t);
 	put_task_struct(t);
 	return out->has_fs && out->has_ns ? 0 : -ESRCH;
@@ -1546,11 +1676,16 @@ void escguard_file_facts(struct file *file, struct escguard_file_facts *out)
 	struct inode *inode = file_inode(file);
 	struct mnt_namespace *ns = READ_ONCE(real_mount(file->f_path.mnt)->mnt_ns);
 
+	struct dentry *d = file->f_path.dentry;
+
 	memset(out, 0, sizeof(*out));
-	out->magic = file->f_path.dentry->d_sb->s_magic;
-	out->dev = new_encode_dev(file->f_path.dentry->d_sb->s_dev);
+	out->magic = d->d_sb->s_magic;
+	out->dev = new_encode_dev(d->d_sb->s_dev);
 	out->ino = inode->i_ino;
+	out->rdev = new_encode_dev(inode->i_rdev);
 	out->mode = inode->i_mode;
+	out->init_userns = d->d_sb->s_user_ns == &init_user_ns;
+	out->at_sb_root = READ_ONCE(d->d_parent) == d->d_sb->s_root && d != d->d_sb->s_root;
 	out->fmode = ((file->f_mode & FMODE_READ) ? ESCGUARD_PF_READ : 0) |
 		     ((file->f_mode & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
 	/* Compared by address to the host's only; an anonymous or detached
@@ -1559,6 +1694,46 @@ void escguard_file_facts(struct file *file, struct escguard_file_facts *out)
 		out->mnt_ns = ns->ns.inum;
 		out->host_mnt_ns = ns == escguard_host_mnt_ns;
 	}
+}
+
+u32 escguard_file_classify(struct file *file, const struct escguard_fsref *ref)
+{
+	return escguard_classify(&file->f_path, ref);
+}
+
+int escguard_file_held(struct file *file)
+{
+	fmode_t want = file->f_mode & (FMODE_READ | FMODE_WRITE);
+	struct files_struct *files = current->files;
+	struct fdtable *fdt;
+	unsigned int fd;
+	int held = 0;
+
+	if (!files)
+		return 0;
+	/* Only current changes its own table's size; a descriptor may be
+	 * closed meanwhile (files are RCU-freed: a stale match only says the
+	 * task held the object a moment ago). The open being checked is not
+	 * installed yet, so it never matches itself. */
+	rcu_read_lock();
+	fdt = files_fdtable(files);
+	for (fd = find_first_bit(fdt->open_fds, fdt->max_fds); fd < fdt->max_fds;
+	     fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd + 1)) {
+		struct file *f = rcu_dereference_raw(fdt->fd[fd]);
+
+		if (f && f->f_path.dentry == file->f_path.dentry &&
+		    f->f_path.mnt == file->f_path.mnt && (f->f_mode & want) == want) {
+			held = 1;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return held;
+}
+
+int escguard_kernel_preempt_rt(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_RT);
 }
 
 void escguard_file_sbpath(struct file *file, char *buf, unsigned int len)

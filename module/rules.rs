@@ -7,6 +7,7 @@
 //! [`Policy::from_user`]; the CLI is never trusted.
 
 use crate::abi;
+use crate::sys::{FileFacts, SbFacts};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
@@ -33,6 +34,10 @@ pub(crate) const PRESET_NAMES: [&[u8]; PRESET_COUNT] = [
     b"kernel_module",
     b"ptrace_host",
     b"usermode_helper",
+    b"kernel_memory",
+    b"instrument",
+    b"binfmt_misc",
+    b"planted_exec",
 ];
 
 /// The preset rules' switches and hit counters. Lock-free: read by every hook.
@@ -355,11 +360,8 @@ fn validate_rule(raw: abi::escguard_policy_rule) -> Result<PolicyRule> {
 ///
 /// Only magics for which `sys::magic_may_be_sensitive` is true can match
 /// (the open hook's fast path skips the rest without looking at the path).
-pub(crate) fn sensitive_write(magic: u64, sb_path: &[u8]) -> Option<u32> {
-    const PROC: u64 = 0x9fa0; // PROC_SUPER_MAGIC
-    const SYSFS: u64 = 0x6265_6572; // SYSFS_MAGIC
-    const CGROUP_V1: u64 = 0x27e0eb; // CGROUP_SUPER_MAGIC (cgroup2 differs)
-    match magic {
+pub(crate) fn sensitive_write(f: &FileFacts, sb_path: &[u8]) -> Option<u32> {
+    match f.magic {
         CGROUP_V1 => {
             let base = sb_path.rsplit(|&b| b == b'/').next().unwrap_or(sb_path);
             (base == b"release_agent" || base == b"notify_on_release").then_some(abi::ESCGUARD_RULE_RELEASE_AGENT)
@@ -372,16 +374,58 @@ pub(crate) fn sensitive_write(magic: u64, sb_path: &[u8]) -> Option<u32> {
             _ => None,
         },
         SYSFS => (sb_path == b"/kernel/uevent_helper").then_some(abi::ESCGUARD_RULE_UEVENT_HELPER),
+        // Every control of the kernel's instrumentation: kprobes/enabled,
+        // tracing_on, kprobe_events, set_ftrace_filter, ... Reads are fine.
+        DEBUGFS | TRACEFS => Some(abi::ESCGUARD_RULE_INSTRUMENT),
+        // The host's instance (Linux 6.7+ gives each user namespace its
+        // own; one a container mounts in its own user namespace is its own).
+        BINFMTFS => (f.init_userns != 0).then_some(abi::ESCGUARD_RULE_BINFMT_MISC),
         _ => None,
     }
 }
 
-/// Whether mounting a new superblock of this magic trips `sensitive_mount`:
-/// cgroup v1 (its `release_agent`), proc, sysfs, debugfs, securityfs.
-pub(crate) fn sensitive_fs(magic: u64) -> bool {
-    matches!(
-        magic,
-        0x27e0eb /* cgroup v1 */ | 0x9fa0 /* proc */ | 0x6265_6572 /* sysfs */
-            | 0x6462_6720 /* debugfs */ | 0x7363_6673 /* securityfs */
-    )
+const S_IFMT: u32 = 0o170000;
+
+/// Whether this file is a character device that reads or writes kernel or
+/// physical memory, wherever its node is: `/dev/mem`, `/dev/kmem`,
+/// `/dev/port` (1:1, 1:2, 1:4) -- the `kernel_memory` preset.
+pub(crate) fn kernel_memory_device(f: &FileFacts) -> bool {
+    const S_IFCHR: u32 = 0o020000;
+    // new_encode_dev() of MKDEV(1, minor).
+    const MEM: [u64; 3] = [0x101, 0x102, 0x104];
+    f.mode & S_IFMT == S_IFCHR && MEM.contains(&f.rdev)
 }
+
+/// Whether this file may be a procfs instance's `/kcore` (the caller then
+/// compares its path within the filesystem with [`KCORE`]).
+pub(crate) fn maybe_kcore(f: &FileFacts) -> bool {
+    const S_IFREG: u32 = 0o100000;
+    f.magic == PROC && f.mode & S_IFMT == S_IFREG && f.at_sb_root != 0
+}
+
+/// `/proc/kcore`'s path within procfs.
+pub(crate) const KCORE: &[u8] = b"/kcore";
+
+/// Whether mounting this new superblock trips `sensitive_mount`. Judged by
+/// the instance, not its type: a procfs that shows a pid namespace other
+/// than the host's, or a sysfs mounted from a network namespace other than
+/// the host's, exposes nothing of the host (a nested runtime makes these
+/// for its own containers); their host-wide knobs are judged by the write
+/// rules. cgroup v1 (a hierarchy and its `release_agent` are host-wide),
+/// debugfs and securityfs (singletons) always trip it.
+pub(crate) fn sensitive_fs(sb: &SbFacts, host_pid_ns: u64, host_net_ns: bool) -> bool {
+    match sb.magic {
+        CGROUP_V1 | DEBUGFS | SECURITYFS => true,
+        PROC => sb.pid_ns == 0 || sb.pid_ns == host_pid_ns,
+        SYSFS => host_net_ns,
+        _ => false,
+    }
+}
+
+const PROC: u64 = 0x9fa0; // PROC_SUPER_MAGIC
+const SYSFS: u64 = 0x6265_6572; // SYSFS_MAGIC
+const CGROUP_V1: u64 = 0x27e0eb; // CGROUP_SUPER_MAGIC (cgroup2 differs)
+const DEBUGFS: u64 = 0x6462_6720; // DEBUGFS_MAGIC
+const TRACEFS: u64 = 0x7472_6163; // TRACEFS_MAGIC
+const SECURITYFS: u64 = 0x7363_6673; // SECURITYFS_MAGIC
+const BINFMTFS: u64 = 0x4249_4e4d; // BINFMTFS_MAGIC

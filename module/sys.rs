@@ -103,9 +103,10 @@ pub(crate) trait Ops: Sync {
     /// with `child`'s task_lock held: neither task's `info`/`paths` may be
     /// used (they take task_lock), only `info_light`.
     fn on_ptrace(&self, task: TaskRef<'_>, child: TaskRef<'_>) -> i32;
-    /// `task`, a usermode helper the kernel started, is about to exec
-    /// `file` (before exec's point of no return).
-    fn on_umh_exec(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+    /// `task` is about to exec `file` (before exec's point of no return;
+    /// once per binary handler tried: a script, then its interpreter).
+    /// `umh`: the kernel started `task` (a usermode helper).
+    fn on_bprm_check(&self, task: TaskRef<'_>, file: FileRef<'_>, umh: bool) -> i32;
     /// `task` connects to a unix stream socket bound at `path` (as its owner
     /// named it).
     fn on_connect(&self, task: TaskRef<'_>, path: &CStr) -> i32;
@@ -258,6 +259,12 @@ impl<'a> TaskRef<'a> {
         out
     }
 
+    /// Whether this is the calling task.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: `self.ptr` is a valid task (type invariant); compared only.
+        unsafe { raw::escguard_task_is_current(self.ptr) != 0 }
+    }
+
     /// Whether the task has started exiting (`PF_EXITING`).
     pub(crate) fn exiting(&self) -> bool {
         // SAFETY: `self.ptr` is a valid task (type invariant); the helper
@@ -310,6 +317,22 @@ impl FileRef<'_> {
         unsafe { raw::escguard_file_path(self.ptr, buf.as_mut_ptr() as *mut c_char, len) };
     }
 
+    /// `FS_*` flags of the file's path against `refs`, as for a root or
+    /// cwd: where on the host's filesystem the object lives.
+    pub(crate) fn classify(&self, refs: &FsRef) -> u32 {
+        // SAFETY: valid file (type invariant); `refs` is readable. The walk
+        // runs under RCU (and rename_lock on a retry) and never sleeps.
+        unsafe { raw::escguard_file_classify(self.ptr, refs) }
+    }
+
+    /// Whether the calling task holds a descriptor on this file's object
+    /// (same mount and dentry) with at least this open's access.
+    pub(crate) fn held_by_current(&self) -> bool {
+        // SAFETY: valid file (type invariant); the helper reads current's
+        // descriptor table under RCU.
+        unsafe { raw::escguard_file_held(self.ptr) != 0 }
+    }
+
     /// Identities of the file's dentry and its ancestors, nearest first;
     /// returns how many of `out` were filled.
     pub(crate) fn ancestors(&self, out: &mut [crate::abi::escguard_fsid]) -> usize {
@@ -318,6 +341,13 @@ impl FileRef<'_> {
         // records. The walk is under RCU and bounded by `max`.
         unsafe { raw::escguard_file_ancestors(self.ptr, out.as_mut_ptr(), max) as usize }
     }
+}
+
+/// Whether the kernel is built with `PREEMPT_RT`, where spinlocks sleep and
+/// the hooks' atomic-context design does not hold.
+pub(crate) fn kernel_preempt_rt() -> bool {
+    // SAFETY: returns a compile-time constant of the C glue.
+    unsafe { raw::escguard_kernel_preempt_rt() != 0 }
 }
 
 /// The host baseline (pid 1's key information). Process context only.
@@ -419,7 +449,7 @@ pub(crate) fn current_facts() -> KInfo {
 
 /// The open hook's fast-path state (see `escguard_kernel.h`), kept in C
 /// where the hook reads it without a lock or a call into Rust: the
-/// container filter, the verdict cache and the policy's file-access mask.
+/// host filter, the verdict cache and the policy's file-access mask.
 ///
 /// The cache holds, per task, the `OpenKey` of its last clean verdict: the
 /// identity of everything the escape verdict depends on. An equal key means
@@ -440,24 +470,36 @@ impl OpenFast {
         Ok(OpenFast(()))
     }
 
-    /// Marks `pid` as possibly of container lineage, before such an entry
-    /// is stored: the filter may say "maybe" early, never "no" for a stored
-    /// container entry.
-    pub(crate) fn mark_container(&self, pid: u32) {
-        // SAFETY: allocated (type invariant); an atomic bit operation.
-        unsafe { raw::escguard_fast_mark_container(pid) }
+    /// Sets (`host`) or clears the host filter's bit of `pid`: set exactly
+    /// while the task at `pid` has a table entry of host lineage, whose
+    /// opens the hook then lets through without a look. The caller holds
+    /// the table lock.
+    pub(crate) fn set_host(&self, pid: u32, host: bool) {
+        // SAFETY: allocated (type invariant); an atomic bit operation on a
+        // bounds-checked index.
+        unsafe { raw::escguard_fast_set_host(pid, host as i32) }
     }
 
-    /// Clears `pid` from the container filter (the task has exited).
-    pub(crate) fn unmark_container(&self, pid: u32) {
-        // SAFETY: as for `mark_container`.
-        unsafe { raw::escguard_fast_unmark_container(pid) }
+    /// Records whether the task at `pid` is of settled container lineage.
+    /// Called by the task's own hooks (and its parent's fork hook before
+    /// it runs), for tracked and untracked tasks alike.
+    pub(crate) fn set_settled(&self, pid: u32, settled: bool) {
+        // SAFETY: allocated (type invariant); an atomic bit operation on a
+        // bounds-checked index.
+        unsafe { raw::escguard_fast_set_settled(pid, settled as i32) }
     }
 
-    /// False only if `pid` certainly has no container-lineage entry.
-    pub(crate) fn maybe_container(&self, pid: u32) -> bool {
-        // SAFETY: as for `mark_container`.
-        unsafe { raw::escguard_fast_maybe_container(pid) != 0 }
+    /// Whether the task at `pid` was last recorded as of settled container
+    /// lineage.
+    pub(crate) fn settled(&self, pid: u32) -> bool {
+        // SAFETY: as for `set_settled`.
+        unsafe { raw::escguard_fast_settled(pid) != 0 }
+    }
+
+    /// Whether `pid`'s bit in the host filter is set.
+    pub(crate) fn known_host(&self, pid: u32) -> bool {
+        // SAFETY: as for `set_host`.
+        unsafe { raw::escguard_fast_known_host(pid) != 0 }
     }
 
     /// Records that the task of `k` had a clean verdict on `k`, evicting
@@ -488,14 +530,6 @@ impl OpenFast {
     pub(crate) fn file_access(&self) -> u32 {
         // SAFETY: a plain load.
         unsafe { raw::escguard_fast_file_access() }
-    }
-
-    /// From now on every task's opens come to Rust: the table had to leave
-    /// a task untracked, which is judged by its parent's entry, not by the
-    /// filter. Sticky, as the counters that record why.
-    pub(crate) fn judge_all(&self) {
-        // SAFETY: a plain store.
-        unsafe { raw::escguard_fast_judge_all() }
     }
 }
 
@@ -553,9 +587,9 @@ pub(crate) fn hook_ns() -> [u64; 6] {
     core::array::from_fn(|i| unsafe { raw::escguard_hook_ns(i as u32) })
 }
 
-/// Handler runs skipped by kprobes since load.
+/// Handler runs skipped since load (a hook re-entered on one CPU).
 pub(crate) fn probes_missed() -> u64 {
-    // SAFETY: reads counters of statically allocated kprobes.
+    // SAFETY: reads statically allocated per-CPU counters.
     unsafe { raw::escguard_probes_missed() }
 }
 
@@ -901,23 +935,24 @@ macro_rules! callbacks {
             }
         }
 
-        /// C callback: usermode-helper exec probe.
+        /// C callback: exec probe (security_bprm_check).
         ///
         /// # Safety
         ///
         /// As for `escguard_rs_on_open`, with the file the exec loads.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_umh_exec(
+        pub unsafe extern "C" fn escguard_rs_on_bprm_check(
             ctx: *mut kernel::ffi::c_void,
             task: *mut kernel::bindings::task_struct,
             file: *mut kernel::bindings::file,
+            umh: kernel::ffi::c_int,
         ) -> kernel::ffi::c_int {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current; `file` is held by the exec's bprm.
             let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
             match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_umh_exec(ops, t, f),
+                Some(f) => <$t as $crate::sys::Ops>::on_bprm_check(ops, t, f, umh != 0),
                 None => 0,
             }
         }

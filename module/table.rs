@@ -92,18 +92,22 @@ pub(crate) struct Escape {
     pub(crate) ns_mask: u32,
     /// `ESCGUARD_FSE_ROOT` / `ESCGUARD_FSE_CWD`.
     pub(crate) fs_mask: u32,
+    /// The task itself is unchanged, but what it opened lives on the host.
+    pub(crate) object: bool,
 }
 
 impl Escape {
     pub(crate) fn any(&self) -> bool {
-        self.ns_mask != 0 || self.fs_mask != 0
+        self.ns_mask != 0 || self.fs_mask != 0 || self.object
     }
 
     pub(crate) fn reason(&self) -> u32 {
         if self.ns_mask != 0 {
             abi::ESCGUARD_REASON_NS_ESCAPE
-        } else {
+        } else if self.fs_mask != 0 {
             abi::ESCGUARD_REASON_ROOT_ESCAPE
+        } else {
+            abi::ESCGUARD_REASON_HOST_OBJECT
         }
     }
 }
@@ -114,10 +118,24 @@ impl Escape {
 /// whole host root, a mount of the host's own namespace, or a dentry
 /// disconnected from its mount (file handles). A host directory
 /// bind-mounted into the container as a volume is none of these.
-fn fs_escaped(flags: u32) -> bool {
+pub(crate) fn fs_escaped(flags: u32) -> bool {
     flags & sys::FS_ON_HOST_SB != 0
         && flags & sys::FS_UNDER_ORIGIN == 0
         && flags & (sys::FS_MNT_HOST_ROOT | sys::FS_HOST_MNT_NS | sys::FS_DISCONNECTED) != 0
+}
+
+/// Whether an object with these `ESCGUARD_FS_*` flags, opened by a task of
+/// a container whose origin had a mount namespace of its own, lives on the
+/// host: on a mount of the host's mount namespace (reached through
+/// `/proc/<host pid>/root|cwd|fd`, a leaked host directory descriptor), or on
+/// the host's filesystem outside the container as `fs_escaped` says.
+pub(crate) fn object_on_host(base: &Baseline, origin: &Origin, flags: u32) -> bool {
+    let mnt = abi::ESCGUARD_NS_MNT as usize;
+    // A container configured to share the host's mounts reaches them by design.
+    if origin.ns[mnt] == base.ns[mnt] {
+        return false;
+    }
+    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(flags)
 }
 
 /// The verdict for a container task whose origin is settled.
@@ -226,9 +244,11 @@ pub(crate) enum StoreError {
 
 /// The global table: every live task, keyed by global pid.
 ///
-/// Every method that changes an entry takes the verdict cache and clears the
-/// cached verdicts of the tasks whose entries it changes: the table lock is
-/// the cache's writer lock, and a cached verdict never outlives its entry.
+/// Every method that changes an entry takes the open hook's fast-path state:
+/// it clears the cached verdicts of the tasks whose entries it changes (the
+/// table lock is the cache's writer lock, and a cached verdict never
+/// outlives its entry), and keeps the host filter equal to the set of pids
+/// whose entry is of host lineage.
 ///
 /// # Invariants
 ///
@@ -300,12 +320,15 @@ impl Table {
         let Some(node) = self.tree.remove_node(&from) else {
             return false;
         };
+        let host = !v.is_container();
+        vc.set_host(from, false);
         if let Some(displaced) = self.tree.insert(node.into_reservation().into_node(to, v)) {
             let (_, d) = displaced.to_key_value();
             vc.cache_clear(d.task_id);
             let c = if d.is_container() { &mut self.container } else { &mut self.host };
             *c = c.saturating_sub(1);
         }
+        vc.set_host(to, host);
         true
     }
 
@@ -357,6 +380,7 @@ impl Table {
             let was_container = old.is_container();
             *old = entry;
             let now_container = old.is_container();
+            vc.set_host(pid, !now_container);
             if was_container != now_container {
                 if now_container {
                     self.host = self.host.saturating_sub(1);
@@ -374,6 +398,7 @@ impl Table {
         }
         // INVARIANT: below the cap before this insert.
         self.count(&entry, true);
+        vc.set_host(pid, !entry.is_container());
         self.tree.insert(res.into_node(pid, entry));
         Ok(None)
     }
@@ -392,6 +417,7 @@ impl Table {
         }
         // INVARIANT: below the cap before this insert.
         self.count(&entry, true);
+        vc.set_host(pid, !entry.is_container());
         self.tree.insert(res.into_node(pid, entry));
         (None, false)
     }
@@ -406,6 +432,10 @@ impl Table {
         }
         let c = if e.is_container() { &mut self.container } else { &mut self.host };
         *c = c.saturating_sub(1);
+        // Only for an entry that was this task's: a failed fork's child
+        // reaches the exit hook with its parent's pid, and must not clear
+        // the parent's state.
+        vc.set_host(pid, false);
         self.tree.remove_node(&pid)
     }
 
