@@ -199,6 +199,9 @@ impl Event {
                     (abi::ESCGUARD_REASON_TAMPER, "tamper"),
                     (abi::ESCGUARD_REASON_RULE, "rule"),
                     (abi::ESCGUARD_REASON_USERMODE_HELPER, "usermode-helper"),
+                    (abi::ESCGUARD_REASON_HOST_OBJECT, "host-object"),
+                    (abi::ESCGUARD_REASON_HOST_EXEC, "host-exec"),
+                    (abi::ESCGUARD_REASON_CONFIG, "config"),
                 ],
             ),
             action: name(

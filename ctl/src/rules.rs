@@ -83,6 +83,27 @@ pub const PRESETS: [Preset; abi::ESCGUARD_RULE_COUNT as usize] = [
         name: "usermode_helper",
         description: "kernel-run usermode helper executing a file the container planted",
     },
+    Preset {
+        id: abi::ESCGUARD_RULE_KERNEL_MEMORY,
+        name: "kernel_memory",
+        description: "open of /proc/kcore, /dev/mem, /dev/kmem or /dev/port",
+    },
+    Preset {
+        id: abi::ESCGUARD_RULE_INSTRUMENT,
+        name: "instrument",
+        description: "write to debugfs or tracefs (kprobes/enabled, tracing controls)",
+    },
+    Preset {
+        id: abi::ESCGUARD_RULE_BINFMT_MISC,
+        name: "binfmt_misc",
+        description:
+            "write to the host's binfmt_misc (register a handler host processes would run)",
+    },
+    Preset {
+        id: abi::ESCGUARD_RULE_PLANTED_EXEC,
+        name: "planted_exec",
+        description: "host-context exec of a program or interpreter in a container's filesystem",
+    },
 ];
 
 /// The preset with this id.
@@ -212,6 +233,10 @@ mod tests {
                 "kernel_module",
                 "ptrace_host",
                 "usermode_helper",
+                "kernel_memory",
+                "instrument",
+                "binfmt_misc",
+                "planted_exec",
             ]
         );
         assert_eq!(

@@ -322,7 +322,10 @@ impl Status {
         );
         line(
             "helper execs",
-            format!("{} usermode-helper execs examined", self.umh_checked),
+            format!(
+                "{} host-context execs examined for planted programs",
+                self.umh_checked
+            ),
         );
         line("verdicts", self.verdicts.to_string());
         line("kills", self.kills.to_string());
@@ -461,7 +464,7 @@ mod tests {
         assert!(t.contains("device opens   3\n"), "{t}");
         assert!(t.contains("ioctls         7\n"), "{t}");
         assert!(
-            t.contains("presets        0 of 13 enabled (disabled: release_agent, "),
+            t.contains("presets        0 of 17 enabled (disabled: release_agent, "),
             "{t}"
         );
         assert!(
@@ -513,7 +516,7 @@ mod tests {
         assert_eq!(j["rule_hits"], 5);
         assert_eq!(j["denials"], 2);
         let enabled = j["rules_enabled"].as_array().unwrap();
-        assert_eq!(enabled.len(), 12);
+        assert_eq!(enabled.len(), 16);
         assert_eq!(enabled[0], "release_agent");
         assert!(!enabled.iter().any(|n| n == "ptrace_host"));
         assert_eq!(j["policy_rules"], 4);
@@ -555,7 +558,7 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("presets        12 of 13 enabled (disabled: ptrace_host)\n"),
+            t.contains("presets        16 of 17 enabled (disabled: ptrace_host)\n"),
             "{t}"
         );
         assert!(
@@ -567,12 +570,12 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("helper execs   3 usermode-helper execs examined\n"),
+            t.contains("helper execs   3 host-context execs examined for planted programs\n"),
             "{t}"
         );
         let mut st = abi3_sample();
         st.rules_enabled = crate::rules::enabled_names((1 << abi::ESCGUARD_RULE_COUNT) - 1);
-        assert!(st.to_text().contains("presets        all 13 enabled\n"));
+        assert!(st.to_text().contains("presets        all 17 enabled\n"));
     }
 
     #[test]
