@@ -69,10 +69,16 @@ busybox_root "$STAGE/bundles/busybox/rootfs"
 ( cd "$STAGE/bundles/busybox" && "$RUNC" spec )
 # Variants: privileged (every capability, the guest's root disk as a
 # device, no masked paths), the same sharing the host's pid namespace, and a
-# default container sharing the host's network namespace.
-python3 - "$STAGE/bundles/busybox" <<'PY'
-import copy, json, sys
-d = sys.argv[1]
+# default container sharing the host's network namespace. For the bypass
+# suite: privileged with the host's debugfs (priv-debugfs) or binfmt_misc
+# (priv-binfmt, at /binfmt) bind-mounted in, and a nested runtime (nested:
+# privileged with the host's runc, its libraries and /bundles mounted
+# read-only, a tmpfs /run and a writable cgroup2 mount), plus the inner
+# bundle that runs inside it (/bundles/nested-inner).
+python3 - "$STAGE/bundles/busybox" "$STAGE" <<'PY'
+import copy, json, os, sys
+d, stage = sys.argv[1], sys.argv[2]
+rootfs = d + "/rootfs"
 c = json.load(open(d + "/config.json"))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/sh", "-c", "__CMD__"]
@@ -104,9 +110,72 @@ json.dump(h, open(d + "/config-priv-hostpid.json", "w"), indent=1)
 n = copy.deepcopy(c)
 n["linux"]["namespaces"] = [x for x in n["linux"]["namespaces"] if x["type"] != "network"]
 json.dump(n, open(d + "/config-hostnet.json", "w"), indent=1)
+
+def bind(dst, src, opts):
+    # The mount point exists in the read-only image already (runc would
+    # otherwise create it in the shared rootfs directory).
+    if not dst.startswith("/sys/") and not os.path.exists(rootfs + dst):
+        os.makedirs(rootfs + dst)
+    return {"destination": dst, "type": "bind", "source": src, "options": opts}
+
+# The host's debugfs, with the tracefs automounted under it (rbind).
+g = copy.deepcopy(p)
+g["mounts"].append(bind("/sys/kernel/debug", "/sys/kernel/debug", ["rbind", "rw", "nosuid", "nodev", "noexec"]))
+json.dump(g, open(d + "/config-priv-debugfs.json", "w"), indent=1)
+
+# The host's binfmt_misc (the suite mounts it at /proc/sys/fs/binfmt_misc
+# before starting such a container).
+b = copy.deepcopy(p)
+b["mounts"].append(bind("/binfmt", "/proc/sys/fs/binfmt_misc", ["rbind", "rw", "nosuid", "nodev", "noexec"]))
+json.dump(b, open(d + "/config-priv-binfmt.json", "w"), indent=1)
+
+# A nested runtime: runc (the host's /usr/sbin, whose applet links point to
+# /bin/busybox, which the image has too), the libraries it links, the
+# bundles, a /run for its state and a writable cgroup2 mount for the inner
+# container's cgroup.
+r = copy.deepcopy(p)
+for m in r["mounts"]:
+    if m["destination"] == "/sys/fs/cgroup":
+        m["options"] = [o for o in m["options"] if o != "ro"]
+r["mounts"].append({"destination": "/run", "type": "tmpfs", "source": "tmpfs",
+                    "options": ["nosuid", "nodev", "mode=755"]})
+for lib in ("/lib", "/lib64", "/usr/lib", "/usr/lib64"):
+    if os.path.isdir(stage + lib) and not os.path.islink(stage + lib):
+        r["mounts"].append(bind(lib, lib, ["rbind", "ro"]))
+r["mounts"].append(bind("/usr/sbin", "/usr/sbin", ["rbind", "ro"]))
+r["mounts"].append(bind("/bundles", "/bundles", ["rbind", "ro"]))
+json.dump(r, open(d + "/config-nested.json", "w"), indent=1)
+
+# A host directory on the root disk as a read-write volume (vol), and a
+# privileged container on the host's network (priv-hostnet: its sysfs mount
+# would show the host's network devices).
+v = copy.deepcopy(c)
+v["mounts"].append(bind("/vol", "/egvol", ["rbind", "rw"]))
+json.dump(v, open(d + "/config-vol.json", "w"), indent=1)
+pn = copy.deepcopy(p)
+pn["linux"]["namespaces"] = [x for x in pn["linux"]["namespaces"] if x["type"] != "network"]
+json.dump(pn, open(d + "/config-priv-hostnet.json", "w"), indent=1)
+
+# The bundle the nested runc runs: the default container on the same
+# read-only image, printing a greeting. Without /sys and its cgroup mount
+# (and the /sys masks): the bypass suite tests a nested runtime's own proc
+# mount, not sysfs.
+i = copy.deepcopy(c)
+i["process"]["args"] = ["/bin/sh", "-c", "echo nested-hello"]
+i["hostname"] = "escguard-nested"
+i["mounts"] = [m for m in i["mounts"] if not m["destination"].startswith("/sys")]
+for k in ("maskedPaths", "readonlyPaths"):
+    i["linux"][k] = [x for x in i["linux"].get(k, []) if not x.startswith("/sys")]
+os.makedirs(os.path.dirname(d) + "/nested-inner", exist_ok=True)
+json.dump(i, open(os.path.dirname(d) + "/nested-inner/config.json", "w"), indent=1)
 PY
 # JSON has no placeholders for numbers: the guest fills in /dev/vda's.
-sed -i 's/999001/__VDA_MAJOR__/; s/999002/__VDA_MINOR__/' "$STAGE/bundles/busybox/config-priv.json" "$STAGE/bundles/busybox/config-priv-hostpid.json"
+for f in "$STAGE"/bundles/busybox/config-*.json; do
+  sed -i 's/999001/__VDA_MAJOR__/; s/999002/__VDA_MINOR__/' "$f"
+done
+
+# The host directory the vol variant mounts (world-writable, like a volume).
+mkdir -p "$STAGE/egvol"; chmod 1777 "$STAGE/egvol"
 
 # A marker only the host can see: the container rootfs has no such file.
 echo "host-only marker" > "$STAGE/host-marker"

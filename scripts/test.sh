@@ -26,6 +26,7 @@ passed=$((passed + cp)); failed=$((failed + cf))
 [ "$cargo_rc" -eq 0 ] || [ "$cf" -gt 0 ] || { echo "FAIL cargo-test (exit $cargo_rc)"; failed=$((failed + 1)); }
 
 KERNEL="$KDIR/arch/x86/boot/bzImage"
+SUITES=${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh bypass.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
 # process creations; `make stress` runs the long version).
 suite_args() {
@@ -35,7 +36,7 @@ suite_args() {
       echo "--smp 4 --timeout $((900 + p / 50)) --append escguard.stress=$p" ;;
   esac
 }
-for suite in ${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh hardening.sh stress.sh}; do
+for suite in $SUITES; do
   log "QEMU suite $suite"
   # shellcheck disable=SC2046
   qemu/run-guest.sh --kernel "$KERNEL" --image "$IMAGE" --suite "$suite" $(suite_args "$suite") \
@@ -47,7 +48,7 @@ for suite in ${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh hardening.sh
 done
 
 # The hardening and stress figures, gathered from the suites' output.
-figs=$(for suite in ${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh hardening.sh stress.sh}; do
+figs=$(for suite in $SUITES; do
   grep -E '^    \| (HARDENING|STRESS) ' "build/$suite.result" 2>/dev/null; done || true)
 [ -z "$figs" ] || { echo "Figures:"; echo "$figs"; }
 echo "$passed passed, $failed failed"

@@ -12,19 +12,24 @@ insmod /tests/escguard_test_payload.ko || fail payload-insmod
 # host's disk) have their own suite, rules.sh.
 escguardctl rules disable block_device_mount host_block_device sensitive_mount > /dev/null || fail rules-disable
 
-# Every probe must run in ordinary context (not int3/NMI): the kprobes are
-# ftrace-based, and the open hook is an ftrace direct call on
-# security_file_open (open_hook reads back the mode in effect).
-n=$(grep -E ' (wake_up_new_task|finalize_exec|exit_files)\+' /sys/kernel/debug/kprobes/list | grep -c '\[FTRACE\]')
-all=$(grep -c . /sys/kernel/debug/kprobes/list)
-ftrace=$(grep -c '\[FTRACE\]' /sys/kernel/debug/kprobes/list)
-open_direct=$(grep -A1 '^security_file_open ' /sys/kernel/debug/tracing/enabled_functions | grep -c 'direct-->escguard_open_tramp')
-if [ "$n" != 3 ] || [ "$all" != "$ftrace" ] || [ "$open_direct" != 1 ] \
-	|| [ "$(cat /sys/module/escguard/parameters/open_hook)" != direct ] \
-	|| [ "$((all + 1))" != "$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')" ]; then
-	fail probes-ftrace "$(cat /sys/kernel/debug/kprobes/list; grep -A1 security_file_open /sys/kernel/debug/tracing/enabled_functions; cat /sys/module/escguard/parameters/open_hook)"
+# Every hook is an ftrace_ops of escguard's own (never a kprobe, which
+# debugfs' kprobes/enabled could switch off), running in ordinary context;
+# the hooks that can refuse a call declare IPMODIFY (" I"); the open hook is
+# an ftrace direct call on security_file_open (open_hook reads back the
+# mode in effect).
+EF=/sys/kernel/debug/tracing/enabled_functions
+hooks=$(grep -c '(escguard_hook_func' $EF)
+ipmod=$(grep '(escguard_hook_func' $EF | grep -c ' I ')
+core=$(grep -E '^(wake_up_new_task|finalize_exec|exit_files|exchange_tids) ' $EF | grep -c '(escguard_hook_func')
+kps=$(grep -c . /sys/kernel/debug/kprobes/list)
+open_direct=$(grep -A1 '^security_file_open ' $EF | grep -c 'direct-->escguard_open_tramp')
+probes=$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')
+if [ "$core" != 4 ] || [ "$kps" != 0 ] || [ "$open_direct" != 1 ] || [ "$((hooks + 1))" != "$probes" ] \
+	|| [ "$ipmod" != "$((hooks - 4))" ] \
+	|| [ "$(cat /sys/module/escguard/parameters/open_hook)" != direct ]; then
+	fail hooks-ftrace-ops "hooks=$hooks ipmodify=$ipmod core=$core kprobes=$kps open_direct=$open_direct probes=$probes: $(grep escguard $EF | head -5)"
 else
-	pass probes-ftrace
+	pass hooks-ftrace-ops
 fi
 
 # escape NAME MODE VARIANT 'command' REASON

@@ -185,9 +185,20 @@ elif dmesg | tail -5 | grep -q 'escguard: open_hook=bogus: expected direct or ft
 else
 	fail open-hook-param-rejected "no clear message: $(dmesg | tail -2)"
 fi
+# The test module's trampoline behaves as a BPF fexit program's: it calls
+# security_file_open() itself. A refusal is kept only if escguard's callback
+# declared IPMODIFY, so that the trampoline was asked to call through the
+# redirected return address (shared=Y): it then sees the -EPERM itself.
 if insmod /tests/escguard_test_direct.ko; then
 	if insmod "$KO" && dmesg | tail -5 | grep -q 'security_file_open already has a direct call'; then
+		_r0=$(cat /sys/module/escguard_test_direct/parameters/refused)
 		open_hook_callback open-hook-falls-back
+		_r1=$(cat /sys/module/escguard_test_direct/parameters/refused)
+		if [ "$(cat /sys/module/escguard_test_direct/parameters/shared)" = Y ] && [ "$_r1" -gt "$_r0" ]; then
+			pass refusal-kept-under-fexit
+		else
+			fail refusal-kept-under-fexit "shared=$(cat /sys/module/escguard_test_direct/parameters/shared) refused $_r0 -> $_r1"
+		fi
 	else
 		fail open-hook-falls-back "insmod or no warning: $(dmesg | tail -2)"
 	fi

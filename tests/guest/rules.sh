@@ -72,7 +72,7 @@ rule() { escguardctl rules "$1" "$2" > /dev/null || fail "rules-$1-$2"; }
 # All presets are on at load.
 out=$(escguardctl rules list --json)
 n=$(echo "$out" | grep -o '"enabled":true' | wc -l)
-[ "$n" = 13 ] && pass presets-on-at-load || fail presets-on-at-load "$n enabled: $out"
+[ "$n" = 17 ] && pass presets-on-at-load || fail presets-on-at-load "$n enabled: $out"
 
 # --- Writes to the kernel's host-wide knobs --------------------------------
 CP0=$(cat /proc/sys/kernel/core_pattern)
@@ -115,16 +115,21 @@ quiet release-agent-lookalike priv "$CG && cat /dev/shm/cg/release_agent > /dev/
 rule enable sensitive_mount
 
 # --- Mounts -----------------------------------------------------------------
-trip mount-proc-enforce enforce priv "mkdir -p /dev/shm/p && mount -t proc proc /dev/shm/p" sensitive_mount
-trip mount-proc-monitor monitor priv "mkdir -p /dev/shm/p && mount -t proc proc /dev/shm/p && ls /dev/shm/p/self > /dev/null" sensitive_mount
-trip mount-sysfs-enforce enforce priv "mkdir -p /dev/shm/s && mount -t sysfs sysfs /dev/shm/s" sensitive_mount
+# Judged by the instance: a procfs of the host's pid namespace (a container
+# sharing it), debugfs, securityfs and cgroup v1 trip the rule; a procfs or
+# sysfs a nested runtime makes for its own namespaces does not.
+trip mount-proc-enforce enforce priv-hostpid "mkdir -p /dev/shm/p && mount -t proc proc /dev/shm/p" sensitive_mount
+trip mount-proc-monitor monitor priv-hostpid "mkdir -p /dev/shm/p && mount -t proc proc /dev/shm/p && ls /dev/shm/p/self > /dev/null" sensitive_mount
 trip mount-debugfs-enforce enforce priv "mkdir -p /dev/shm/d && mount -t debugfs debugfs /dev/shm/d" sensitive_mount
-trip fsopen-proc-enforce enforce priv "egprobe fsopen proc" sensitive_mount
+trip fsopen-proc-enforce enforce priv-hostpid "egprobe fsopen proc" sensitive_mount
+quiet mount-own-proc-lookalike priv "mkdir -p /dev/shm/p && mount -t proc proc /dev/shm/p && ls /dev/shm/p/self > /dev/null && egprobe fsopen proc"
+quiet mount-own-sysfs-lookalike priv "mkdir -p /dev/shm/s && mount -t sysfs sysfs /dev/shm/s && ls /dev/shm/s/kernel > /dev/null"
 quiet mount-tmpfs-lookalike priv "mkdir -p /dev/shm/t && mount -t tmpfs tmpfs /dev/shm/t && egprobe fsopen tmpfs"
 host_quiet mount-proc-host "mkdir -p /run/p && mount -t proc proc /run/p && umount /run/p"
 
 trip mount-hostdisk-enforce enforce priv "mkdir -p /dev/shm/h && mount /dev/vda /dev/shm/h" block_device_mount
-trip mount-hostdisk-monitor monitor priv "mkdir -p /dev/shm/h && mount /dev/vda /dev/shm/h && cat /dev/shm/h/host-marker" block_device_mount
+# (Reading through that mount is a host-object escape of its own: bypass.sh.)
+trip mount-hostdisk-monitor monitor priv "mkdir -p /dev/shm/h && mount /dev/vda /dev/shm/h && echo mounted" block_device_mount
 
 # --- Raw block devices ------------------------------------------------------
 trip blockdev-read-enforce enforce priv "head -c 512 /dev/vda > /dev/null" host_block_device

@@ -25,6 +25,35 @@
  *                              must fail with the expected errno and leave
  *                              the active policy as it was
  *
+ * For the bypass suite (tests/guest/bypass.sh):
+ *
+ *   egprobe openat-fd FD PATH  openat(FD, PATH, O_RDONLY) on a directory
+ *                              descriptor the process was handed, and copy
+ *                              the file to stdout
+ *   egprobe shocker PATH       open_by_handle_at(2) of the root directory of
+ *                              the filesystem "/" is on (ext4 handle of
+ *                              inode 2: outside the container's bind mount,
+ *                              a dentry its mount does not reach), then
+ *                              openat PATH there and copy it to stdout
+ *   egprobe clone-fail-then-open FILE [nopayload]
+ *                              open /proc/escguard_test_payload (unless
+ *                              "nopayload"), open /etc/passwd 8 times (the
+ *                              open verdict is then cached), make a clone
+ *                              fail late in copy_process() (clone3 with
+ *                              set_tid {1}: EEXIST, or EPERM without
+ *                              CAP_CHECKPOINT_RESTORE, both from alloc_pid()
+ *                              after the child's files were copied and are
+ *                              torn down again), then write "1" to the
+ *                              payload (init's creds, namespaces and root)
+ *                              and open FILE: prints its first line
+ *   egprobe memread PID        open /proc/PID/mem read-only (the ptrace
+ *                              attach check), then pread 8 bytes at the
+ *                              start of PID's first mapping
+ *
+ * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
+ * binfmt_misc interpreter planted by a container), it writes
+ * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
+ *
  * Prints "ok" or "err ERRNO_NAME" and exits 0 or 1, so tests can tell a
  * call escguard refused (EPERM, or the task killed) from one the kernel
  * failed for its own reasons.
@@ -32,6 +61,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +81,9 @@
 
 #ifndef FSCONFIG_CMD_CREATE
 #define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
 #endif
 
 static int result(long rc)
@@ -199,6 +233,182 @@ static int do_ptrace(pid_t pid)
 		ptrace(PTRACE_DETACH, pid, NULL, NULL);
 	}
 	return result(rc);
+}
+
+static const char *errname(int e)
+{
+	return strerrorname_np(e) ? strerrorname_np(e) : "?";
+}
+
+/* Copies an open file to stdout; the content is printed as is, so a test
+ * can look for the host marker's exact line. */
+static int copy_out(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(1, buf, n) != n)
+			return 1;
+	if (n < 0)
+		return result(-1);
+	return 0;
+}
+
+/* A directory descriptor handed in by someone else (runc --preserve-fds). */
+static int do_openat_fd(int dirfd, const char *path)
+{
+	int fd;
+
+	fflush(stdout);
+	fd = openat(dirfd, path, O_RDONLY);
+	if (fd < 0)
+		return result(-1);
+	return copy_out(fd);
+}
+
+/* "Shocker": a file handle for the root directory of the filesystem "/" is
+ * on. ext4 handles are FILEID_INO32_GEN (1): inode and generation, 0 for
+ * "any". A container whose root is a bind mount of a directory of the
+ * host's disk gets the disk's root: a dentry its mount does not reach. */
+static int do_shocker(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		uint32_t ino_gen[2];
+	} h;
+	int mfd, dfd, fd;
+
+	memset(&h, 0, sizeof(h));
+	h.fh.handle_bytes = sizeof(h.ino_gen);
+	h.fh.handle_type = 1;
+	h.ino_gen[0] = 2;
+	mfd = open("/", O_RDONLY | O_DIRECTORY);
+	if (mfd < 0)
+		return result(-1);
+	fflush(stdout);
+	dfd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return result(-1);
+	fd = openat(dfd, path, O_RDONLY);
+	if (fd < 0)
+		return result(-1);
+	return copy_out(fd);
+}
+
+/* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1, 80 bytes). */
+struct eg_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+/* A clone that fails after copy_process() has copied the child's files
+ * (and so tears them down again: exit_files() on a task that never ran,
+ * whose pid field is still its parent's). Prints how it failed. */
+static void clone_fail(void)
+{
+	pid_t tid[1] = { 1 };
+	struct eg_clone_args a;
+	long rc;
+
+	memset(&a, 0, sizeof(a));
+	a.exit_signal = SIGCHLD;
+	a.set_tid = (uintptr_t)tid;
+	a.set_tid_size = 1;
+	rc = syscall(SYS_clone3, &a, sizeof(a));
+	if (rc < 0 && errno == ENOSYS) {
+		/* No clone3: a new mount namespace without CAP_SYS_ADMIN fails
+		 * in copy_namespaces(), also after copy_files(). */
+		printf("clone3: err ENOSYS, falling back to clone(CLONE_NEWNS)\n");
+		rc = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, NULL, NULL, 0);
+	}
+	if (rc == 0)
+		_exit(0);
+	if (rc > 0) {
+		waitpid(rc, NULL, 0);
+		printf("clone: unexpectedly succeeded\n");
+		return;
+	}
+	printf("clone3: err %s\n", errname(errno));
+}
+
+static int do_clone_fail_then_open(const char *file, int payload)
+{
+	char line[256];
+	ssize_t n;
+	int p = -1, fd;
+
+	/* Opened first: after the failed clone, the only hooked call is the
+	 * open of FILE. */
+	if (payload) {
+		p = open("/proc/escguard_test_payload", O_WRONLY);
+		if (p < 0) {
+			printf("payload: err %s\n", errname(errno));
+			return 1;
+		}
+	}
+	if (warm("/etc/passwd"))
+		return 1;
+	clone_fail();
+	if (payload) {
+		if (write(p, "1", 1) != 1) {
+			printf("payload: err %s\n", errname(errno));
+			return 1;
+		}
+		printf("payload: ok\n");
+	}
+	fflush(stdout);
+	fd = open(file, O_RDONLY);
+	if (fd < 0)
+		return result(-1);
+	n = read(fd, line, sizeof(line) - 1);
+	if (n < 0)
+		return result(-1);
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
+	printf("%s\n", line);
+	return 0;
+}
+
+/* /proc/PID/mem opened read-only takes the same ptrace access check as an
+ * attach; then one read where PID surely has memory. */
+static int do_memread(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long start;
+	uint64_t v;
+	FILE *maps;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fflush(stdout);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return result(-1);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = fopen(path, "r");
+	if (!maps || !fgets(line, sizeof(line), maps) || sscanf(line, "%lx-", &start) != 1) {
+		printf("err maps\n");
+		return 1;
+	}
+	if (pread(fd, &v, sizeof(v), (off_t)start) != (ssize_t)sizeof(v))
+		return result(-1);
+	printf("read 8 bytes at %#lx\n", start);
+	return result(0);
+}
+
+/* The program a container plants as a binfmt_misc interpreter: run by a
+ * host exec, it would run as host root in the host's namespaces. */
+static int do_payload(int argc, char **argv)
+{
+	FILE *f = fopen("/tmp/planted-ran", "w");
+
+	if (f) {
+		fprintf(f, "planted payload ran: uid %d, for %s\n", (int)getuid(), argc > 1 ? argv[1] : "?");
+		fclose(f);
+	}
+	printf("egpayload ran\n");
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -380,12 +590,23 @@ static int do_badpolicy(void)
 
 int main(int argc, char **argv)
 {
+	const char *base = strrchr(argv[0], '/');
 	char path[64];
 
+	if (!strcmp(base ? base + 1 : argv[0], "egpayload"))
+		return do_payload(argc, argv);
 	if (argc < 2) {
-		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|listen|connect|fsopen|setns-open|unshare-open|chdir-open ARG...\n");
+		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "openat-fd") && argc == 4)
+		return do_openat_fd(atoi(argv[2]), argv[3]);
+	if (!strcmp(argv[1], "shocker") && argc == 3)
+		return do_shocker(argv[2]);
+	if (!strcmp(argv[1], "clone-fail-then-open") && (argc == 3 || argc == 4))
+		return do_clone_fail_then_open(argv[2], !(argc == 4 && !strcmp(argv[3], "nopayload")));
+	if (!strcmp(argv[1], "memread") && argc == 3)
+		return do_memread(atoi(argv[2]));
 	if (!strcmp(argv[1], "badpolicy"))
 		return do_badpolicy();
 	if (!strcmp(argv[1], "setns-open") && argc == 4)
