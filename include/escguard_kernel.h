@@ -103,11 +103,17 @@ __u32 escguard_file_classify(struct file *file, const struct escguard_fsref *ref
 /* Whether the calling task has a descriptor open on @file's object (same
  * mount and dentry) with at least @file's read/write access. */
 int escguard_file_held(struct file *file);
+/* Calls @cb(ctx, file) for each directory the calling task has open, in
+ * descriptor order, each held by a reference of the helper's for the call,
+ * until @cb returns non-zero; returns that value or 0. Never sleeps. */
+int escguard_for_each_dir_fd(int (*cb)(void *ctx, struct file *file), void *ctx);
 /* Whether the kernel is built with PREEMPT_RT (spinlocks sleep there). */
 int escguard_kernel_preempt_rt(void);
-/* Identities of @file's dentry and its ancestors up to the superblock root,
- * nearest first; returns how many were written (at most @max). */
-__u32 escguard_file_ancestors(struct file *file, struct escguard_fsid *out, __u32 max);
+/* Calls @cb(ctx, id) with the identity of @file's dentry and of each of its
+ * ancestors up to the superblock root, nearest first, under RCU (so @cb
+ * must not sleep), until @cb returns non-zero; returns that value or 0. */
+int escguard_file_for_each_ancestor(struct file *file,
+				    int (*cb)(void *ctx, const struct escguard_fsid *id), void *ctx);
 /* pid, tgid, ppid, uid and comm of @t without taking task_lock (for hooks
  * called under some task's task_lock); no namespaces or fs. */
 void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out);
@@ -324,6 +330,15 @@ int escguard_rs_on_ptrace(void *ctx, struct task_struct *t, struct task_struct *
  * @umh: @t was started by the kernel (its parent is a kernel thread: a
  * usermode helper, or init). */
 int escguard_rs_on_bprm_check(void *ctx, struct task_struct *t, struct file *file, int umh);
+/* @t (current) follows /proc/<pid>/root, cwd, exe, fd/N or map_files/... of
+ * @target (@path: the link's path within procfs, e.g. "/1/root"). */
+int escguard_rs_on_proc_link(void *ctx, struct task_struct *t, struct task_struct *target,
+			     const char *path);
+/* @t (current) sends signal @sig to @target (NULL: to every task it may
+ * signal, kill(-1)). */
+int escguard_rs_on_signal(void *ctx, struct task_struct *t, struct task_struct *target, int sig);
+/* @t (current) asks for @target's address space (mm_access). */
+int escguard_rs_on_mm_access(void *ctx, struct task_struct *t, struct task_struct *target);
 /* @t connects to a unix stream socket bound at @path (host view). */
 int escguard_rs_on_connect(void *ctx, struct task_struct *t, const char *path);
 /* Entry of syscall @sys (ESCGUARD_SYS_*). @arg is the string argument the

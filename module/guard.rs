@@ -39,21 +39,22 @@ const S_IFDIR: u32 = 0o040000;
 const ORIGIN_SLOTS: usize = 128;
 
 /// Recently settled container origins, to tell which container planted a
-/// program that a usermode helper runs. Bounded; the oldest is replaced.
+/// program that a host-context exec runs. Bounded; the oldest is replaced.
+/// Every host exec scans it, so only filled slots are kept.
 struct Origins {
-    /// `ORIGIN_SLOTS` slots, on the heap (15 KiB would not fit the stack
-    /// the state is built on).
-    slots: KVec<Option<Origin>>,
+    /// At most `ORIGIN_SLOTS`, their capacity reserved at load: adding one
+    /// never allocates (hooks run in atomic context).
+    slots: KVec<Origin>,
+    /// The slot replaced next once all are filled.
     next: usize,
 }
 
 impl Origins {
     fn new() -> Result<Self> {
-        let mut slots = KVec::with_capacity(ORIGIN_SLOTS, GFP_KERNEL)?;
-        for _ in 0..ORIGIN_SLOTS {
-            slots.push(None, GFP_KERNEL)?;
-        }
-        Ok(Origins { slots, next: 0 })
+        Ok(Origins {
+            slots: KVec::with_capacity(ORIGIN_SLOTS, GFP_KERNEL)?,
+            next: 0,
+        })
     }
 
     fn same(a: &Origin, b: &Origin) -> bool {
@@ -65,28 +66,30 @@ impl Origins {
     /// (a container of its own pid namespace only: everything would be
     /// "below" that root).
     fn note(&mut self, o: &Origin, base: &Baseline) {
-        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino)
-            || self.slots.iter().flatten().any(|s| Self::same(s, o))
-        {
+        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino) || self.slots.iter().any(|s| Self::same(s, o)) {
             return;
         }
-        if let Some(s) = self.slots.get_mut(self.next) {
-            *s = Some(*o);
+        if self.slots.len() < ORIGIN_SLOTS {
+            // Within the capacity reserved at load: no allocation.
+            let _ = self.slots.push(*o, GFP_NOWAIT);
+        } else if let Some(s) = self.slots.get_mut(self.next) {
+            *s = *o;
+            self.next = (self.next + 1) % ORIGIN_SLOTS;
         }
-        self.next = (self.next + 1) % ORIGIN_SLOTS;
     }
 
     fn by_mnt_ns(&self, ns: u64) -> Option<Origin> {
         let mnt = abi::ESCGUARD_NS_MNT as usize;
-        self.slots.iter().flatten().find(|o| o.ns[mnt] == ns).copied()
+        self.slots.iter().find(|o| o.ns[mnt] == ns).copied()
     }
 
     fn by_root(&self, id: &abi::escguard_fsid) -> Option<Origin> {
-        self.slots
-            .iter()
-            .flatten()
-            .find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino))
-            .copied()
+        self.slots.iter().find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino)).copied()
+    }
+
+    /// Whether any remembered container root is on device `dev`.
+    fn any_on(&self, dev: u64) -> bool {
+        self.slots.iter().any(|o| o.root.dev == dev)
     }
 }
 
@@ -759,6 +762,18 @@ impl State {
             .then(|| (Origin::from_info(&own, true), false, false))
     }
 
+    /// Whether `target` is a host task for a container task reaching into
+    /// it: its entry is of host lineage, or it is untracked and does not
+    /// look contained. Takes `target`'s task_lock (not for hooks that hold
+    /// one).
+    fn host_task(&self, target: sys::TaskRef<'_>) -> bool {
+        match self.lineage_of(target) {
+            Some((Lineage::Host, _)) => true,
+            Some((Lineage::Container(_), _)) => false,
+            None => !self.base.looks_contained(&target.info(&self.base.refs(None))),
+        }
+    }
+
     /// An escape found at file open (`esc`: by the task itself, or by the
     /// object it opens): recorded as reported, reported once, and in
     /// enforce mode the open fails and the task is killed before it has a
@@ -874,11 +889,12 @@ impl State {
         let f = file.facts();
         let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 && f.mnt_ns != own.ns[mnt] {
             Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
-        } else {
-            let mut anc = [abi::escguard_fsid::default(); 32];
-            let n = file.ancestors(&mut anc);
+        } else if self.origins.lock().any_on(f.dev) {
+            // Below a recorded container root, however deep.
             let idx = self.origins.lock();
-            anc[..n].iter().find_map(|a| idx.by_root(a)).map(Some)
+            file.find_ancestor(|a| idx.by_root(a).is_some()).map(|a| idx.by_root(&a))
+        } else {
+            None
         };
         let Some(origin) = planted else {
             return 0;
@@ -1521,6 +1537,101 @@ impl sys::Ops for State {
         self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
     }
 
+    fn on_proc_link(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>, path: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        // Judge the path of access: a container task walking through a
+        // host task's root, cwd, exe or descriptors reaches host objects
+        // whatever they are (a host shell's pipe, a service's private
+        // tmpfs), and whatever it then does with them (open, unlink,
+        // chmod). Its own tasks', and other containers', stay open to it.
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return 0;
+        };
+        if target.info_light().tgid == task.info_light().tgid || !self.host_task(target) {
+            return 0;
+        }
+        let lin = Lineage::Container(o);
+        let i = task.info(&self.base.refs(Some(&lin)));
+        let c = target.info_light();
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(b"/proc");
+        w.bytes(path.as_bytes());
+        w.bytes(b" of host task ");
+        w.bytes(until_nul(rules::bytes_of(&c.comm)));
+        let esc = Escape {
+            object: true,
+            ..Default::default()
+        };
+        if !rep {
+            self.record(&i, lin, true, tracked);
+        }
+        let x = Extra {
+            target: w.done(),
+            denied: self.enforcing(),
+            ..Default::default()
+        };
+        self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
+        if self.enforcing() {
+            self.c.denials.inc();
+            return EPERM.to_errno();
+        }
+        0
+    }
+
+    fn on_signal(&self, task: sys::TaskRef<'_>, target: Option<sys::TaskRef<'_>>, sig: i32) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let pid = abi::ESCGUARD_NS_PID as usize;
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        match target {
+            // kill(-1): every task the caller may signal, the host's own when
+            // it shares the host's pid namespace.
+            None if o.ns[pid] == self.base.ns[pid] => {
+                let _ = core::fmt::Write::write_fmt(&mut w, format_args!("signal {} to every task", sig));
+            }
+            None => return 0,
+            Some(t) => {
+                let c = t.info_light();
+                if c.tgid == task.info_light().tgid || !self.host_task(t) {
+                    return 0;
+                }
+                let _ = core::fmt::Write::write_fmt(&mut w, format_args!("signal {} to pid {} ", sig, c.pid));
+                w.bytes(until_nul(rules::bytes_of(&c.comm)));
+            }
+        }
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_SIGNAL_HOST, &o, task, &i, x)
+    }
+
+    fn on_mm_access(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        if target.info_light().tgid == task.info_light().tgid || !self.host_task(target) {
+            return 0;
+        }
+        let i = task.info(&self.base.refs(None));
+        let c = target.info_light();
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("memory of pid {} ", c.pid));
+        w.bytes(until_nul(rules::bytes_of(&c.comm)));
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
+    }
+
     fn on_connect(&self, task: sys::TaskRef<'_>, path: &CStr) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {
@@ -1618,8 +1729,9 @@ impl sys::Ops for State {
             }
             Lineage::Host => (Lineage::Host, Escape::default()),
         };
-        // The parent's event covers a child born of an escaped parent.
-        self.record(&ci, clin, pesc.any() || cesc.any(), false);
+        // The parent's event covers a child born of an escaped parent, and
+        // of one whose escape was reported before: one event per escape.
+        self.record(&ci, clin, prep || pesc.any() || cesc.any(), false);
 
         if !pesc.any() && cesc.any() {
             // Born outside (e.g. into the host pid namespace after setns).
@@ -1639,12 +1751,33 @@ impl sys::Ops for State {
         let lin = known.map(|(l, _)| l);
         let rep = known.is_some_and(|(_, r)| r);
         let i = task.info(&self.base.refs(lin.as_ref()));
-        let (lineage, esc) = self.assess(lin, &i, Hook::Exec);
+        let (lineage, mut esc) = self.assess(lin, &i, Hook::Exec);
+        // A container program that starts holding a directory into the
+        // host (a descriptor the runtime or a caller leaked, CVE-2024-21626)
+        // can reach host files through it without any open we would see
+        // (unlinkat, fchmodat, ...): it has escaped.
+        let mut leaked = [0u8; PATH_LEN];
+        if let (Lineage::Container(o), false, false) = (lineage, esc.any(), rep) {
+            if o.settled {
+                let refs = self.base.refs(Some(&lineage));
+                esc.object = sys::current_dir_fds(|d| {
+                    let host = table::object_on_host(&self.base, &o, d.classify(&refs));
+                    if host {
+                        d.path(&mut leaked);
+                    }
+                    host
+                });
+            }
+        }
         self.record(&i, lineage, rep || esc.any(), tracked);
         if esc.any() {
             // finalize_exec(): start_thread() is next, so the new program
             // never runs its first instruction.
-            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep, &Extra::default());
+            let x = Extra {
+                target: until_nul(&leaked),
+                ..Default::default()
+            };
+            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep, &x);
         }
         // Remember a newly settled container, to attribute programs it
         // plants for usermode helpers.

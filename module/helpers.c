@@ -54,8 +54,10 @@
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 
-/* Private VFS header: struct mount, real_mount(), struct mnt_namespace. */
+/* Private VFS headers: struct mount, real_mount(), struct mnt_namespace;
+ * proc_pid() of a procfs inode. */
 #include "fs/mount.h"
+#include "fs/proc/internal.h"
 
 #include "escguard_abi.h"
 #include "escguard_kernel.h"
@@ -1065,6 +1067,108 @@ static int escguard_connect_pre(struct pt_regs *regs)
 			escguard_rs_on_connect(escguard_probe_ctx, current, s->a)));
 }
 
+static void escguard_render_raw(const struct path *p, char *buf, unsigned int len);
+
+static int escguard_proc_link_pre(struct pt_regs *regs)
+{
+	/* proc_pid_get_link(dentry, inode, done): a path walk following
+	 * /proc/<pid>/root, cwd, exe, fd/N or map_files/... of the task
+	 * @inode belongs to (dentry NULL: an RCU walk, retried with one). */
+	struct dentry *dentry = (struct dentry *)regs_get_kernel_argument(regs, 0);
+	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 1);
+	struct escguard_scratch *s;
+	struct task_struct *t;
+	struct path p;
+	int ret;
+
+	/* Tracked host tasks are not judged here: skipped without a call. */
+	if (!dentry || !escguard_user_task() || escguard_known_host(current->pid))
+		return 0;
+	rcu_read_lock();
+	t = pid_task(proc_pid(inode), PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t)
+		return 0;
+	s = this_cpu_ptr(&escguard_scratch);
+	/* The link's path within procfs ("/1/root"); the dentry is pinned by
+	 * the walk, and only its names are read. */
+	p.mnt = NULL;
+	p.dentry = dentry;
+	escguard_render_raw(&p, s->a, sizeof(s->a));
+	ret = escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_proc_link(escguard_probe_ctx, current, t, s->a)));
+	/* Safe in atomic context even if ours is the last reference, on
+	 * non-RT kernels (RT is refused at load). */
+	put_task_struct(t);
+	return ret;
+}
+
+static int escguard_mm_access_pre(struct pt_regs *regs)
+{
+	/* mm_access(task, mode): another task's address space, for
+	 * /proc/<pid>/mem, environ, auxv, maps, pagemap and process_vm_*. */
+	struct task_struct *t = (struct task_struct *)regs_get_kernel_argument(regs, 0);
+
+	if (t == current || !escguard_user_task() || escguard_known_host(current->pid))
+		return 0;
+	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_mm_access(escguard_probe_ctx, current, t)));
+}
+
+/*
+ * Signals: kill(2), tkill(2), tgkill(2), rt_(tg)sigqueueinfo(2) at syscall
+ * entry (the signal code's own LSM hook can run under tasklist_lock, where
+ * the table lock may not be taken). @nr is the target as the caller names
+ * it in its pid namespace: > 0 a task, -1 every task it can signal; process
+ * groups (0, < -1) never reach outside the caller's session.
+ */
+static int escguard_signal_check(struct pt_regs *regs, long nr, long sig)
+{
+	struct task_struct *t = NULL;
+	int ret;
+
+	if (!sig || (nr <= 0 && nr != -1) || !escguard_user_task() ||
+	    escguard_known_host(current->pid))
+		return 0;
+	if (nr > 0) {
+		rcu_read_lock();
+		t = pid_task(find_vpid(nr), PIDTYPE_PID);
+		if (t)
+			get_task_struct(t);
+		rcu_read_unlock();
+		if (!t)
+			return 0;
+	}
+	ret = escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_signal(escguard_probe_ctx, current, t, (int)sig)));
+	if (t)
+		put_task_struct(t);
+	return ret;
+}
+
+#define ESCGUARD_SIGNAL_PROBE(sym, nr, sig)					\
+	static int escguard_sig_pre_##sym(struct pt_regs *regs)			\
+	{									\
+		const struct pt_regs *u = (const void *)regs_get_kernel_argument(regs, 0); \
+		return escguard_signal_check(regs, (int)(nr), (int)(sig));	\
+	}									\
+	ESCGUARD_HOOK_REFUSING(escguard_kp_sig_##sym, #sym, escguard_sig_pre_##sym)
+
+ESCGUARD_SIGNAL_PROBE(__x64_sys_kill, u->di, u->si);
+ESCGUARD_SIGNAL_PROBE(__x64_sys_tkill, u->di, u->si);
+ESCGUARD_SIGNAL_PROBE(__x64_sys_tgkill, u->si, u->dx);
+ESCGUARD_SIGNAL_PROBE(__x64_sys_rt_sigqueueinfo, u->di, u->si);
+ESCGUARD_SIGNAL_PROBE(__x64_sys_rt_tgsigqueueinfo, u->si, u->dx);
+#ifdef CONFIG_IA32_EMULATION
+ESCGUARD_SIGNAL_PROBE(__ia32_sys_kill, u->bx, u->cx);
+ESCGUARD_SIGNAL_PROBE(__ia32_sys_tkill, u->bx, u->cx);
+ESCGUARD_SIGNAL_PROBE(__ia32_sys_tgkill, u->cx, u->dx);
+ESCGUARD_SIGNAL_PROBE(__ia32_compat_sys_rt_sigqueueinfo, u->bx, u->cx);
+ESCGUARD_SIGNAL_PROBE(__ia32_compat_sys_rt_tgsigqueueinfo, u->cx, u->dx);
+#endif
+
 /* Syscall entry: __x64_sys_*(const struct pt_regs *user) and the ia32
  * variants. Only a few calls carry an argument the rules need. */
 static int escguard_sys_common(struct pt_regs *regs, unsigned int nr, const char __user *uarg)
@@ -1117,6 +1221,8 @@ ESCGUARD_HOOK_REFUSING(escguard_kp_move_mount, "security_move_mount", escguard_m
 ESCGUARD_HOOK_REFUSING(escguard_kp_ptrace, "security_ptrace_access_check", escguard_ptrace_pre);
 ESCGUARD_HOOK_REFUSING(escguard_kp_bprm_check, "security_bprm_check", escguard_bprm_check_pre);
 ESCGUARD_HOOK_REFUSING(escguard_kp_connect, "security_unix_stream_connect", escguard_connect_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_proc_link, "proc_pid_get_link", escguard_proc_link_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_mm_access, "mm_access", escguard_mm_access_pre);
 
 /*
  * delete_module(2): a container task must not unload escguard. The syscall
@@ -1190,6 +1296,15 @@ static struct escguard_hook *escguard_kps[] = {
 	&escguard_kp_bdev_open, &escguard_kp_sb_kern_mount,
 	&escguard_kp_sb_mount, &escguard_kp_move_mount, &escguard_kp_ptrace,
 	&escguard_kp_connect, &escguard_kp_bprm_check,
+	&escguard_kp_proc_link, &escguard_kp_mm_access,
+	&escguard_kp_sig___x64_sys_kill, &escguard_kp_sig___x64_sys_tkill,
+	&escguard_kp_sig___x64_sys_tgkill, &escguard_kp_sig___x64_sys_rt_sigqueueinfo,
+	&escguard_kp_sig___x64_sys_rt_tgsigqueueinfo,
+#ifdef CONFIG_IA32_EMULATION
+	&escguard_kp_sig___ia32_sys_kill, &escguard_kp_sig___ia32_sys_tkill,
+	&escguard_kp_sig___ia32_sys_tgkill, &escguard_kp_sig___ia32_compat_sys_rt_sigqueueinfo,
+	&escguard_kp_sig___ia32_compat_sys_rt_tgsigqueueinfo,
+#endif
 	&escguard_kp_exec, &escguard_kp_fork,
 };
 
@@ -1731,6 +1846,41 @@ int escguard_file_held(struct file *file)
 	return held;
 }
 
+int escguard_for_each_dir_fd(int (*cb)(void *ctx, struct file *file), void *ctx)
+{
+	struct files_struct *files = current->files;
+	unsigned int fd = 0;
+	int ret = 0;
+
+	if (!files)
+		return 0;
+	for (;;) {
+		struct fdtable *fdt;
+		struct file *f;
+
+		rcu_read_lock();
+		fdt = files_fdtable(files);
+		fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd);
+		if (fd >= fdt->max_fds) {
+			rcu_read_unlock();
+			break;
+		}
+		rcu_read_unlock();
+		/* A reference of our own: another thread may close it. fput()
+		 * defers the final release, so it is safe here. */
+		f = fget_raw(fd);
+		if (f) {
+			if (S_ISDIR(file_inode(f)->i_mode))
+				ret = cb(ctx, f);
+			fput(f);
+		}
+		if (ret)
+			break;
+		fd++;
+	}
+	return ret;
+}
+
 int escguard_kernel_preempt_rt(void)
 {
 	return IS_ENABLED(CONFIG_PREEMPT_RT);
@@ -1748,31 +1898,30 @@ void escguard_file_path(struct file *file, char *buf, unsigned int len)
 		escguard_render_exe(file, buf, len);
 }
 
-u32 escguard_file_ancestors(struct file *file, struct escguard_fsid *out, u32 max)
+int escguard_file_for_each_ancestor(struct file *file,
+				    int (*cb)(void *ctx, const struct escguard_fsid *id), void *ctx)
 {
 	struct dentry *d = file->f_path.dentry;
-	unsigned int seq;
-	u32 n = 0;
+	int ret = 0;
 
-	/* Dentries are RCU-freed; a racing rename may give a wrong but
-	 * memory-safe answer, which the caller only uses to attribute. */
-	seq = read_seqbegin(&rename_lock);
+	/* Dentries are RCU-freed: memory-safe. A rename racing the walk can
+	 * only move the file while the exec that judges it is in flight. */
 	rcu_read_lock();
-	while (n < max) {
+	for (;;) {
 		struct dentry *parent = READ_ONCE(d->d_parent);
 		struct inode *inode = d_inode_rcu(d);
+		struct escguard_fsid id = {
+			.dev = new_encode_dev(d->d_sb->s_dev),
+			.ino = inode ? inode->i_ino : 0,
+		};
 
-		out[n].dev = new_encode_dev(d->d_sb->s_dev);
-		out[n].ino = inode ? inode->i_ino : 0;
-		out[n].mnt_id = 0;
-		n++;
-		if (parent == d)
+		ret = cb(ctx, &id);
+		if (ret || parent == d)
 			break;
 		d = parent;
 	}
 	rcu_read_unlock();
-	(void)read_seqretry(&rename_lock, seq);
-	return n;
+	return ret;
 }
 
 void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out)

@@ -38,6 +38,7 @@ pub(crate) const PRESET_NAMES: [&[u8]; PRESET_COUNT] = [
     b"instrument",
     b"binfmt_misc",
     b"planted_exec",
+    b"signal_host",
 ];
 
 /// The preset rules' switches and hit counters. Lock-free: read by every hook.

@@ -107,6 +107,15 @@ pub(crate) trait Ops: Sync {
     /// once per binary handler tried: a script, then its interpreter).
     /// `umh`: the kernel started `task` (a usermode helper).
     fn on_bprm_check(&self, task: TaskRef<'_>, file: FileRef<'_>, umh: bool) -> i32;
+    /// `task` follows `/proc/<pid>/root|cwd|exe|fd/N|map_files/...` of
+    /// `target` (`path`: the link within procfs, e.g. `/1/root`).
+    fn on_proc_link(&self, task: TaskRef<'_>, target: TaskRef<'_>, path: &CStr) -> i32;
+    /// `task` sends signal `sig` to `target` (`None`: to every task it
+    /// may signal).
+    fn on_signal(&self, task: TaskRef<'_>, target: Option<TaskRef<'_>>, sig: i32) -> i32;
+    /// `task` asks for `target`'s address space (`/proc/<pid>/mem`,
+    /// `environ`, `maps`, `process_vm_readv`, ...).
+    fn on_mm_access(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;
     /// `task` connects to a unix stream socket bound at `path` (as its owner
     /// named it).
     fn on_connect(&self, task: TaskRef<'_>, path: &CStr) -> i32;
@@ -333,14 +342,64 @@ impl FileRef<'_> {
         unsafe { raw::escguard_file_held(self.ptr) != 0 }
     }
 
-    /// Identities of the file's dentry and its ancestors, nearest first;
-    /// returns how many of `out` were filled.
-    pub(crate) fn ancestors(&self, out: &mut [crate::abi::escguard_fsid]) -> usize {
-        let max = out.len().min(u32::MAX as usize) as u32;
-        // SAFETY: valid file (type invariant); `out` is writable for `max`
-        // records. The walk is under RCU and bounded by `max`.
-        unsafe { raw::escguard_file_ancestors(self.ptr, out.as_mut_ptr(), max) as usize }
+    /// The first of the file's dentry and its ancestors up to its
+    /// filesystem's root (nearest first) for which `f` holds, however deep
+    /// the file is. `f` runs under RCU: it must not sleep.
+    pub(crate) fn find_ancestor<F: FnMut(&crate::abi::escguard_fsid) -> bool>(
+        &self,
+        mut f: F,
+    ) -> Option<crate::abi::escguard_fsid> {
+        struct Ctx<F> {
+            f: F,
+            hit: Option<crate::abi::escguard_fsid>,
+        }
+        unsafe extern "C" fn trampoline<F: FnMut(&crate::abi::escguard_fsid) -> bool>(
+            ctx: *mut c_void,
+            id: *const crate::abi::escguard_fsid,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: `ctx` is the `&mut Ctx<F>` passed below, alive for the
+            // whole walk and not otherwise accessed during it; `id` points
+            // to the walk's identity record for this call.
+            let (c, id) = unsafe { (&mut *(ctx as *mut Ctx<F>), &*id) };
+            if (c.f)(id) {
+                c.hit = Some(*id);
+                return 1;
+            }
+            0
+        }
+        let mut c = Ctx { f: &mut f, hit: None };
+        // SAFETY: valid file (type invariant); `trampoline` matches the
+        // callback type and treats `ctx` as `&mut Ctx<&mut F>`, which it is.
+        unsafe {
+            raw::escguard_file_for_each_ancestor(
+                self.ptr,
+                Some(trampoline::<&mut F>),
+                &mut c as *mut Ctx<&mut F> as *mut c_void,
+            )
+        };
+        c.hit
     }
+}
+
+/// Calls `f` with each directory the calling task has open (each held for
+/// the call) until it returns true; whether it did. Never sleeps.
+pub(crate) fn current_dir_fds<F: FnMut(FileRef<'_>) -> bool>(mut f: F) -> bool {
+    unsafe extern "C" fn trampoline<F: FnMut(FileRef<'_>) -> bool>(
+        ctx: *mut c_void,
+        file: *mut bindings::file,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole
+        // walk and not otherwise accessed during it.
+        let f = unsafe { &mut *(ctx as *mut F) };
+        // SAFETY: the helper holds a reference on `file` for this call.
+        match unsafe { file_of(file) } {
+            Some(file) => f(file) as kernel::ffi::c_int,
+            None => 0,
+        }
+    }
+    // SAFETY: `trampoline::<F>` matches the callback type and treats `ctx`
+    // as `&mut F`, which it is.
+    unsafe { raw::escguard_for_each_dir_fd(Some(trampoline::<F>), &mut f as *mut F as *mut c_void) != 0 }
 }
 
 /// Whether the kernel is built with `PREEMPT_RT`, where spinlocks sleep and
@@ -1047,6 +1106,74 @@ macro_rules! callbacks {
             // the ptrace check for its duration.
             let (t, c) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(child)) };
             <$t as $crate::sys::Ops>::on_ptrace(ops, t, c)
+        }
+
+        /// C callback: a /proc/<pid> magic link being followed.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task, a task the caller holds a reference on and a
+        /// NUL-terminated path valid for the call.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_proc_link(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            target: *mut kernel::bindings::task_struct,
+            path: *const kernel::ffi::c_char,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current, `target` is held by the caller;
+            // `path` is NUL-terminated, live for the call.
+            let (t, g, p) = unsafe {
+                ($crate::sys::task_of(task), $crate::sys::task_of(target), kernel::str::CStr::from_char_ptr(path))
+            };
+            <$t as $crate::sys::Ops>::on_proc_link(ops, t, g, p)
+        }
+
+        /// C callback: a signal about to be sent.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and null or a task the caller holds a
+        /// reference on.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_signal(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            target: *mut kernel::bindings::task_struct,
+            sig: kernel::ffi::c_int,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `target` is null or held by the caller.
+            let t = unsafe { $crate::sys::task_of(task) };
+            let g = (!target.is_null()).then(|| {
+                // SAFETY: non-null, held by the caller for this call.
+                unsafe { $crate::sys::task_of(target) }
+            });
+            <$t as $crate::sys::Ops>::on_signal(ops, t, g, sig)
+        }
+
+        /// C callback: another task's address space asked for (mm_access).
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and a task the caller (mm_access) holds.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_mm_access(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            target: *mut kernel::bindings::task_struct,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current, `target` is held by mm_access's caller.
+            let (t, g) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(target)) };
+            <$t as $crate::sys::Ops>::on_mm_access(ops, t, g)
         }
 
         /// C callback: unix stream connect probe.

@@ -104,6 +104,12 @@ pub const PRESETS: [Preset; abi::ESCGUARD_RULE_COUNT as usize] = [
         name: "planted_exec",
         description: "host-context exec of a program or interpreter in a container's filesystem",
     },
+    Preset {
+        id: abi::ESCGUARD_RULE_SIGNAL_HOST,
+        name: "signal_host",
+        description:
+            "signal a host task (kill, tkill, tgkill, sigqueue; kill -1 with the host's pids)",
+    },
 ];
 
 /// The preset with this id.
@@ -237,6 +243,7 @@ mod tests {
                 "instrument",
                 "binfmt_misc",
                 "planted_exec",
+                "signal_host",
             ]
         );
         assert_eq!(

@@ -464,7 +464,7 @@ mod tests {
         assert!(t.contains("device opens   3\n"), "{t}");
         assert!(t.contains("ioctls         7\n"), "{t}");
         assert!(
-            t.contains("presets        0 of 17 enabled (disabled: release_agent, "),
+            t.contains("presets        0 of 18 enabled (disabled: release_agent, "),
             "{t}"
         );
         assert!(
@@ -516,7 +516,7 @@ mod tests {
         assert_eq!(j["rule_hits"], 5);
         assert_eq!(j["denials"], 2);
         let enabled = j["rules_enabled"].as_array().unwrap();
-        assert_eq!(enabled.len(), 16);
+        assert_eq!(enabled.len(), 17);
         assert_eq!(enabled[0], "release_agent");
         assert!(!enabled.iter().any(|n| n == "ptrace_host"));
         assert_eq!(j["policy_rules"], 4);
@@ -558,7 +558,7 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("presets        16 of 17 enabled (disabled: ptrace_host)\n"),
+            t.contains("presets        17 of 18 enabled (disabled: ptrace_host)\n"),
             "{t}"
         );
         assert!(
@@ -575,7 +575,7 @@ mod tests {
         );
         let mut st = abi3_sample();
         st.rules_enabled = crate::rules::enabled_names((1 << abi::ESCGUARD_RULE_COUNT) - 1);
-        assert!(st.to_text().contains("presets        all 17 enabled\n"));
+        assert!(st.to_text().contains("presets        all 18 enabled\n"));
     }
 
     #[test]

@@ -175,13 +175,36 @@ attack host-object-file-handle-monitor monitor priv "egprobe shocker host-marker
 rule enable open_by_handle_at
 
 # A host directory descriptor leaked into an unprivileged container.
-RUNNER=run_leaked_root
-attack host-object-leaked-dirfd-openat-enforce enforce '' "egprobe openat-fd 3 host-marker" host-object "$MARK"
-attack host-object-leaked-dirfd-openat-monitor monitor '' "egprobe openat-fd 3 host-marker" host-object "$MARK"
-attack host-object-leaked-dirfd-proc-enforce enforce '' "cat /proc/self/fd/3/host-marker" host-object "$MARK"
-attack host-object-leaked-dirfd-proc-monitor monitor '' "cat /proc/self/fd/3/host-marker" host-object "$MARK"
-# Holding it is not an escape; a directory descriptor of its own is fine.
-silent host-object-leaked-dirfd-unused-lookalike '' "exec 4< /etc && egprobe openat-fd 4 passwd > /dev/null && cat /etc/passwd > /dev/null && ls / > /dev/null"
+# A container program that starts with a host directory open (the leak)
+# has escaped before it does anything with it: it could reach host files
+# through it by calls no open hook sees (unlinkat, fchmodat, ...). Its first
+# program is killed at exec, before its first instruction; in monitor mode
+# it runs and the one event covers what it then does.
+leaked() { # NAME MODE 'command'
+	escguardctl mode "$2" || { fail "$1" "cannot set mode"; return; }
+	drain_events
+	_k0=$(kills)
+	_out=$(run_leaked_root "$1" "echo started; $3; echo rc=\$?" 2>&1)
+	_ev=$(events_json)
+	show_ev "$_ev"
+	if [ "$(ev_n "$_ev")" != 1 ] || ! echo "$_ev" | grep -q '"hook":"exec","reason":"host-object"'; then
+		fail "$1" "expected 1 host-object event at exec, got $(ev_n "$_ev")"; return
+	fi
+	if [ "$2" = enforce ]; then
+		if echo "$_out" | grep -q "$MARK\|^started"; then fail "$1" "the container ran: $(flat "$_out")"; return; fi
+		echo "$_ev" | grep -q '"action":"killed"' && [ "$(kills)" -gt "$_k0" ] || { fail "$1" "not killed"; return; }
+	else
+		echo "$_out" | grep -q "$MARK" || { fail "$1" "did not run in monitor mode: $(flat "$_out")"; return; }
+		echo "$_ev" | grep -q '"action":"logged"' && [ "$(kills)" = "$_k0" ] || { fail "$1" "monitor mode killed"; return; }
+	fi
+	pass "$1"
+}
+leaked host-object-leaked-dirfd-openat-enforce enforce "egprobe openat-fd 3 host-marker"
+leaked host-object-leaked-dirfd-openat-monitor monitor "egprobe openat-fd 3 host-marker"
+leaked host-object-leaked-dirfd-proc-enforce enforce "cat /proc/self/fd/3/host-marker"
+leaked host-object-leaked-dirfd-proc-monitor monitor "cat /proc/self/fd/3/host-marker"
+# A directory descriptor of its own is fine.
+silent host-object-own-dirfd-lookalike '' "exec 4< /etc && egprobe openat-fd 4 passwd > /dev/null && cat /etc/passwd > /dev/null && ls / > /dev/null"
 RUNNER=run_container
 
 # Look-alikes: the container's own root through /proc (its pid 1 is its

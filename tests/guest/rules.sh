@@ -72,7 +72,7 @@ rule() { escguardctl rules "$1" "$2" > /dev/null || fail "rules-$1-$2"; }
 # All presets are on at load.
 out=$(escguardctl rules list --json)
 n=$(echo "$out" | grep -o '"enabled":true' | wc -l)
-[ "$n" = 17 ] && pass presets-on-at-load || fail presets-on-at-load "$n enabled: $out"
+[ "$n" = 18 ] && pass presets-on-at-load || fail presets-on-at-load "$n enabled: $out"
 
 # --- Writes to the kernel's host-wide knobs --------------------------------
 CP0=$(cat /proc/sys/kernel/core_pattern)

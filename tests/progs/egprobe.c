@@ -50,6 +50,11 @@
  *                              attach check), then pread 8 bytes at the
  *                              start of PID's first mapping
  *
+ * For the red-team suite (tests/guest/redteam.sh):
+ *
+ *   egprobe truncate PATH LEN  truncate(2) PATH to LEN bytes: changes a
+ *                              file's data without opening it
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -599,6 +604,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "truncate") && argc == 4)
+		return result(truncate(argv[2], atoll(argv[3])));
 	if (!strcmp(argv[1], "openat-fd") && argc == 4)
 		return do_openat_fd(atoi(argv[2]), argv[3]);
 	if (!strcmp(argv[1], "shocker") && argc == 3)
