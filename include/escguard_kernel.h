@@ -70,13 +70,10 @@ struct escguard_file_facts {
 	__u64 dev;         /* superblock device, as st_dev */
 	__u64 ino;
 	__u64 mnt_ns;      /* inode number of its mount's namespace; 0: none */
-	__u64 rdev;        /* i_rdev, as st_rdev (devices) */
 	__u32 mode;        /* i_mode */
 	__u32 fmode;       /* ESCGUARD_PF_READ | ESCGUARD_PF_WRITE */
 	__u32 host_mnt_ns; /* its mount is in the host's mount namespace */
 	__u32 init_userns; /* its superblock belongs to the initial user namespace */
-	__u32 at_sb_root;  /* its parent is its superblock's root (e.g. /proc/kcore) */
-	__u32 pad;
 };
 
 /* A superblock about to be mounted (security_sb_kern_mount). */
@@ -337,8 +334,15 @@ int escguard_rs_on_proc_link(void *ctx, struct task_struct *t, struct task_struc
 /* @t (current) sends signal @sig to @target (NULL: to every task it may
  * signal, kill(-1)). */
 int escguard_rs_on_signal(void *ctx, struct task_struct *t, struct task_struct *target, int sig);
-/* @t (current) asks for @target's address space (mm_access). */
-int escguard_rs_on_mm_access(void *ctx, struct task_struct *t, struct task_struct *target);
+/* @t (current) opens @file, /proc/kcore or /dev/mem, /dev/kmem, /dev/port
+ * (their open methods). */
+int escguard_rs_on_kernel_memory(void *ctx, struct task_struct *t, struct file *file);
+/* @t (current) opens /proc/<pid>/environ of @target. */
+int escguard_rs_on_environ(void *ctx, struct task_struct *t, struct task_struct *target);
+/* @t (current) is about to switch to the namespaces in @i (setns, unshare;
+ * @i: its own facts with the new namespaces). Cannot refuse: the switch
+ * is committed. */
+void escguard_rs_on_ns_switch(void *ctx, struct task_struct *t, const struct escguard_kinfo *i);
 /* @t connects to a unix stream socket bound at @path (host view). */
 int escguard_rs_on_connect(void *ctx, struct task_struct *t, const char *path);
 /* Entry of syscall @sys (ESCGUARD_SYS_*). @arg is the string argument the

@@ -1355,24 +1355,8 @@ impl sys::Ops for State {
             }
         }
 
-        // Preset rules on the kernel's host-wide knobs and memory. (Path
-        // buffers are made only where needed: zeroing one on every open
-        // is measurable.)
-        let kmem = rules::kernel_memory_device(&f) || rules::maybe_kcore(&f) && {
-            let mut path = [0u8; PATH_LEN];
-            file.sb_path(&mut path);
-            until_nul(&path) == rules::KCORE
-        };
-        if kmem {
-            let id = abi::ESCGUARD_RULE_KERNEL_MEMORY;
-            let mut path = [0u8; PATH_LEN];
-            file.path(&mut path);
-            let x = Extra {
-                target: until_nul(&path),
-                ..Default::default()
-            };
-            return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
-        }
+        // Preset rules on the kernel's host-wide knobs. (Path buffers are
+        // made only where needed: zeroing one on every open is measurable.)
         if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
             let mut path = [0u8; PATH_LEN];
             file.sb_path(&mut path);
@@ -1611,7 +1595,22 @@ impl sys::Ops for State {
         self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_SIGNAL_HOST, &o, task, &i, x)
     }
 
-    fn on_mm_access(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
+    fn on_kernel_memory(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_KERNEL_MEMORY, &o, task, &i, x)
+    }
+
+    fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {
             return 0;
@@ -1623,13 +1622,47 @@ impl sys::Ops for State {
         let c = target.info_light();
         let mut buf = [0u8; 64];
         let mut w = BufWriter::new(&mut buf);
-        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("memory of pid {} ", c.pid));
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("environ of pid {} ", c.pid));
         w.bytes(until_nul(rules::bytes_of(&c.comm)));
         let x = Extra {
             target: w.done(),
             ..Default::default()
         };
         self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
+    }
+
+    fn on_ns_switch(&self, task: sys::TaskRef<'_>, i: &sys::KInfo) {
+        self.c.hook_syscall.inc();
+        // Judge the change where it happens: a task that setns'es into the
+        // host's namespaces may do its harm with calls that open nothing
+        // (truncate, chmod, connect) and switch back before any other hook
+        // would look. It dies before it returns to user space.
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return;
+        };
+        if rep {
+            return;
+        }
+        let esc = table::judge(&self.base, &o, i);
+        if esc.ns_mask == 0 {
+            return;
+        }
+        // Who it is, for the event and the table (the facts are the lock-free
+        // ones: no ppid, uid or comm).
+        let light = task.info_light();
+        let i = &sys::KInfo {
+            ppid: light.ppid,
+            uid: light.uid,
+            comm: light.comm,
+            ..*i
+        };
+        let lin = Lineage::Container(o);
+        self.record(i, lin, true, tracked);
+        let x = Extra {
+            target: b"setns/unshare",
+            ..Default::default()
+        };
+        self.act(abi::ESCGUARD_HOOK_SYSCALL, &esc, i, &lin, task, None, None, false, &x);
     }
 
     fn on_connect(&self, task: sys::TaskRef<'_>, path: &CStr) -> i32 {

@@ -711,29 +711,26 @@ MODULE_PARM_DESC(open_hook, "How the file-open hook attaches: direct (default; f
  * Whether an open by a container task whose own state is unchanged still
  * needs Rust: the object may live on the host (its mount is in the host's
  * mount namespace, or shows the whole host root filesystem), an enabled
- * file rule covers the open's mode, it writes to a filesystem a preset
- * looks at, or it opens kernel memory (/proc/kcore, /dev/mem, /dev/kmem,
- * /dev/port; /proc/<5-digit pid> directories pass this filter too). Only
- * facts are compared here; Rust decides.
+ * file rule covers the open's mode, or it writes to a filesystem a preset
+ * looks at. (Kernel memory -- /proc/kcore, /dev/mem, /dev/port -- has hooks
+ * of its own on those files' open methods.) Only facts are compared here;
+ * Rust decides.
  */
-static __always_inline bool escguard_open_needs_look(struct file *file)
+static __always_inline bool escguard_open_needs_look(struct file *file, u64 root_mnt)
 {
 	struct vfsmount *mnt = file->f_path.mnt;
-	const struct dentry *d = file->f_path.dentry;
-	unsigned long magic = d->d_sb->s_magic;
-	dev_t rdev = file_inode(file)->i_rdev;
 
-	if (unlikely(READ_ONCE(real_mount(mnt)->mnt_ns) == escguard_host_mnt_ns ||
+	/* On the task's own root mount (most opens) the object is below a
+	 * root the task verdict found not escaped: a path walk cannot climb
+	 * above a mount's root, and file handles clear the cache. */
+	if ((unsigned long)mnt != root_mnt &&
+	    unlikely(READ_ONCE(real_mount(mnt)->mnt_ns) == escguard_host_mnt_ns ||
 		     mnt->mnt_root == escguard_host_root_dentry))
 		return true;
 	if (file->f_mode & READ_ONCE(escguard_file_fmode))
 		return true;
-	if ((file->f_mode & FMODE_WRITE) && escguard_magic_may_be_sensitive(magic))
-		return true;
-	if (unlikely(magic == PROC_SUPER_MAGIC && d->d_name.len == 5))
-		return true;
-	return unlikely(rdev == MKDEV(MEM_MAJOR, 1) || rdev == MKDEV(MEM_MAJOR, 2) ||
-			rdev == MKDEV(MEM_MAJOR, 4));
+	return (file->f_mode & FMODE_WRITE) &&
+	       escguard_magic_may_be_sensitive(file->f_path.dentry->d_sb->s_magic);
 }
 
 /*
@@ -774,7 +771,7 @@ static __always_inline bool escguard_open_cached(struct file *file)
 	if (diff || READ_ONCE(s->seq) != seq || read_seqcount_retry(&fs->seq, fseq))
 		return false;
 	/* Nothing the escape verdict on the task depends on changed. */
-	return !escguard_open_needs_look(file);
+	return !escguard_open_needs_look(file, k[6]);
 }
 
 /* Everything the fast path cannot answer is Rust's. Preemption off, as in a
@@ -1105,16 +1102,63 @@ static int escguard_proc_link_pre(struct pt_regs *regs)
 	return ret;
 }
 
-static int escguard_mm_access_pre(struct pt_regs *regs)
-{
-	/* mm_access(task, mode): another task's address space, for
-	 * /proc/<pid>/mem, environ, auxv, maps, pagemap and process_vm_*. */
-	struct task_struct *t = (struct task_struct *)regs_get_kernel_argument(regs, 0);
+static void escguard_fill_ns(const struct nsproxy *nsp, struct escguard_kinfo *out);
 
-	if (t == current || !escguard_user_task() || escguard_known_host(current->pid))
+static int escguard_environ_open_pre(struct pt_regs *regs)
+{
+	/* environ_open(inode, file): /proc/<pid>/environ, another task's
+	 * environment (its memory). Memory access in attach mode (mem,
+	 * process_vm_*) is the ptrace hook's. */
+	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 0);
+	struct task_struct *t;
+	int ret;
+
+	if (!escguard_user_task() || escguard_known_host(current->pid))
+		return 0;
+	rcu_read_lock();
+	t = pid_task(proc_pid(inode), PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t)
+		return 0;
+	ret = escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_environ(escguard_probe_ctx, current, t)));
+	put_task_struct(t);
+	return ret;
+}
+
+static int escguard_kmem_open_pre(struct pt_regs *regs)
+{
+	/* open_kcore(inode, file), open_port(inode, file): the open methods of
+	 * /proc/kcore and of /dev/mem, /dev/kmem, /dev/port (not /dev/null
+	 * and its other siblings), after security_file_open(). */
+	struct file *file = (struct file *)regs_get_kernel_argument(regs, 1);
+
+	if (!escguard_user_task() || escguard_known_host(current->pid))
 		return 0;
 	return escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
-			escguard_rs_on_mm_access(escguard_probe_ctx, current, t)));
+			escguard_rs_on_kernel_memory(escguard_probe_ctx, current, file)));
+}
+
+static int escguard_ns_switch_pre(struct pt_regs *regs)
+{
+	/* switch_task_namespaces(p, new): setns(2) or unshare(2) committing
+	 * @new, with the new mount namespace's root and cwd already set. The
+	 * task is judged on what it switches to, before it returns to user
+	 * space: a setns into the host's namespaces followed by calls that
+	 * open nothing (truncate, chmod, connect) and a switch back. */
+	struct task_struct *p = (struct task_struct *)regs_get_kernel_argument(regs, 0);
+	struct nsproxy *new = (struct nsproxy *)regs_get_kernel_argument(regs, 1);
+	struct escguard_kinfo k;
+
+	if (!new || p != current || !escguard_user_task() || escguard_known_host(current->pid))
+		return 0;
+	escguard_current_facts(&k);
+	/* @new is pinned by the caller. */
+	escguard_fill_ns(new, &k);
+	ESCGUARD_TIMED(5, escguard_rs_on_ns_switch(escguard_probe_ctx, current, &k));
+	return 0;
 }
 
 /*
@@ -1222,7 +1266,10 @@ ESCGUARD_HOOK_REFUSING(escguard_kp_ptrace, "security_ptrace_access_check", escgu
 ESCGUARD_HOOK_REFUSING(escguard_kp_bprm_check, "security_bprm_check", escguard_bprm_check_pre);
 ESCGUARD_HOOK_REFUSING(escguard_kp_connect, "security_unix_stream_connect", escguard_connect_pre);
 ESCGUARD_HOOK_REFUSING(escguard_kp_proc_link, "proc_pid_get_link", escguard_proc_link_pre);
-ESCGUARD_HOOK_REFUSING(escguard_kp_mm_access, "mm_access", escguard_mm_access_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_environ, "environ_open", escguard_environ_open_pre);
+ESCGUARD_HOOK(escguard_kp_ns_switch, "switch_task_namespaces", escguard_ns_switch_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_kcore, "open_kcore", escguard_kmem_open_pre);
+ESCGUARD_HOOK_REFUSING(escguard_kp_port, "open_port", escguard_kmem_open_pre);
 
 /*
  * delete_module(2): a container task must not unload escguard. The syscall
@@ -1296,7 +1343,8 @@ static struct escguard_hook *escguard_kps[] = {
 	&escguard_kp_bdev_open, &escguard_kp_sb_kern_mount,
 	&escguard_kp_sb_mount, &escguard_kp_move_mount, &escguard_kp_ptrace,
 	&escguard_kp_connect, &escguard_kp_bprm_check,
-	&escguard_kp_proc_link, &escguard_kp_mm_access,
+	&escguard_kp_proc_link, &escguard_kp_environ, &escguard_kp_ns_switch,
+	&escguard_kp_kcore, &escguard_kp_port,
 	&escguard_kp_sig___x64_sys_kill, &escguard_kp_sig___x64_sys_tkill,
 	&escguard_kp_sig___x64_sys_tgkill, &escguard_kp_sig___x64_sys_rt_sigqueueinfo,
 	&escguard_kp_sig___x64_sys_rt_tgsigqueueinfo,
@@ -1797,10 +1845,9 @@ void escguard_file_facts(struct file *file, struct escguard_file_facts *out)
 	out->magic = d->d_sb->s_magic;
 	out->dev = new_encode_dev(d->d_sb->s_dev);
 	out->ino = inode->i_ino;
-	out->rdev = new_encode_dev(inode->i_rdev);
 	out->mode = inode->i_mode;
 	out->init_userns = d->d_sb->s_user_ns == &init_user_ns;
-	out->at_sb_root = READ_ONCE(d->d_parent) == d->d_sb->s_root && d != d->d_sb->s_root;
+
 	out->fmode = ((file->f_mode & FMODE_READ) ? ESCGUARD_PF_READ : 0) |
 		     ((file->f_mode & FMODE_WRITE) ? ESCGUARD_PF_WRITE : 0);
 	/* Compared by address to the host's only; an anonymous or detached

@@ -385,28 +385,6 @@ pub(crate) fn sensitive_write(f: &FileFacts, sb_path: &[u8]) -> Option<u32> {
     }
 }
 
-const S_IFMT: u32 = 0o170000;
-
-/// Whether this file is a character device that reads or writes kernel or
-/// physical memory, wherever its node is: `/dev/mem`, `/dev/kmem`,
-/// `/dev/port` (1:1, 1:2, 1:4) -- the `kernel_memory` preset.
-pub(crate) fn kernel_memory_device(f: &FileFacts) -> bool {
-    const S_IFCHR: u32 = 0o020000;
-    // new_encode_dev() of MKDEV(1, minor).
-    const MEM: [u64; 3] = [0x101, 0x102, 0x104];
-    f.mode & S_IFMT == S_IFCHR && MEM.contains(&f.rdev)
-}
-
-/// Whether this file may be a procfs instance's `/kcore` (the caller then
-/// compares its path within the filesystem with [`KCORE`]).
-pub(crate) fn maybe_kcore(f: &FileFacts) -> bool {
-    const S_IFREG: u32 = 0o100000;
-    f.magic == PROC && f.mode & S_IFMT == S_IFREG && f.at_sb_root != 0
-}
-
-/// `/proc/kcore`'s path within procfs.
-pub(crate) const KCORE: &[u8] = b"/kcore";
-
 /// Whether mounting this new superblock trips `sensitive_mount`. Judged by
 /// the instance, not its type: a procfs that shows a pid namespace other
 /// than the host's, or a sysfs mounted from a network namespace other than

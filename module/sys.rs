@@ -113,9 +113,13 @@ pub(crate) trait Ops: Sync {
     /// `task` sends signal `sig` to `target` (`None`: to every task it
     /// may signal).
     fn on_signal(&self, task: TaskRef<'_>, target: Option<TaskRef<'_>>, sig: i32) -> i32;
-    /// `task` asks for `target`'s address space (`/proc/<pid>/mem`,
-    /// `environ`, `maps`, `process_vm_readv`, ...).
-    fn on_mm_access(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;
+    /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
+    fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+    /// `task` opens `target`'s `/proc/<pid>/environ`.
+    fn on_environ(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;
+    /// `task` is about to run with the namespaces in `i` (its own facts
+    /// with the new namespaces: setns, unshare). The switch is committed.
+    fn on_ns_switch(&self, task: TaskRef<'_>, i: &KInfo);
     /// `task` connects to a unix stream socket bound at `path` (as its owner
     /// named it).
     fn on_connect(&self, task: TaskRef<'_>, path: &CStr) -> i32;
@@ -1157,23 +1161,63 @@ macro_rules! callbacks {
             <$t as $crate::sys::Ops>::on_signal(ops, t, g, sig)
         }
 
-        /// C callback: another task's address space asked for (mm_access).
+        /// C callback: /proc/kcore or a kernel memory device being opened.
+        ///
+        /// # Safety
+        ///
+        /// As for `escguard_rs_on_open`.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_kernel_memory(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            file: *mut kernel::bindings::file,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `file` is being opened by it.
+            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
+            match f {
+                Some(f) => <$t as $crate::sys::Ops>::on_kernel_memory(ops, t, f),
+                None => 0,
+            }
+        }
+
+        /// C callback: /proc/<pid>/environ being opened.
         ///
         /// # Safety
         ///
         /// Called by the probe handler only, with the registered context,
-        /// the current task and a task the caller (mm_access) holds.
+        /// the current task and a task the caller holds a reference on.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_mm_access(
+        pub unsafe extern "C" fn escguard_rs_on_environ(
             ctx: *mut kernel::ffi::c_void,
             task: *mut kernel::bindings::task_struct,
             target: *mut kernel::bindings::task_struct,
         ) -> kernel::ffi::c_int {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current, `target` is held by mm_access's caller.
+            // SAFETY: `task` is current, `target` is held by the caller.
             let (t, g) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(target)) };
-            <$t as $crate::sys::Ops>::on_mm_access(ops, t, g)
+            <$t as $crate::sys::Ops>::on_environ(ops, t, g)
+        }
+
+        /// C callback: the calling task switching namespaces.
+        ///
+        /// # Safety
+        ///
+        /// Called by the probe handler only, with the registered context,
+        /// the current task and facts valid for the call.
+        #[no_mangle]
+        pub unsafe extern "C" fn escguard_rs_on_ns_switch(
+            ctx: *mut kernel::ffi::c_void,
+            task: *mut kernel::bindings::task_struct,
+            i: *const $crate::sys::KInfo,
+        ) {
+            // SAFETY: the C glue passes the context of the live registration.
+            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
+            // SAFETY: `task` is current; `i` points to the caller's facts.
+            let (t, i) = unsafe { ($crate::sys::task_of(task), &*i) };
+            <$t as $crate::sys::Ops>::on_ns_switch(ops, t, i)
         }
 
         /// C callback: unix stream connect probe.

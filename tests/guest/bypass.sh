@@ -421,9 +421,7 @@ silent binfmt-own-userns-lookalike priv "unshare -U -r -m sh -c 'mkdir -p /dev/s
 # A cwd 4,300 directories deep in a host volume: the dentry walk that
 # classifies it must reach the mount's root, not give up and call it
 # disconnected (a false kill of an ordinary, if odd, workload).
-D2000=$(i=0; while [ $i -lt 2000 ]; do printf d/; i=$((i + 1)); done)
-D300=$(i=0; while [ $i -lt 300 ]; do printf d/; i=$((i + 1)); done)
-silent deep-volume-cwd-lookalike vol "cd /vol && mkdir -p $D2000 && cd $D2000 && mkdir -p $D2000 && cd $D2000 && mkdir -p $D300 && cd $D300 && cat /etc/passwd > /dev/null && /bin/true && echo deep-ok" deep-ok
+silent deep-volume-cwd-lookalike vol "cd /vol && egprobe deepcwd 4300 /etc/passwd" "deep 4300 ok"
 
 # ---- 8. Disarming is refused for containers and visible for the host -------
 # A container's delete_module of *any* name re-locks escguard before the

@@ -16,6 +16,7 @@
 #include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/objtool.h>
 #include <asm/asm.h>
 #include <asm/ibt.h>
 #include <asm/linkage.h>
@@ -89,6 +90,9 @@ asm(
 	".size escguard_test_tramp, .-escguard_test_tramp\n"
 	".popsection\n"
 );
+
+/* It returns past its caller's frame, as a BPF trampoline does. */
+STACK_FRAME_NON_STANDARD(escguard_test_tramp);
 
 /* What a BPF trampoline answers when an IPMODIFY ops comes to share its
  * function: yes, and from now on call through the stack. */

@@ -46,6 +46,7 @@
  *                              torn down again), then write "1" to the
  *                              payload (init's creds, namespaces and root)
  *                              and open FILE: prints its first line
+ *   egprobe deepcwd N FILE     mkdir+chdir N levels deep, open FILE, exec true
  *   egprobe memread PID        open /proc/PID/mem read-only (the ptrace
  *                              attach check), then pread 8 bytes at the
  *                              start of PID's first mapping
@@ -54,6 +55,23 @@
  *
  *   egprobe truncate PATH LEN  truncate(2) PATH to LEN bytes: changes a
  *                              file's data without opening it
+ *
+ * For the second red-team suite (tests/guest/redteam2.sh):
+ *
+ *   egprobe setns-meta NS VICTIM
+ *                              setns(2) into NS (a namespace file, or
+ *                              "pid:N" for a pidfd of N: every namespace),
+ *                              then truncate(2) VICTIM to 0 and chmod it
+ *                              04755 (no open), setns back into the
+ *                              caller's own mount namespace and report
+ *   egprobe setns-tcp NS PORT  setns(2) into NS (as above), connect to
+ *                              127.0.0.1:PORT and copy what it sends to
+ *                              stdout (no open)
+ *   egprobe uring-open PATH [NS]
+ *                              (setns into NS first, if given) open PATH
+ *                              with io_uring IORING_OP_OPENAT forced onto
+ *                              an io-wq worker (IOSQE_ASYNC), then copy
+ *                              it to stdout
  *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
@@ -77,6 +95,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <linux/io_uring.h>
 #include <sys/wait.h>
 #include <pthread.h>
 #include <sched.h>
@@ -376,30 +398,73 @@ static int do_clone_fail_then_open(const char *file, int payload)
 }
 
 /* /proc/PID/mem opened read-only takes the same ptrace access check as an
- * attach; then one read where PID surely has memory. */
+ * attach; then one read where PID surely has memory: the start of its code
+ * (field 26 of /proc/PID/stat, which needs no access to its memory). */
 static int do_memread(pid_t pid)
 {
-	char path[64], line[256];
-	unsigned long start;
+	char path[64], buf[1024], *p;
+	unsigned long start = 0;
 	uint64_t v;
-	FILE *maps;
-	int fd;
+	int fd, i;
+	FILE *st;
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fflush(stdout);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return result(-1);
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	maps = fopen(path, "r");
-	if (!maps || !fgets(line, sizeof(line), maps) || sscanf(line, "%lx-", &start) != 1) {
-		printf("err maps\n");
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	st = fopen(path, "r");
+	if (!st || !fgets(buf, sizeof(buf), st) || !(p = strrchr(buf, ')'))) {
+		printf("err stat\n");
+		return 1;
+	}
+	/* Fields after the comm: 3 (state) is the first; 26 is startcode. */
+	for (i = 3, p += 2; i < 26 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || sscanf(p, "%lu", &start) != 1 || !start) {
+		printf("err startcode\n");
 		return 1;
 	}
 	if (pread(fd, &v, sizeof(v), (off_t)start) != (ssize_t)sizeof(v))
 		return result(-1);
 	printf("read 8 bytes at %#lx\n", start);
 	return result(0);
+}
+
+/* mkdir and chdir N levels below the cwd (relative: no path is ever near
+ * PATH_MAX), then open FILE and fork+exec /bin/true: the checks that
+ * classify a cwd must walk that deep without calling it disconnected. */
+static int do_deepcwd(int n, const char *file)
+{
+	int i, fd, st;
+	pid_t c;
+
+	for (i = 0; i < n; i++) {
+		if ((mkdir("d", 0755) && errno != EEXIST) || chdir("d")) {
+			printf("err depth %d: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	fd = open(file, O_RDONLY);
+	if (fd < 0)
+		return result(-1);
+	close(fd);
+	fflush(stdout);
+	c = fork();
+	if (c == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		printf("err exec\n");
+		return 1;
+	}
+	printf("deep %d ok\n", n);
+	return 0;
 }
 
 /* The program a container plants as a binfmt_misc interpreter: run by a
@@ -593,6 +658,105 @@ static int do_badpolicy(void)
 	return failures ? 1 : 0;
 }
 
+/* redteam2: NS is a namespace file or "pid:N" (a pidfd: all namespaces). */
+static int ns_enter(const char *ns)
+{
+	int fd, flags = 0;
+
+	if (!strncmp(ns, "pid:", 4)) {
+		fd = syscall(SYS_pidfd_open, atoi(ns + 4), 0);
+		flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	} else {
+		fd = open(ns, O_RDONLY);
+	}
+	if (fd < 0) {
+		printf("ns open: %s\n", strerror(errno));
+		return -1;
+	}
+	if (setns(fd, flags) < 0) {
+		printf("setns: %s\n", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int do_setns_meta(const char *ns, const char *victim)
+{
+	int own = open("/proc/self/ns/mnt", O_RDONLY);
+	int t, c, b;
+
+	if (own < 0 || ns_enter(ns))
+		return 1;
+	t = truncate(victim, 0);
+	c = chmod(victim, 04755);
+	b = setns(own, CLONE_NEWNS);
+	printf("truncate=%d chmod=%d back=%d\n", t, c, b);
+	return t || c;
+}
+
+static int do_setns_tcp(const char *ns, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s;
+
+	if (ns_enter(ns))
+		return 1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return result(-1);
+	copy_out(s);
+	return 0;
+}
+
+static int do_uring_open(const char *path, const char *ns)
+{
+	struct io_uring_params p;
+	struct io_uring_sqe *sqes, *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned char *sq, *cq;
+	unsigned *sq_tail, *sq_array, *cq_head;
+	int ring, res;
+
+	if (ns && ns_enter(ns))
+		return 1;
+	memset(&p, 0, sizeof(p));
+	ring = syscall(SYS_io_uring_setup, 4, &p);
+	if (ring < 0)
+		return result(-1);
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return result(-1);
+	sq_tail = (unsigned *)(sq + p.sq_off.tail);
+	sq_array = (unsigned *)(sq + p.sq_off.array);
+	cq_head = (unsigned *)(cq + p.cq_off.head);
+	sqe = &sqes[0];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_OPENAT;
+	sqe->fd = AT_FDCWD;
+	sqe->addr = (unsigned long)path;
+	sqe->open_flags = O_RDONLY;
+	sqe->flags = IOSQE_ASYNC;
+	sq_array[0] = 0;
+	__atomic_store_n(sq_tail, 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return result(-1);
+	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	res = cqe[*cq_head & (p.cq_entries - 1)].res;
+	if (res < 0) {
+		printf("uring openat: %s\n", strerror(-res));
+		return 1;
+	}
+	copy_out(res);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -604,6 +768,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "setns-meta") && argc == 4)
+		return do_setns_meta(argv[2], argv[3]);
+	if (!strcmp(argv[1], "setns-tcp") && argc == 4)
+		return do_setns_tcp(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "uring-open") && (argc == 3 || argc == 4))
+		return do_uring_open(argv[2], argc == 4 ? argv[3] : NULL);
 	if (!strcmp(argv[1], "truncate") && argc == 4)
 		return result(truncate(argv[2], atoll(argv[3])));
 	if (!strcmp(argv[1], "openat-fd") && argc == 4)
@@ -614,6 +784,8 @@ int main(int argc, char **argv)
 		return do_clone_fail_then_open(argv[2], !(argc == 4 && !strcmp(argv[3], "nopayload")));
 	if (!strcmp(argv[1], "memread") && argc == 3)
 		return do_memread(atoi(argv[2]));
+	if (!strcmp(argv[1], "deepcwd") && argc == 4)
+		return do_deepcwd(atoi(argv[2]), argv[3]);
 	if (!strcmp(argv[1], "badpolicy"))
 		return do_badpolicy();
 	if (!strcmp(argv[1], "setns-open") && argc == 4)
