@@ -155,6 +155,11 @@ json.dump(v, open(d + "/config-vol.json", "w"), indent=1)
 pn = copy.deepcopy(p)
 pn["linux"]["namespaces"] = [x for x in pn["linux"]["namespaces"] if x["type"] != "network"]
 json.dump(pn, open(d + "/config-priv-hostnet.json", "w"), indent=1)
+# The host's /run as a volume at /hostrun (hostrun): a runtime's control
+# socket handed to a container, as a mounted docker.sock is.
+hr = copy.deepcopy(c)
+hr["mounts"].append(bind("/hostrun", "/run", ["rbind", "ro"]))
+json.dump(hr, open(d + "/config-hostrun.json", "w"), indent=1)
 
 # The bundle the nested runc runs: the default container on the same
 # read-only image, printing a greeting. Without /sys and its cgroup mount

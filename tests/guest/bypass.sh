@@ -270,7 +270,9 @@ insmod "$KO" && [ "$(escguardctl status --json | sed -n 's/.*"table":{"cap":\([0
 # a clone fail late in copy_process() (the failed child's files are torn
 # down on a task that still carries its parent's pid), then escapes
 # (kernel-exploit payload) and opens a host file.
-attack clone-fail-then-escape-enforce enforce '' "egprobe clone-fail-then-open /host-marker" "namespace-escape|root-escape" "$MARK"
+# (The payload's namespace switch is itself judged: killed there, before
+# the open, so no call is refused.)
+attack clone-fail-then-escape-enforce enforce '' "egprobe clone-fail-then-open /host-marker" "namespace-escape|root-escape" "$MARK" nodeny
 attack clone-fail-then-escape-monitor monitor '' "egprobe clone-fail-then-open /host-marker" "namespace-escape|root-escape" "$MARK"
 silent clone-fail-lookalike '' "egprobe clone-fail-then-open /etc/passwd nopayload" "root:x:0:0:root:/root:/bin/sh"
 
