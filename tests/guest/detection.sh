@@ -79,6 +79,13 @@ EXPLOIT="sh -c 'echo 1 > /proc/escguard_test_payload; cat /host-marker'"
 escape escape-kernel-exploit-enforce enforce '' "$EXPLOIT" namespace-escape
 escape escape-kernel-exploit-monitor monitor '' "$EXPLOIT" namespace-escape
 
+# 3b. The same end state written directly (a write primitive changing the
+#     task's nsproxy pointer: no function a hook sees): caught at the next
+#     exec or open instead.
+RAWEXPLOIT="sh -c 'echo raw > /proc/escguard_test_payload; cat /host-marker'"
+escape escape-kernel-exploit-raw-enforce enforce '' "$RAWEXPLOIT" namespace-escape
+escape escape-kernel-exploit-raw-monitor monitor '' "$RAWEXPLOIT" namespace-escape
+
 # 4. The same payload in a non-leader thread, which then execs: de_thread()
 #    gives it the leader's pid; the escape must still be caught.
 TEXPLOIT='egtest thread-exec /bin/cat /host-marker /proc/escguard_test_payload'

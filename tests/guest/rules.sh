@@ -187,11 +187,12 @@ escguardctl rules disable no_such_rule > /dev/null 2> /tmp/err; rc=$?
 [ $rc != 0 ] && grep -q no_such_rule /tmp/err && pass rules-unknown-name-error || fail rules-unknown-name-error "rc=$rc $(cat /tmp/err)"
 
 # --- The escape verdict at file open -----------------------------------------
-# The shell itself escapes (kernel-exploit payload) and reads a host file
+# The shell itself escapes (kernel-exploit payload writing its nsproxy,
+# creds and root directly: no function a hook sees) and reads a host file
 # with a builtin: no fork, no exec. The open is refused, the shell killed.
 escguardctl mode enforce
 drain_events
-out=$(run_container open-escape "sh -c 'echo 1 > /proc/escguard_test_payload; read l < /host-marker; echo got \$l'; echo rc=\$?" 2>&1)
+out=$(run_container open-escape "sh -c 'echo raw > /proc/escguard_test_payload; read l < /host-marker; echo got \$l'; echo rc=\$?" 2>&1)
 ev=$(events_json)
 show_ev "$ev"
 if echo "$out" | grep -q 'host-only marker'; then fail escape-at-open "marker was read"
@@ -222,8 +223,9 @@ cached_escape() { # NAME VARIANT 'command' REASON
 	else pass "$1"; fi
 }
 WARM='for i in 1 2 3 4 5 6 7 8; do read l < /etc/passwd; done'
-# A kernel exploit's payload switches the namespaces only, or root and cwd only.
-cached_escape cached-escape-payload-ns "" "sh -c '$WARM; echo ns > /proc/escguard_test_payload; read l < /etc/passwd; echo got'" namespace-escape
+# A kernel exploit's payload writes the nsproxy pointer only (no hooked
+# function: caught at the open, a cache miss), or root and cwd only.
+cached_escape cached-escape-payload-ns "" "sh -c '$WARM; echo rawns > /proc/escguard_test_payload; read l < /etc/passwd; echo got'" namespace-escape
 cached_escape cached-escape-payload-fs "" "sh -c '$WARM; echo fs > /proc/escguard_test_payload; read l < /host-marker; echo got \$l'" root-escape
 # A privileged container with the host's pid namespace: setns(2) into the
 # host's mount namespace; chdir into the host's root, by the task itself or

@@ -25,6 +25,7 @@
 static void (*p_switch_task_namespaces)(struct task_struct *, struct nsproxy *);
 static void (*p_set_fs_root)(struct fs_struct *, const struct path *);
 static void (*p_set_fs_pwd)(struct fs_struct *, const struct path *);
+static void (*p_free_nsproxy)(struct nsproxy *);
 
 /* Unexported symbols, found the way out-of-tree exploit kits do: through a
  * kprobe. A probe at a function entry sits after its ENDBR, if any. */
@@ -50,11 +51,17 @@ static ssize_t payload_write(struct file *file, const char __user *buf,
 	struct nsproxy *nsp;
 	struct path root, pwd;
 	struct cred *cred;
-	char what[4] = {};
-	bool ns = true, fs = true;
+	char what[8] = {};
+	bool ns = true, fs = true, raw = false;
 
 	if (copy_from_user(what, buf, min(len, sizeof(what) - 1)))
 		return -EFAULT;
+	/* "raw...": the nsproxy pointer written directly, as an exploit with
+	 * a kernel write primitive does, through no function a hook sees. */
+	if (!strncmp(what, "raw", 3)) {
+		raw = true;
+		memmove(what, what + 3, sizeof(what) - 3);
+	}
 	if (!strncmp(what, "ns", 2))
 		fs = false;
 	else if (!strncmp(what, "fs", 2))
@@ -85,8 +92,18 @@ static ssize_t payload_write(struct file *file, const char __user *buf,
 	get_fs_pwd(init->fs, &pwd);
 	task_unlock(init);
 
-	if (ns)
+	if (ns && raw) {
+		struct nsproxy *old;
+
+		task_lock(current);
+		old = current->nsproxy;
+		current->nsproxy = nsp;
+		task_unlock(current);
+		if (refcount_dec_and_test(&old->count))
+			p_free_nsproxy(old);
+	} else if (ns) {
 		p_switch_task_namespaces(current, nsp);
+	}
 	if (fs) {
 		p_set_fs_root(current->fs, &root);
 		p_set_fs_pwd(current->fs, &pwd);
@@ -110,7 +127,8 @@ static int __init payload_init(void)
 	p_switch_task_namespaces = lookup("switch_task_namespaces");
 	p_set_fs_root = lookup("set_fs_root");
 	p_set_fs_pwd = lookup("set_fs_pwd");
-	if (!p_switch_task_namespaces || !p_set_fs_root || !p_set_fs_pwd)
+	p_free_nsproxy = lookup("free_nsproxy");
+	if (!p_switch_task_namespaces || !p_set_fs_root || !p_set_fs_pwd || !p_free_nsproxy)
 		return -ENOENT;
 	entry = proc_create("escguard_test_payload", 0222, NULL, &payload_ops);
 	return entry ? 0 : -ENOMEM;
