@@ -316,23 +316,46 @@ int escguard_task_exiting(struct task_struct *t)
  * be lost.
  */
 struct escguard_hook {
-	struct ftrace_ops ops;
 	const char *sym;
 	/* Returns 1 if it redirected regs->ip (the call is refused), else 0. */
 	int (*handler)(struct pt_regs *regs);
+	bool refusing;
+	/* Its fentry site, learnt at its first call (0 until then). */
+	unsigned long ip;
 };
 
+/*
+ * Two ftrace_ops carry every hook: one that only observes, one that may
+ * redirect (IPMODIFY). One registration each, not one per hook: unregistering
+ * a dynamic ops waits for two RCU-tasks grace periods, which per hook made a
+ * load/unload cycle take seconds.
+ */
 #define ESCGUARD_OPS_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT | \
 			    FTRACE_OPS_FL_RECURSION)
 
 /* Hooks re-entered on a CPU (a handler calling a hooked function): skipped. */
 static DEFINE_PER_CPU(u64, escguard_hook_missed);
 
+static struct escguard_hook *escguard_hook_of(unsigned long ip, bool refusing);
+
+static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *op, struct ftrace_regs *fregs);
+
+static struct ftrace_ops escguard_observe_ops = {
+	.func = escguard_hook_func,
+	.flags = ESCGUARD_OPS_FLAGS,
+};
+
+static struct ftrace_ops escguard_refuse_ops = {
+	.func = escguard_hook_func,
+	.flags = ESCGUARD_OPS_FLAGS | FTRACE_OPS_FL_IPMODIFY,
+};
+
 static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip,
 				       struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	struct escguard_hook *h = container_of(op, struct escguard_hook, ops);
 	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct escguard_hook *h;
 	int bit;
 
 	/* Also disables preemption, as the handlers expect. */
@@ -341,23 +364,17 @@ static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip
 		this_cpu_inc(escguard_hook_missed);
 		return;
 	}
-	if (regs)
+	h = escguard_hook_of(ip, op == &escguard_refuse_ops);
+	if (h && regs)
 		h->handler(regs);
 	ftrace_test_recursion_unlock(bit);
 }
 
 /* A hook that only observes, and one that may refuse the call. */
 #define ESCGUARD_HOOK(var, name, fn)					\
-	static struct escguard_hook var = {				\
-		.ops = { .func = escguard_hook_func, .flags = ESCGUARD_OPS_FLAGS }, \
-		.sym = name, .handler = fn,				\
-	}
+	static struct escguard_hook var = { .sym = name, .handler = fn }
 #define ESCGUARD_HOOK_REFUSING(var, name, fn)				\
-	static struct escguard_hook var = {				\
-		.ops = { .func = escguard_hook_func,			\
-			 .flags = ESCGUARD_OPS_FLAGS | FTRACE_OPS_FL_IPMODIFY }, \
-		.sym = name, .handler = fn,				\
-	}
+	static struct escguard_hook var = { .sym = name, .handler = fn, .refusing = true }
 
 ESCGUARD_HOOK(escguard_kp_fork, "wake_up_new_task", escguard_fork_pre);
 ESCGUARD_HOOK(escguard_kp_exec, "finalize_exec", escguard_exec_pre);
@@ -1313,13 +1330,14 @@ ESCGUARD_HOOK_REFUSING(escguard_kp_unload32, "__ia32_sys_delete_module", escguar
 #endif
 
 /*
- * Armed in this order, one after the other: exit first, so that every
- * entry a later-armed hook inserts has its removal hooked already (a child
- * forked while only the fork probe was armed could otherwise exit unseen and
- * leave a stale entry); the pid swap before exec, which applies the swaps.
+ * Every hook. The observing ones (fork, exec, exit, pid swap, namespace
+ * switch) are armed together by one registration, before the refusing
+ * ones: an entry a hook inserts always has its removal hooked already.
+ * The hot ones come first: escguard_hook_of() scans in this order.
  */
 static struct escguard_hook *escguard_kps[] = {
-	&escguard_kp_exit, &escguard_kp_tidswap, &escguard_kp_unload,
+	&escguard_kp_exit, &escguard_kp_ns_switch, &escguard_kp_fork, &escguard_kp_exec,
+	&escguard_kp_bprm_check, &escguard_kp_tidswap, &escguard_kp_unload,
 #ifdef CONFIG_IA32_EMULATION
 	&escguard_kp_unload32,
 	&escguard_kp_sys___ia32_compat_sys_open_by_handle_at,
@@ -1342,8 +1360,8 @@ static struct escguard_hook *escguard_kps[] = {
 	&escguard_kp_sys___x64_sys_ptrace,
 	&escguard_kp_bdev_open, &escguard_kp_sb_kern_mount,
 	&escguard_kp_sb_mount, &escguard_kp_move_mount, &escguard_kp_ptrace,
-	&escguard_kp_connect, &escguard_kp_bprm_check,
-	&escguard_kp_proc_link, &escguard_kp_environ, &escguard_kp_ns_switch,
+	&escguard_kp_connect,
+	&escguard_kp_proc_link, &escguard_kp_environ,
 	&escguard_kp_kcore, &escguard_kp_port,
 	&escguard_kp_sig___x64_sys_kill, &escguard_kp_sig___x64_sys_tkill,
 	&escguard_kp_sig___x64_sys_tgkill, &escguard_kp_sig___x64_sys_rt_sigqueueinfo,
@@ -1353,12 +1371,11 @@ static struct escguard_hook *escguard_kps[] = {
 	&escguard_kp_sig___ia32_sys_tgkill, &escguard_kp_sig___ia32_compat_sys_rt_sigqueueinfo,
 	&escguard_kp_sig___ia32_compat_sys_rt_tgsigqueueinfo,
 #endif
-	&escguard_kp_exec, &escguard_kp_fork,
 };
 
 u32 escguard_probe_count(void)
 {
-	/* The kprobes and the open hook (a direct call or ftrace callback). */
+	/* The hooks and the open hook (a direct call or ftrace callback). */
 	return ARRAY_SIZE(escguard_kps) + 1;
 }
 
@@ -1426,40 +1443,80 @@ static void escguard_open_hook_unregister(void)
 	escguard_open_ops = NULL;
 }
 
-static void escguard_hooks_unregister(unsigned int n)
+static struct escguard_hook *escguard_hook_of(unsigned long ip, bool refusing)
 {
-	while (n--) {
-		unregister_ftrace_function(&escguard_kps[n]->ops);
-		ftrace_free_filter(&escguard_kps[n]->ops);
+	char name[KSYM_NAME_LEN];
+	unsigned int i;
+
+	/* Hot hooks come first in escguard_kps. */
+	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++) {
+		if (READ_ONCE(escguard_kps[i]->ip) == ip)
+			return escguard_kps[i];
 	}
+	/* The first call at this site: which of our functions is it? */
+	sprint_symbol_no_offset(name, ip);
+	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++) {
+		struct escguard_hook *h = escguard_kps[i];
+
+		if (h->refusing == refusing && !strcmp(h->sym, name)) {
+			WRITE_ONCE(h->ip, ip);
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static void escguard_hooks_unregister(void)
+{
+	unregister_ftrace_function(&escguard_refuse_ops);
+	unregister_ftrace_function(&escguard_observe_ops);
+	ftrace_free_filter(&escguard_refuse_ops);
+	ftrace_free_filter(&escguard_observe_ops);
 }
 
 static int escguard_hooks_register(void)
 {
+	bool first_observe = true, first_refuse = true;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++) {
 		struct escguard_hook *h = escguard_kps[i];
+		struct ftrace_ops *ops = h->refusing ? &escguard_refuse_ops : &escguard_observe_ops;
+		bool *first = h->refusing ? &first_refuse : &first_observe;
 		char sym[KSYM_NAME_LEN];
 
+		h->ip = 0;
 		/* ftrace_set_filter() parses its buffer in place; an exact
 		 * name fails unless the function exists and is traceable. */
 		strscpy(sym, h->sym, sizeof(sym));
-		ret = ftrace_set_filter(&h->ops, sym, strlen(sym), 1);
-		if (!ret)
-			ret = register_ftrace_function(&h->ops);
+		ret = ftrace_set_filter(ops, sym, strlen(sym), *first);
 		if (ret) {
-			/* -EBUSY: another ops already redirects this function
-			 * (a livepatch, a kprobe with a post handler), or
-			 * ftrace_enabled is 0. */
 			pr_err("cannot hook %s: %d\n", h->sym, ret);
-			ftrace_free_filter(&h->ops);
-			escguard_hooks_unregister(i);
-			return ret;
+			goto err;
 		}
+		*first = false;
+	}
+	/* Observers (exit among them) first: every entry a hook adds has its
+	 * removal hooked already. -EBUSY: another ops already redirects one of
+	 * the functions (a livepatch, a kprobe with a post handler), or
+	 * ftrace_enabled is 0. */
+	ret = register_ftrace_function(&escguard_observe_ops);
+	if (ret) {
+		pr_err("cannot register the observing hooks: %d\n", ret);
+		goto err;
+	}
+	ret = register_ftrace_function(&escguard_refuse_ops);
+	if (ret) {
+		pr_err("cannot register the refusing hooks: %d\n", ret);
+		unregister_ftrace_function(&escguard_observe_ops);
+		goto err;
 	}
 	return 0;
+err:
+	ftrace_free_filter(&escguard_refuse_ops);
+	ftrace_free_filter(&escguard_observe_ops);
+	return ret;
 }
 
 int escguard_probes_register(void *ctx)
@@ -1473,7 +1530,7 @@ int escguard_probes_register(void *ctx)
 		 * can add entries. */
 		ret = escguard_open_hook_register();
 		if (ret)
-			escguard_hooks_unregister(ARRAY_SIZE(escguard_kps));
+			escguard_hooks_unregister();
 	}
 	if (ret)
 		escguard_probe_ctx = NULL;
@@ -1485,7 +1542,7 @@ void escguard_probes_unregister(void)
 	/* Each waits until no callback of its own runs any more (ftrace:
 	 * RCU-tasks grace periods, the trampoline is freed after). */
 	escguard_open_hook_unregister();
-	escguard_hooks_unregister(ARRAY_SIZE(escguard_kps));
+	escguard_hooks_unregister();
 	/* A task may have been preempted in our module text: in the open
 	 * hook's trampoline or fast path (both preemptible), or between the
 	 * ftrace trampoline and a refusal stub. Wait until every task has

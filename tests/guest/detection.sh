@@ -14,7 +14,8 @@ escguardctl rules disable block_device_mount host_block_device sensitive_mount >
 
 # Every hook is an ftrace_ops of escguard's own (never a kprobe, which
 # debugfs' kprobes/enabled could switch off), running in ordinary context;
-# the hooks that can refuse a call declare IPMODIFY (" I"); the open hook is
+# the hooks that can refuse a call declare IPMODIFY (" I"; all but fork,
+# exec, exit, the pid swap and the namespace switch); the open hook is
 # an ftrace direct call on security_file_open (open_hook reads back the
 # mode in effect).
 EF=/sys/kernel/debug/tracing/enabled_functions
@@ -25,7 +26,7 @@ kps=$(grep -c . /sys/kernel/debug/kprobes/list)
 open_direct=$(grep -A1 '^security_file_open ' $EF | grep -c 'direct-->escguard_open_tramp')
 probes=$(escguardctl status --json | sed 's/.*"probes":\([0-9]*\).*/\1/')
 if [ "$core" != 4 ] || [ "$kps" != 0 ] || [ "$open_direct" != 1 ] || [ "$((hooks + 1))" != "$probes" ] \
-	|| [ "$ipmod" != "$((hooks - 4))" ] \
+	|| [ "$ipmod" != "$((hooks - 5))" ] \
 	|| [ "$(cat /sys/module/escguard/parameters/open_hook)" != direct ]; then
 	fail hooks-ftrace-ops "hooks=$hooks ipmodify=$ipmod core=$core kprobes=$kps open_direct=$open_direct probes=$probes: $(grep escguard $EF | head -5)"
 else
@@ -110,7 +111,8 @@ kill $tp 2>/dev/null; wait $tp; rc=$?
 run_container s2 "$NSENTER" priv-hostpid > /dev/null 2>&1
 line=$(escguardctl tail)
 echo "    | $line"
-echo "$line" | grep -qE '^20[0-9-]+T[0-9:.]+Z LOGGED namespace-escape at fork: pid=[0-9]+ ppid=[0-9]+ uid=0 comm=nsenter .*mnt:mnt:\[[0-9]+\]->mnt:\[[0-9]+\]\(host\)' \
+# (Caught at nsenter's first setns into a host namespace, whichever kind.)
+echo "$line" | grep -qE '^20[0-9-]+T[0-9:.]+Z LOGGED namespace-escape at syscall: pid=[0-9]+ ppid=[0-9]+ uid=0 comm=nsenter .* ([a-z]+):[a-z]+:\[[0-9]+\]->[a-z]+:\[[0-9]+\]\(host\)' \
 	&& pass tail-text-line || fail tail-text-line "$line"
 
 escguardctl tail -f > /dev/null 2>&1 &
