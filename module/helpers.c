@@ -16,6 +16,7 @@
 #include <linux/fs_struct.h>
 #include <linux/ipc_namespace.h>
 #include <linux/irq_work.h>
+#include <linux/kprobes.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/module.h>
@@ -1474,28 +1475,64 @@ static void escguard_hooks_unregister(void)
 	ftrace_free_filter(&escguard_observe_ops);
 }
 
+/* Scratch for resolving the hooks' addresses at load (module init and
+ * exit are serialised, so one set serves). */
+static struct kprobe escguard_lookup_kp[ARRAY_SIZE(escguard_kps)];
+static struct kprobe *escguard_lookup_kps[ARRAY_SIZE(escguard_kps)];
+
+/*
+ * Each hook's address, resolved by name with kallsyms through a kprobe that
+ * is registered disabled (never armed) and removed at once: the kernel
+ * exports no other name lookup. ftrace_set_filter() by name would do the
+ * same but scans every traceable function's name once per hook: seconds
+ * per hook under emulation. 0 for a name a kprobe cannot resolve (then the
+ * filter is set by name).
+ */
+static void escguard_hooks_resolve(unsigned long *addrs)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++) {
+		struct kprobe *kp = &escguard_lookup_kp[i];
+
+		memset(kp, 0, sizeof(*kp));
+		kp->symbol_name = escguard_kps[i]->sym;
+		kp->flags = KPROBE_FLAG_DISABLED;
+		addrs[i] = 0;
+		if (!register_kprobe(kp)) {
+			addrs[i] = (unsigned long)kp->addr;
+			escguard_lookup_kps[n++] = kp;
+		}
+	}
+	if (n)
+		unregister_kprobes(escguard_lookup_kps, n);
+}
+
 static int escguard_hooks_register(void)
 {
-	bool first_observe = true, first_refuse = true;
+	static unsigned long addrs[ARRAY_SIZE(escguard_kps)];
 	unsigned int i;
 	int ret;
 
+	escguard_hooks_resolve(addrs);
 	for (i = 0; i < ARRAY_SIZE(escguard_kps); i++) {
 		struct escguard_hook *h = escguard_kps[i];
 		struct ftrace_ops *ops = h->refusing ? &escguard_refuse_ops : &escguard_observe_ops;
-		bool *first = h->refusing ? &first_refuse : &first_observe;
 		char sym[KSYM_NAME_LEN];
 
 		h->ip = 0;
-		/* ftrace_set_filter() parses its buffer in place; an exact
-		 * name fails unless the function exists and is traceable. */
-		strscpy(sym, h->sym, sizeof(sym));
-		ret = ftrace_set_filter(ops, sym, strlen(sym), *first);
+		if (addrs[i]) {
+			ret = ftrace_set_filter_ips(ops, &addrs[i], 1, 0, 0);
+		} else {
+			/* ftrace_set_filter() parses its buffer in place; an
+			 * exact name fails unless the function is traceable. */
+			strscpy(sym, h->sym, sizeof(sym));
+			ret = ftrace_set_filter(ops, sym, strlen(sym), 0);
+		}
 		if (ret) {
 			pr_err("cannot hook %s: %d\n", h->sym, ret);
 			goto err;
 		}
-		*first = false;
 	}
 	/* Observers (exit among them) first: every entry a hook adds has its
 	 * removal hooked already. -EBUSY: another ops already redirects one of
