@@ -770,7 +770,13 @@ impl State {
         match self.lineage_of(target) {
             Some((Lineage::Host, _)) => true,
             Some((Lineage::Container(_), _)) => false,
-            None => !self.base.looks_contained(&target.info(&self.base.refs(None))),
+            // Untracked: host only if it has namespaces and a root to tell
+            // by. An exiting task (its entry gone, its namespaces dropped)
+            // is unknown, not host: a runtime signalling its dying child.
+            None => {
+                let i = target.info(&self.base.refs(None));
+                i.has_ns != 0 && i.has_fs != 0 && i.kthread == 0 && !self.base.looks_contained(&i)
+            }
         }
     }
 

@@ -217,7 +217,7 @@ missing=0; for p in $(cat /tmp/live); do grep -qx "$p" /tmp/tracked || missing=$
 # Counters add up and the status shows the table.
 st=$(escguardctl status --json)
 echo "    | $st" | cut -c1-600
-echo "$st" | grep -q '"verdicts":1112,' && pass status-counts-verdicts || fail status-counts-verdicts "$st"
+echo "$st" | grep -q '"verdicts":1114,' && pass status-counts-verdicts || fail status-counts-verdicts "$st"
 
 rmmod escguard_test_payload
 ok rmmod-after-detection unload
