@@ -1210,6 +1210,47 @@ static int escguard_signal_check(struct pt_regs *regs, long nr, long sig)
 	return ret;
 }
 
+/*
+ * pidfd_send_signal(pidfd, sig, info, flags): the target is named by a
+ * descriptor, a pidfd (pidfs keeps its struct pid in the inode, as
+ * pidfd_pid() reads it) or a /proc/<pid> directory (the kernel itself
+ * accepts only /proc/<pid>; any other procfs directory fails the call).
+ */
+static int escguard_pidfd_signal_check(struct pt_regs *regs, int fd, long sig)
+{
+	struct task_struct *t = NULL;
+	struct inode *inode;
+	struct pid *pid = NULL;
+	struct file *f;
+	int ret;
+
+	if (!sig || !escguard_user_task() || escguard_known_host(current->pid))
+		return 0;
+	/* Our own reference: another thread may close @fd meanwhile. */
+	f = fget_raw(fd);
+	if (!f)
+		return 0;
+	inode = file_inode(f);
+	if (inode->i_sb->s_magic == PID_FS_MAGIC)
+		pid = inode->i_private;
+	else if (inode->i_sb->s_magic == PROC_SUPER_MAGIC && S_ISDIR(inode->i_mode))
+		pid = proc_pid(inode);
+	if (pid) {
+		rcu_read_lock();
+		t = pid_task(pid, PIDTYPE_PID);
+		if (t)
+			get_task_struct(t);
+		rcu_read_unlock();
+	}
+	fput(f);
+	if (!t)
+		return 0;
+	ret = escguard_verdict(regs, ESCGUARD_TIMED_RET(5,
+			escguard_rs_on_signal(escguard_probe_ctx, current, t, (int)sig)));
+	put_task_struct(t);
+	return ret;
+}
+
 #define ESCGUARD_SIGNAL_PROBE(sym, nr, sig)					\
 	static int escguard_sig_pre_##sym(struct pt_regs *regs)			\
 	{									\
@@ -1223,7 +1264,18 @@ ESCGUARD_SIGNAL_PROBE(__x64_sys_tkill, u->di, u->si);
 ESCGUARD_SIGNAL_PROBE(__x64_sys_tgkill, u->si, u->dx);
 ESCGUARD_SIGNAL_PROBE(__x64_sys_rt_sigqueueinfo, u->di, u->si);
 ESCGUARD_SIGNAL_PROBE(__x64_sys_rt_tgsigqueueinfo, u->si, u->dx);
+
+#define ESCGUARD_PIDFD_SIGNAL_PROBE(sym, fd, sig)				\
+	static int escguard_sig_pre_##sym(struct pt_regs *regs)			\
+	{									\
+		const struct pt_regs *u = (const void *)regs_get_kernel_argument(regs, 0); \
+		return escguard_pidfd_signal_check(regs, (int)(fd), (int)(sig)); \
+	}									\
+	ESCGUARD_HOOK_REFUSING(escguard_kp_sig_##sym, #sym, escguard_sig_pre_##sym)
+
+ESCGUARD_PIDFD_SIGNAL_PROBE(__x64_sys_pidfd_send_signal, u->di, u->si);
 #ifdef CONFIG_IA32_EMULATION
+ESCGUARD_PIDFD_SIGNAL_PROBE(__ia32_sys_pidfd_send_signal, u->bx, u->cx);
 ESCGUARD_SIGNAL_PROBE(__ia32_sys_kill, u->bx, u->cx);
 ESCGUARD_SIGNAL_PROBE(__ia32_sys_tkill, u->bx, u->cx);
 ESCGUARD_SIGNAL_PROBE(__ia32_sys_tgkill, u->cx, u->dx);
@@ -1367,7 +1419,9 @@ static struct escguard_hook *escguard_kps[] = {
 	&escguard_kp_sig___x64_sys_kill, &escguard_kp_sig___x64_sys_tkill,
 	&escguard_kp_sig___x64_sys_tgkill, &escguard_kp_sig___x64_sys_rt_sigqueueinfo,
 	&escguard_kp_sig___x64_sys_rt_tgsigqueueinfo,
+	&escguard_kp_sig___x64_sys_pidfd_send_signal,
 #ifdef CONFIG_IA32_EMULATION
+	&escguard_kp_sig___ia32_sys_pidfd_send_signal,
 	&escguard_kp_sig___ia32_sys_kill, &escguard_kp_sig___ia32_sys_tkill,
 	&escguard_kp_sig___ia32_sys_tgkill, &escguard_kp_sig___ia32_compat_sys_rt_sigqueueinfo,
 	&escguard_kp_sig___ia32_compat_sys_rt_tgsigqueueinfo,

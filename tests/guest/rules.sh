@@ -161,6 +161,18 @@ trip ptrace-host-enforce enforce priv-hostpid "egprobe ptrace $HP" ptrace_host
 trip memwrite-host-enforce enforce priv-hostpid "egprobe memwrite $HP" ptrace_host
 trip ptrace-host-monitor monitor priv-hostpid "egprobe ptrace $HP" ptrace_host
 quiet ptrace-own-child-lookalike priv-hostpid "sleep 60 & egprobe ptrace \$!; r=\$?; kill \$!; [ \$r = 0 ]"
+
+# Signals to a host task, by every path the kernel offers; the victim must
+# survive each refused one. Signal 0 (a liveness probe) and signals to the
+# container's own tasks are fine.
+for how in kill tkill tgkill sigqueue tgsigqueue pidfd procfd; do
+	trip signal-host-$how-enforce enforce priv-hostpid "egprobe signal $how $HP 15" signal_host
+	kill -0 $HP 2>/dev/null && pass signal-host-$how-victim-alive || {
+		fail signal-host-$how-victim-alive "host task died"; sleep 600 & HP=$!; }
+done
+trip signal-host-pidfd-monitor monitor priv-hostpid "egprobe signal pidfd $HP 0 && egprobe signal pidfd $HP 28" signal_host
+quiet signal-host-probe-lookalike priv-hostpid "egprobe signal kill $HP 0 && egprobe signal pidfd $HP 0"
+quiet signal-own-lookalike priv-hostpid "sleep 60 & p=\$!; egprobe signal pidfd \$p 15 && egprobe signal procfd \$\$ 28 && egprobe signal tgkill \$\$ 28"
 kill $HP
 
 # The runtime's socket, handed to a container in a volume (the host's /run

@@ -27,6 +27,10 @@
  *
  * For the bypass suite (tests/guest/bypass.sh):
  *
+ *   egprobe signal HOW PID SIG send SIG to PID by HOW: kill, tkill, tgkill,
+ *                              sigqueue, tgsigqueue, pidfd (pidfd_open +
+ *                              pidfd_send_signal) or procfd
+ *                              (pidfd_send_signal on a /proc/PID fd)
  *   egprobe openat-fd FD PATH  openat(FD, PATH, O_RDONLY) on a directory
  *                              descriptor the process was handed, and copy
  *                              the file to stdout
@@ -757,6 +761,41 @@ static int do_uring_open(const char *path, const char *ns)
 	return 0;
 }
 
+/* Sends @sig to @pid by one of the kernel's signal paths. */
+static int do_signal(const char *how, pid_t pid, int sig)
+{
+	siginfo_t si = { .si_signo = sig, .si_code = SI_QUEUE, .si_pid = getpid() };
+	char path[64];
+	long rc;
+	int fd;
+
+	fflush(stdout);
+	if (!strcmp(how, "kill"))
+		return result(kill(pid, sig));
+	if (!strcmp(how, "tkill"))
+		return result(syscall(SYS_tkill, pid, sig));
+	if (!strcmp(how, "tgkill"))
+		return result(syscall(SYS_tgkill, pid, pid, sig));
+	if (!strcmp(how, "sigqueue"))
+		return result(syscall(SYS_rt_sigqueueinfo, pid, sig, &si));
+	if (!strcmp(how, "tgsigqueue"))
+		return result(syscall(SYS_rt_tgsigqueueinfo, pid, pid, sig, &si));
+	if (!strcmp(how, "pidfd")) {
+		fd = syscall(SYS_pidfd_open, pid, 0);
+	} else if (!strcmp(how, "procfd")) {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		fd = open(path, O_RDONLY | O_DIRECTORY);
+	} else {
+		fprintf(stderr, "egprobe signal: unknown way %s\n", how);
+		return 2;
+	}
+	if (fd < 0)
+		return result(-1);
+	rc = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	close(fd);
+	return result(rc);
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -765,9 +804,11 @@ int main(int argc, char **argv)
 	if (!strcmp(base ? base + 1 : argv[0], "egpayload"))
 		return do_payload(argc, argv);
 	if (argc < 2) {
-		fprintf(stderr, "usage: egprobe handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
+		fprintf(stderr, "usage: egprobe signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "signal") && argc == 5)
+		return do_signal(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(argv[1], "setns-meta") && argc == 4)
 		return do_setns_meta(argv[2], argv[3]);
 	if (!strcmp(argv[1], "setns-tcp") && argc == 4)
