@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Glue between escguard's Rust code and the parts of the kernel that the 6.12
- * `kernel` crate does not bind (misc device, inline time helpers). The C side
- * (module/helpers.c) is deliberately thin: it only registers kernel objects
- * and forwards callbacks to Rust; all decisions are made in Rust.
+ * `kernel` crate cannot reach: module parameters, the misc device, per-CPU
+ * data, the hooks' registration and trampolines, and one-line accessors for
+ * the kernel's inline functions, locks and RCU. The C side
+ * (module/helpers.c) decides nothing: every check is made in Rust.
  *
  * Included by helpers.c (prototypes: Kbuild builds C with
- * -Werror=missing-prototypes) and run through bindgen for the Rust side, so
- * only plain fixed-width types and opaque pointers may appear here.
+ * -Werror=missing-prototypes) and run through bindgen for the Rust side.
  */
 #ifndef ESCGUARD_KERNEL_H
 #define ESCGUARD_KERNEL_H
@@ -17,6 +17,22 @@
 
 struct task_struct;
 struct file;
+struct fs_struct;
+struct nsproxy;
+struct path;
+struct pt_regs;
+struct sock;
+struct super_block;
+struct vfsmount;
+struct inode;
+struct pid;
+struct linux_binprm;
+
+#ifdef __BINDGEN__
+/* The one kernel structure Rust reads that the kernel crate leaves opaque:
+ * the open hook's fast path compares a task's root and cwd without a call. */
+#include <linux/fs_struct.h>
+#endif
 
 /* What a task's root or cwd is, relative to the host and to its container.
  * Computed in C because it walks dentries; judged in Rust. */
@@ -87,108 +103,65 @@ struct escguard_sb_facts {
 	char fstype[ESCGUARD_NAME_LEN * 2];
 };
 
-/* ---- implemented in C (module/helpers.c), called from Rust ---- */
-
-/* Facts about @file; never sleeps. */
-void escguard_file_facts(struct file *file, struct escguard_file_facts *out);
-/* @file's path within its filesystem (from the superblock root). */
-void escguard_file_sbpath(struct file *file, char *buf, unsigned int len);
-/* @file's path as the calling task names it (d_path). */
-void escguard_file_path(struct file *file, char *buf, unsigned int len);
-/* ESCGUARD_FS_* of @file's path against @ref (as a root or cwd is). */
-__u32 escguard_file_classify(struct file *file, const struct escguard_fsref *ref);
-/* Whether the calling task has a descriptor open on @file's object (same
- * mount and dentry) with at least @file's read/write access. */
-int escguard_file_held(struct file *file);
-/* Calls @cb(ctx, file) for each directory the calling task has open, in
- * descriptor order, each held by a reference of the helper's for the call,
- * until @cb returns non-zero; returns that value or 0. Never sleeps. */
-int escguard_for_each_dir_fd(int (*cb)(void *ctx, struct file *file), void *ctx);
-/* Whether the kernel is built with PREEMPT_RT (spinlocks sleep there). */
-int escguard_kernel_preempt_rt(void);
-/* Calls @cb(ctx, id) with the identity of @file's dentry and of each of its
- * ancestors up to the superblock root, nearest first, under RCU (so @cb
- * must not sleep), until @cb returns non-zero; returns that value or 0. */
-int escguard_file_for_each_ancestor(struct file *file,
-				    int (*cb)(void *ctx, const struct escguard_fsid *id), void *ctx);
-/* pid, tgid, ppid, uid and comm of @t without taking task_lock (for hooks
- * called under some task's task_lock); no namespaces or fs. */
-void escguard_task_info_light(struct task_struct *t, struct escguard_kinfo *out);
-/* The calling task's identity (task_id, pid, tgid), namespaces, root and cwd
- * (no flags, ppid, uid or comm), without any lock: only current changes its
- * own nsproxy and fs pointers, and fs->seq orders root/cwd against chdir by
- * a thread sharing the fs_struct. The values equal escguard_task_info()'s. */
-void escguard_current_facts(struct escguard_kinfo *out);
-
-/* The identity of everything the calling task's escape verdict depends on:
- * addresses of its task_struct, nsproxy, user namespace (of its real
- * credentials), fs_struct, root and cwd dentries and mounts, and the
- * sequence of fs->seq (bumped by every chdir, chroot, pivot_root). Compared
- * by the verdict cache, never dereferenced. task 0: no key (exiting). */
-struct escguard_open_key {
-	__u64 task;
-	__u64 nsproxy;
-	__u64 user_ns;
-	__u64 fs;
-	__u64 root_dentry;
-	__u64 root_mnt;
-	__u64 pwd_dentry;
-	__u64 pwd_mnt;
-	__u32 pid;
-	__u32 fs_seq;
+/* Per-CPU handler scratch (see helpers.c): valid while preemption is off. */
+struct escguard_scratch {
+	struct escguard_sb_facts sb;
+	char a[ESCGUARD_PATH_LEN];
+	char b[ESCGUARD_PATH_LEN];
 };
 
 /*
- * The open hook's fast path (helpers.c). Every open on the system runs it,
- * so it answers the two common cases in C, without a call into Rust or a
- * lock: a task with no container lineage, and a container task whose
- * verdict is cached and whose open no rule could match. The state it reads
- * is kept by Rust:
- * - the host filter: pids whose task has a table entry of host lineage
- *   (set and cleared with that entry, under the table lock); every other
- *   task -- container lineage, untracked -- is looked at;
- * - the verdict cache: per task (direct-mapped by task_struct address),
- *   the open key of its last clean verdict; filled and cleared only under
- *   the table lock;
- * - the file-access mask of the active policy (ESCGUARD_PF_READ/WRITE of
- *   any enabled file rule).
- * Allocated once (-EBUSY for a second), freed after the hooks are gone.
+ * Hook sites (helpers.c's table), by what Rust reads their arguments as.
+ * ESCGUARD_AT_IA32 marks a 32-bit syscall wrapper, whose user registers
+ * hold the arguments in the ia32 order.
  */
-int escguard_fast_alloc(void);
-/* current's open key (task 0: none, it is exiting); read without a lock. */
-void escguard_current_open_key(struct escguard_open_key *k);
-void escguard_fast_free(void);
-/* Sets or clears the "tracked host task" bit of @pid (under the table lock). */
-void escguard_fast_set_host(__u32 pid, int host);
-int escguard_fast_known_host(__u32 pid);
-/* Sets or clears the "settled container lineage" bit of @pid: kept for every
- * task, tracked or not, by its own fork, exec and exit hooks. */
-void escguard_fast_set_settled(__u32 pid, int settled);
-int escguard_fast_settled(__u32 pid);
-void escguard_fast_cache_fill(const struct escguard_open_key *k);
-void escguard_fast_cache_clear(__u64 task);
-void escguard_fast_set_file_access(__u32 mask);
-__u32 escguard_fast_file_access(void);
-/* Whether a write to a file on a filesystem of this magic may trip a
- * preset rule (proc, sysfs, cgroup v1): its path is then looked at. */
-int escguard_magic_may_be_sensitive(__u64 magic);
+#define ESCGUARD_AT_FORK 1		/* wake_up_new_task(child) */
+#define ESCGUARD_AT_EXEC 2		/* finalize_exec(bprm) */
+#define ESCGUARD_AT_EXIT 3		/* exit_files(task) */
+#define ESCGUARD_AT_TID_SWAP 4	/* exchange_tids(left, right) */
+#define ESCGUARD_AT_NS_SWITCH 5	/* switch_task_namespaces(task, new) */
+#define ESCGUARD_AT_BPRM_CHECK 6	/* security_bprm_check(bprm) */
+#define ESCGUARD_AT_BDEV_OPEN 7	/* bdev_open(bdev, mode, holder, hops, file) */
+#define ESCGUARD_AT_SB_KERN_MOUNT 8	/* security_sb_kern_mount(sb) */
+#define ESCGUARD_AT_SB_MOUNT 9	/* security_sb_mount(dev, path, type, ...) */
+#define ESCGUARD_AT_MOVE_MOUNT 10	/* security_move_mount(from, to) */
+#define ESCGUARD_AT_PTRACE 11		/* security_ptrace_access_check(child, mode) */
+#define ESCGUARD_AT_CONNECT 12	/* security_unix_stream_connect(sock, other, new) */
+#define ESCGUARD_AT_PROC_LINK 13	/* proc_pid_get_link(dentry, inode, done) */
+#define ESCGUARD_AT_ENVIRON 14	/* environ_open(inode, file) */
+#define ESCGUARD_AT_KERNEL_MEMORY 15	/* open_kcore/open_port(inode, file) */
+#define ESCGUARD_AT_SYSCALL 16	/* __x64_sys_*(user regs); arg: ESCGUARD_SYS_* */
+#define ESCGUARD_AT_UNLOAD 17		/* delete_module(name, flags) */
+#define ESCGUARD_AT_SIGNAL 18		/* arg: ESCGUARD_SIG_* */
+#define ESCGUARD_AT_IA32 0x100
 
-/*
- * Register the misc device /dev/escguard (mode 0600). @ctx is handed back to
- * every escguard_rs_* callback; it must stay valid until
- * escguard_misc_deregister() has returned. Returns 0 or a negative errno.
- */
-int escguard_misc_register(void *ctx);
-void escguard_misc_deregister(void);
+/* Signal syscalls by where the target and signal are. */
+#define ESCGUARD_SIG_KILL 1	/* (pid, sig): kill, tkill, rt_sigqueueinfo */
+#define ESCGUARD_SIG_TGKILL 2	/* (tgid, pid, sig): tgkill, rt_tgsigqueueinfo */
+#define ESCGUARD_SIG_PIDFD 3	/* (pidfd, sig): pidfd_send_signal */
 
-/* CLOCK_REALTIME in nanoseconds (ktime_get_real_ns() is inline). */
-__u64 escguard_now_ns(void);
+/* Time spent in handlers, by slot. */
+#define ESCGUARD_TIME_FORK 0
+#define ESCGUARD_TIME_EXEC 1
+#define ESCGUARD_TIME_EXIT 2
+#define ESCGUARD_TIME_TID_SWAP 3
+#define ESCGUARD_TIME_OPEN 4 /* sampled: one call in ESCGUARD_OPEN_SAMPLE */
+#define ESCGUARD_TIME_OTHER 5
+#define ESCGUARD_HOOK_TIMES 6
 
-/* Whether the calling task has CAP_SYS_ADMIN in the initial user namespace. */
-int escguard_capable_admin(void);
-/* Whether the calling task's fsgid or supplementary groups include @gid
- * (a gid of the initial user namespace). */
-int escguard_in_group(__u32 gid);
+/* Counters bumped on hooked calls, kept per CPU (ESCGUARD_PC_*). */
+#define ESCGUARD_PC_HOOK_FORK 0
+#define ESCGUARD_PC_HOOK_EXEC 1
+#define ESCGUARD_PC_HOOK_EXIT 2
+#define ESCGUARD_PC_HOOK_OPEN 3
+#define ESCGUARD_PC_HOOK_SYSCALL 4
+#define ESCGUARD_PC_OPEN_LOCKED 5 /* container opens examined past the cache */
+#define ESCGUARD_PC_OPEN_JUDGED 6
+#define ESCGUARD_PC_OPEN_CACHED 7
+#define ESCGUARD_PC_OPEN_TIMED 8
+#define ESCGUARD_PC_COUNT 9
+
+/* ---- implemented in C (module/helpers.c), called from Rust ---- */
 
 /* Module parameters (read-only after load; see MODULE_PARM_DESC). */
 __u32 escguard_param_max_tasks(void);
@@ -201,81 +174,88 @@ __u32 escguard_param_locked(void);
 int escguard_module_lock(void);
 void escguard_module_unlock(void);
 
-/*
- * Register the hooks: kprobes on fork (wake_up_new_task), exec
- * (finalize_exec), exit (exit_files, in do_exit after PF_EXITING is set),
- * pid swap (exchange_tids), module unload (delete_module, native and ia32),
- * the probed syscalls and LSM hooks, and the open hook's ftrace callback on
- * security_file_open. Their handlers call escguard_rs_on_*(ctx, ...). Either
- * all are registered and every one goes through ftrace (so handlers run in
- * ordinary context, never int3/NMI context), or none is and a negative errno
- * is returned. @ctx must stay valid until escguard_probes_unregister().
- */
-int escguard_probes_register(void *ctx);
-/* Unregister all probes; on return no handler is running or will run. */
-void escguard_probes_unregister(void);
-/* Number of probes registered. */
-__u32 escguard_probe_count(void);
-/* Nanoseconds spent in handler @idx (0 fork, 1 exec, 2 exit, 3 tid swap,
- * 4 file open, 5 the other observation points). */
-__u64 escguard_hook_ns(unsigned int idx);
-/* Counters bumped on every hooked call, kept per CPU (ESCGUARD_PC_*). */
-#define ESCGUARD_PC_HOOK_FORK 0
-#define ESCGUARD_PC_HOOK_EXEC 1
-#define ESCGUARD_PC_HOOK_EXIT 2
-#define ESCGUARD_PC_HOOK_OPEN 3
-#define ESCGUARD_PC_HOOK_SYSCALL 4
-#define ESCGUARD_PC_OPEN_LOCKED 5 /* container opens examined past the cache */
-#define ESCGUARD_PC_OPEN_JUDGED 6
-#define ESCGUARD_PC_OPEN_CACHED 7
-#define ESCGUARD_PC_COUNT 8
-/* Adds one to per-CPU counter @idx; any context. */
-void escguard_pcpu_inc(unsigned int idx);
-/* The sum of per-CPU counter @idx over all CPUs. */
-__u64 escguard_pcpu_sum(unsigned int idx);
-/* Number of times a kprobe handler was skipped (kprobe recursion; the open
- * callback cannot nest). */
-__u64 escguard_probes_missed(void);
-
-/*
- * Copy the key information of @t into @out, classifying its root and cwd
- * against @ref (only if @ref has an origin root: the flags are 0 otherwise).
- * Never sleeps; callable from the probe handlers.
- */
-void escguard_task_info(struct task_struct *t, const struct escguard_fsref *ref,
-			struct escguard_kinfo *out);
-
-/* Key information of the host baseline (pid 1). Process context only.
- * Returns 0 or -ESRCH. */
-int escguard_baseline(struct escguard_kinfo *out);
-
-/*
- * Call @cb(ctx, task) for every thread on the system, under RCU (so @cb must
- * not sleep). Process context only.
- */
-void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *ctx);
-
-/* Render @t's root and cwd as paths within their filesystems (from the
- * superblock root: where on that device they are) and, if @file is not NULL,
- * @file's path as the calling task sees it. Never sleeps. Each buffer gets a
- * NUL-terminated string, "" if unknown. */
-void escguard_task_paths(struct task_struct *t, struct file *file,
-			 char *root, char *cwd, char *exe, unsigned int len);
-
-/* Whether @t is the calling task. */
-int escguard_task_is_current(struct task_struct *t);
-
-/* Whether @t has started exiting (PF_EXITING). */
-int escguard_task_exiting(struct task_struct *t);
-
-/* SIGKILL @t (its whole thread group) from kernel context. Never sleeps. */
-void escguard_kill(struct task_struct *t);
-
-/* Wake readers blocked in read() or poll() on /dev/escguard. Safe from any
- * context: the wake-up is deferred through irq_work. */
+/* Register the misc device /dev/escguard. @ctx is handed back to every
+ * escguard_rs_* file operation; it must stay valid until
+ * escguard_misc_deregister() has returned. */
+int escguard_misc_register(void *ctx);
+void escguard_misc_deregister(void);
+/* Wake readers blocked on /dev/escguard; any context (deferred by irq_work). */
 void escguard_wake_readers(void);
 
-/* ---- implemented in Rust (module/guard.rs), called from C ---- */
+/* CLOCK_REALTIME in nanoseconds; local_clock(). */
+__u64 escguard_now_ns(void);
+__u64 escguard_clock(void);
+/* Whether current has CAP_SYS_ADMIN in the initial user namespace; whether
+ * its fsgid or supplementary groups include @gid (initial user namespace). */
+int escguard_capable_admin(void);
+int escguard_in_group(__u32 gid);
+/* Whether the kernel is built with PREEMPT_RT (spinlocks sleep there). */
+int escguard_kernel_preempt_rt(void);
+
+/*
+ * Register every hook (helpers.c's table) and the open hook on
+ * security_file_open, all through ftrace: either all are registered or none
+ * is and a negative errno is returned. Their entries call escguard_rs_hook()
+ * and escguard_rs_open_hook() with @ctx, which must stay valid until
+ * escguard_probes_unregister() has returned (then no hook runs any more).
+ */
+int escguard_probes_register(void *ctx);
+void escguard_probes_unregister(void);
+__u32 escguard_probe_count(void);
+
+/* Per-CPU counters (ESCGUARD_PC_*) and handler time (ESCGUARD_TIME_*). */
+void escguard_pcpu_inc(unsigned int idx);
+__u64 escguard_pcpu_sum(unsigned int idx);
+void escguard_hook_time_add(unsigned int idx, __u64 ns);
+__u64 escguard_hook_time_sum(unsigned int idx);
+/* Hook calls skipped because a hook was re-entered on its CPU. */
+__u64 escguard_probes_missed(void);
+/* This CPU's handler scratch; preemption must be off while it is used. */
+struct escguard_scratch *escguard_scratch(void);
+
+/* Accessors for inline functions and lock primitives. */
+void escguard_rcu_read_lock(void);
+void escguard_rcu_read_unlock(void);
+void escguard_task_lock(struct task_struct *t);
+void escguard_task_unlock(struct task_struct *t);
+void escguard_fs_lock(struct fs_struct *fs);
+void escguard_fs_unlock(struct fs_struct *fs);
+unsigned int escguard_fs_seq_begin(struct fs_struct *fs);
+int escguard_fs_seq_retry(struct fs_struct *fs, unsigned int seq);
+void escguard_rename_seq_begin(int *seq);
+int escguard_rename_seq_retry(int seq);
+void escguard_rename_seq_done(int seq);
+void escguard_preempt_disable(void);
+void escguard_preempt_enable(void);
+/* Copies @fs's root and cwd (the caller holds fs->lock or checks fs->seq). */
+void escguard_fs_paths(const struct fs_struct *fs, struct path *root, struct path *pwd);
+/* Inode numbers of @nsp's namespaces into @ns (ESCGUARD_NS_* slots except
+ * USER and PID); the caller pins @nsp. */
+void escguard_nsproxy_inums(const struct nsproxy *nsp, __u64 *ns);
+/* Inode number of @t's active pid namespace (0: none); under RCU. */
+__u64 escguard_task_pid_ns_inum(struct task_struct *t);
+/* Inode number of the pid namespace a procfs superblock shows. */
+__u64 escguard_proc_sb_pid_ns_inum(struct super_block *sb);
+struct file *escguard_bprm_file(const struct linux_binprm *bprm);
+/* The path a unix socket is bound at (NULL: none); unix_state_lock held. */
+const struct path *escguard_unix_path(struct sock *sk);
+/* @t's program file with a reference (NULL: none); takes task_lock. */
+struct file *escguard_task_exe_file(struct task_struct *t);
+/* current's lowest open descriptor >= @fd, or -1. */
+int escguard_next_fd(unsigned int fd);
+/* The file at current's descriptor @fd (NULL: none); under RCU. */
+struct file *escguard_fd_file_rcu(unsigned int fd);
+/* Calls @cb(ctx, task) for every thread, under RCU. Process context. */
+void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *ctx);
+/* Private VFS state: a mount's namespace (compared by address; NULL or an
+ * error pointer for none) and id; a namespace's inode number; the pid a
+ * procfs inode belongs to (NULL for none). */
+const void *escguard_mnt_ns(struct vfsmount *mnt);
+__u32 escguard_mnt_id(struct vfsmount *mnt);
+__u64 escguard_mnt_ns_inum(const void *ns);
+struct pid *escguard_proc_pid(struct inode *inode);
+
+/* ---- implemented in Rust (module/sys/), called from C ---- */
 
 /* File operations of /dev/escguard. @f is the descriptor's state, @t the
  * calling task (current). Open decides @f->access: 0 or a negative errno. */
@@ -288,66 +268,12 @@ long escguard_rs_read(void *ctx, struct escguard_file *f, struct task_struct *t,
 		      unsigned long ubuf, unsigned long len);
 int escguard_rs_readable(void *ctx, struct escguard_file *f);
 
-/* Probe handlers: @parent forked @child (not yet running); @t committed to a
- * new program image loaded from @file; @t is exiting. */
-void escguard_rs_on_fork(void *ctx, struct task_struct *parent, struct task_struct *child);
-void escguard_rs_on_exec(void *ctx, struct task_struct *t, struct file *file);
-void escguard_rs_on_exit(void *ctx, struct task_struct *t);
-/* @left (an exec'ing thread) is about to swap pids with its group leader
- * @right. Called with tasklist_lock held for writing and IRQs off. */
-void escguard_rs_on_tid_swap(void *ctx, struct task_struct *left, struct task_struct *right);
-/* @t (current) entered delete_module(2) for module @name (NUL-terminated,
- * "" if unreadable). The call has not been carried out yet. Returns 0 or a
- * negative errno the call fails with. */
-int escguard_rs_on_unload(void *ctx, struct task_struct *t, const char *name);
-
-/*
- * Observation points. Each returns 0 to let the call go ahead, or a
- * negative errno that the probed call then returns without running (see
- * escguard_verdict() in helpers.c). All run in atomic context, in the
- * calling task (current), which is never a kernel thread.
- */
-/* security_file_open(): @file is about to be opened by @t (current), a
- * possible container task the fast path could not answer for. */
-int escguard_rs_on_open(void *ctx, struct task_struct *t, struct file *file);
-/* bdev_open() from open(2) of a block device node; @held_by_fs: the
- * device backs a mounted filesystem. */
-int escguard_rs_on_bdev_open(void *ctx, struct task_struct *t, struct file *file, int held_by_fs);
-/* A superblock is about to be mounted (mount(2) or fsconfig CREATE). */
-int escguard_rs_on_new_sb(void *ctx, struct task_struct *t, const struct escguard_sb_facts *sb);
-/* mount(2) (@sys ESCGUARD_SYS_MOUNT: @source as given, @target as the task
- * names it, @fstype as given) or move_mount(2) (ESCGUARD_SYS_MOVE_MOUNT:
- * @source the moved mount's path, @fstype its filesystem's type). */
-int escguard_rs_on_mount(void *ctx, struct task_struct *t, unsigned int sys,
-			 const char *source, const char *target, const char *fstype);
-/* @t asks for PTRACE_MODE_ATTACH access to @child; task_lock(@child) is held. */
-int escguard_rs_on_ptrace(void *ctx, struct task_struct *t, struct task_struct *child);
-/* @t is about to exec @file (security_bprm_check, once per binary handler
- * tried: a script and then its interpreter; the call can still fail).
- * @umh: @t was started by the kernel (its parent is a kernel thread: a
- * usermode helper, or init). */
-int escguard_rs_on_bprm_check(void *ctx, struct task_struct *t, struct file *file, int umh);
-/* @t (current) follows /proc/<pid>/root, cwd, exe, fd/N or map_files/... of
- * @target (@path: the link's path within procfs, e.g. "/1/root"). */
-int escguard_rs_on_proc_link(void *ctx, struct task_struct *t, struct task_struct *target,
-			     const char *path);
-/* @t (current) sends signal @sig to @target (NULL: to every task it may
- * signal, kill(-1)). */
-int escguard_rs_on_signal(void *ctx, struct task_struct *t, struct task_struct *target, int sig);
-/* @t (current) opens @file, /proc/kcore or /dev/mem, /dev/kmem, /dev/port
- * (their open methods). */
-int escguard_rs_on_kernel_memory(void *ctx, struct task_struct *t, struct file *file);
-/* @t (current) opens /proc/<pid>/environ of @target. */
-int escguard_rs_on_environ(void *ctx, struct task_struct *t, struct task_struct *target);
-/* @t (current) is about to switch to the namespaces in @i (setns, unshare;
- * @i: its own facts with the new namespaces). Cannot refuse: the switch
- * is committed. */
-void escguard_rs_on_ns_switch(void *ctx, struct task_struct *t, const struct escguard_kinfo *i);
-/* @t connects to a unix stream socket bound at @path (host view). */
-int escguard_rs_on_connect(void *ctx, struct task_struct *t, const char *path);
-/* Entry of syscall @sys (ESCGUARD_SYS_*). @arg is the string argument the
- * event reports: init/finit_module's parameters, mount(2)'s and fsopen(2)'s
- * fs type, chroot(2)'s and pivot_root(2)'s new root; "" for the others. */
-int escguard_rs_on_syscall(void *ctx, struct task_struct *t, unsigned int sys, const char *arg);
+/* A hook's entry (ESCGUARD_HOOK_* @id with its @arg), preemption off, the
+ * function's arguments in @regs. Returns 0, or the negative errno a
+ * refusing hook's function then returns without running. */
+int escguard_rs_hook(void *ctx, unsigned int id, unsigned int arg, struct pt_regs *regs);
+/* security_file_open(@file) by @t (current); preemptible. @n: this CPU's
+ * count of open hook calls. Returns 0 or the errno the open fails with. */
+int escguard_rs_open_hook(void *ctx, struct task_struct *t, struct file *file, __u64 n);
 
 #endif /* ESCGUARD_KERNEL_H */

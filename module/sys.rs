@@ -1,16 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Safe wrappers around the C glue in `module/helpers.c`.
+//! The bindings layer: safe types over the kernel objects escguard reads
+//! (tasks in `sys/task.rs`, files and paths in `sys/vfs.rs`), the hooks'
+//! entries (`sys/hooks.rs`), the open hook's fast path (`sys/fast.rs`), and
+//! here the registration of hooks and `/dev/escguard` through the C glue
+//! (`module/helpers.c`).
 //!
-//! Each raw binding from `include/escguard_kernel.h` is used in this file only,
-//! behind a small type whose invariants make it safe to use elsewhere.
+//! Raw bindings from `include/escguard_kernel.h` and `kernel::bindings` are
+//! used under `sys/` only, behind small types whose invariants make them
+//! safe to use elsewhere.
+
+mod fast;
+mod hooks;
+mod task;
+mod vfs;
+
+pub(crate) use fast::{OpenFast, OpenKey};
+pub(crate) use task::{baseline, for_each_task, TaskRef};
+pub(crate) use vfs::{current_dir_fds, FileRef};
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::str::CStr;
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::{c_char, c_void};
+use kernel::ffi::c_void;
 use kernel::prelude::*;
 
 #[allow(
@@ -25,13 +39,14 @@ use kernel::prelude::*;
 mod raw {
     use crate::abi::*;
     use kernel::bindings::*;
+    use kernel::bindings::{__u32, __u64};
     use kernel::ffi;
     include!("kernel_generated.rs");
 }
 
 pub(crate) use raw::{
     escguard_file_facts as FileFacts, escguard_fsref as FsRef, escguard_kinfo as KInfo,
-    escguard_open_key as OpenKey, escguard_sb_facts as SbFacts,
+    escguard_sb_facts as SbFacts,
 };
 pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
 pub(crate) use raw::{
@@ -39,6 +54,7 @@ pub(crate) use raw::{
     ESCGUARD_PC_HOOK_FORK as PC_HOOK_FORK, ESCGUARD_PC_HOOK_OPEN as PC_HOOK_OPEN,
     ESCGUARD_PC_HOOK_SYSCALL as PC_HOOK_SYSCALL, ESCGUARD_PC_OPEN_LOCKED as PC_OPEN_LOCKED,
     ESCGUARD_PC_OPEN_CACHED as PC_OPEN_CACHED, ESCGUARD_PC_OPEN_JUDGED as PC_OPEN_JUDGED,
+    ESCGUARD_PC_OPEN_TIMED as PC_OPEN_TIMED,
 };
 pub(crate) use raw::{
     ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
@@ -196,245 +212,11 @@ impl<'a> FileState<'a> {
     }
 }
 
-/// A task the kernel handed to a callback, valid for the callback's duration.
-///
-/// # Invariants
-///
-/// `ptr` points to a `task_struct` that stays valid for `'a`.
-#[derive(Clone, Copy)]
-pub(crate) struct TaskRef<'a> {
-    ptr: *mut bindings::task_struct,
-    _p: PhantomData<&'a bindings::task_struct>,
-}
-
-impl<'a> TaskRef<'a> {
-    /// # Safety
-    ///
-    /// `ptr` must point to a `task_struct` that stays valid for `'a`.
-    unsafe fn from_raw(ptr: *mut bindings::task_struct) -> Self {
-        // INVARIANT: guaranteed by the caller.
-        Self {
-            ptr,
-            _p: PhantomData,
-        }
-    }
-
-    /// The task's global pid (thread id).
-    pub(crate) fn pid(&self) -> u32 {
-        // SAFETY: `self.ptr` is a valid task (type invariant); `pid` is set
-        // before a task is visible to us and only changes in exec's
-        // de_thread, which runs in the task itself.
-        unsafe { (*self.ptr).pid as u32 }
-    }
-
-    /// Identity of the task (its address), for telling a reused pid apart.
-    pub(crate) fn id(&self) -> u64 {
-        self.ptr as usize as u64
-    }
-
-    /// The task's key information, its root and cwd classified against `refs`.
-    pub(crate) fn info(&self, refs: &FsRef) -> KInfo {
-        let mut out = KInfo::default();
-        // SAFETY: `self.ptr` is a valid task (type invariant); `refs` and
-        // `out` are valid for reads and writes respectively. The helper
-        // takes only spinlocks and RCU, so it may run in any of our contexts.
-        unsafe { raw::escguard_task_info(self.ptr, refs, &mut out) };
-        out
-    }
-
-    /// Renders root, cwd and (if given) the program file's path into the
-    /// three buffers.
-    pub(crate) fn paths(&self, file: Option<FileRef<'_>>, root: &mut [u8], cwd: &mut [u8], exe: &mut [u8]) {
-        let len = root.len().min(cwd.len()).min(exe.len()).min(u32::MAX as usize) as u32;
-        let fptr = file.map_or(core::ptr::null_mut(), |f| f.ptr);
-        // SAFETY: `self.ptr` is a valid task (type invariant) and `fptr` is
-        // null or a valid file (`FileRef` invariant); each buffer is writable
-        // for at least `len` bytes. The helper never sleeps.
-        unsafe {
-            raw::escguard_task_paths(
-                self.ptr,
-                fptr,
-                root.as_mut_ptr() as *mut c_char,
-                cwd.as_mut_ptr() as *mut c_char,
-                exe.as_mut_ptr() as *mut c_char,
-                len,
-            )
-        };
-    }
-
-    /// Identity and credentials only, without task_lock (see
-    /// [`Ops::on_ptrace`]): no namespaces, no fs.
-    pub(crate) fn info_light(&self) -> KInfo {
-        let mut out = KInfo::default();
-        // SAFETY: `self.ptr` is a valid task (type invariant); the helper
-        // reads under RCU only and takes no lock.
-        unsafe { raw::escguard_task_info_light(self.ptr, &mut out) };
-        out
-    }
-
-    /// Whether this is the calling task.
-    pub(crate) fn is_current(&self) -> bool {
-        // SAFETY: `self.ptr` is a valid task (type invariant); compared only.
-        unsafe { raw::escguard_task_is_current(self.ptr) != 0 }
-    }
-
-    /// Whether the task has started exiting (`PF_EXITING`).
-    pub(crate) fn exiting(&self) -> bool {
-        // SAFETY: `self.ptr` is a valid task (type invariant); the helper
-        // only reads its flags.
-        unsafe { raw::escguard_task_exiting(self.ptr) != 0 }
-    }
-
-    /// Sends SIGKILL to the task's thread group. Never sleeps.
-    pub(crate) fn kill(&self) {
-        // SAFETY: `self.ptr` is a valid task (type invariant); `send_sig`
-        // takes the target's siglock, which none of our hook sites holds.
-        unsafe { raw::escguard_kill(self.ptr) };
-    }
-}
-
-/// A file the kernel handed to a callback, valid for the callback's duration.
-///
-/// # Invariants
-///
-/// `ptr` points to a `struct file` that stays valid for `'a`.
-#[derive(Clone, Copy)]
-pub(crate) struct FileRef<'a> {
-    ptr: *mut bindings::file,
-    _p: PhantomData<&'a bindings::file>,
-}
-
-impl FileRef<'_> {
-    /// What the file is: filesystem, identity, open mode, mount namespace.
-    pub(crate) fn facts(&self) -> FileFacts {
-        let mut out = FileFacts::default();
-        // SAFETY: `self.ptr` is a valid file (type invariant), `out` is
-        // writable; the helper reads fields pinned by the open file.
-        unsafe { raw::escguard_file_facts(self.ptr, &mut out) };
-        out
-    }
-
-    /// Renders the file's path within its filesystem into `buf` (NUL-terminated).
-    pub(crate) fn sb_path(&self, buf: &mut [u8]) {
-        let len = buf.len().min(u32::MAX as usize) as u32;
-        // SAFETY: valid file (type invariant); `buf` is writable for `len`
-        // bytes. `dentry_path_raw()` never sleeps.
-        unsafe { raw::escguard_file_sbpath(self.ptr, buf.as_mut_ptr() as *mut c_char, len) };
-    }
-
-    /// Renders the file's path as the calling task names it into `buf`.
-    pub(crate) fn path(&self, buf: &mut [u8]) {
-        let len = buf.len().min(u32::MAX as usize) as u32;
-        // SAFETY: valid file (type invariant); `buf` is writable for `len`
-        // bytes. `d_path()` never sleeps.
-        unsafe { raw::escguard_file_path(self.ptr, buf.as_mut_ptr() as *mut c_char, len) };
-    }
-
-    /// `FS_*` flags of the file's path against `refs`, as for a root or
-    /// cwd: where on the host's filesystem the object lives.
-    pub(crate) fn classify(&self, refs: &FsRef) -> u32 {
-        // SAFETY: valid file (type invariant); `refs` is readable. The walk
-        // runs under RCU (and rename_lock on a retry) and never sleeps.
-        unsafe { raw::escguard_file_classify(self.ptr, refs) }
-    }
-
-    /// Whether the calling task holds a descriptor on this file's object
-    /// (same mount and dentry) with at least this open's access.
-    pub(crate) fn held_by_current(&self) -> bool {
-        // SAFETY: valid file (type invariant); the helper reads current's
-        // descriptor table under RCU.
-        unsafe { raw::escguard_file_held(self.ptr) != 0 }
-    }
-
-    /// The first of the file's dentry and its ancestors up to its
-    /// filesystem's root (nearest first) for which `f` holds, however deep
-    /// the file is. `f` runs under RCU: it must not sleep.
-    pub(crate) fn find_ancestor<F: FnMut(&crate::abi::escguard_fsid) -> bool>(
-        &self,
-        mut f: F,
-    ) -> Option<crate::abi::escguard_fsid> {
-        struct Ctx<F> {
-            f: F,
-            hit: Option<crate::abi::escguard_fsid>,
-        }
-        unsafe extern "C" fn trampoline<F: FnMut(&crate::abi::escguard_fsid) -> bool>(
-            ctx: *mut c_void,
-            id: *const crate::abi::escguard_fsid,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: `ctx` is the `&mut Ctx<F>` passed below, alive for the
-            // whole walk and not otherwise accessed during it; `id` points
-            // to the walk's identity record for this call.
-            let (c, id) = unsafe { (&mut *(ctx as *mut Ctx<F>), &*id) };
-            if (c.f)(id) {
-                c.hit = Some(*id);
-                return 1;
-            }
-            0
-        }
-        let mut c = Ctx { f: &mut f, hit: None };
-        // SAFETY: valid file (type invariant); `trampoline` matches the
-        // callback type and treats `ctx` as `&mut Ctx<&mut F>`, which it is.
-        unsafe {
-            raw::escguard_file_for_each_ancestor(
-                self.ptr,
-                Some(trampoline::<&mut F>),
-                &mut c as *mut Ctx<&mut F> as *mut c_void,
-            )
-        };
-        c.hit
-    }
-}
-
-/// Calls `f` with each directory the calling task has open (each held for
-/// the call) until it returns true; whether it did. Never sleeps.
-pub(crate) fn current_dir_fds<F: FnMut(FileRef<'_>) -> bool>(mut f: F) -> bool {
-    unsafe extern "C" fn trampoline<F: FnMut(FileRef<'_>) -> bool>(
-        ctx: *mut c_void,
-        file: *mut bindings::file,
-    ) -> kernel::ffi::c_int {
-        // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole
-        // walk and not otherwise accessed during it.
-        let f = unsafe { &mut *(ctx as *mut F) };
-        // SAFETY: the helper holds a reference on `file` for this call.
-        match unsafe { file_of(file) } {
-            Some(file) => f(file) as kernel::ffi::c_int,
-            None => 0,
-        }
-    }
-    // SAFETY: `trampoline::<F>` matches the callback type and treats `ctx`
-    // as `&mut F`, which it is.
-    unsafe { raw::escguard_for_each_dir_fd(Some(trampoline::<F>), &mut f as *mut F as *mut c_void) != 0 }
-}
-
 /// Whether the kernel is built with `PREEMPT_RT`, where spinlocks sleep and
 /// the hooks' atomic-context design does not hold.
 pub(crate) fn kernel_preempt_rt() -> bool {
     // SAFETY: returns a compile-time constant of the C glue.
     unsafe { raw::escguard_kernel_preempt_rt() != 0 }
-}
-
-/// The host baseline (pid 1's key information). Process context only.
-pub(crate) fn baseline() -> Result<KInfo> {
-    let mut out = KInfo::default();
-    // SAFETY: `out` is valid for writes; we are in process context (init).
-    to_result(unsafe { raw::escguard_baseline(&mut out) })?;
-    Ok(out)
-}
-
-/// Calls `f` for every thread on the system, under RCU: `f` must not sleep.
-/// Process context only.
-pub(crate) fn for_each_task<F: FnMut(TaskRef<'_>)>(mut f: F) {
-    unsafe extern "C" fn trampoline<F: FnMut(TaskRef<'_>)>(ctx: *mut c_void, t: *mut bindings::task_struct) {
-        // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole
-        // walk and not otherwise accessed during it.
-        let f = unsafe { &mut *(ctx as *mut F) };
-        // SAFETY: the C walk holds the RCU read lock while calling us, so
-        // the task stays valid for this call.
-        f(unsafe { TaskRef::from_raw(t) });
-    }
-    // SAFETY: `trampoline::<F>` matches the callback type and treats `ctx`
-    // as `&mut F`, which it is.
-    unsafe { raw::escguard_for_each_task(Some(trampoline::<F>), &mut f as *mut F as *mut c_void) };
 }
 
 /// `CLOCK_REALTIME` in nanoseconds.
@@ -500,128 +282,18 @@ pub(crate) fn wake_readers() {
 }
 
 /// The calling task's identity, namespaces, root and cwd, read without a
-/// lock (no ppid, uid, comm or root/cwd flags): the file-open hook's cheap
-/// look at whether anything changed since the task's last verdict.
+/// lock (see `task::current_facts`).
 pub(crate) fn current_facts() -> KInfo {
-    let mut out = KInfo::default();
-    // SAFETY: `out` is valid for writes. The helper reads only `current`'s
-    // own fields, under RCU, and never sleeps.
-    unsafe { raw::escguard_current_facts(&mut out) };
-    out
+    task::current_facts()
 }
 
-/// The open hook's fast-path state (see `escguard_kernel.h`), kept in C
-/// where the hook reads it without a lock or a call into Rust: the
-/// host filter, the verdict cache and the policy's file-access mask.
-///
-/// The cache holds, per task, the `OpenKey` of its last clean verdict: the
-/// identity of everything the escape verdict depends on. An equal key means
-/// the same namespaces, user namespace, fs_struct, root and cwd, so the same
-/// verdict (why identity is enough: `helpers.c`).
-///
-/// # Invariants
-///
-/// The C state is allocated while this value exists, and only one exists
-/// (the allocation refuses a second).
-pub(crate) struct OpenFast(());
-
-impl OpenFast {
-    pub(crate) fn new() -> Result<Self> {
-        // SAFETY: no preconditions; may sleep (module init).
-        to_result(unsafe { raw::escguard_fast_alloc() })?;
-        // INVARIANT: allocated just now, and the helper refuses a second.
-        Ok(OpenFast(()))
-    }
-
-    /// Sets (`host`) or clears the host filter's bit of `pid`: set exactly
-    /// while the task at `pid` has a table entry of host lineage, whose
-    /// opens the hook then lets through without a look. The caller holds
-    /// the table lock.
-    pub(crate) fn set_host(&self, pid: u32, host: bool) {
-        // SAFETY: allocated (type invariant); an atomic bit operation on a
-        // bounds-checked index.
-        unsafe { raw::escguard_fast_set_host(pid, host as i32) }
-    }
-
-    /// Records whether the task at `pid` is of settled container lineage.
-    /// Called by the task's own hooks (and its parent's fork hook before
-    /// it runs), for tracked and untracked tasks alike.
-    pub(crate) fn set_settled(&self, pid: u32, settled: bool) {
-        // SAFETY: allocated (type invariant); an atomic bit operation on a
-        // bounds-checked index.
-        unsafe { raw::escguard_fast_set_settled(pid, settled as i32) }
-    }
-
-    /// Whether the task at `pid` was last recorded as of settled container
-    /// lineage.
-    pub(crate) fn settled(&self, pid: u32) -> bool {
-        // SAFETY: as for `set_settled`.
-        unsafe { raw::escguard_fast_settled(pid) != 0 }
-    }
-
-    /// Whether `pid`'s bit in the host filter is set.
-    pub(crate) fn known_host(&self, pid: u32) -> bool {
-        // SAFETY: as for `set_host`.
-        unsafe { raw::escguard_fast_known_host(pid) != 0 }
-    }
-
-    /// Records that the task of `k` had a clean verdict on `k`, evicting
-    /// whatever shared its slot. The caller holds the table lock (writers
-    /// must not race) and read `k` before the facts the verdict was made on
-    /// (a change in between makes the key stale, never the verdict).
-    pub(crate) fn cache_fill(&self, k: &OpenKey) {
-        // SAFETY: allocated (type invariant); `k` is a valid key. The
-        // helper writes one slot under its sequence count.
-        unsafe { raw::escguard_fast_cache_fill(k) }
-    }
-
-    /// Forgets the cached verdict of the task at `task`. The caller holds
-    /// the table lock.
-    pub(crate) fn cache_clear(&self, task: u64) {
-        // SAFETY: as for `cache_fill`.
-        unsafe { raw::escguard_fast_cache_clear(task) }
-    }
-
-    /// Publishes the file-access mask of the active policy (set under the
-    /// policy lock), which lets an open no file rule could match skip it.
-    pub(crate) fn set_file_access(&self, mask: u32) {
-        // SAFETY: a plain store.
-        unsafe { raw::escguard_fast_set_file_access(mask) }
-    }
-
-    /// The mask last published by `set_file_access`.
-    pub(crate) fn file_access(&self) -> u32 {
-        // SAFETY: a plain load.
-        unsafe { raw::escguard_fast_file_access() }
-    }
-}
-
-impl Drop for OpenFast {
-    fn drop(&mut self) {
-        // SAFETY: allocated (type invariant). The owner (the module state)
-        // is dropped only after the hooks that read this are unregistered.
-        unsafe { raw::escguard_fast_free() }
-    }
-}
-
-/// The identity of everything the calling task's escape verdict depends on
-/// (see `OpenFast`), read without a lock. Task 0: none (current is exiting).
+/// The identity of everything the calling task's escape verdict depends
+/// on (see `OpenFast`), read without a lock. Task 0: none (exiting).
 pub(crate) fn current_open_key() -> OpenKey {
-    let mut k = OpenKey::default();
-    // SAFETY: `k` is valid for writes. The helper reads only `current`'s own
-    // pointers (which only current replaces) and its fs_struct under
-    // fs->seq; it never sleeps.
-    unsafe { raw::escguard_current_open_key(&mut k) };
-    k
+    fast::current_open_key(TaskRef::current())
 }
 
-/// Whether a write to a file on a filesystem of this magic may trip a
-/// preset rule, so its path must be looked at (one list, shared with the
-/// hook's fast path).
-pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
-    // SAFETY: a pure function.
-    unsafe { raw::escguard_magic_may_be_sensitive(magic) != 0 }
-}
+pub(crate) use fast::magic_may_be_sensitive;
 
 /// A counter bumped on every hooked call: per CPU on the C side (index `I`,
 /// one of `raw::ESCGUARD_PC_*`), so that hooks on many CPUs do not share a
@@ -646,8 +318,23 @@ impl<const I: u32> PcpuCounter<I> {
 /// Nanoseconds spent in the fork, exec, exit, pid-swap, file-open and the
 /// other observation points' handlers since load.
 pub(crate) fn hook_ns() -> [u64; 6] {
-    // SAFETY: reads statically allocated atomic counters.
-    core::array::from_fn(|i| unsafe { raw::escguard_hook_ns(i as u32) })
+    core::array::from_fn(|i| {
+        // SAFETY: reads statically allocated per-CPU counters.
+        let n = unsafe { raw::escguard_hook_time_sum(i as u32) };
+        if i as u32 != raw::ESCGUARD_TIME_OPEN {
+            return n;
+        }
+        // Sampled: the timed calls' time, scaled to all calls.
+        let calls = PcpuCounter::<PC_HOOK_OPEN>.get();
+        let timed = PcpuCounter::<PC_OPEN_TIMED>.get();
+        if timed == 0 {
+            return 0;
+        }
+        match n.checked_mul(calls) {
+            Some(p) => p / timed,
+            None => (n / timed).saturating_mul(calls),
+        }
+    })
 }
 
 /// Handler runs skipped since load (a hook re-entered on one CPU).
@@ -757,18 +444,31 @@ pub(crate) unsafe fn task_of<'a>(t: *mut bindings::task_struct) -> TaskRef<'a> {
     unsafe { TaskRef::from_raw(t) }
 }
 
-/// Wraps a file pointer passed by a C callback (null for none).
+/// A hook's entry, for `callbacks!`.
 ///
 /// # Safety
 ///
-/// `f` must be null or point to a file that stays valid for `'a`.
-pub(crate) unsafe fn file_of<'a>(f: *mut bindings::file) -> Option<FileRef<'a>> {
-    // INVARIANT: non-null pointers are valid for `'a` by the requirement.
-    (!f.is_null()).then_some(FileRef {
-        ptr: f,
-        _p: PhantomData,
-    })
+/// As for `hooks::dispatch`, with `ctx` the live registration's context.
+pub(crate) unsafe fn hook<T: Ops>(ctx: *mut c_void, id: u32, arg: u32, regs: *mut bindings::pt_regs) -> i32 {
+    // SAFETY: forwarded to the caller.
+    unsafe { hooks::dispatch(ops_of::<T>(ctx), id, arg, regs) }
 }
+
+/// The open hook's entry, for `callbacks!`.
+///
+/// # Safety
+///
+/// As for `hooks::open`, with `ctx` the live registration's context.
+pub(crate) unsafe fn open_hook<T: Ops>(
+    ctx: *mut c_void,
+    t: *mut bindings::task_struct,
+    file: *mut bindings::file,
+    n: u64,
+) -> i32 {
+    // SAFETY: forwarded to the caller.
+    unsafe { hooks::open(ops_of::<T>(ctx), t, file, n) }
+}
+
 
 /// Generates the `extern "C"` callbacks declared in `escguard_kernel.h` for
 /// the concrete [`Ops`] type of this module.
@@ -880,383 +580,39 @@ macro_rules! callbacks {
             <$t as $crate::sys::Ops>::readable(ops, f) as kernel::ffi::c_int
         }
 
-        /// C callback: fork probe.
+        /// C callback: a hook's entry.
         ///
         /// # Safety
         ///
-        /// Called by the probe handler only, with the registered context and
-        /// two valid tasks.
+        /// Called by the C glue's hook callback only, with the registered
+        /// context, the hook's id and argument, and the saved registers at
+        /// the hooked function's entry; preemption is off.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_fork(
+        pub unsafe extern "C" fn escguard_rs_hook(
             ctx: *mut kernel::ffi::c_void,
-            parent: *mut kernel::bindings::task_struct,
-            child: *mut kernel::bindings::task_struct,
-        ) {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `parent` is current and `child` is pinned by the
-            // caller of `wake_up_new_task` for the handler's duration.
-            let (p, c) = unsafe { ($crate::sys::task_of(parent), $crate::sys::task_of(child)) };
-            <$t as $crate::sys::Ops>::on_fork(ops, p, c)
+            id: kernel::ffi::c_uint,
+            arg: kernel::ffi::c_uint,
+            regs: *mut kernel::bindings::pt_regs,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: forwarded from the C glue's guarantees.
+            unsafe { $crate::sys::hook::<$t>(ctx, id, arg, regs) }
         }
 
-        /// C callback: exec probe.
+        /// C callback: the open hook's entry.
         ///
         /// # Safety
         ///
-        /// Called by the probe handler only, with the registered context, the
-        /// current task and the exec's file (or null).
+        /// Called by the C glue's open hook only, with the registered
+        /// context, current and the file being opened.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_exec(
+        pub unsafe extern "C" fn escguard_rs_open_hook(
             ctx: *mut kernel::ffi::c_void,
             task: *mut kernel::bindings::task_struct,
             file: *mut kernel::bindings::file,
-        ) {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `file` is held by the exec's bprm.
-            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
-            <$t as $crate::sys::Ops>::on_exec(ops, t, f)
-        }
-
-        /// C callback: exit probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context and
-        /// the current task.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_exit(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-        ) {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current (in do_exit) or a failed fork's
-            // child held by copy_process(); valid throughout the handler.
-            <$t as $crate::sys::Ops>::on_exit(ops, unsafe { $crate::sys::task_of(task) })
-        }
-
-        /// C callback: pid-swap probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context and
-        /// two valid tasks.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_tid_swap(
-            ctx: *mut kernel::ffi::c_void,
-            left: *mut kernel::bindings::task_struct,
-            right: *mut kernel::bindings::task_struct,
-        ) {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: both tasks are pinned by de_thread() for the call.
-            let (l, r) = unsafe { ($crate::sys::task_of(left), $crate::sys::task_of(right)) };
-            <$t as $crate::sys::Ops>::on_tid_swap(ops, l, r)
-        }
-
-        /// C callback: delete_module probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context, the
-        /// current task and a NUL-terminated name on the handler's stack.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_unload(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            name: *const kernel::ffi::c_char,
+            n: u64,
         ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `name` is NUL-terminated and lives
-            // for the call.
-            let (t, n) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(name)) };
-            <$t as $crate::sys::Ops>::on_unload(ops, t, n)
-        }
-
-        /// C callback: file-open probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and the file being opened.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_open(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            file: *mut kernel::bindings::file,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `file` is held by the open in progress.
-            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
-            match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_open(ops, t, f),
-                None => 0,
-            }
-        }
-
-        /// C callback: exec probe (security_bprm_check).
-        ///
-        /// # Safety
-        ///
-        /// As for `escguard_rs_on_open`, with the file the exec loads.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_bprm_check(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            file: *mut kernel::bindings::file,
-            umh: kernel::ffi::c_int,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `file` is held by the exec's bprm.
-            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
-            match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_bprm_check(ops, t, f, umh != 0),
-                None => 0,
-            }
-        }
-
-        /// C callback: block-device open probe.
-        ///
-        /// # Safety
-        ///
-        /// As for `escguard_rs_on_open`.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_bdev_open(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            file: *mut kernel::bindings::file,
-            held: kernel::ffi::c_int,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `file` is held by the open in progress.
-            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
-            match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_bdev_open(ops, t, f, held != 0),
-                None => 0,
-            }
-        }
-
-        /// C callback: new-superblock probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and facts valid for the call.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_new_sb(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            sb: *const $crate::sys::SbFacts,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `sb` points to the handler's
-            // per-CPU scratch, valid and unaliased for the call.
-            let (t, sb) = unsafe { ($crate::sys::task_of(task), &*sb) };
-            <$t as $crate::sys::Ops>::on_new_sb(ops, t, sb)
-        }
-
-        /// C callback: mount(2)/move_mount(2) probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and three NUL-terminated strings valid for the call.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_mount(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            sys: kernel::ffi::c_uint,
-            source: *const kernel::ffi::c_char,
-            target: *const kernel::ffi::c_char,
-            fstype: *const kernel::ffi::c_char,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; the strings are NUL-terminated and
-            // live for the call.
-            let (t, s, d, y) = unsafe {
-                (
-                    $crate::sys::task_of(task),
-                    kernel::str::CStr::from_char_ptr(source),
-                    kernel::str::CStr::from_char_ptr(target),
-                    kernel::str::CStr::from_char_ptr(fstype),
-                )
-            };
-            <$t as $crate::sys::Ops>::on_mount(ops, t, sys, s, d, y)
-        }
-
-        /// C callback: ptrace access probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and the target, whose task_lock is held.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_ptrace(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            child: *mut kernel::bindings::task_struct,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `child` is pinned by the caller of
-            // the ptrace check for its duration.
-            let (t, c) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(child)) };
-            <$t as $crate::sys::Ops>::on_ptrace(ops, t, c)
-        }
-
-        /// C callback: a /proc/<pid> magic link being followed.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task, a task the caller holds a reference on and a
-        /// NUL-terminated path valid for the call.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_proc_link(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            target: *mut kernel::bindings::task_struct,
-            path: *const kernel::ffi::c_char,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current, `target` is held by the caller;
-            // `path` is NUL-terminated, live for the call.
-            let (t, g, p) = unsafe {
-                ($crate::sys::task_of(task), $crate::sys::task_of(target), kernel::str::CStr::from_char_ptr(path))
-            };
-            <$t as $crate::sys::Ops>::on_proc_link(ops, t, g, p)
-        }
-
-        /// C callback: a signal about to be sent.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and null or a task the caller holds a
-        /// reference on.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_signal(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            target: *mut kernel::bindings::task_struct,
-            sig: kernel::ffi::c_int,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `target` is null or held by the caller.
-            let t = unsafe { $crate::sys::task_of(task) };
-            let g = (!target.is_null()).then(|| {
-                // SAFETY: non-null, held by the caller for this call.
-                unsafe { $crate::sys::task_of(target) }
-            });
-            <$t as $crate::sys::Ops>::on_signal(ops, t, g, sig)
-        }
-
-        /// C callback: /proc/kcore or a kernel memory device being opened.
-        ///
-        /// # Safety
-        ///
-        /// As for `escguard_rs_on_open`.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_kernel_memory(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            file: *mut kernel::bindings::file,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `file` is being opened by it.
-            let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
-            match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_kernel_memory(ops, t, f),
-                None => 0,
-            }
-        }
-
-        /// C callback: /proc/<pid>/environ being opened.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and a task the caller holds a reference on.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_environ(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            target: *mut kernel::bindings::task_struct,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current, `target` is held by the caller.
-            let (t, g) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(target)) };
-            <$t as $crate::sys::Ops>::on_environ(ops, t, g)
-        }
-
-        /// C callback: the calling task switching namespaces.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and facts valid for the call.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_ns_switch(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            i: *const $crate::sys::KInfo,
-        ) {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `i` points to the caller's facts.
-            let (t, i) = unsafe { ($crate::sys::task_of(task), &*i) };
-            <$t as $crate::sys::Ops>::on_ns_switch(ops, t, i)
-        }
-
-        /// C callback: unix stream connect probe.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handler only, with the registered context,
-        /// the current task and a NUL-terminated path valid for the call.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_connect(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            path: *const kernel::ffi::c_char,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `path` is NUL-terminated, live for the call.
-            let (t, p) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(path)) };
-            <$t as $crate::sys::Ops>::on_connect(ops, t, p)
-        }
-
-        /// C callback: syscall-entry probes.
-        ///
-        /// # Safety
-        ///
-        /// Called by the probe handlers only, with the registered context,
-        /// the current task and a NUL-terminated argument valid for the call.
-        #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_on_syscall(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
-            sys: kernel::ffi::c_uint,
-            arg: *const kernel::ffi::c_char,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the C glue passes the context of the live registration.
-            let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
-            // SAFETY: `task` is current; `arg` is NUL-terminated, live for the call.
-            let (t, a) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(arg)) };
-            <$t as $crate::sys::Ops>::on_syscall(ops, t, sys, a)
+            // SAFETY: forwarded from the C glue's guarantees.
+            unsafe { $crate::sys::open_hook::<$t>(ctx, task, file, n) }
         }
     };
 }

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The open hook's fast path: the host filter, the settled-lineage bits,
+//! the verdict cache and the policy's file-access mask, read lock-free on
+//! every file open on the system and kept by the hooks (under the table
+//! lock) and the policy ioctls.
+//!
+//! The verdict cache answers "did anything the escape verdict on this task
+//! depends on change since its last clean verdict?" without a lock. A slot
+//! is only filled when the task is of settled container lineage, tracked,
+//! not reported, and its verdict on exactly the objects of the key found no
+//! escape. An equal key then means the same namespaces, user namespace,
+//! fs_struct, root and cwd, so the same verdict. Identity is enough: the
+//! objects a key names are pinned by the task while they are its own; one
+//! can only be freed and its address reused after the task switched away
+//! from it. nsproxy and user namespace change only through setns/unshare,
+//! whose hooks clear the slot first; root and cwd changes bump `fs->seq`
+//! (and the pointers differ as long as the old objects live); exec and exit
+//! replace or drop the task's table entry, which clears the slot. A miss
+//! only costs the locked path.
+//!
+//! Slots are seqcounts: written under the table lock (writers never race),
+//! read lock-free; a reader that overlaps a write misses.
+
+use super::raw;
+use super::task::TaskRef;
+use super::vfs::FileRef;
+use core::ptr::{self, addr_of};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use kernel::alloc::{flags::GFP_KERNEL, KBox, VVec};
+use kernel::prelude::*;
+
+/// Slots of the verdict cache (direct-mapped by task address).
+const VSLOT_BITS: u32 = 11;
+const VSLOTS: usize = 1 << VSLOT_BITS;
+/// Words of a key: task, pid and fs sequence, nsproxy, user namespace, fs,
+/// root dentry and mount, cwd dentry and mount.
+const VKEY_WORDS: usize = 9;
+/// One bit per possible pid (`PID_MAX_LIMIT` on 64-bit).
+const PID_MAX_LIMIT: usize = 4 * 1024 * 1024;
+const BITS: usize = usize::BITS as usize;
+
+/// `FMODE_READ`, `FMODE_WRITE` (`linux/fs.h`).
+const FMODE_READ: u32 = 0x1;
+const FMODE_WRITE: u32 = 0x2;
+
+/// The identity of everything a task's escape verdict depends on, compared
+/// by the verdict cache and never dereferenced. `task` 0: no key (the task
+/// is exiting).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct OpenKey {
+    pub(crate) task: u64,
+    words: [u64; VKEY_WORDS],
+}
+
+struct VSlot {
+    /// Odd while written.
+    seq: AtomicU32,
+    key: [AtomicU64; VKEY_WORDS],
+}
+
+/// A pid-indexed bitmap, set and cleared atomically.
+struct PidBits(VVec<AtomicUsize>);
+
+impl PidBits {
+    fn new() -> Result<Self> {
+        let words = PID_MAX_LIMIT / BITS;
+        let mut v = VVec::with_capacity(words, GFP_KERNEL)?;
+        for _ in 0..words {
+            v.push(AtomicUsize::new(0), GFP_KERNEL)?;
+        }
+        Ok(PidBits(v))
+    }
+
+    fn set(&self, pid: u32, on: bool) {
+        let pid = pid as usize;
+        if let Some(w) = self.0.get(pid / BITS) {
+            let bit = 1usize << (pid % BITS);
+            if on {
+                w.fetch_or(bit, Ordering::Relaxed);
+            } else {
+                w.fetch_and(!bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, pid: u32) -> bool {
+        let pid = pid as usize;
+        self.0
+            .get(pid / BITS)
+            .is_some_and(|w| w.load(Ordering::Relaxed) & (1usize << (pid % BITS)) != 0)
+    }
+}
+
+/// The fast path's state.
+struct Fast {
+    vslots: VVec<VSlot>,
+    /// Set while the task with that pid has a table entry of host lineage.
+    /// Anything else -- container lineage, untracked, unknown -- goes to
+    /// the checks.
+    host: PidBits,
+    /// The task with that pid is of settled container lineage (its first
+    /// exec inside its namespaces is behind it), whether or not the table
+    /// holds it: what lets an untracked task be judged.
+    settled: PidBits,
+    /// The file-access mask of the active policy, as `FMODE_*`.
+    file_fmode: AtomicU32,
+}
+
+/// The host's mount namespace and root dentry (pid 1's at load), compared
+/// by address only.
+static HOST_MNT_NS: AtomicUsize = AtomicUsize::new(0);
+static HOST_ROOT_DENTRY: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the host's mount namespace and root dentry (see `baseline`).
+pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
+    HOST_MNT_NS.store(mnt_ns, Ordering::Relaxed);
+    HOST_ROOT_DENTRY.store(root_dentry, Ordering::Relaxed);
+}
+
+/// Whether `mnt_ns` (a mount's namespace, by address) is the host's.
+pub(crate) fn is_host_mnt_ns(mnt_ns: usize) -> bool {
+    mnt_ns != 0 && mnt_ns == HOST_MNT_NS.load(Ordering::Relaxed)
+}
+
+/// The one live [`Fast`], published by [`OpenFast::new`] and withdrawn by
+/// its `drop`. Hooks read it without a lock; they run only between the
+/// two (the hooks are registered after and unregistered before).
+static FAST: AtomicPtr<Fast> = AtomicPtr::new(ptr::null_mut());
+
+#[inline(always)]
+fn fast() -> Option<&'static Fast> {
+    let p = FAST.load(Ordering::Acquire);
+    // SAFETY: a non-null `FAST` points to the `Fast` owned by the live
+    // `OpenFast`, which is freed only after `FAST` is cleared and every hook
+    // that could have read it has returned (see `OpenFast::drop`).
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Owner of the fast path's state (see the module documentation).
+///
+/// # Invariants
+///
+/// `FAST` points to `*self.0` while this value exists, and only one exists.
+pub(crate) struct OpenFast(KBox<Fast>);
+
+impl OpenFast {
+    /// Allocates the state; `EBUSY` if one exists. Process context.
+    pub(crate) fn new() -> Result<Self> {
+        let mut vslots = VVec::with_capacity(VSLOTS, GFP_KERNEL)?;
+        for _ in 0..VSLOTS {
+            vslots.push(
+                VSlot {
+                    seq: AtomicU32::new(0),
+                    key: core::array::from_fn(|_| AtomicU64::new(0)),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let f = KBox::new(
+            Fast {
+                vslots,
+                host: PidBits::new()?,
+                settled: PidBits::new()?,
+                file_fmode: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let p = &*f as *const Fast as *mut Fast;
+        FAST.compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed)
+            .map_err(|_| EBUSY)?;
+        // INVARIANT: published just now; a second `new` fails above.
+        Ok(OpenFast(f))
+    }
+
+    /// Sets (`host`) or clears the host filter's bit of `pid`: set exactly
+    /// while the task at `pid` has a table entry of host lineage, whose
+    /// opens the hook then lets through without a look. The caller holds
+    /// the table lock.
+    pub(crate) fn set_host(&self, pid: u32, host: bool) {
+        self.0.host.set(pid, host)
+    }
+
+    /// Records whether the task at `pid` is of settled container lineage.
+    /// Called by the task's own hooks (and its parent's fork hook before
+    /// it runs), for tracked and untracked tasks alike.
+    pub(crate) fn set_settled(&self, pid: u32, settled: bool) {
+        self.0.settled.set(pid, settled)
+    }
+
+    /// Whether the task at `pid` was last recorded as of settled container
+    /// lineage.
+    pub(crate) fn settled(&self, pid: u32) -> bool {
+        self.0.settled.get(pid)
+    }
+
+    /// Whether `pid`'s bit in the host filter is set.
+    pub(crate) fn known_host(&self, pid: u32) -> bool {
+        self.0.host.get(pid)
+    }
+
+    /// Records that the task of `k` had a clean verdict on `k`, evicting
+    /// whatever shared its slot. The caller holds the table lock (writers
+    /// must not race) and read `k` before the facts the verdict was made on
+    /// (a change in between makes the key stale, never the verdict).
+    pub(crate) fn cache_fill(&self, k: &OpenKey) {
+        if k.task != 0 {
+            self.0.slot(k.task).write(&k.words);
+        }
+    }
+
+    /// Forgets the cached verdict of the task at `task`. The caller holds
+    /// the table lock.
+    pub(crate) fn cache_clear(&self, task: u64) {
+        let s = self.0.slot(task);
+        if s.key[0].load(Ordering::Relaxed) == task {
+            s.write(&[0; VKEY_WORDS]);
+        }
+    }
+
+    /// Publishes the file-access mask (`ESCGUARD_PF_*`) of the active
+    /// policy (set under the policy lock), which lets an open no file rule
+    /// could match skip it.
+    pub(crate) fn set_file_access(&self, mask: u32) {
+        let mut m = 0;
+        if mask & crate::abi::ESCGUARD_PF_READ != 0 {
+            m |= FMODE_READ;
+        }
+        if mask & crate::abi::ESCGUARD_PF_WRITE != 0 {
+            m |= FMODE_WRITE;
+        }
+        self.0.file_fmode.store(m, Ordering::Relaxed);
+    }
+
+    /// The mask last published by `set_file_access`.
+    pub(crate) fn file_access(&self) -> u32 {
+        let m = self.0.file_fmode.load(Ordering::Relaxed);
+        let mut mask = 0;
+        if m & FMODE_READ != 0 {
+            mask |= crate::abi::ESCGUARD_PF_READ;
+        }
+        if m & FMODE_WRITE != 0 {
+            mask |= crate::abi::ESCGUARD_PF_WRITE;
+        }
+        mask
+    }
+}
+
+impl Drop for OpenFast {
+    fn drop(&mut self) {
+        // The owner (the module state) is dropped only after the hooks that
+        // read `FAST` are unregistered, so no reader is left.
+        FAST.store(ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// Whether tracked host task `pid` is known (hooks skip host tasks).
+#[inline(always)]
+pub(crate) fn known_host(pid: u32) -> bool {
+    fast().is_some_and(|f| f.host.get(pid))
+}
+
+impl VSlot {
+    fn write(&self, w: &[u64; VKEY_WORDS]) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        // The odd sequence before any key word changes.
+        fence(Ordering::Release);
+        for (k, v) in self.key.iter().zip(w) {
+            k.store(*v, Ordering::Relaxed);
+        }
+        // Every key word before the even sequence.
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+}
+
+impl Fast {
+    #[inline(always)]
+    fn slot(&self, task: u64) -> &VSlot {
+        // Hashed (`hash_64`): task_structs are large slab objects whose low
+        // bits carry little information.
+        let h = task.wrapping_mul(0x61c8_8646_80b5_83eb) >> (64 - VSLOT_BITS);
+        &self.vslots[h as usize & (VSLOTS - 1)]
+    }
+
+    /// Whether an open of `file` by a container task whose own state is
+    /// unchanged still needs a look: the object may live on the host (its
+    /// mount is in the host's mount namespace, or shows the whole host root
+    /// filesystem), an enabled file rule covers the open's mode, or it
+    /// writes to a filesystem a preset looks at. (Kernel memory has hooks
+    /// of its own on those files' open methods.)
+    #[inline(always)]
+    fn needs_look(&self, file: FileRef<'_>, root_mnt: u64) -> bool {
+        let (mnt, mode) = (file.mnt(), file.mode());
+        // On the task's own root mount (most opens) the object is below a
+        // root the task verdict found not escaped: a path walk cannot climb
+        // above a mount's root, and file handles clear the cache.
+        if mnt as u64 != root_mnt
+            && (super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
+                || is_host_mnt_ns(super::vfs::mnt_ns(mnt)))
+        {
+            return true;
+        }
+        if mode & self.file_fmode.load(Ordering::Relaxed) != 0 {
+            return true;
+        }
+        mode & FMODE_WRITE != 0 && magic_may_be_sensitive(file.magic())
+    }
+
+    /// Whether `t` (current, a user task) has a clean cached verdict on
+    /// exactly the objects it has now, and `file`'s open is one no rule
+    /// could match. The key is compared where it lives, word by word, with
+    /// no copy. Any concurrent change (the slot being written, a chdir by a
+    /// thread sharing the fs_struct) answers no.
+    #[inline(always)]
+    fn cached(&self, t: TaskRef<'_>, file: FileRef<'_>) -> bool {
+        let task = t.id();
+        let s = self.slot(task);
+        let fs = t.fs_raw();
+        let seq = s.seq.load(Ordering::Relaxed);
+        // SAFETY: `t` is current, whose `fs` only current replaces: it stays
+        // valid for this call. Its fields are read as a seqcount reader does
+        // (validated by the sequence re-read below).
+        let fseq = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
+        if (seq | fseq) & 1 != 0 {
+            return false;
+        }
+        // Both sequences before the words they cover.
+        fence(Ordering::Acquire);
+        let k = &s.key;
+        // SAFETY: as above; plain reads of current's fs_struct, validated by
+        // `fs->seq`.
+        let (root, pwd) = unsafe { ((*fs).root, (*fs).pwd) };
+        let mut diff = k[0].load(Ordering::Relaxed) ^ task;
+        diff |= k[1].load(Ordering::Relaxed) ^ (t.pid() as u64 | (fseq as u64) << 32);
+        diff |= k[2].load(Ordering::Relaxed) ^ t.nsproxy_raw() as u64;
+        diff |= k[3].load(Ordering::Relaxed) ^ t.user_ns_raw() as u64;
+        diff |= k[4].load(Ordering::Relaxed) ^ fs as u64;
+        diff |= k[5].load(Ordering::Relaxed) ^ root.dentry as u64;
+        diff |= k[6].load(Ordering::Relaxed) ^ root.mnt as u64;
+        diff |= k[7].load(Ordering::Relaxed) ^ pwd.dentry as u64;
+        diff |= k[8].load(Ordering::Relaxed) ^ pwd.mnt as u64;
+        // The words before the sequences are read again.
+        fence(Ordering::Acquire);
+        // SAFETY: as above.
+        let fseq2 = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
+        if diff != 0 || s.seq.load(Ordering::Relaxed) != seq || fseq2 != fseq {
+            return false;
+        }
+        // Nothing the escape verdict on the task depends on changed.
+        !self.needs_look(file, root.mnt as u64)
+    }
+}
+
+/// The key of current (`t`), read without a lock. Task 0: none (current is
+/// exiting).
+pub(crate) fn current_open_key(t: TaskRef<'_>) -> OpenKey {
+    let fs = t.fs_raw();
+    if fs.is_null() || t.nsproxy_raw().is_null() {
+        return OpenKey::default();
+    }
+    loop {
+        // SAFETY: `t` is current, whose `fs` only current replaces; a
+        // thread sharing it may chdir meanwhile, which `fs->seq` orders.
+        let seq = unsafe { raw::escguard_fs_seq_begin(fs) };
+        // SAFETY: as above.
+        let (root, pwd) = unsafe { ((*fs).root, (*fs).pwd) };
+        // SAFETY: as above.
+        if unsafe { raw::escguard_fs_seq_retry(fs, seq) } != 0 {
+            continue;
+        }
+        return OpenKey {
+            task: t.id(),
+            words: [
+                t.id(),
+                t.pid() as u64 | (seq as u64) << 32,
+                t.nsproxy_raw() as u64,
+                t.user_ns_raw() as u64,
+                fs as u64,
+                root.dentry as u64,
+                root.mnt as u64,
+                pwd.dentry as u64,
+                pwd.mnt as u64,
+            ],
+        };
+    }
+}
+
+/// Whether a write to a file on a filesystem of this magic may trip a
+/// preset rule, so its path must be looked at: procfs, sysfs, cgroup v1,
+/// debugfs, tracefs, binfmt_misc (`rules::sensitive_write` decides).
+pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
+    matches!(magic, 0x9fa0 | 0x6265_6572 | 0x27e0eb | 0x6462_6720 | 0x7472_6163 | 0x4249_4e4d)
+}
+
+/// One open hook call in this many (per CPU) is timed: two clock reads
+/// cost about as much as the common path.
+const OPEN_SAMPLE: u64 = 16;
+
+/// The verdict on an open by current (`t`, a user task): the fast path's
+/// answers, else `slow` (with preemption off, as in a hook).
+#[inline(always)]
+fn open_judge(t: TaskRef<'_>, file: FileRef<'_>, slow: impl FnOnce() -> i32) -> i32 {
+    let Some(f) = fast() else { return 0 };
+    // A tracked task of host lineage: host tasks are not subject to
+    // container rules. Untracked is not host: a task the table could not
+    // hold goes on to be judged by its own namespaces and root.
+    if f.host.get(t.pid()) {
+        return 0;
+    }
+    if f.cached(t, file) {
+        super::PcpuCounter::<{ super::PC_OPEN_CACHED }>.inc();
+        return 0;
+    }
+    // SAFETY: paired with the enable below; the slow path expects atomic
+    // context (per-CPU state).
+    unsafe { raw::escguard_preempt_disable() };
+    let ret = slow();
+    // SAFETY: paired with the disable above.
+    unsafe { raw::escguard_preempt_enable() };
+    ret.min(0)
+}
+
+/// The open hook: `n` is this CPU's count of calls (one in
+/// [`OPEN_SAMPLE`] is timed). Preemptible.
+#[inline(always)]
+pub(crate) fn open_hook(
+    t: TaskRef<'_>,
+    file: FileRef<'_>,
+    n: u64,
+    slow: impl FnOnce() -> i32,
+) -> i32 {
+    if !t.is_user() {
+        return 0;
+    }
+    if n % OPEN_SAMPLE != 0 {
+        return open_judge(t, file, slow);
+    }
+    open_timed(t, file, slow)
+}
+
+#[inline(never)]
+fn open_timed(t: TaskRef<'_>, file: FileRef<'_>, slow: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: paired with the enable below: the time is this CPU's.
+    unsafe { raw::escguard_preempt_disable() };
+    super::PcpuCounter::<{ super::PC_OPEN_TIMED }>.inc();
+    // SAFETY: `local_clock()` may be called in any context.
+    let t0 = unsafe { raw::escguard_clock() };
+    let ret = open_judge(t, file, slow);
+    // SAFETY: as above; the slot index is in range.
+    unsafe {
+        raw::escguard_hook_time_add(raw::ESCGUARD_TIME_OPEN, raw::escguard_clock() - t0);
+        raw::escguard_preempt_enable();
+    }
+    ret
+}

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Hook entries: what each hooked kernel function's arguments are (read from
+//! the registers ftrace saved at its entry), which calls can concern a
+//! container at all, and the facts each handler of [`Ops`] gets.
+//!
+//! Every hook runs with preemption off (the C glue's ftrace callback),
+//! except the open hook, which turns it off for the handler only.
+
+use super::task::{self, Rcu, TaskHold, TaskRef};
+use super::vfs::{self, FileRef};
+use super::{fast, raw, Ops, SbFacts};
+use core::ptr::{self, addr_of};
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int};
+use kernel::str::CStr;
+
+/// `PTRACE_MODE_ATTACH` (`linux/ptrace.h`).
+const PTRACE_MODE_ATTACH: u32 = 0x02;
+/// `PROC_SUPER_MAGIC`, `PID_FS_MAGIC` (`linux/magic.h`).
+const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+const PID_FS_MAGIC: u64 = 0x5049_4446;
+/// `MODULE_NAME_LEN`.
+const MODULE_NAME_LEN: usize = 56;
+const PATH_LEN: usize = crate::abi::ESCGUARD_PATH_LEN as usize;
+
+/// A hooked function's register state at its entry.
+#[derive(Clone, Copy)]
+struct Regs<'a>(&'a bindings::pt_regs);
+
+impl Regs<'_> {
+    /// Argument `n` of the hooked function (x86-64 calling convention).
+    fn arg(&self, n: usize) -> usize {
+        let r = self.0;
+        (match n {
+            0 => r.di,
+            1 => r.si,
+            2 => r.dx,
+            3 => r.cx,
+            4 => r.r8,
+            _ => r.r9,
+        }) as usize
+    }
+
+    /// Argument `n` of a syscall whose wrapper was hooked: its first
+    /// argument is the user's saved registers. A 32-bit call's pointers are
+    /// zero-extended, as `compat_ptr()` does.
+    fn user_arg(&self, ia32: bool, n: usize) -> usize {
+        // SAFETY: a syscall wrapper's argument is the task's saved user
+        // registers, on its kernel stack for the whole call.
+        let u = unsafe { &*(self.arg(0) as *const bindings::pt_regs) };
+        if ia32 {
+            (match n {
+                0 => u.bx,
+                1 => u.cx,
+                2 => u.dx,
+                3 => u.si,
+                4 => u.di,
+                _ => u.bp,
+            }) as u32 as usize
+        } else {
+            (match n {
+                0 => u.di,
+                1 => u.si,
+                2 => u.dx,
+                3 => u.r10,
+                4 => u.r8,
+                _ => u.r9,
+            }) as usize
+        }
+    }
+}
+
+/// This CPU's handler scratch (two path buffers and superblock facts).
+struct Scratch {
+    a: &'static mut [u8; PATH_LEN],
+    b: &'static mut [u8; PATH_LEN],
+    sb: &'static mut SbFacts,
+}
+
+impl Scratch {
+    /// # Safety
+    ///
+    /// Preemption is off until the value is dropped, and no other `Scratch`
+    /// lives on this CPU (hooks do not nest: the glue's recursion guard).
+    unsafe fn get() -> Scratch {
+        // SAFETY: the buffer is this CPU's, and by the requirement ours
+        // alone while we run; `u8` and `c_char` have the same layout.
+        unsafe {
+            let s = raw::escguard_scratch();
+            Scratch {
+                a: &mut *(addr_of!((*s).a) as *mut [u8; PATH_LEN]),
+                b: &mut *(addr_of!((*s).b) as *mut [u8; PATH_LEN]),
+                sb: &mut (*s).sb,
+            }
+        }
+    }
+}
+
+/// `buf` as a C string (it is NUL-terminated by every filler here).
+fn cstr(buf: &[u8]) -> &CStr {
+    let n = buf.iter().position(|&b| b == 0).unwrap_or(0);
+    CStr::from_bytes_with_nul(&buf[..=n]).unwrap_or(kernel::c_str!(""))
+}
+
+/// Copies a kernel string (null: empty) into `buf`, NUL-terminated.
+///
+/// # Safety
+///
+/// `s` is null or a valid NUL-terminated kernel string.
+unsafe fn kstr(s: *const c_char, buf: &mut [u8]) {
+    let mut i = 0;
+    while !s.is_null() && i + 1 < buf.len() {
+        // SAFETY: within the string, by the requirement (we stop at its NUL).
+        let c = unsafe { *s.add(i) } as u8;
+        if c == 0 {
+            break;
+        }
+        buf[i] = c;
+        i += 1;
+    }
+    buf[i] = 0;
+}
+
+/// Copies a user string into `buf` without faulting (page faults are off
+/// in a hook), NUL-terminated. Byte by byte: `strncpy_from_user_nofault()`
+/// is not exported, and a whole-buffer copy would fail on a short string
+/// at the end of a page.
+fn ustr(u: usize, buf: &mut [u8]) {
+    let mut i = 0;
+    while u != 0 && i + 1 < buf.len() {
+        let mut c = 0u8;
+        // SAFETY: copies one byte from a user address, failing (non-zero)
+        // instead of faulting; `c` is a valid destination.
+        if unsafe { bindings::copy_from_user_nofault((&mut c as *mut u8).cast(), (u + i) as *const _, 1) } != 0
+            || c == 0
+        {
+            break;
+        }
+        buf[i] = c;
+        i += 1;
+    }
+    buf[i] = 0;
+}
+
+/// The task behind a /proc inode, held.
+///
+/// # Safety
+///
+/// `inode` is a valid procfs inode pinned by the caller.
+unsafe fn proc_task(inode: *mut bindings::inode) -> Option<TaskHold> {
+    let _rcu = Rcu::lock();
+    // SAFETY: by the requirement; under RCU for `pid_task()`.
+    unsafe { TaskHold::of_pid(raw::escguard_proc_pid(inode)) }
+}
+
+/// The task a signal-sending descriptor names: a pidfd (pidfs keeps its
+/// `struct pid` in the inode, as `pidfd_pid()` reads it) or a `/proc/<pid>`
+/// directory (the kernel itself accepts only that procfs directory; any
+/// other fails the call).
+fn pidfd_task(fd: i32) -> Option<TaskHold> {
+    // A reference of our own: another thread may close `fd` meanwhile.
+    // SAFETY: `fget_raw()` takes a reference or returns null.
+    let f = unsafe { bindings::fget_raw(fd as u32) };
+    // SAFETY: referenced until the fput below.
+    let file = unsafe { FileRef::from_raw(f) }?;
+    // SAFETY: the inode is pinned by the file.
+    let inode = unsafe { (*f).f_inode };
+    let held = match file.magic() {
+        PID_FS_MAGIC => {
+            let _rcu = Rcu::lock();
+            // SAFETY: a pidfs inode's private data is its `struct pid`,
+            // pinned by the inode; under RCU for `pid_task()`.
+            unsafe { TaskHold::of_pid((*inode).i_private.cast()) }
+        }
+        // SAFETY: a procfs inode pinned by the file.
+        PROC_SUPER_MAGIC if file.is_dir() => unsafe { proc_task(inode) },
+        _ => None,
+    };
+    // SAFETY: drops our reference (fput() defers the final release).
+    unsafe { bindings::fput(f) };
+    held
+}
+
+/// Whether a hook is about a call that can concern a container: current is
+/// a user task and not a tracked host task (host tasks are not subject to
+/// container rules; untracked is not host).
+fn maybe_container(cur: TaskRef<'_>) -> bool {
+    cur.is_user() && !fast::known_host(cur.pid())
+}
+
+/// Superblock facts for `security_sb_kern_mount`.
+///
+/// # Safety
+///
+/// `sb` is a valid superblock whose `s_umount` the caller holds.
+unsafe fn sb_facts(sb: *const bindings::super_block, f: &mut SbFacts) {
+    *f = SbFacts::default();
+    // SAFETY: by the requirement.
+    unsafe {
+        f.magic = (*sb).s_magic as u64;
+        f.dev = vfs::encode_dev((*sb).s_dev);
+        f.bdev = !(*sb).s_bdev.is_null() as u32;
+        // A superblock that already has mounts was found, not made:
+        // mounting a block device that is already mounted shares its
+        // filesystem.
+        let head = addr_of!((*sb).s_mounts);
+        f.reused = ((*head).next as *const bindings::list_head != head) as u32;
+        if f.magic == PROC_SUPER_MAGIC {
+            f.pid_ns = raw::escguard_proc_sb_pid_ns_inum(sb as *mut _);
+        }
+        let name = (*(*sb).s_type).name;
+        kstr(name, core::slice::from_raw_parts_mut(f.fstype.as_mut_ptr() as *mut u8, f.fstype.len()));
+    }
+}
+
+/// A hook's entry (see `escguard_kernel.h`): `id` says which kernel
+/// function was entered, `arg` which syscall or signal call it is.
+///
+/// # Safety
+///
+/// `ops` is the live module state; `regs` the saved registers at the entry
+/// of the function `id` names, with preemption off.
+pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bindings::pt_regs) -> c_int {
+    // SAFETY: ftrace's saved registers, valid for the callback.
+    let r = Regs(unsafe { &*regs });
+    let ia32 = id & raw::ESCGUARD_AT_IA32 != 0;
+    let cur = TaskRef::current();
+    // SAFETY (for each `TaskRef::from_raw`/`FileRef::from_raw` below): the
+    // hooked function's task and file arguments are valid for its call,
+    // which outlives this callback.
+    unsafe {
+        match id & !raw::ESCGUARD_AT_IA32 {
+            raw::ESCGUARD_AT_FORK => {
+                // wake_up_new_task(p): @p is complete, not yet run.
+                ops.on_fork(cur, TaskRef::from_raw(r.arg(0) as *mut _));
+                0
+            }
+            raw::ESCGUARD_AT_EXEC => {
+                // finalize_exec(bprm): the new image is committed and
+                // start_thread() comes next, so a SIGKILL queued here
+                // lands before its first instruction.
+                let bprm = r.arg(0) as *const bindings::linux_binprm;
+                let file = if bprm.is_null() { ptr::null_mut() } else { raw::escguard_bprm_file(bprm) };
+                ops.on_exec(cur, FileRef::from_raw(file));
+                0
+            }
+            raw::ESCGUARD_AT_EXIT => {
+                // exit_files(tsk): in do_exit() after PF_EXITING is set;
+                // also called on a failed fork's never-woken child.
+                ops.on_exit(TaskRef::from_raw(r.arg(0) as *mut _));
+                0
+            }
+            raw::ESCGUARD_AT_TID_SWAP => {
+                // exchange_tids(left, right): a non-leader thread that
+                // execs takes the leader's pid, under write_lock_irq of
+                // tasklist_lock.
+                ops.on_tid_swap(TaskRef::from_raw(r.arg(0) as *mut _), TaskRef::from_raw(r.arg(1) as *mut _));
+                0
+            }
+            raw::ESCGUARD_AT_NS_SWITCH => {
+                // switch_task_namespaces(p, new): setns(2) or unshare(2)
+                // committing @new (pinned by the caller), with the new
+                // mount namespace's root and cwd already set; judged before
+                // the task returns to user space.
+                let new = r.arg(1) as *const bindings::nsproxy;
+                if !new.is_null() && r.arg(0) == cur.id() as usize && maybe_container(cur) {
+                    ops.on_ns_switch(cur, &task::current_facts_with(new));
+                }
+                0
+            }
+            raw::ESCGUARD_AT_BPRM_CHECK => {
+                // security_bprm_check(bprm): each binary handler's turn,
+                // before exec's point of no return (a script, then its
+                // interpreter, also a binfmt_misc handler's).
+                let file = FileRef::from_raw(raw::escguard_bprm_file(r.arg(0) as *const _));
+                match file {
+                    Some(f) if cur.is_user() => ops.on_bprm_check(cur, f, cur.parent_is_kthread()),
+                    _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_BDEV_OPEN => {
+                // bdev_open(bdev, mode, holder, hops, bdev_file): user
+                // opens come from blkdev_open() with no holder ops;
+                // filesystems claim with fs_holder_ops, so a device so held
+                // backs a mounted filesystem.
+                let bdev = r.arg(0) as *const bindings::block_device;
+                match FileRef::from_raw(r.arg(4) as *mut _) {
+                    Some(f) if r.arg(3) == 0 && cur.is_user() => {
+                        let hops = ptr::read_volatile(addr_of!((*bdev).bd_holder_ops));
+                        ops.on_bdev_open(cur, f, hops == addr_of!(bindings::fs_holder_ops))
+                    }
+                    _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_SB_KERN_MOUNT => {
+                // security_sb_kern_mount(sb): a new mount's superblock, by
+                // either mount API, before the mount exists.
+                if !cur.is_user() {
+                    return 0;
+                }
+                let s = Scratch::get();
+                sb_facts(r.arg(0) as *const _, s.sb);
+                ops.on_new_sb(cur, s.sb)
+            }
+            raw::ESCGUARD_AT_SB_MOUNT => {
+                // security_sb_mount(dev_name, path, type, flags, data):
+                // mount(2), its strings already copied into the kernel.
+                if !cur.is_user() {
+                    return 0;
+                }
+                let s = Scratch::get();
+                let mut fstype = [0u8; crate::abi::ESCGUARD_NAME_LEN as usize * 2];
+                kstr(r.arg(0) as *const c_char, s.a);
+                vfs::render(&*(r.arg(1) as *const bindings::path), s.b);
+                kstr(r.arg(2) as *const c_char, &mut fstype);
+                ops.on_mount(cur, crate::abi::ESCGUARD_SYS_MOUNT, cstr(s.a), cstr(s.b), cstr(&fstype))
+            }
+            raw::ESCGUARD_AT_MOVE_MOUNT => {
+                // security_move_mount(from, to): the new mount API
+                // attaching a mount (from fsmount() or open_tree()).
+                if !cur.is_user() {
+                    return 0;
+                }
+                let s = Scratch::get();
+                let (from, to) = (&*(r.arg(0) as *const bindings::path), &*(r.arg(1) as *const bindings::path));
+                let mut fstype = [0u8; crate::abi::ESCGUARD_NAME_LEN as usize * 2];
+                vfs::render(from, s.a);
+                vfs::render(to, s.b);
+                kstr((*(*(*from.mnt).mnt_sb).s_type).name, &mut fstype);
+                ops.on_mount(cur, crate::abi::ESCGUARD_SYS_MOVE_MOUNT, cstr(s.a), cstr(s.b), cstr(&fstype))
+            }
+            raw::ESCGUARD_AT_PTRACE => {
+                // security_ptrace_access_check(child, mode): ptrace attach,
+                // and access to another task's memory in attach mode.
+                // Called with task_lock(child) held.
+                if r.arg(1) as u32 & PTRACE_MODE_ATTACH == 0 || !cur.is_user() {
+                    return 0;
+                }
+                ops.on_ptrace(cur, TaskRef::from_raw(r.arg(0) as *mut _))
+            }
+            raw::ESCGUARD_AT_CONNECT => {
+                // security_unix_stream_connect(sock, other, newsk): @other
+                // is the listening socket, with the path its owner bound it
+                // to (unix_state_lock(other) held). The path is in its
+                // owner's mount namespace (the host's, for a runtime), and
+                // d_path() renders it from that namespace's root when it
+                // lies outside the caller's root.
+                let other = r.arg(1) as *mut bindings::sock;
+                if other.is_null() || !cur.is_user() {
+                    return 0;
+                }
+                let path = raw::escguard_unix_path(other);
+                if path.is_null() {
+                    return 0;
+                }
+                let s = Scratch::get();
+                vfs::render(&*path, s.a);
+                if s.a[0] == 0 {
+                    return 0;
+                }
+                ops.on_connect(cur, cstr(s.a))
+            }
+            raw::ESCGUARD_AT_PROC_LINK => {
+                // proc_pid_get_link(dentry, inode, done): a path walk
+                // following /proc/<pid>/root, cwd, exe, fd/N or
+                // map_files/... of @inode's task (dentry NULL: an RCU walk,
+                // retried with one).
+                let dentry = r.arg(0) as *mut bindings::dentry;
+                if dentry.is_null() || !maybe_container(cur) {
+                    return 0;
+                }
+                let Some(t) = proc_task(r.arg(1) as *mut _) else { return 0 };
+                let s = Scratch::get();
+                // The link's path within procfs ("/1/root").
+                vfs::render_dentry(dentry, s.a);
+                ops.on_proc_link(cur, t.task(), cstr(s.a))
+            }
+            raw::ESCGUARD_AT_ENVIRON => {
+                // environ_open(inode, file): another task's environment.
+                if !maybe_container(cur) {
+                    return 0;
+                }
+                let Some(t) = proc_task(r.arg(0) as *mut _) else { return 0 };
+                ops.on_environ(cur, t.task())
+            }
+            raw::ESCGUARD_AT_KERNEL_MEMORY => {
+                // open_kcore(inode, file), open_port(inode, file): the open
+                // methods of /proc/kcore, /dev/mem, /dev/kmem, /dev/port.
+                match FileRef::from_raw(r.arg(1) as *mut _) {
+                    Some(f) if maybe_container(cur) => ops.on_kernel_memory(cur, f),
+                    _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_SYSCALL => {
+                if !cur.is_user() {
+                    return 0;
+                }
+                // Only a few calls carry a string the rules report.
+                let n = match arg {
+                    crate::abi::ESCGUARD_SYS_INIT_MODULE | crate::abi::ESCGUARD_SYS_MOUNT => Some(2),
+                    crate::abi::ESCGUARD_SYS_FINIT_MODULE => Some(1),
+                    crate::abi::ESCGUARD_SYS_PIVOT_ROOT
+                    | crate::abi::ESCGUARD_SYS_CHROOT
+                    | crate::abi::ESCGUARD_SYS_FSOPEN => Some(0),
+                    _ => None,
+                };
+                let s = Scratch::get();
+                ustr(n.map_or(0, |n| r.user_arg(ia32, n)), s.a);
+                ops.on_syscall(cur, arg, cstr(s.a))
+            }
+            raw::ESCGUARD_AT_UNLOAD => {
+                // delete_module(name, flags): any task, host or not (the
+                // module lock is the host admin's).
+                let mut name = [0u8; MODULE_NAME_LEN];
+                ustr(r.user_arg(ia32, 0), &mut name);
+                ops.on_unload(cur, cstr(&name))
+            }
+            raw::ESCGUARD_AT_SIGNAL => {
+                // kill(2) and friends at syscall entry (the signal code's
+                // own LSM hook can run under tasklist_lock, where the table
+                // lock may not be taken).
+                let (target, sig) = match arg {
+                    raw::ESCGUARD_SIG_TGKILL => (r.user_arg(ia32, 1) as i32, r.user_arg(ia32, 2) as i32),
+                    _ => (r.user_arg(ia32, 0) as i32, r.user_arg(ia32, 1) as i32),
+                };
+                // Signal 0 is a liveness probe.
+                if sig == 0 || !maybe_container(cur) {
+                    return 0;
+                }
+                if arg == raw::ESCGUARD_SIG_PIDFD {
+                    return match pidfd_task(target) {
+                        Some(t) => ops.on_signal(cur, Some(t.task()), sig),
+                        None => 0,
+                    };
+                }
+                // The target as the caller names it in its pid namespace:
+                // > 0 a task, -1 every task it can signal; process groups
+                // (0, < -1) never reach outside the caller's session.
+                match target {
+                    -1 => ops.on_signal(cur, None, sig),
+                    nr if nr > 0 => match TaskHold::by_vpid(nr) {
+                        Some(t) => ops.on_signal(cur, Some(t.task()), sig),
+                        None => 0,
+                    },
+                    _ => 0,
+                }
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// The open hook's entry (see `fast::open_hook`).
+///
+/// # Safety
+///
+/// `t` is current and `file` the file `security_file_open()` was called on.
+pub(crate) unsafe fn open<T: Ops>(ops: &T, t: *mut bindings::task_struct, file: *mut bindings::file, n: u64) -> c_int {
+    // SAFETY: current and the file being opened are valid for the call.
+    let (t, f) = unsafe { (TaskRef::from_raw(t), FileRef::from_raw(file)) };
+    match f {
+        Some(f) => fast::open_hook(t, f, n, || ops.on_open(t, f)),
+        None => 0,
+    }
+}
