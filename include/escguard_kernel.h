@@ -111,7 +111,7 @@ struct escguard_scratch {
 };
 
 /*
- * Hook sites (helpers.c's table), by what Rust reads their arguments as.
+ * Hooked functions, by what Rust reads their arguments as.
  * ESCGUARD_AT_IA32 marks a 32-bit syscall wrapper, whose user registers
  * hold the arguments in the ia32 order.
  */
@@ -140,16 +140,9 @@ struct escguard_scratch {
 #define ESCGUARD_SIG_TGKILL 2	/* (tgid, pid, sig): tgkill, rt_tgsigqueueinfo */
 #define ESCGUARD_SIG_PIDFD 3	/* (pidfd, sig): pidfd_send_signal */
 
-/* Time spent in handlers, by slot. */
-#define ESCGUARD_TIME_FORK 0
-#define ESCGUARD_TIME_EXEC 1
-#define ESCGUARD_TIME_EXIT 2
-#define ESCGUARD_TIME_TID_SWAP 3
-#define ESCGUARD_TIME_OPEN 4 /* sampled: one call in ESCGUARD_OPEN_SAMPLE */
-#define ESCGUARD_TIME_OTHER 5
-#define ESCGUARD_HOOK_TIMES 6
-
-/* Counters bumped on hooked calls, kept per CPU (ESCGUARD_PC_*). */
+/* Counters kept per CPU (ESCGUARD_PC_*): calls of hooks, the open
+ * path's outcomes, handler time by hook (ESCGUARD_TIME_*, nanoseconds;
+ * the open hook's is sampled: one call in 16), skipped re-entries. */
 #define ESCGUARD_PC_HOOK_FORK 0
 #define ESCGUARD_PC_HOOK_EXEC 1
 #define ESCGUARD_PC_HOOK_EXIT 2
@@ -159,14 +152,21 @@ struct escguard_scratch {
 #define ESCGUARD_PC_OPEN_JUDGED 6
 #define ESCGUARD_PC_OPEN_CACHED 7
 #define ESCGUARD_PC_OPEN_TIMED 8
-#define ESCGUARD_PC_COUNT 9
+#define ESCGUARD_TIME_FORK 9
+#define ESCGUARD_TIME_EXEC 10
+#define ESCGUARD_TIME_EXIT 11
+#define ESCGUARD_TIME_TID_SWAP 12
+#define ESCGUARD_TIME_OPEN 13
+#define ESCGUARD_TIME_OTHER 14
+#define ESCGUARD_PC_HOOK_MISSED 15 /* a hook re-entered on its CPU: skipped */
+#define ESCGUARD_PC_COUNT 16
 
 /* ---- implemented in C (module/helpers.c), called from Rust ---- */
 
 /* Module parameters (read-only after load; see MODULE_PARM_DESC). */
 __u32 escguard_param_max_tasks(void);
 __u32 escguard_param_ring_events(void);
-__u32 escguard_param_events_gid(void); /* ESCGUARD_NO_GID: none */
+int escguard_param_events_gid(void); /* < 0: none */
 __u32 escguard_param_locked(void);
 
 /* Take (1 on success, 0 if the module is going away) or drop the module
@@ -174,10 +174,10 @@ __u32 escguard_param_locked(void);
 int escguard_module_lock(void);
 void escguard_module_unlock(void);
 
-/* Register the misc device /dev/escguard. @ctx is handed back to every
- * escguard_rs_* file operation; it must stay valid until
- * escguard_misc_deregister() has returned. */
-int escguard_misc_register(void *ctx);
+/* Register the misc device /dev/escguard with file mode @mode. @ctx is
+ * handed back to every escguard_rs_* file operation; it must stay valid
+ * until escguard_misc_deregister() has returned. */
+int escguard_misc_register(void *ctx, __u16 mode);
 void escguard_misc_deregister(void);
 /* Wake readers blocked on /dev/escguard; any context (deferred by irq_work). */
 void escguard_wake_readers(void);
@@ -185,31 +185,29 @@ void escguard_wake_readers(void);
 /* CLOCK_REALTIME in nanoseconds; local_clock(). */
 __u64 escguard_now_ns(void);
 __u64 escguard_clock(void);
-/* Whether current has CAP_SYS_ADMIN in the initial user namespace; whether
- * its fsgid or supplementary groups include @gid (initial user namespace). */
-int escguard_capable_admin(void);
-int escguard_in_group(__u32 gid);
-/* Whether the kernel is built with PREEMPT_RT (spinlocks sleep there). */
-int escguard_kernel_preempt_rt(void);
+
+/* A function to hook (the table is Rust's: module/sys/hooks.rs). */
+struct escguard_hook_site {
+	const char *sym;
+	__u16 id;	/* ESCGUARD_AT_* (| ESCGUARD_AT_IA32) */
+	__u16 arg;	/* ESCGUARD_SYS_* or ESCGUARD_SIG_* */
+	__u8 time;	/* ESCGUARD_TIME_* */
+	__u8 refusing;	/* may make the call fail (IPMODIFY) */
+};
 
 /*
- * Register every hook (helpers.c's table) and the open hook on
+ * Register a hook on each of the @n @sites and the open hook on
  * security_file_open, all through ftrace: either all are registered or none
  * is and a negative errno is returned. Their entries call escguard_rs_hook()
- * and escguard_rs_open_hook() with @ctx, which must stay valid until
- * escguard_probes_unregister() has returned (then no hook runs any more).
+ * and escguard_rs_open_hook() with @ctx; @ctx and @sites must stay valid
+ * until escguard_probes_unregister() has returned (then no hook runs).
  */
-int escguard_probes_register(void *ctx);
+int escguard_probes_register(void *ctx, const struct escguard_hook_site *sites, __u32 n);
 void escguard_probes_unregister(void);
-__u32 escguard_probe_count(void);
 
-/* Per-CPU counters (ESCGUARD_PC_*) and handler time (ESCGUARD_TIME_*). */
-void escguard_pcpu_inc(unsigned int idx);
+/* Adds @n to this CPU's counter @idx (any context); sums it over CPUs. */
+void escguard_pcpu_add(unsigned int idx, __u64 n);
 __u64 escguard_pcpu_sum(unsigned int idx);
-void escguard_hook_time_add(unsigned int idx, __u64 ns);
-__u64 escguard_hook_time_sum(unsigned int idx);
-/* Hook calls skipped because a hook was re-entered on its CPU. */
-__u64 escguard_probes_missed(void);
 /* This CPU's handler scratch; preemption must be off while it is used. */
 struct escguard_scratch *escguard_scratch(void);
 
@@ -227,8 +225,6 @@ int escguard_rename_seq_retry(int seq);
 void escguard_rename_seq_done(int seq);
 void escguard_preempt_disable(void);
 void escguard_preempt_enable(void);
-/* Copies @fs's root and cwd (the caller holds fs->lock or checks fs->seq). */
-void escguard_fs_paths(const struct fs_struct *fs, struct path *root, struct path *pwd);
 /* Inode numbers of @nsp's namespaces into @ns (ESCGUARD_NS_* slots except
  * USER and PID); the caller pins @nsp. */
 void escguard_nsproxy_inums(const struct nsproxy *nsp, __u64 *ns);

@@ -1,59 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C glue for escguard: the kernel objects and private structures the 6.12
- * Rust `kernel` crate cannot name (misc device, kprobes, nsproxy, fs_struct,
- * struct mount). No policy lives here: callbacks forward to Rust, and the
- * helpers only copy out facts for Rust to judge.
+ * C glue for escguard, where the 6.12 Rust `kernel` crate cannot reach:
+ * module parameters, the misc device with its wait queue, per-CPU data,
+ * the hooks' ftrace registration and trampolines, and one-line accessors
+ * for inline functions, locks and RCU. It decides nothing: every hook
+ * calls Rust (module/sys/hooks.rs), which reads the arguments and judges.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/binfmts.h>
-#include <linux/cred.h>
-#include <linux/dcache.h>
+#include <linux/cgroup.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
-#include <linux/ftrace.h>
-#include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/ftrace.h>
 #include <linux/ipc_namespace.h>
 #include <linux/irq_work.h>
 #include <linux/kprobes.h>
 #include <linux/miscdevice.h>
-#include <linux/mm_types.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
-#include <linux/slab.h>
-#include <linux/uaccess.h>
-#include <linux/vmalloc.h>
-#include <linux/hash.h>
 #include <linux/nsproxy.h>
-#include <linux/blkdev.h>
-#include <linux/magic.h>
-#include <linux/math64.h>
-#include <linux/percpu.h>
-#include <linux/rcupdate.h>
-#include <linux/ptrace.h>
-#include <linux/security.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/time_namespace.h>
+#include <linux/utsname.h>
 #include <net/af_unix.h>
+#include <net/net_namespace.h>
 #include <asm/asm.h>
 #include <asm/ibt.h>
 #include <asm/linkage.h>
 #include <asm/nospec-branch.h>
-#include <linux/pid_namespace.h>
-#include <linux/proc_fs.h>
-#include <linux/fdtable.h>
-#include <linux/major.h>
-#include <linux/poll.h>
-#include <linux/cgroup.h>
-#include <linux/compat.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
-#include <linux/time_namespace.h>
-#include <linux/sched/clock.h>
-#include <linux/timekeeping.h>
-#include <linux/user_namespace.h>
-#include <linux/utsname.h>
-#include <linux/wait.h>
-#include <net/net_namespace.h>
 
 /* Private VFS headers: struct mount, real_mount(), struct mnt_namespace;
  * proc_pid() of a procfs inode. */
@@ -86,7 +66,7 @@ MODULE_PARM_DESC(locked, "Start locked: rmmod fails until the host admin runs 'e
 
 u32 escguard_param_max_tasks(void) { return max_tasks; }
 u32 escguard_param_ring_events(void) { return ring_events; }
-u32 escguard_param_events_gid(void) { return events_gid < 0 ? ESCGUARD_NO_GID : (u32)events_gid; }
+int escguard_param_events_gid(void) { return events_gid; }
 u32 escguard_param_locked(void) { return locked; }
 
 int escguard_module_lock(void)
@@ -199,13 +179,12 @@ static struct miscdevice escguard_misc = {
 	.mode = 0600,
 };
 
-int escguard_misc_register(void *ctx)
+int escguard_misc_register(void *ctx, u16 mode)
 {
 	int ret;
 
 	escguard_ctx = ctx;
-	/* A reader group needs group read access to the node. */
-	escguard_misc.mode = events_gid < 0 ? 0600 : 0640;
+	escguard_misc.mode = mode;
 	ret = misc_register(&escguard_misc);
 	if (ret)
 		escguard_ctx = NULL;
@@ -224,36 +203,26 @@ u64 escguard_now_ns(void)
 	return ktime_get_real_ns();
 }
 
-int escguard_capable_admin(void)
+u64 escguard_clock(void)
 {
-	return capable(CAP_SYS_ADMIN);
+	return local_clock();
 }
 
-int escguard_in_group(u32 gid)
-{
-	kgid_t k = make_kgid(&init_user_ns, gid);
-
-	return gid_valid(k) && in_group_p(k);
-}
 /* ------------------------------------------------------------------ */
 /* Per-CPU counters and hook time                                     */
 
 /* Per CPU: a global atomic on every hooked call would bounce one cache
  * line between all CPUs of a large host. */
 struct escguard_pcpu {
-	u64 hook_time[ESCGUARD_HOOK_TIMES];
 	u64 count[ESCGUARD_PC_COUNT];
 };
 static DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
 
-/* Hooks re-entered on a CPU (a handler calling a hooked function): skipped. */
-static DEFINE_PER_CPU(u64, escguard_hook_missed);
-
-void escguard_pcpu_inc(unsigned int idx)
+void escguard_pcpu_add(unsigned int idx, u64 n)
 {
 	/* Safe with preemption on (ioctl context) or off (handlers). */
 	if (idx < ESCGUARD_PC_COUNT)
-		this_cpu_inc(escguard_pcpu.count[idx]);
+		this_cpu_add(escguard_pcpu.count[idx], n);
 }
 
 u64 escguard_pcpu_sum(unsigned int idx)
@@ -266,39 +235,6 @@ u64 escguard_pcpu_sum(unsigned int idx)
 	for_each_possible_cpu(cpu)
 		n += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->count[idx]);
 	return n;
-}
-
-void escguard_hook_time_add(unsigned int idx, u64 ns)
-{
-	if (idx < ESCGUARD_HOOK_TIMES)
-		this_cpu_add(escguard_pcpu.hook_time[idx], ns);
-}
-
-u64 escguard_hook_time_sum(unsigned int idx)
-{
-	u64 n = 0;
-	int cpu;
-
-	if (idx >= ESCGUARD_HOOK_TIMES)
-		return 0;
-	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu_ptr(&escguard_pcpu, cpu)->hook_time[idx]);
-	return n;
-}
-
-u64 escguard_probes_missed(void)
-{
-	u64 n = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		n += READ_ONCE(*per_cpu_ptr(&escguard_hook_missed, cpu));
-	return n;
-}
-
-u64 escguard_clock(void)
-{
-	return local_clock();
 }
 
 /* Handler scratch: hooks never nest on a CPU (a second hit is counted as
@@ -328,12 +264,6 @@ void escguard_rename_seq_done(int seq) { done_seqretry(&rename_lock, seq); }
 void escguard_preempt_disable(void) { preempt_disable_notrace(); }
 void escguard_preempt_enable(void) { preempt_enable_notrace(); }
 
-void escguard_fs_paths(const struct fs_struct *fs, struct path *root, struct path *pwd)
-{
-	*root = fs->root;
-	*pwd = fs->pwd;
-}
-
 void escguard_nsproxy_inums(const struct nsproxy *nsp, u64 *ns)
 {
 	ns[ESCGUARD_NS_MNT] = escguard_mnt_ns_inum(nsp->mnt_ns);
@@ -341,8 +271,12 @@ void escguard_nsproxy_inums(const struct nsproxy *nsp, u64 *ns)
 	ns[ESCGUARD_NS_NET] = nsp->net_ns->ns.inum;
 	ns[ESCGUARD_NS_UTS] = nsp->uts_ns->ns.inum;
 	ns[ESCGUARD_NS_IPC] = nsp->ipc_ns->ns.inum;
-	ns[ESCGUARD_NS_CGROUP] = IS_ENABLED(CONFIG_CGROUPS) ? nsp->cgroup_ns->ns.inum : 0;
-	ns[ESCGUARD_NS_TIME] = IS_ENABLED(CONFIG_TIME_NS) ? nsp->time_ns->ns.inum : 0;
+#ifdef CONFIG_CGROUPS
+	ns[ESCGUARD_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
+#endif
+#ifdef CONFIG_TIME_NS
+	ns[ESCGUARD_NS_TIME] = nsp->time_ns->ns.inum;
+#endif
 }
 
 u64 escguard_task_pid_ns_inum(struct task_struct *t)
@@ -412,11 +346,6 @@ void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *
 	rcu_read_unlock();
 }
 
-int escguard_kernel_preempt_rt(void)
-{
-	return IS_ENABLED(CONFIG_PREEMPT_RT);
-}
-
 /* The only readers of the VFS's private structures (fs/mount.h,
  * fs/proc/internal.h): a mount's namespace and id, a procfs inode's pid. */
 const void *escguard_mnt_ns(struct vfsmount *mnt) { return READ_ONCE(real_mount(mnt)->mnt_ns); }
@@ -434,7 +363,7 @@ struct pid *escguard_proc_pid(struct inode *inode) { return proc_pid(inode); }
 static void *escguard_probe_ctx;
 
 /*
- * A hook: an ftrace_ops of our own on one function's entry, not a kprobe.
+ * Each hook is an ftrace_ops of ours on a function's entry, not a kprobe.
  * Kprobes can be switched off system-wide by anyone who can write debugfs'
  * kprobes/enabled; an ftrace_ops can only be removed by its owner, and
  * FTRACE_OPS_FL_PERMANENT makes the kernel refuse the ftrace_enabled sysctl
@@ -446,78 +375,10 @@ static void *escguard_probe_ctx;
  * calling its body directly (BPF_TRAMP_F_SHARE_IPMODIFY): a refusal cannot
  * be lost.
  */
-struct escguard_hook {
-	const char *sym;
-	u16 id;		/* ESCGUARD_HOOK_*, what Rust reads the arguments as */
-	u16 arg;	/* ESCGUARD_SYS_* or ESCGUARD_SIG_*, for shared ids */
-	u8 time;	/* hook_time slot */
-	bool refusing;
-	/* Its fentry site, learnt at its first call (0 until then). */
-	unsigned long ip;
-};
-
-#define OBSERVE(s, i, t) { .sym = s, .id = i, .time = t }
-#define REFUSE(s, i, a) { .sym = s, .id = i, .arg = a, .time = ESCGUARD_TIME_OTHER, .refusing = true }
-#define X64 0
-#define IA32 ESCGUARD_AT_IA32
-
-/*
- * Every hook. The observing ones (fork, exec, exit, pid swap, namespace
- * switch) are armed together by one registration, before the refusing
- * ones: an entry a hook adds always has its removal hooked already. The
- * hot ones come first: escguard_hook_of() scans in this order.
- */
-static struct escguard_hook escguard_hooks[] = {
-	OBSERVE("exit_files", ESCGUARD_AT_EXIT, ESCGUARD_TIME_EXIT),
-	OBSERVE("switch_task_namespaces", ESCGUARD_AT_NS_SWITCH, ESCGUARD_TIME_OTHER),
-	OBSERVE("wake_up_new_task", ESCGUARD_AT_FORK, ESCGUARD_TIME_FORK),
-	OBSERVE("finalize_exec", ESCGUARD_AT_EXEC, ESCGUARD_TIME_EXEC),
-	REFUSE("security_bprm_check", ESCGUARD_AT_BPRM_CHECK, 0),
-	OBSERVE("exchange_tids", ESCGUARD_AT_TID_SWAP, ESCGUARD_TIME_TID_SWAP),
-	REFUSE("__x64_sys_delete_module", ESCGUARD_AT_UNLOAD | X64, 0),
-	REFUSE("__x64_sys_open_by_handle_at", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_OPEN_BY_HANDLE_AT),
-	REFUSE("__x64_sys_init_module", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_INIT_MODULE),
-	REFUSE("__x64_sys_finit_module", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_FINIT_MODULE),
-	REFUSE("__x64_sys_setns", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_SETNS),
-	REFUSE("__x64_sys_unshare", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_UNSHARE),
-	REFUSE("__x64_sys_pivot_root", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_PIVOT_ROOT),
-	REFUSE("__x64_sys_chroot", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_CHROOT),
-	REFUSE("__x64_sys_mount", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_MOUNT),
-	REFUSE("__x64_sys_fsopen", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_FSOPEN),
-	REFUSE("__x64_sys_fsmount", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_FSMOUNT),
-	REFUSE("__x64_sys_move_mount", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_MOVE_MOUNT),
-	REFUSE("__x64_sys_ptrace", ESCGUARD_AT_SYSCALL | X64, ESCGUARD_SYS_PTRACE),
-	REFUSE("bdev_open", ESCGUARD_AT_BDEV_OPEN, 0),
-	REFUSE("security_sb_kern_mount", ESCGUARD_AT_SB_KERN_MOUNT, 0),
-	REFUSE("security_sb_mount", ESCGUARD_AT_SB_MOUNT, 0),
-	REFUSE("security_move_mount", ESCGUARD_AT_MOVE_MOUNT, 0),
-	REFUSE("security_ptrace_access_check", ESCGUARD_AT_PTRACE, 0),
-	REFUSE("security_unix_stream_connect", ESCGUARD_AT_CONNECT, 0),
-	REFUSE("proc_pid_get_link", ESCGUARD_AT_PROC_LINK, 0),
-	REFUSE("environ_open", ESCGUARD_AT_ENVIRON, 0),
-	REFUSE("open_kcore", ESCGUARD_AT_KERNEL_MEMORY, 0),
-	REFUSE("open_port", ESCGUARD_AT_KERNEL_MEMORY, 0),
-	REFUSE("__x64_sys_kill", ESCGUARD_AT_SIGNAL | X64, ESCGUARD_SIG_KILL),
-	REFUSE("__x64_sys_tkill", ESCGUARD_AT_SIGNAL | X64, ESCGUARD_SIG_KILL),
-	REFUSE("__x64_sys_tgkill", ESCGUARD_AT_SIGNAL | X64, ESCGUARD_SIG_TGKILL),
-	REFUSE("__x64_sys_rt_sigqueueinfo", ESCGUARD_AT_SIGNAL | X64, ESCGUARD_SIG_KILL),
-	REFUSE("__x64_sys_rt_tgsigqueueinfo", ESCGUARD_AT_SIGNAL | X64, ESCGUARD_SIG_TGKILL),
-	REFUSE("__x64_sys_pidfd_send_signal", ESCGUARD_AT_SIGNAL | X64, ESCGUARD_SIG_PIDFD),
-#ifdef CONFIG_IA32_EMULATION
-	REFUSE("__ia32_sys_delete_module", ESCGUARD_AT_UNLOAD | IA32, 0),
-	REFUSE("__ia32_compat_sys_open_by_handle_at", ESCGUARD_AT_SYSCALL | IA32, ESCGUARD_SYS_OPEN_BY_HANDLE_AT),
-	REFUSE("__ia32_sys_init_module", ESCGUARD_AT_SYSCALL | IA32, ESCGUARD_SYS_INIT_MODULE),
-	REFUSE("__ia32_sys_finit_module", ESCGUARD_AT_SYSCALL | IA32, ESCGUARD_SYS_FINIT_MODULE),
-	REFUSE("__ia32_sys_setns", ESCGUARD_AT_SYSCALL | IA32, ESCGUARD_SYS_SETNS),
-	REFUSE("__ia32_sys_unshare", ESCGUARD_AT_SYSCALL | IA32, ESCGUARD_SYS_UNSHARE),
-	REFUSE("__ia32_sys_kill", ESCGUARD_AT_SIGNAL | IA32, ESCGUARD_SIG_KILL),
-	REFUSE("__ia32_sys_tkill", ESCGUARD_AT_SIGNAL | IA32, ESCGUARD_SIG_KILL),
-	REFUSE("__ia32_sys_tgkill", ESCGUARD_AT_SIGNAL | IA32, ESCGUARD_SIG_TGKILL),
-	REFUSE("__ia32_compat_sys_rt_sigqueueinfo", ESCGUARD_AT_SIGNAL | IA32, ESCGUARD_SIG_KILL),
-	REFUSE("__ia32_compat_sys_rt_tgsigqueueinfo", ESCGUARD_AT_SIGNAL | IA32, ESCGUARD_SIG_TGKILL),
-	REFUSE("__ia32_sys_pidfd_send_signal", ESCGUARD_AT_SIGNAL | IA32, ESCGUARD_SIG_PIDFD),
-#endif
-};
+static const struct escguard_hook_site *escguard_sites;
+static unsigned int escguard_nsites;
+/* Each site's fentry address, learnt at its first call (0 until then). */
+static unsigned long *escguard_site_ip;
 
 /*
  * Where a refused call resumes instead of the probed function's body: a
@@ -577,23 +438,21 @@ static struct ftrace_ops escguard_refuse_ops = {
 	.flags = ESCGUARD_OPS_FLAGS | FTRACE_OPS_FL_IPMODIFY,
 };
 
-static struct escguard_hook *escguard_hook_of(unsigned long ip, bool refusing)
+static const struct escguard_hook_site *escguard_hook_of(unsigned long ip, bool refusing)
 {
 	char name[KSYM_NAME_LEN];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(escguard_hooks); i++) {
-		if (READ_ONCE(escguard_hooks[i].ip) == ip)
-			return &escguard_hooks[i];
+	for (i = 0; i < escguard_nsites; i++) {
+		if (READ_ONCE(escguard_site_ip[i]) == ip)
+			return &escguard_sites[i];
 	}
 	/* The first call at this site: which of our functions is it? */
 	sprint_symbol_no_offset(name, ip);
-	for (i = 0; i < ARRAY_SIZE(escguard_hooks); i++) {
-		struct escguard_hook *h = &escguard_hooks[i];
-
-		if (h->refusing == refusing && !strcmp(h->sym, name)) {
-			WRITE_ONCE(h->ip, ip);
-			return h;
+	for (i = 0; i < escguard_nsites; i++) {
+		if (!!escguard_sites[i].refusing == refusing && !strcmp(escguard_sites[i].sym, name)) {
+			WRITE_ONCE(escguard_site_ip[i], ip);
+			return &escguard_sites[i];
 		}
 	}
 	return NULL;
@@ -606,21 +465,21 @@ static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip
 				       struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
-	struct escguard_hook *h;
+	const struct escguard_hook_site *h;
 	int bit, ret;
 	u64 t0;
 
 	/* Also disables preemption, as the handlers expect. */
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0) {
-		this_cpu_inc(escguard_hook_missed);
+		this_cpu_inc(escguard_pcpu.count[ESCGUARD_PC_HOOK_MISSED]);
 		return;
 	}
 	h = escguard_hook_of(ip, op == &escguard_refuse_ops);
 	if (h && regs) {
 		t0 = local_clock();
 		ret = escguard_rs_hook(escguard_probe_ctx, h->id, h->arg, regs);
-		this_cpu_add(escguard_pcpu.hook_time[h->time], local_clock() - t0);
+		this_cpu_add(escguard_pcpu.count[h->time], local_clock() - t0);
 		if (ret && h->refusing) {
 			regs_set_return_value(regs, ret);
 			regs->ip = escguard_refusal(ret);
@@ -719,12 +578,6 @@ static struct ftrace_ops escguard_open_ftrace_ops = {
 /* The ops in effect, NULL while unhooked. */
 static struct ftrace_ops *escguard_open_ops;
 
-u32 escguard_probe_count(void)
-{
-	/* The hooks and the open hook (a direct call or ftrace callback). */
-	return ARRAY_SIZE(escguard_hooks) + 1;
-}
-
 static int escguard_open_filter(struct ftrace_ops *ops)
 {
 	/* ftrace_set_filter() parses its buffer in place. */
@@ -797,91 +650,95 @@ static void escguard_hooks_unregister(void)
 	ftrace_free_filter(&escguard_observe_ops);
 }
 
-/* Scratch for resolving the hooks' addresses at load (module init and
- * exit are serialised, so one set serves). */
-static struct kprobe escguard_lookup_kp[ARRAY_SIZE(escguard_hooks)];
-static struct kprobe *escguard_lookup_kps[ARRAY_SIZE(escguard_hooks)];
-static unsigned long escguard_hook_addrs[ARRAY_SIZE(escguard_hooks)];
-
 /*
- * Each hook's address, resolved by name with kallsyms through a kprobe that
+ * Each site's address, resolved by name with kallsyms through a kprobe that
  * is registered disabled (never armed) and removed at once: the kernel
  * exports no other name lookup. ftrace_set_filter() by name would do the
  * same but scans every traceable function's name once per hook, which is
  * slow on a large kernel. 0 for a name a kprobe cannot resolve (then the
  * filter is set by name).
  */
-static void escguard_hooks_resolve(void)
+static int escguard_hooks_resolve(unsigned long *addrs)
 {
+	struct kprobe *kp = kcalloc(escguard_nsites, sizeof(*kp), GFP_KERNEL);
+	struct kprobe **kps = kcalloc(escguard_nsites, sizeof(*kps), GFP_KERNEL);
 	unsigned int i, n = 0;
+	int ret = -ENOMEM;
 
-	for (i = 0; i < ARRAY_SIZE(escguard_hooks); i++) {
-		struct kprobe *kp = &escguard_lookup_kp[i];
-
-		memset(kp, 0, sizeof(*kp));
-		kp->symbol_name = escguard_hooks[i].sym;
-		kp->flags = KPROBE_FLAG_DISABLED;
-		escguard_hook_addrs[i] = 0;
-		if (!register_kprobe(kp)) {
-			escguard_hook_addrs[i] = (unsigned long)kp->addr;
-			escguard_lookup_kps[n++] = kp;
+	if (kp && kps) {
+		for (i = 0; i < escguard_nsites; i++) {
+			kp[i].symbol_name = escguard_sites[i].sym;
+			kp[i].flags = KPROBE_FLAG_DISABLED;
+			if (!register_kprobe(&kp[i])) {
+				addrs[i] = (unsigned long)kp[i].addr;
+				kps[n++] = &kp[i];
+			}
 		}
+		if (n)
+			unregister_kprobes(kps, n);
+		ret = 0;
 	}
-	if (n)
-		unregister_kprobes(escguard_lookup_kps, n);
+	kfree(kp);
+	kfree(kps);
+	return ret;
 }
 
 static int escguard_hooks_register(void)
 {
+	unsigned long *addrs = kcalloc(escguard_nsites, sizeof(*addrs), GFP_KERNEL);
 	unsigned int i;
 	int ret;
 
-	escguard_hooks_resolve();
-	for (i = 0; i < ARRAY_SIZE(escguard_hooks); i++) {
-		struct escguard_hook *h = &escguard_hooks[i];
+	ret = addrs ? escguard_hooks_resolve(addrs) : -ENOMEM;
+	for (i = 0; !ret && i < escguard_nsites; i++) {
+		const struct escguard_hook_site *h = &escguard_sites[i];
 		struct ftrace_ops *ops = h->refusing ? &escguard_refuse_ops : &escguard_observe_ops;
 		char sym[KSYM_NAME_LEN];
 
-		h->ip = 0;
-		if (escguard_hook_addrs[i]) {
-			ret = ftrace_set_filter_ips(ops, &escguard_hook_addrs[i], 1, 0, 0);
+		if (addrs[i]) {
+			ret = ftrace_set_filter_ips(ops, &addrs[i], 1, 0, 0);
 		} else {
 			/* ftrace_set_filter() parses its buffer in place; an
 			 * exact name fails unless the function is traceable. */
 			strscpy(sym, h->sym, sizeof(sym));
 			ret = ftrace_set_filter(ops, sym, strlen(sym), 0);
 		}
-		if (ret) {
+		if (ret)
 			pr_err("cannot hook %s: %d\n", h->sym, ret);
-			goto err;
-		}
 	}
+	kfree(addrs);
 	/* Observers (exit among them) first: every entry a hook adds has its
 	 * removal hooked already. -EBUSY: another ops already redirects one of
 	 * the functions (a livepatch, a kprobe with a post handler), or
 	 * ftrace_enabled is 0. */
-	ret = register_ftrace_function(&escguard_observe_ops);
-	if (ret) {
-		pr_err("cannot register the observing hooks: %d\n", ret);
-		goto err;
+	if (!ret) {
+		ret = register_ftrace_function(&escguard_observe_ops);
+		if (ret)
+			pr_err("cannot register the observing hooks: %d\n", ret);
 	}
-	ret = register_ftrace_function(&escguard_refuse_ops);
-	if (ret) {
-		pr_err("cannot register the refusing hooks: %d\n", ret);
-		unregister_ftrace_function(&escguard_observe_ops);
-		goto err;
+	if (!ret) {
+		ret = register_ftrace_function(&escguard_refuse_ops);
+		if (ret) {
+			pr_err("cannot register the refusing hooks: %d\n", ret);
+			unregister_ftrace_function(&escguard_observe_ops);
+		}
 	}
-	return 0;
-err:
-	ftrace_free_filter(&escguard_refuse_ops);
-	ftrace_free_filter(&escguard_observe_ops);
+	if (ret) {
+		ftrace_free_filter(&escguard_refuse_ops);
+		ftrace_free_filter(&escguard_observe_ops);
+	}
 	return ret;
 }
 
-int escguard_probes_register(void *ctx)
+int escguard_probes_register(void *ctx, const struct escguard_hook_site *sites, u32 n)
 {
 	int ret;
 
+	escguard_site_ip = kcalloc(n, sizeof(*escguard_site_ip), GFP_KERNEL);
+	if (!escguard_site_ip)
+		return -ENOMEM;
+	escguard_sites = sites;
+	escguard_nsites = n;
 	escguard_probe_ctx = ctx;
 	ret = escguard_hooks_register();
 	if (!ret) {
@@ -891,8 +748,11 @@ int escguard_probes_register(void *ctx)
 		if (ret)
 			escguard_hooks_unregister();
 	}
-	if (ret)
+	if (ret) {
 		escguard_probe_ctx = NULL;
+		kfree(escguard_site_ip);
+		escguard_site_ip = NULL;
+	}
 	return ret;
 }
 
@@ -909,4 +769,6 @@ void escguard_probes_unregister(void)
 	synchronize_rcu_tasks();
 	irq_work_sync(&escguard_wake_work);
 	escguard_probe_ctx = NULL;
+	kfree(escguard_site_ip);
+	escguard_site_ip = NULL;
 }

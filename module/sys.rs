@@ -215,8 +215,7 @@ impl<'a> FileState<'a> {
 /// Whether the kernel is built with `PREEMPT_RT`, where spinlocks sleep and
 /// the hooks' atomic-context design does not hold.
 pub(crate) fn kernel_preempt_rt() -> bool {
-    // SAFETY: returns a compile-time constant of the C glue.
-    unsafe { raw::escguard_kernel_preempt_rt() != 0 }
+    cfg!(CONFIG_PREEMPT_RT)
 }
 
 /// `CLOCK_REALTIME` in nanoseconds.
@@ -228,13 +227,17 @@ pub(crate) fn now_ns() -> u64 {
 /// Whether the calling task has `CAP_SYS_ADMIN` in the initial user namespace.
 pub(crate) fn capable_admin() -> bool {
     // SAFETY: `capable()` only inspects the current task's credentials.
-    unsafe { raw::escguard_capable_admin() != 0 }
+    unsafe { bindings::capable(21 /* CAP_SYS_ADMIN */) }
 }
 
 /// Whether the calling task is in group `gid` (of the initial user namespace).
 pub(crate) fn in_group(gid: u32) -> bool {
-    // SAFETY: `in_group_p()` only inspects the current task's credentials.
-    unsafe { raw::escguard_in_group(gid) != 0 }
+    // SAFETY: `make_kgid()` maps a gid through the static initial user
+    // namespace; `in_group_p()` only inspects current's credentials.
+    unsafe {
+        let k = bindings::make_kgid(core::ptr::addr_of_mut!(bindings::init_user_ns), gid);
+        k.val != u32::MAX && bindings::in_group_p(k) != 0
+    }
 }
 
 /// The module parameters, as given at load.
@@ -252,7 +255,7 @@ pub(crate) fn params() -> Params {
         Params {
             max_tasks: raw::escguard_param_max_tasks(),
             ring_events: raw::escguard_param_ring_events(),
-            events_gid: raw::escguard_param_events_gid(),
+            events_gid: u32::try_from(raw::escguard_param_events_gid()).unwrap_or(crate::abi::ESCGUARD_NO_GID),
             locked: raw::escguard_param_locked() != 0,
         }
     }
@@ -305,7 +308,7 @@ impl<const I: u32> PcpuCounter<I> {
     pub(crate) fn inc(&self) {
         // SAFETY: the helper bounds-checks `I` and uses this_cpu_inc(),
         // which is safe in any context.
-        unsafe { raw::escguard_pcpu_inc(I) }
+        unsafe { raw::escguard_pcpu_add(I, 1) }
     }
 
     /// The sum over all CPUs (exact once the hooks are quiet).
@@ -319,9 +322,10 @@ impl<const I: u32> PcpuCounter<I> {
 /// other observation points' handlers since load.
 pub(crate) fn hook_ns() -> [u64; 6] {
     core::array::from_fn(|i| {
+        let slot = raw::ESCGUARD_TIME_FORK + i as u32;
         // SAFETY: reads statically allocated per-CPU counters.
-        let n = unsafe { raw::escguard_hook_time_sum(i as u32) };
-        if i as u32 != raw::ESCGUARD_TIME_OPEN {
+        let n = unsafe { raw::escguard_pcpu_sum(slot) };
+        if slot != raw::ESCGUARD_TIME_OPEN {
             return n;
         }
         // Sampled: the timed calls' time, scaled to all calls.
@@ -340,13 +344,13 @@ pub(crate) fn hook_ns() -> [u64; 6] {
 /// Handler runs skipped since load (a hook re-entered on one CPU).
 pub(crate) fn probes_missed() -> u64 {
     // SAFETY: reads statically allocated per-CPU counters.
-    unsafe { raw::escguard_probes_missed() }
+    unsafe { raw::escguard_pcpu_sum(raw::ESCGUARD_PC_HOOK_MISSED) }
 }
 
 /// Number of probes `Registration` arms.
 pub(crate) fn probe_count() -> u32 {
-    // SAFETY: returns a compile-time constant of the C glue.
-    unsafe { raw::escguard_probe_count() }
+    // The hooked functions and the open hook.
+    hooks::site_count() as u32 + 1
 }
 
 /// The module's live state `T`, with the hooks and `/dev/escguard`
@@ -362,6 +366,7 @@ pub(crate) fn probe_count() -> u32 {
 /// pinned, so that address is stable until `drop` has unregistered both.
 pub(crate) struct Registration<T: Ops> {
     state: Pin<KBox<T>>,
+    sites: hooks::Sites,
     probes: bool,
     misc: bool,
 }
@@ -373,20 +378,26 @@ impl<T: Ops> Registration<T> {
     pub(crate) fn new(state: Pin<KBox<T>>, snapshot: impl FnOnce(&T) -> Result) -> Result<Self> {
         let mut reg = Registration {
             state,
+            sites: hooks::Sites::new()?,
             probes: false,
             misc: false,
         };
         let ctx = reg.ctx();
         // SAFETY: `ctx` is the address of the pinned `*reg.state`, which
         // `reg` keeps alive and in place until `drop` has unregistered the
-        // probes (also on the error paths below, through `drop`). Handlers
-        // only use it as `&T` (see `callbacks!`).
-        to_result(unsafe { raw::escguard_probes_register(ctx) })?;
+        // probes (also on the error paths below, through `drop`); so does
+        // it keep the sites table (never moved: a `KVec`'s buffer stays put).
+        // Handlers only use `ctx` as `&T` (see `callbacks!`).
+        to_result(unsafe {
+            raw::escguard_probes_register(ctx, reg.sites.as_ptr(), reg.sites.len() as u32)
+        })?;
         // INVARIANT: registered with `ctx` just above.
         reg.probes = true;
         snapshot(&reg.state)?;
+        // A reader group (`events_gid`) needs group read access to the node.
+        let mode = if params().events_gid == crate::abi::ESCGUARD_NO_GID { 0o600 } else { 0o640 };
         // SAFETY: as above, for the misc device's file operations.
-        to_result(unsafe { raw::escguard_misc_register(ctx) })?;
+        to_result(unsafe { raw::escguard_misc_register(ctx, mode) })?;
         // INVARIANT: registered with `ctx` just above.
         reg.misc = true;
         Ok(reg)

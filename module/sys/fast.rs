@@ -450,7 +450,7 @@ fn open_timed(t: TaskRef<'_>, file: FileRef<'_>, slow: impl FnOnce() -> i32) -> 
     let ret = open_judge(t, file, slow);
     // SAFETY: as above; the slot index is in range.
     unsafe {
-        raw::escguard_hook_time_add(raw::ESCGUARD_TIME_OPEN, raw::escguard_clock() - t0);
+        raw::escguard_pcpu_add(raw::ESCGUARD_TIME_OPEN, raw::escguard_clock() - t0);
         raw::escguard_preempt_enable();
     }
     ret

@@ -13,6 +13,7 @@ use super::{fast, raw, Ops, SbFacts};
 use core::ptr::{self, addr_of};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int};
+use kernel::prelude::*;
 use kernel::str::CStr;
 
 /// `PTRACE_MODE_ATTACH` (`linux/ptrace.h`).
@@ -462,5 +463,145 @@ pub(crate) unsafe fn open<T: Ops>(ops: &T, t: *mut bindings::task_struct, file: 
     match f {
         Some(f) => fast::open_hook(t, f, n, || ops.on_open(t, f)),
         None => 0,
+    }
+}
+
+/// A hooked function.
+type Site = raw::escguard_hook_site;
+
+const fn site(sym: &'static CStr, id: u32, arg: u32, time: u32, refusing: bool) -> Site {
+    Site {
+        sym: sym.as_char_ptr(),
+        id: id as u16,
+        arg: arg as u16,
+        time: time as u8,
+        refusing: refusing as u8,
+    }
+}
+
+/// A hook that only observes (it cannot make the call fail).
+const fn observe(sym: &'static CStr, id: u32, time: u32) -> Site {
+    site(sym, id, 0, time, false)
+}
+
+/// A hook that may make the call fail: used only on functions whose
+/// callers treat any error return as a refusal and clean up (syscall
+/// wrappers, LSM hooks, open methods).
+const fn refuse(sym: &'static CStr, id: u32, arg: u32) -> Site {
+    site(sym, id, arg, raw::ESCGUARD_TIME_OTHER, true)
+}
+
+use crate::abi::{
+    ESCGUARD_SYS_CHROOT as CHROOT, ESCGUARD_SYS_FINIT_MODULE as FINIT_MODULE,
+    ESCGUARD_SYS_FSMOUNT as FSMOUNT, ESCGUARD_SYS_FSOPEN as FSOPEN,
+    ESCGUARD_SYS_INIT_MODULE as INIT_MODULE, ESCGUARD_SYS_MOUNT as MOUNT,
+    ESCGUARD_SYS_MOVE_MOUNT as MOVE_MOUNT, ESCGUARD_SYS_OPEN_BY_HANDLE_AT as OPEN_BY_HANDLE_AT,
+    ESCGUARD_SYS_PIVOT_ROOT as PIVOT_ROOT, ESCGUARD_SYS_PTRACE as PTRACE,
+    ESCGUARD_SYS_SETNS as SETNS, ESCGUARD_SYS_UNSHARE as UNSHARE,
+};
+use kernel::c_str;
+use raw::{
+    ESCGUARD_AT_IA32 as IA32, ESCGUARD_AT_SIGNAL as SIGNAL, ESCGUARD_AT_SYSCALL as SYSCALL,
+    ESCGUARD_SIG_KILL as KILL, ESCGUARD_SIG_PIDFD as PIDFD, ESCGUARD_SIG_TGKILL as TGKILL,
+};
+
+/// Every hooked function of a 64-bit kernel. The observing ones (fork,
+/// exec, exit, pid swap, namespace switch) are armed together, before the
+/// refusing ones: an entry a hook adds always has its removal hooked
+/// already. The hot ones come first: the glue finds a call's site by
+/// scanning in this order.
+const SITES: [Site; 35] = [
+    observe(c_str!("exit_files"), raw::ESCGUARD_AT_EXIT, raw::ESCGUARD_TIME_EXIT),
+    observe(c_str!("switch_task_namespaces"), raw::ESCGUARD_AT_NS_SWITCH, raw::ESCGUARD_TIME_OTHER),
+    observe(c_str!("wake_up_new_task"), raw::ESCGUARD_AT_FORK, raw::ESCGUARD_TIME_FORK),
+    observe(c_str!("finalize_exec"), raw::ESCGUARD_AT_EXEC, raw::ESCGUARD_TIME_EXEC),
+    refuse(c_str!("security_bprm_check"), raw::ESCGUARD_AT_BPRM_CHECK, 0),
+    observe(c_str!("exchange_tids"), raw::ESCGUARD_AT_TID_SWAP, raw::ESCGUARD_TIME_TID_SWAP),
+    refuse(c_str!("__x64_sys_delete_module"), raw::ESCGUARD_AT_UNLOAD, 0),
+    refuse(c_str!("__x64_sys_open_by_handle_at"), SYSCALL, OPEN_BY_HANDLE_AT),
+    refuse(c_str!("__x64_sys_init_module"), SYSCALL, INIT_MODULE),
+    refuse(c_str!("__x64_sys_finit_module"), SYSCALL, FINIT_MODULE),
+    refuse(c_str!("__x64_sys_setns"), SYSCALL, SETNS),
+    refuse(c_str!("__x64_sys_unshare"), SYSCALL, UNSHARE),
+    refuse(c_str!("__x64_sys_pivot_root"), SYSCALL, PIVOT_ROOT),
+    refuse(c_str!("__x64_sys_chroot"), SYSCALL, CHROOT),
+    refuse(c_str!("__x64_sys_mount"), SYSCALL, MOUNT),
+    refuse(c_str!("__x64_sys_fsopen"), SYSCALL, FSOPEN),
+    refuse(c_str!("__x64_sys_fsmount"), SYSCALL, FSMOUNT),
+    refuse(c_str!("__x64_sys_move_mount"), SYSCALL, MOVE_MOUNT),
+    refuse(c_str!("__x64_sys_ptrace"), SYSCALL, PTRACE),
+    refuse(c_str!("bdev_open"), raw::ESCGUARD_AT_BDEV_OPEN, 0),
+    refuse(c_str!("security_sb_kern_mount"), raw::ESCGUARD_AT_SB_KERN_MOUNT, 0),
+    refuse(c_str!("security_sb_mount"), raw::ESCGUARD_AT_SB_MOUNT, 0),
+    refuse(c_str!("security_move_mount"), raw::ESCGUARD_AT_MOVE_MOUNT, 0),
+    refuse(c_str!("security_ptrace_access_check"), raw::ESCGUARD_AT_PTRACE, 0),
+    refuse(c_str!("security_unix_stream_connect"), raw::ESCGUARD_AT_CONNECT, 0),
+    refuse(c_str!("proc_pid_get_link"), raw::ESCGUARD_AT_PROC_LINK, 0),
+    refuse(c_str!("environ_open"), raw::ESCGUARD_AT_ENVIRON, 0),
+    refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
+    refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
+    refuse(c_str!("__x64_sys_kill"), SIGNAL, KILL),
+    refuse(c_str!("__x64_sys_tkill"), SIGNAL, KILL),
+    refuse(c_str!("__x64_sys_tgkill"), SIGNAL, TGKILL),
+    refuse(c_str!("__x64_sys_rt_sigqueueinfo"), SIGNAL, KILL),
+    refuse(c_str!("__x64_sys_rt_tgsigqueueinfo"), SIGNAL, TGKILL),
+    refuse(c_str!("__x64_sys_pidfd_send_signal"), SIGNAL, PIDFD),
+];
+
+/// The 32-bit syscall wrappers of the same calls, on a kernel that runs
+/// 32-bit programs (their user registers hold the arguments in the ia32
+/// order). setns/unshare: a 32-bit task must not switch namespaces unseen.
+#[cfg(CONFIG_IA32_EMULATION)]
+const IA32_SITES: [Site; 12] = [
+    refuse(c_str!("__ia32_sys_delete_module"), raw::ESCGUARD_AT_UNLOAD | IA32, 0),
+    refuse(c_str!("__ia32_compat_sys_open_by_handle_at"), SYSCALL | IA32, OPEN_BY_HANDLE_AT),
+    refuse(c_str!("__ia32_sys_init_module"), SYSCALL | IA32, INIT_MODULE),
+    refuse(c_str!("__ia32_sys_finit_module"), SYSCALL | IA32, FINIT_MODULE),
+    refuse(c_str!("__ia32_sys_setns"), SYSCALL | IA32, SETNS),
+    refuse(c_str!("__ia32_sys_unshare"), SYSCALL | IA32, UNSHARE),
+    refuse(c_str!("__ia32_sys_kill"), SIGNAL | IA32, KILL),
+    refuse(c_str!("__ia32_sys_tkill"), SIGNAL | IA32, KILL),
+    refuse(c_str!("__ia32_sys_tgkill"), SIGNAL | IA32, TGKILL),
+    refuse(c_str!("__ia32_compat_sys_rt_sigqueueinfo"), SIGNAL | IA32, KILL),
+    refuse(c_str!("__ia32_compat_sys_rt_tgsigqueueinfo"), SIGNAL | IA32, TGKILL),
+    refuse(c_str!("__ia32_sys_pidfd_send_signal"), SIGNAL | IA32, PIDFD),
+];
+#[cfg(not(CONFIG_IA32_EMULATION))]
+const IA32_SITES: [Site; 0] = [];
+
+/// The table of hooked functions the glue registers.
+///
+/// # Invariants
+///
+/// Every `sym` points to a `'static` C string.
+pub(crate) struct Sites(KVec<Site>);
+
+// SAFETY: the table is read-only once built, and its pointers are to
+// `'static` strings, so it may be shared and sent between threads.
+unsafe impl Send for Sites {}
+// SAFETY: as above.
+unsafe impl Sync for Sites {}
+
+/// How many functions are hooked (besides the open hook).
+pub(crate) fn site_count() -> usize {
+    SITES.len() + IA32_SITES.len()
+}
+
+impl Sites {
+    pub(crate) fn new() -> Result<Self> {
+        let mut v = KVec::with_capacity(SITES.len() + IA32_SITES.len(), GFP_KERNEL)?;
+        for s in Iterator::chain(SITES.into_iter(), IA32_SITES) {
+            v.push(s, GFP_KERNEL)?;
+        }
+        // INVARIANT: every entry comes from `site()`, with a `c_str!`.
+        Ok(Sites(v))
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const Site {
+        self.0.as_ptr()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 }
