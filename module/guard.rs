@@ -1105,7 +1105,7 @@ fn read_u32(arg: usize) -> Result<u32> {
     UserSlice::new(arg, size_of::<u32>()).reader().read()
 }
 
-impl sys::Ops for State {
+impl sys::DeviceOps for State {
     fn open(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, write: bool) -> Result {
         if self.untrusted(task) {
             self.tamper(abi::ESCGUARD_HOOK_DEVICE, task, b"open");
@@ -1125,8 +1125,6 @@ impl sys::Ops for State {
         self.c.opens.inc();
         Ok(())
     }
-
-    fn release(&self, _f: sys::FileState<'_>) {}
 
     fn ioctl(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, cmd: u32, arg: usize) -> Result<isize> {
         self.c.ioctls.inc();
@@ -1253,36 +1251,166 @@ impl sys::Ops for State {
             ring.queued() > 0
         }
     }
+}
 
-    fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) -> i32 {
-        self.c.hook_unload.inc();
-        if self.untrusted(task) {
-            // Locked again before delete_module looks at the reference
-            // count, so unloading escguard fails even if the admin had
-            // unlocked -- whatever name we read: the kernel copies the name
-            // again after us, and a racing thread may have changed it.
-            self.lock();
-            if name.as_bytes() == b"escguard" {
-                self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
-                return 0;
+impl sys::LifecycleHooks for State {
+    fn on_fork(&self, parent: sys::TaskRef<'_>, child: sys::TaskRef<'_>) {
+        self.c.hook_fork.inc();
+        let (known, tracked) = self.lineage_or_parent(parent);
+        let lin = known.map(|(l, _)| l);
+        let prep = known.is_some_and(|(_, r)| r);
+        // A tracked host parent needs no fresh look: nothing it could have
+        // done makes its fork an escape, the child's own information below
+        // decides whether a container is being made, and the parent's entry
+        // is refreshed at its next exec. This halves the cost of the common
+        // fork on a host.
+        let (plin, pesc) = if let Some(Lineage::Host) = lin {
+            (Lineage::Host, Escape::default())
+        } else {
+            let pi = parent.info(&self.base.refs(lin.as_ref()));
+            let (plin, pesc) = self.assess(lin, &pi, Hook::Fork);
+            self.record(&pi, plin, prep || pesc.any(), tracked);
+            if pesc.any() {
+                // The escaped parent dies, and so does its child, before
+                // either runs another instruction of user code.
+                self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep, &Extra::default());
             }
+            (plin, pesc)
+        };
+
+        // The child inherits the lineage; a host task that cloned into new
+        // namespaces made a container task (a runtime at work).
+        let ci = child.info(&self.base.refs(Some(&plin)));
+        let (clin, cesc) = match plin {
+            Lineage::Container(o) if o.settled => (plin, table::judge(&self.base, &o, &ci)),
+            Lineage::Container(_) => (plin, Escape::default()),
+            Lineage::Host if self.base.looks_contained(&ci) => {
+                (Lineage::Container(Origin::from_info(&ci, false)), Escape::default())
+            }
+            Lineage::Host => (Lineage::Host, Escape::default()),
+        };
+        // The parent's event covers a child born of an escaped parent, and
+        // of one whose escape was reported before: one event per escape.
+        self.record(&ci, clin, prep || pesc.any() || cesc.any(), false);
+
+        if !pesc.any() && cesc.any() {
+            // Born outside (e.g. into the host pid namespace after setns).
+            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false, &Extra::default());
         }
-        let Some((o, _, _)) = self.contained(task) else {
-            return 0;
-        };
-        let i = task.info(&self.base.refs(None));
-        let mut buf = [0u8; 80];
-        let mut w = BufWriter::new(&mut buf);
-        w.bytes(b"delete_module ");
-        w.bytes(name.as_bytes());
-        let x = Extra {
-            target: w.done(),
-            syscall: abi::ESCGUARD_SYS_DELETE_MODULE,
-            ..Default::default()
-        };
-        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_KERNEL_MODULE, &o, task, &i, x)
     }
 
+    fn on_exec(&self, task: sys::TaskRef<'_>, file: Option<sys::FileRef<'_>>) {
+        self.c.hook_exec.inc();
+        // A non-leader thread that exec'd now has its leader's pid: move
+        // its entry (lineage and origin) to that pid before looking it up.
+        if let Some(old) = self.tid_swaps.take(task.id()) {
+            self.table.lock().rekey(old, task.pid(), task.id(), &self.fast);
+            self.fast.set_settled(old, false);
+        }
+        let (known, tracked) = self.lineage_or_parent(task);
+        let lin = known.map(|(l, _)| l);
+        let rep = known.is_some_and(|(_, r)| r);
+        let i = task.info(&self.base.refs(lin.as_ref()));
+        let (lineage, mut esc) = self.assess(lin, &i, Hook::Exec);
+        // A container program that starts holding a directory into the
+        // host (a descriptor the runtime or a caller leaked, CVE-2024-21626)
+        // can reach host files through it without any open we would see
+        // (unlinkat, fchmodat, ...): it has escaped.
+        let mut leaked = [0u8; PATH_LEN];
+        if let (Lineage::Container(o), false, false) = (lineage, esc.any(), rep) {
+            if o.settled {
+                let refs = self.base.refs(Some(&lineage));
+                esc.object = sys::current_dir_fds(|d| {
+                    let host = table::object_on_host(&self.base, &o, d.classify(&refs));
+                    if host {
+                        d.path(&mut leaked);
+                    }
+                    host
+                });
+            }
+        }
+        self.record(&i, lineage, rep || esc.any(), tracked);
+        if esc.any() {
+            // finalize_exec(): start_thread() is next, so the new program
+            // never runs its first instruction.
+            let x = Extra {
+                target: until_nul(&leaked),
+                ..Default::default()
+            };
+            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep, &x);
+        }
+        // Remember a newly settled container, to attribute programs it
+        // plants for usermode helpers.
+        let was_settled = matches!(lin, Some(Lineage::Container(o)) if o.settled);
+        if let Lineage::Container(o) = lineage {
+            if o.settled && !was_settled {
+                self.origins.lock().note(&o, &self.base);
+            }
+        }
+    }
+
+    fn on_exit(&self, task: sys::TaskRef<'_>) {
+        self.c.hook_exit.inc();
+        // An exec that swapped pids and then failed never reaches the exec
+        // hook: free its slot, and drop the entry still under the old pid.
+        let old = self.tid_swaps.take(task.id());
+        let (node, stale) = {
+            let mut t = self.table.lock();
+            (t.remove(task.pid(), task.id(), &self.fast), old.and_then(|p| t.remove(p, task.id(), &self.fast)))
+        };
+        // Freed outside the lock; kfree() does not sleep.
+        drop(node);
+        drop(stale);
+        // A failed fork's child reaches this hook (from its parent) with its
+        // parent's pid: only a task's own exit frees its pid.
+        if task.is_current() {
+            self.fast.set_settled(task.pid(), false);
+        }
+    }
+
+    fn on_tid_swap(&self, left: sys::TaskRef<'_>, _right: sys::TaskRef<'_>) {
+        // Atomics only: see `TidSwaps`.
+        if !self.tid_swaps.push(left.id(), left.pid()) {
+            self.c.tid_swaps_lost.inc();
+        }
+    }
+
+    fn on_ns_switch(&self, task: sys::TaskRef<'_>, i: &sys::KInfo) {
+        self.c.hook_syscall.inc();
+        // Judge the change where it happens: a task that setns'es into the
+        // host's namespaces may do its harm with calls that open nothing
+        // (truncate, chmod, connect) and switch back before any other hook
+        // would look. It dies before it returns to user space.
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return;
+        };
+        if rep {
+            return;
+        }
+        let esc = table::judge(&self.base, &o, i);
+        if esc.ns_mask == 0 {
+            return;
+        }
+        // Who it is, for the event and the table (the facts are the lock-free
+        // ones: no ppid, uid or comm).
+        let light = task.info_light();
+        let i = &sys::KInfo {
+            ppid: light.ppid,
+            uid: light.uid,
+            comm: light.comm,
+            ..*i
+        };
+        let lin = Lineage::Container(o);
+        self.record(i, lin, true, tracked);
+        let x = Extra {
+            target: b"setns/unshare",
+            ..Default::default()
+        };
+        self.act(abi::ESCGUARD_HOOK_SYSCALL, &esc, i, &lin, task, None, None, false, &x);
+    }
+}
+
+impl sys::OpenHooks for State {
     fn on_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
         // Counted by the C hook (`hook_open`, `open_cached`), which answered
         // tracked host tasks and clean cached verdicts itself. The key first:
@@ -1429,6 +1557,52 @@ impl sys::Ops for State {
         self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_HOST_BLOCK_DEVICE, &o, task, &i, x)
     }
 
+    fn on_kernel_memory(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_KERNEL_MEMORY, &o, task, &i, x)
+    }
+}
+
+impl sys::CheckHooks for State {
+    fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) -> i32 {
+        self.c.hook_unload.inc();
+        if self.untrusted(task) {
+            // Locked again before delete_module looks at the reference
+            // count, so unloading escguard fails even if the admin had
+            // unlocked -- whatever name we read: the kernel copies the name
+            // again after us, and a racing thread may have changed it.
+            self.lock();
+            if name.as_bytes() == b"escguard" {
+                self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
+                return 0;
+            }
+        }
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; 80];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(b"delete_module ");
+        w.bytes(name.as_bytes());
+        let x = Extra {
+            target: w.done(),
+            syscall: abi::ESCGUARD_SYS_DELETE_MODULE,
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_KERNEL_MODULE, &o, task, &i, x)
+    }
+
     fn on_new_sb(&self, task: sys::TaskRef<'_>, sb: &sys::SbFacts) -> i32 {
         self.c.hook_syscall.inc();
         let net = abi::ESCGUARD_NS_NET as usize;
@@ -1527,6 +1701,11 @@ impl sys::Ops for State {
         self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
     }
 
+    fn on_bprm_check(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
+        self.c.hook_syscall.inc();
+        self.planted_exec(task, file, umh)
+    }
+
     fn on_proc_link(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>, path: &CStr) -> i32 {
         self.c.hook_syscall.inc();
         // Judge the path of access: a container task walking through a
@@ -1601,21 +1780,6 @@ impl sys::Ops for State {
         self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_SIGNAL_HOST, &o, task, &i, x)
     }
 
-    fn on_kernel_memory(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
-        self.c.hook_syscall.inc();
-        let Some((o, _, _)) = self.contained(task) else {
-            return 0;
-        };
-        let i = task.info(&self.base.refs(None));
-        let mut path = [0u8; PATH_LEN];
-        file.path(&mut path);
-        let x = Extra {
-            target: until_nul(&path),
-            ..Default::default()
-        };
-        self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_KERNEL_MEMORY, &o, task, &i, x)
-    }
-
     fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {
@@ -1635,40 +1799,6 @@ impl sys::Ops for State {
             ..Default::default()
         };
         self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
-    }
-
-    fn on_ns_switch(&self, task: sys::TaskRef<'_>, i: &sys::KInfo) {
-        self.c.hook_syscall.inc();
-        // Judge the change where it happens: a task that setns'es into the
-        // host's namespaces may do its harm with calls that open nothing
-        // (truncate, chmod, connect) and switch back before any other hook
-        // would look. It dies before it returns to user space.
-        let Some((o, rep, tracked)) = self.contained(task) else {
-            return;
-        };
-        if rep {
-            return;
-        }
-        let esc = table::judge(&self.base, &o, i);
-        if esc.ns_mask == 0 {
-            return;
-        }
-        // Who it is, for the event and the table (the facts are the lock-free
-        // ones: no ppid, uid or comm).
-        let light = task.info_light();
-        let i = &sys::KInfo {
-            ppid: light.ppid,
-            uid: light.uid,
-            comm: light.comm,
-            ..*i
-        };
-        let lin = Lineage::Container(o);
-        self.record(i, lin, true, tracked);
-        let x = Extra {
-            target: b"setns/unshare",
-            ..Default::default()
-        };
-        self.act(abi::ESCGUARD_HOOK_SYSCALL, &esc, i, &lin, task, None, None, false, &x);
     }
 
     fn on_connect(&self, task: sys::TaskRef<'_>, path: &CStr) -> i32 {
@@ -1731,132 +1861,6 @@ impl sys::Ops for State {
             ..Default::default()
         };
         self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, id, &o, task, &i, x)
-    }
-
-    fn on_fork(&self, parent: sys::TaskRef<'_>, child: sys::TaskRef<'_>) {
-        self.c.hook_fork.inc();
-        let (known, tracked) = self.lineage_or_parent(parent);
-        let lin = known.map(|(l, _)| l);
-        let prep = known.is_some_and(|(_, r)| r);
-        // A tracked host parent needs no fresh look: nothing it could have
-        // done makes its fork an escape, the child's own information below
-        // decides whether a container is being made, and the parent's entry
-        // is refreshed at its next exec. This halves the cost of the common
-        // fork on a host.
-        let (plin, pesc) = if let Some(Lineage::Host) = lin {
-            (Lineage::Host, Escape::default())
-        } else {
-            let pi = parent.info(&self.base.refs(lin.as_ref()));
-            let (plin, pesc) = self.assess(lin, &pi, Hook::Fork);
-            self.record(&pi, plin, prep || pesc.any(), tracked);
-            if pesc.any() {
-                // The escaped parent dies, and so does its child, before
-                // either runs another instruction of user code.
-                self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep, &Extra::default());
-            }
-            (plin, pesc)
-        };
-
-        // The child inherits the lineage; a host task that cloned into new
-        // namespaces made a container task (a runtime at work).
-        let ci = child.info(&self.base.refs(Some(&plin)));
-        let (clin, cesc) = match plin {
-            Lineage::Container(o) if o.settled => (plin, table::judge(&self.base, &o, &ci)),
-            Lineage::Container(_) => (plin, Escape::default()),
-            Lineage::Host if self.base.looks_contained(&ci) => {
-                (Lineage::Container(Origin::from_info(&ci, false)), Escape::default())
-            }
-            Lineage::Host => (Lineage::Host, Escape::default()),
-        };
-        // The parent's event covers a child born of an escaped parent, and
-        // of one whose escape was reported before: one event per escape.
-        self.record(&ci, clin, prep || pesc.any() || cesc.any(), false);
-
-        if !pesc.any() && cesc.any() {
-            // Born outside (e.g. into the host pid namespace after setns).
-            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false, &Extra::default());
-        }
-    }
-
-    fn on_exec(&self, task: sys::TaskRef<'_>, file: Option<sys::FileRef<'_>>) {
-        self.c.hook_exec.inc();
-        // A non-leader thread that exec'd now has its leader's pid: move
-        // its entry (lineage and origin) to that pid before looking it up.
-        if let Some(old) = self.tid_swaps.take(task.id()) {
-            self.table.lock().rekey(old, task.pid(), task.id(), &self.fast);
-            self.fast.set_settled(old, false);
-        }
-        let (known, tracked) = self.lineage_or_parent(task);
-        let lin = known.map(|(l, _)| l);
-        let rep = known.is_some_and(|(_, r)| r);
-        let i = task.info(&self.base.refs(lin.as_ref()));
-        let (lineage, mut esc) = self.assess(lin, &i, Hook::Exec);
-        // A container program that starts holding a directory into the
-        // host (a descriptor the runtime or a caller leaked, CVE-2024-21626)
-        // can reach host files through it without any open we would see
-        // (unlinkat, fchmodat, ...): it has escaped.
-        let mut leaked = [0u8; PATH_LEN];
-        if let (Lineage::Container(o), false, false) = (lineage, esc.any(), rep) {
-            if o.settled {
-                let refs = self.base.refs(Some(&lineage));
-                esc.object = sys::current_dir_fds(|d| {
-                    let host = table::object_on_host(&self.base, &o, d.classify(&refs));
-                    if host {
-                        d.path(&mut leaked);
-                    }
-                    host
-                });
-            }
-        }
-        self.record(&i, lineage, rep || esc.any(), tracked);
-        if esc.any() {
-            // finalize_exec(): start_thread() is next, so the new program
-            // never runs its first instruction.
-            let x = Extra {
-                target: until_nul(&leaked),
-                ..Default::default()
-            };
-            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep, &x);
-        }
-        // Remember a newly settled container, to attribute programs it
-        // plants for usermode helpers.
-        let was_settled = matches!(lin, Some(Lineage::Container(o)) if o.settled);
-        if let Lineage::Container(o) = lineage {
-            if o.settled && !was_settled {
-                self.origins.lock().note(&o, &self.base);
-            }
-        }
-    }
-
-    fn on_bprm_check(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
-        self.c.hook_syscall.inc();
-        self.planted_exec(task, file, umh)
-    }
-
-    fn on_tid_swap(&self, left: sys::TaskRef<'_>, _right: sys::TaskRef<'_>) {
-        // Atomics only: see `TidSwaps`.
-        if !self.tid_swaps.push(left.id(), left.pid()) {
-            self.c.tid_swaps_lost.inc();
-        }
-    }
-
-    fn on_exit(&self, task: sys::TaskRef<'_>) {
-        self.c.hook_exit.inc();
-        // An exec that swapped pids and then failed never reaches the exec
-        // hook: free its slot, and drop the entry still under the old pid.
-        let old = self.tid_swaps.take(task.id());
-        let (node, stale) = {
-            let mut t = self.table.lock();
-            (t.remove(task.pid(), task.id(), &self.fast), old.and_then(|p| t.remove(p, task.id(), &self.fast)))
-        };
-        // Freed outside the lock; kfree() does not sleep.
-        drop(node);
-        drop(stale);
-        // A failed fork's child reaches this hook (from its parent) with its
-        // parent's pid: only a task's own exit frees its pid.
-        if task.is_current() {
-            self.fast.set_settled(task.pid(), false);
-        }
     }
 }
 

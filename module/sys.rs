@@ -47,17 +47,25 @@ pub(crate) use raw::{
 };
 
 /// Everything the kernel calls escguard for: file operations on
-/// `/dev/escguard` and the probe handlers.
+/// `/dev/escguard` ([`DeviceOps`]) and the probe handlers
+/// ([`LifecycleHooks`], [`OpenHooks`], [`CheckHooks`]). Implemented for
+/// every type that implements all four.
 ///
 /// Probe handlers run in atomic context (ftrace-based kprobes and the open
 /// hook's ftrace callback, preemption disabled): implementations must not
 /// sleep, must not allocate with `GFP_KERNEL` and must do bounded work.
-pub(crate) trait Ops: Sync {
+pub(crate) trait Ops: Sync + DeviceOps + LifecycleHooks + OpenHooks + CheckHooks {}
+
+impl<T: Sync + DeviceOps + LifecycleHooks + OpenHooks + CheckHooks> Ops for T {}
+
+/// The file operations of `/dev/escguard`. Process context.
+pub(crate) trait DeviceOps {
     /// `task` (current) opens the device, for writing if `write`; on success
     /// the implementation records in `f` what the descriptor may do.
     fn open(&self, f: FileState<'_>, task: TaskRef<'_>, write: bool) -> Result;
-    /// A descriptor of the device is closed for the last time.
-    fn release(&self, f: FileState<'_>);
+    /// A descriptor of the device is closed for the last time. Nothing to
+    /// do unless the implementation keeps per-descriptor state of its own.
+    fn release(&self, _f: FileState<'_>) {}
     /// An ioctl by `task` (current); returns the non-negative value handed
     /// back to user space.
     fn ioctl(&self, f: FileState<'_>, task: TaskRef<'_>, cmd: u32, arg: usize) -> Result<isize>;
@@ -66,6 +74,12 @@ pub(crate) trait Ops: Sync {
     fn read(&self, f: FileState<'_>, task: TaskRef<'_>, ubuf: usize, len: usize) -> Result<isize>;
     /// Whether a `read` on `f` would return data now.
     fn readable(&self, f: FileState<'_>) -> bool;
+}
+
+/// The probe handlers that follow a task's life: fork, exec, exit, the pid
+/// swap of a multi-threaded exec, and namespace switches. They observe and
+/// cannot refuse. Atomic context.
+pub(crate) trait LifecycleHooks {
     /// `parent` created `child`, which has not run yet. Atomic context.
     fn on_fork(&self, parent: TaskRef<'_>, child: TaskRef<'_>);
     /// `task` (current) committed to a new program image from `file`.
@@ -78,15 +92,17 @@ pub(crate) trait Ops: Sync {
     /// leader `right`. Atomic context with `tasklist_lock` held and IRQs
     /// off: must not take any lock that is also taken with IRQs on.
     fn on_tid_swap(&self, left: TaskRef<'_>, right: TaskRef<'_>);
-    /// `task` (current) entered `delete_module(2)` for module `name`; the
-    /// call has not been carried out. Atomic context. Returns 0, or a
-    /// negative errno the call then fails with.
-    fn on_unload(&self, task: TaskRef<'_>, name: &CStr) -> i32;
+    /// `task` is about to run with the namespaces in `i` (its own facts
+    /// with the new namespaces: setns, unshare). The switch is committed.
+    fn on_ns_switch(&self, task: TaskRef<'_>, i: &KInfo);
+}
 
-    // The observation points below run in `task` (current, never a kernel
-    // thread), in atomic context, before the call takes effect. Each returns
-    // 0 to let it go ahead, or a negative errno it then fails with.
-
+/// The observation points at which a file is opened.
+///
+/// They run in `task` (current, never a kernel thread), in atomic context,
+/// before the open takes effect. Each returns 0 to let it go ahead, or a
+/// negative errno it then fails with.
+pub(crate) trait OpenHooks {
     /// `file` is being opened (after permission checks, before any data)
     /// by a task the C fast path could not answer for (see `OpenFast`):
     /// one that may be of container lineage and has no clean cached
@@ -95,6 +111,20 @@ pub(crate) trait Ops: Sync {
     /// A block device node is being opened; `held_by_fs`: it backs a
     /// mounted filesystem.
     fn on_bdev_open(&self, task: TaskRef<'_>, file: FileRef<'_>, held_by_fs: bool) -> i32;
+    /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
+    fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+}
+
+/// The other observation points that may refuse a call.
+///
+/// They run in `task` (current, never a kernel thread), in atomic context,
+/// before the call takes effect. Each returns 0 to let it go ahead, or a
+/// negative errno it then fails with.
+pub(crate) trait CheckHooks {
+    /// `task` (current) entered `delete_module(2)` for module `name`; the
+    /// call has not been carried out. Atomic context. Returns 0, or a
+    /// negative errno the call then fails with.
+    fn on_unload(&self, task: TaskRef<'_>, name: &CStr) -> i32;
     /// A new mount's superblock, by either mount API.
     fn on_new_sb(&self, task: TaskRef<'_>, sb: &SbFacts) -> i32;
     /// `mount(2)` or `move_mount(2)` (`sys`), with source, target and type.
@@ -113,13 +143,8 @@ pub(crate) trait Ops: Sync {
     /// `task` sends signal `sig` to `target` (`None`: to every task it
     /// may signal).
     fn on_signal(&self, task: TaskRef<'_>, target: Option<TaskRef<'_>>, sig: i32) -> i32;
-    /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
-    fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
     /// `task` opens `target`'s `/proc/<pid>/environ`.
     fn on_environ(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;
-    /// `task` is about to run with the namespaces in `i` (its own facts
-    /// with the new namespaces: setns, unshare). The switch is committed.
-    fn on_ns_switch(&self, task: TaskRef<'_>, i: &KInfo);
     /// `task` connects to a unix stream socket bound at `path` (as its owner
     /// named it).
     fn on_connect(&self, task: TaskRef<'_>, path: &CStr) -> i32;
@@ -792,7 +817,7 @@ macro_rules! callbacks {
             // SAFETY: `f` was just allocated for this open and is freed only
             // at release; `task` is current.
             let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
-            match <$t as $crate::sys::Ops>::open(ops, f, t, write != 0) {
+            match <$t as $crate::sys::DeviceOps>::open(ops, f, t, write != 0) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
             }
@@ -810,7 +835,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `f` is valid until the C glue frees it after we return.
             let f = unsafe { $crate::sys::FileState::from_raw(f) };
-            <$t as $crate::sys::Ops>::release(ops, f)
+            <$t as $crate::sys::DeviceOps>::release(ops, f)
         }
 
         /// C callback: `unlocked_ioctl` of `/dev/escguard`.
@@ -832,7 +857,7 @@ macro_rules! callbacks {
             // SAFETY: the descriptor (and so `f`) is held open by the
             // ioctl; `task` is current.
             let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
-            match <$t as $crate::sys::Ops>::ioctl(ops, f, t, cmd, arg as usize) {
+            match <$t as $crate::sys::DeviceOps>::ioctl(ops, f, t, cmd, arg as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
@@ -856,7 +881,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: the descriptor is held open by the read; `task` is current.
             let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
-            match <$t as $crate::sys::Ops>::read(ops, f, t, ubuf as usize, len as usize) {
+            match <$t as $crate::sys::DeviceOps>::read(ops, f, t, ubuf as usize, len as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
@@ -877,7 +902,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: the descriptor is held open by read() or poll().
             let f = unsafe { $crate::sys::FileState::from_raw(f) };
-            <$t as $crate::sys::Ops>::readable(ops, f) as kernel::ffi::c_int
+            <$t as $crate::sys::DeviceOps>::readable(ops, f) as kernel::ffi::c_int
         }
 
         /// C callback: fork probe.
@@ -897,7 +922,7 @@ macro_rules! callbacks {
             // SAFETY: `parent` is current and `child` is pinned by the
             // caller of `wake_up_new_task` for the handler's duration.
             let (p, c) = unsafe { ($crate::sys::task_of(parent), $crate::sys::task_of(child)) };
-            <$t as $crate::sys::Ops>::on_fork(ops, p, c)
+            <$t as $crate::sys::LifecycleHooks>::on_fork(ops, p, c)
         }
 
         /// C callback: exec probe.
@@ -916,7 +941,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current; `file` is held by the exec's bprm.
             let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
-            <$t as $crate::sys::Ops>::on_exec(ops, t, f)
+            <$t as $crate::sys::LifecycleHooks>::on_exec(ops, t, f)
         }
 
         /// C callback: exit probe.
@@ -934,7 +959,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current (in do_exit) or a failed fork's
             // child held by copy_process(); valid throughout the handler.
-            <$t as $crate::sys::Ops>::on_exit(ops, unsafe { $crate::sys::task_of(task) })
+            <$t as $crate::sys::LifecycleHooks>::on_exit(ops, unsafe { $crate::sys::task_of(task) })
         }
 
         /// C callback: pid-swap probe.
@@ -953,7 +978,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: both tasks are pinned by de_thread() for the call.
             let (l, r) = unsafe { ($crate::sys::task_of(left), $crate::sys::task_of(right)) };
-            <$t as $crate::sys::Ops>::on_tid_swap(ops, l, r)
+            <$t as $crate::sys::LifecycleHooks>::on_tid_swap(ops, l, r)
         }
 
         /// C callback: delete_module probe.
@@ -973,7 +998,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `name` is NUL-terminated and lives
             // for the call.
             let (t, n) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(name)) };
-            <$t as $crate::sys::Ops>::on_unload(ops, t, n)
+            <$t as $crate::sys::CheckHooks>::on_unload(ops, t, n)
         }
 
         /// C callback: file-open probe.
@@ -993,7 +1018,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `file` is held by the open in progress.
             let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
             match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_open(ops, t, f),
+                Some(f) => <$t as $crate::sys::OpenHooks>::on_open(ops, t, f),
                 None => 0,
             }
         }
@@ -1015,7 +1040,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `file` is held by the exec's bprm.
             let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
             match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_bprm_check(ops, t, f, umh != 0),
+                Some(f) => <$t as $crate::sys::CheckHooks>::on_bprm_check(ops, t, f, umh != 0),
                 None => 0,
             }
         }
@@ -1037,7 +1062,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `file` is held by the open in progress.
             let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
             match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_bdev_open(ops, t, f, held != 0),
+                Some(f) => <$t as $crate::sys::OpenHooks>::on_bdev_open(ops, t, f, held != 0),
                 None => 0,
             }
         }
@@ -1059,7 +1084,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `sb` points to the handler's
             // per-CPU scratch, valid and unaliased for the call.
             let (t, sb) = unsafe { ($crate::sys::task_of(task), &*sb) };
-            <$t as $crate::sys::Ops>::on_new_sb(ops, t, sb)
+            <$t as $crate::sys::CheckHooks>::on_new_sb(ops, t, sb)
         }
 
         /// C callback: mount(2)/move_mount(2) probe.
@@ -1089,7 +1114,7 @@ macro_rules! callbacks {
                     kernel::str::CStr::from_char_ptr(fstype),
                 )
             };
-            <$t as $crate::sys::Ops>::on_mount(ops, t, sys, s, d, y)
+            <$t as $crate::sys::CheckHooks>::on_mount(ops, t, sys, s, d, y)
         }
 
         /// C callback: ptrace access probe.
@@ -1109,7 +1134,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `child` is pinned by the caller of
             // the ptrace check for its duration.
             let (t, c) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(child)) };
-            <$t as $crate::sys::Ops>::on_ptrace(ops, t, c)
+            <$t as $crate::sys::CheckHooks>::on_ptrace(ops, t, c)
         }
 
         /// C callback: a /proc/<pid> magic link being followed.
@@ -1133,7 +1158,7 @@ macro_rules! callbacks {
             let (t, g, p) = unsafe {
                 ($crate::sys::task_of(task), $crate::sys::task_of(target), kernel::str::CStr::from_char_ptr(path))
             };
-            <$t as $crate::sys::Ops>::on_proc_link(ops, t, g, p)
+            <$t as $crate::sys::CheckHooks>::on_proc_link(ops, t, g, p)
         }
 
         /// C callback: a signal about to be sent.
@@ -1158,7 +1183,7 @@ macro_rules! callbacks {
                 // SAFETY: non-null, held by the caller for this call.
                 unsafe { $crate::sys::task_of(target) }
             });
-            <$t as $crate::sys::Ops>::on_signal(ops, t, g, sig)
+            <$t as $crate::sys::CheckHooks>::on_signal(ops, t, g, sig)
         }
 
         /// C callback: /proc/kcore or a kernel memory device being opened.
@@ -1177,7 +1202,7 @@ macro_rules! callbacks {
             // SAFETY: `task` is current; `file` is being opened by it.
             let (t, f) = unsafe { ($crate::sys::task_of(task), $crate::sys::file_of(file)) };
             match f {
-                Some(f) => <$t as $crate::sys::Ops>::on_kernel_memory(ops, t, f),
+                Some(f) => <$t as $crate::sys::OpenHooks>::on_kernel_memory(ops, t, f),
                 None => 0,
             }
         }
@@ -1198,7 +1223,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current, `target` is held by the caller.
             let (t, g) = unsafe { ($crate::sys::task_of(task), $crate::sys::task_of(target)) };
-            <$t as $crate::sys::Ops>::on_environ(ops, t, g)
+            <$t as $crate::sys::CheckHooks>::on_environ(ops, t, g)
         }
 
         /// C callback: the calling task switching namespaces.
@@ -1217,7 +1242,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current; `i` points to the caller's facts.
             let (t, i) = unsafe { ($crate::sys::task_of(task), &*i) };
-            <$t as $crate::sys::Ops>::on_ns_switch(ops, t, i)
+            <$t as $crate::sys::LifecycleHooks>::on_ns_switch(ops, t, i)
         }
 
         /// C callback: unix stream connect probe.
@@ -1236,7 +1261,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current; `path` is NUL-terminated, live for the call.
             let (t, p) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(path)) };
-            <$t as $crate::sys::Ops>::on_connect(ops, t, p)
+            <$t as $crate::sys::CheckHooks>::on_connect(ops, t, p)
         }
 
         /// C callback: syscall-entry probes.
@@ -1256,7 +1281,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `task` is current; `arg` is NUL-terminated, live for the call.
             let (t, a) = unsafe { ($crate::sys::task_of(task), kernel::str::CStr::from_char_ptr(arg)) };
-            <$t as $crate::sys::Ops>::on_syscall(ops, t, sys, a)
+            <$t as $crate::sys::CheckHooks>::on_syscall(ops, t, sys, a)
         }
     };
 }
