@@ -21,15 +21,19 @@ use kernel::uaccess::UserSlice;
 use kernel::{new_spinlock, try_pin_init};
 
 mod abi;
+mod bytes;
 mod events;
-mod rules;
+mod policy;
+mod presets;
 mod sys;
 mod table;
 
-use rules::{until_nul, Policy, Presets, PRESET_NAMES};
+use bytes::until_nul;
+use policy::Policy;
+use presets::{Presets, PRESET_NAMES};
 use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
 
-const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
+pub(crate) const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
 
 /// File type bits of `i_mode` (`linux/stat.h`).
 const S_IFMT: u32 = 0o170000;
@@ -571,7 +575,7 @@ impl State {
         let n = x.target.len().min(ev.target.len() - 1);
         ev.target[..n].copy_from_slice(&x.target[..n]);
         let n = x.rule.len().min(ev.rule.len() - 1);
-        rules::bytes_of_mut(&mut ev.rule)[..n].copy_from_slice(&x.rule[..n]);
+        bytes::bytes_of_mut(&mut ev.rule)[..n].copy_from_slice(&x.rule[..n]);
         ev.rule_id = x.rule_id;
         ev.syscall = x.syscall;
         if x.denied {
@@ -939,7 +943,7 @@ impl State {
                 hits: self.presets.hits(id),
                 ..Default::default()
             };
-            rules::bytes_of_mut(&mut r.name)[..name.len()].copy_from_slice(name);
+            bytes::bytes_of_mut(&mut r.name)[..name.len()].copy_from_slice(name);
             out.push(r, GFP_KERNEL)?;
         }
         {
@@ -971,7 +975,7 @@ impl State {
     fn set_rule(&self, task: sys::TaskRef<'_>, arg: usize) -> Result<isize> {
         let sw: abi::escguard_rule_switch =
             UserSlice::new(arg, size_of::<abi::escguard_rule_switch>()).reader().read()?;
-        let raw = rules::bytes_of(&sw.name);
+        let raw = bytes::bytes_of(&sw.name);
         let name = until_nul(raw);
         if sw.enable > 1 || sw.pad != 0 || name.len() == raw.len() || name.is_empty() {
             return Err(EINVAL);
@@ -1494,7 +1498,7 @@ impl sys::OpenHooks for State {
         if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
             let mut path = [0u8; PATH_LEN];
             file.sb_path(&mut path);
-            if let Some(id) = rules::sensitive_write(&f, until_nul(&path)) {
+            if let Some(id) = presets::sensitive_write(&f, until_nul(&path)) {
                 file.path(&mut path);
                 let x = Extra {
                     target: until_nul(&path),
@@ -1523,12 +1527,12 @@ impl sys::OpenHooks for State {
                 r.enabled()
                     && r.raw.kind == abi::ESCGUARD_PRULE_FILE
                     && r.raw.flags & f.fmode != 0
-                    && rules::path_matches(r.raw.match_, r.pattern(), p)
+                    && policy::path_matches(r.raw.match_, r.pattern(), p)
             }) else {
                 return 0;
             };
             r.hits += 1;
-            name.copy_from_slice(rules::bytes_of(&r.raw.name));
+            name.copy_from_slice(bytes::bytes_of(&r.raw.name));
         }
         let x = Extra {
             target: until_nul(&path),
@@ -1607,7 +1611,7 @@ impl sys::CheckHooks for State {
         self.c.hook_syscall.inc();
         let net = abi::ESCGUARD_NS_NET as usize;
         let host_net = sys::current_facts().ns[net] == self.base.ns[net];
-        let id = if rules::sensitive_fs(sb, self.base.ns[abi::ESCGUARD_NS_PID as usize], host_net) {
+        let id = if presets::sensitive_fs(sb, self.base.ns[abi::ESCGUARD_NS_PID as usize], host_net) {
             abi::ESCGUARD_RULE_SENSITIVE_MOUNT
         } else if sb.bdev != 0 && sb.reused != 0 {
             abi::ESCGUARD_RULE_BLOCK_DEVICE_MOUNT
@@ -1620,7 +1624,7 @@ impl sys::CheckHooks for State {
         let i = task.info(&self.base.refs(None));
         let mut buf = [0u8; 96];
         let mut w = BufWriter::new(&mut buf);
-        w.bytes(until_nul(rules::bytes_of(&sb.fstype)));
+        w.bytes(until_nul(bytes::bytes_of(&sb.fstype)));
         if sb.bdev != 0 {
             let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" on device {}:{}", (sb.dev >> 8) & 0xfff, (sb.dev & 0xff) | ((sb.dev >> 12) & 0xfff00)));
         }
@@ -1650,12 +1654,12 @@ impl sys::CheckHooks for State {
                 };
                 r.enabled()
                     && r.raw.kind == abi::ESCGUARD_PRULE_MOUNT
-                    && rules::path_matches(r.raw.match_, r.pattern(), field)
+                    && policy::path_matches(r.raw.match_, r.pattern(), field)
             }) else {
                 return 0;
             };
             r.hits += 1;
-            name.copy_from_slice(rules::bytes_of(&r.raw.name));
+            name.copy_from_slice(bytes::bytes_of(&r.raw.name));
         }
         let i = task.info(&self.base.refs(None));
         let mut buf = [0u8; PATH_LEN];
@@ -1691,7 +1695,7 @@ impl sys::CheckHooks for State {
         let mut buf = [0u8; 64];
         let mut w = BufWriter::new(&mut buf);
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!("pid {} ", c.pid));
-        w.bytes(until_nul(rules::bytes_of(&c.comm)));
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
         let x = Extra {
             target: w.done(),
             syscall: abi::ESCGUARD_SYS_PTRACE,
@@ -1727,7 +1731,7 @@ impl sys::CheckHooks for State {
         w.bytes(b"/proc");
         w.bytes(path.as_bytes());
         w.bytes(b" of host task ");
-        w.bytes(until_nul(rules::bytes_of(&c.comm)));
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
         let esc = Escape {
             object: true,
             ..Default::default()
@@ -1769,7 +1773,7 @@ impl sys::CheckHooks for State {
                     return 0;
                 }
                 let _ = core::fmt::Write::write_fmt(&mut w, format_args!("signal {} to pid {} ", sig, c.pid));
-                w.bytes(until_nul(rules::bytes_of(&c.comm)));
+                w.bytes(until_nul(bytes::bytes_of(&c.comm)));
             }
         }
         let i = task.info(&self.base.refs(None));
@@ -1793,7 +1797,7 @@ impl sys::CheckHooks for State {
         let mut buf = [0u8; 64];
         let mut w = BufWriter::new(&mut buf);
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!("environ of pid {} ", c.pid));
-        w.bytes(until_nul(rules::bytes_of(&c.comm)));
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
         let x = Extra {
             target: w.done(),
             ..Default::default()
