@@ -27,13 +27,18 @@ mod policy;
 mod presets;
 mod sys;
 mod table;
+mod verdict;
 
 use bytes::until_nul;
 use policy::Policy;
 use presets::{Presets, PRESET_NAMES};
-use table::{Baseline, Entry, Escape, Lineage, Origin, StoreError, Table};
+use table::{Entry, StoreError, Table};
+use verdict::{Baseline, Escape, Lineage, Origin};
 
 pub(crate) const PATH_LEN: usize = abi::ESCGUARD_PATH_LEN as usize;
+
+/// Kinds of namespace (`ESCGUARD_NS_*`) a task, a container and the host have.
+pub(crate) const NS_COUNT: usize = abi::ESCGUARD_NS_COUNT as usize;
 
 /// File type bits of `i_mode` (`linux/stat.h`).
 const S_IFMT: u32 = 0o170000;
@@ -363,7 +368,7 @@ impl State {
                     (Lineage::Host, Escape::default())
                 }
             }
-            Some(Lineage::Container(o)) => (Lineage::Container(o), table::judge(&self.base, &o, i)),
+            Some(Lineage::Container(o)) => (Lineage::Container(o), verdict::judge(&self.base, &o, i)),
         }
     }
 
@@ -1286,7 +1291,7 @@ impl sys::LifecycleHooks for State {
         // namespaces made a container task (a runtime at work).
         let ci = child.info(&self.base.refs(Some(&plin)));
         let (clin, cesc) = match plin {
-            Lineage::Container(o) if o.settled => (plin, table::judge(&self.base, &o, &ci)),
+            Lineage::Container(o) if o.settled => (plin, verdict::judge(&self.base, &o, &ci)),
             Lineage::Container(_) => (plin, Escape::default()),
             Lineage::Host if self.base.looks_contained(&ci) => {
                 (Lineage::Container(Origin::from_info(&ci, false)), Escape::default())
@@ -1325,7 +1330,7 @@ impl sys::LifecycleHooks for State {
             if o.settled {
                 let refs = self.base.refs(Some(&lineage));
                 esc.object = sys::current_dir_fds(|d| {
-                    let host = table::object_on_host(&self.base, &o, d.classify(&refs));
+                    let host = verdict::object_on_host(&self.base, &o, d.classify(&refs));
                     if host {
                         d.path(&mut leaked);
                     }
@@ -1391,7 +1396,7 @@ impl sys::LifecycleHooks for State {
         if rep {
             return;
         }
-        let esc = table::judge(&self.base, &o, i);
+        let esc = verdict::judge(&self.base, &o, i);
         if esc.ns_mask == 0 {
             return;
         }
@@ -1460,7 +1465,7 @@ impl sys::OpenHooks for State {
         } else {
             self.c.open_judged.inc();
             let i = task.info(&self.base.refs(Some(&lin)));
-            let esc = table::judge(&self.base, &o, &i);
+            let esc = verdict::judge(&self.base, &o, &i);
             if esc.any() {
                 return self.refuse_open(&esc, &i, lin, rep, tracked, task, file);
             }
@@ -1484,7 +1489,7 @@ impl sys::OpenHooks for State {
         if !rep && (f.host_mnt_ns != 0 || f.dev == self.base.root.dev) {
             let flags = file.classify(&self.base.refs(Some(&lin)));
             let dir = f.mode & S_IFMT == S_IFDIR;
-            if table::object_on_host(&self.base, &o, flags) && (dir || !file.held_by_current()) {
+            if verdict::object_on_host(&self.base, &o, flags) && (dir || !file.held_by_current()) {
                 let esc = Escape {
                     object: true,
                     ..Default::default()
