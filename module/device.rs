@@ -20,6 +20,30 @@ use kernel::uaccess::UserSlice;
 /// Most events one `read()` returns.
 const READ_BATCH: usize = 16;
 
+/// A reference this module holds on itself: while one exists, `rmmod`
+/// fails.
+///
+/// # Invariants
+///
+/// Owns one module reference taken by `sys::module_lock`.
+pub(crate) struct ModuleRef(());
+
+impl ModuleRef {
+    /// Takes a reference; `None` if module exit has already begun.
+    fn take() -> Option<Self> {
+        // INVARIANT: `module_lock` succeeded, so the reference it took is ours.
+        sys::module_lock().then(|| ModuleRef(()))
+    }
+}
+
+impl Drop for ModuleRef {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, `self` owns a reference taken by
+        // `module_lock`, which it gives up here.
+        unsafe { sys::module_unlock() };
+    }
+}
+
 /// Copies `value` to the user buffer at `arg`, which must be exactly the size
 /// the ioctl number encodes.
 fn copy_out<T: kernel::types::AsBytes>(arg: usize, value: &T) -> Result<isize> {
@@ -45,25 +69,19 @@ impl State {
 
     /// Takes the module reference that makes rmmod fail, unless held.
     pub(crate) fn lock(&self) {
-        if self.locked.load(Ordering::Acquire) || !sys::module_lock() {
-            return;
-        }
-        if self.locked.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
-            // Another caller locked meanwhile: give ours back.
-            // SAFETY: `module_lock` above took this reference.
-            unsafe { sys::module_unlock() };
+        let mut held = self.module_ref.lock();
+        if held.is_none() {
+            *held = ModuleRef::take();
         }
     }
 
     /// Drops the reference taken by `lock`, if held; whether it was.
     fn unlock(&self) -> bool {
-        if self.locked.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-            // SAFETY: `locked` was true, so `lock` holds a reference, and
-            // clearing it made that reference ours to drop.
-            unsafe { sys::module_unlock() };
-            return true;
-        }
-        false
+        let held = self.module_ref.lock().take();
+        let was = held.is_some();
+        // The reference goes here, after the lock was dropped.
+        drop(held);
+        was
     }
 
     fn version(&self) -> abi::escguard_version {
@@ -123,7 +141,7 @@ impl State {
             ring_capacity: cap,
             ring_bytes: cap * size_of::<abi::escguard_event>() as u64,
             hook_unload: self.c.hook_unload.get(),
-            locked: self.locked.load(Ordering::Relaxed) as u32,
+            locked: self.module_ref.lock().is_some() as u32,
             events_gid: self.events_gid,
             table_cap,
             table_full: self.c.table_full.get(),

@@ -17,7 +17,7 @@
 //! `observe.rs` (the other observation points); `/dev/escguard` is in
 //! `device.rs`; `sys.rs` wraps the C glue.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::SpinLock;
 use kernel::{new_spinlock, try_pin_init};
@@ -39,6 +39,7 @@ mod table;
 mod verdict;
 
 use counters::Counters;
+use device::ModuleRef;
 use lifecycle::TidSwaps;
 use lineage::Origins;
 use policy::Policy;
@@ -82,9 +83,10 @@ struct State {
     next_seq: AtomicU64,
     tid_swaps: TidSwaps,
     c: Counters,
-    /// Whether this module holds the reference on itself that makes rmmod
-    /// fail (see `lock`).
-    locked: AtomicBool,
+    /// The reference this module holds on itself that makes rmmod fail,
+    /// if it holds one (see `lock`).
+    #[pin]
+    module_ref: SpinLock<Option<ModuleRef>>,
     /// Group whose members may read events and status (`ESCGUARD_NO_GID`).
     events_gid: u32,
     presets: Presets,
@@ -117,7 +119,7 @@ impl State {
                 next_seq: AtomicU64::new(1),
                 tid_swaps: TidSwaps::new(),
                 c: Counters::default(),
-                locked: AtomicBool::new(false),
+                module_ref <- new_spinlock!(None, "escguard_module_ref"),
                 events_gid: p.events_gid,
                 presets: Presets::new(),
                 policy <- new_spinlock!(policy, "escguard_policy"),
