@@ -100,7 +100,7 @@ impl State {
             // The entry vanished between lookup and store (pid reused by a
             // racing exit): count it; the next hook classifies it afresh.
             Err(StoreError::NoNode) => self.untracked(&self.c.alloc_failures),
-            // At the cap: the task stays untracked (see `fallback`).
+            // At the cap: the task stays untracked (see `lineage_or_parent`).
             Err(StoreError::Full(spare)) => {
                 self.untracked(&self.c.table_full);
                 drop(spare);
@@ -168,8 +168,8 @@ impl sys::LifecycleHooks for State {
         // A tracked host parent needs no fresh look: nothing it could have
         // done makes its fork an escape, the child's own information below
         // decides whether a container is being made, and the parent's entry
-        // is refreshed at its next exec. This halves the cost of the common
-        // fork on a host.
+        // is refreshed at its next exec. The common fork on a host then
+        // reads and records only the child.
         let (plin, pesc) = if let Some(Lineage::Host) = lin {
             (Lineage::Host, Escape::default())
         } else {

@@ -6,10 +6,10 @@
 //! glue for kernel objects the 6.12 `kernel` crate cannot name. User space
 //! talks to it through `/dev/escguard`, whose ABI is `include/escguard_abi.h`.
 //!
-//! Kprobes on fork (`wake_up_new_task`), exec (`finalize_exec`) and exit
-//! (`exit_files` in `do_exit`) keep a table of every task's key information and compare
-//! container tasks with the host on each call (see `table.rs` and
-//! `verdict.rs`). An escaped task is reported on the event ring and, in
+//! Hooks on fork (`wake_up_new_task`), exec (`finalize_exec`) and exit
+//! (`exit_files` in `do_exit`) keep a table of every task's key information
+//! and compare container tasks with the host on each call (see `table.rs`
+//! and `verdict.rs`). An escaped task is reported on the event ring and, in
 //! enforce mode, SIGKILLed before it runs another instruction of user code.
 //!
 //! This file holds the module's state and its load and unload. The hooks

@@ -128,8 +128,9 @@ impl sys::OpenHooks for State {
             }
         }
 
-        // Preset rules on the kernel's host-wide knobs. (Path buffers are
-        // made only where needed: zeroing one on every open is measurable.)
+        // Preset rules on the kernel's host-wide knobs. (A path buffer is
+        // zeroed when made, so one is made only where a rule may need it:
+        // most container opens need none.)
         if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
             let mut path = [0u8; PATH_LEN];
             file.sb_path(&mut path);
