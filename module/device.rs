@@ -254,7 +254,9 @@ impl State {
     /// ESCGUARD_IOC_SET_RULE.
     fn set_rule(&self, task: sys::TaskRef<'_>, arg: usize) -> Result<isize> {
         let sw: abi::escguard_rule_switch =
-            UserSlice::new(arg, size_of::<abi::escguard_rule_switch>()).reader().read()?;
+            UserSlice::new(arg, size_of::<abi::escguard_rule_switch>())
+                .reader()
+                .read()?;
         let raw = bytes::bytes_of(&sw.name);
         let name = until_nul(raw);
         if sw.enable > 1 || sw.pad != 0 || name.len() == raw.len() || name.is_empty() {
@@ -271,7 +273,11 @@ impl State {
             self.fast.set_file_access(pol.file_access);
         }
         let shown = core::str::from_utf8(name).unwrap_or("?");
-        pr_notice!("rule {} {}\n", shown, if on { "enabled" } else { "disabled" });
+        pr_notice!(
+            "rule {} {}\n",
+            shown,
+            if on { "enabled" } else { "disabled" }
+        );
         if !on {
             let mut buf = [0u8; 64];
             let mut w = BufWriter::new(&mut buf);
@@ -294,7 +300,11 @@ impl State {
         };
         // Freed outside the lock.
         drop(old);
-        pr_notice!("policy loaded: {} rules, {} runtime sockets\n", rules, sockets);
+        pr_notice!(
+            "policy loaded: {} rules, {} runtime sockets\n",
+            rules,
+            sockets
+        );
         self.config_event(task, b"policy loaded");
         Ok(0)
     }
@@ -337,7 +347,10 @@ impl sys::DeviceOps for State {
         // CAP_SYS_ADMIN, or a node made elsewhere with mknod, gets no further.
         let access = if sys::capable_admin() {
             sys::ACCESS_ADMIN | sys::ACCESS_READ
-        } else if !write && self.events_gid != abi::ESCGUARD_NO_GID && sys::in_group(self.events_gid) {
+        } else if !write
+            && self.events_gid != abi::ESCGUARD_NO_GID
+            && sys::in_group(self.events_gid)
+        {
             sys::ACCESS_READ
         } else {
             self.c.denied.inc();
@@ -348,7 +361,13 @@ impl sys::DeviceOps for State {
         Ok(())
     }
 
-    fn ioctl(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(
+        &self,
+        f: sys::FileState<'_>,
+        task: sys::TaskRef<'_>,
+        cmd: u32,
+        arg: usize,
+    ) -> Result<isize> {
         self.c.ioctls.inc();
         // A descriptor passed into a container is no key to escguard.
         if self.untrusted(task) {
@@ -420,7 +439,13 @@ impl sys::DeviceOps for State {
         }
     }
 
-    fn read(&self, f: sys::FileState<'_>, task: sys::TaskRef<'_>, ubuf: usize, len: usize) -> Result<isize> {
+    fn read(
+        &self,
+        f: sys::FileState<'_>,
+        task: sys::TaskRef<'_>,
+        ubuf: usize,
+        len: usize,
+    ) -> Result<isize> {
         if self.untrusted(task) {
             self.tamper(abi::ESCGUARD_HOOK_DEVICE, task, b"read");
             return Err(EPERM);

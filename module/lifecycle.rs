@@ -37,7 +37,9 @@ impl TidSwaps {
     /// Records that `task` had `old_pid`; false if every slot is taken.
     fn push(&self, task: u64, old_pid: u32) -> bool {
         for (t, p) in self.task.iter().zip(self.old_pid.iter()) {
-            if t.compare_exchange(0, task, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            if t.compare_exchange(0, task, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
                 p.store(old_pid, Ordering::Release);
                 return true;
             }
@@ -70,10 +72,18 @@ impl State {
     /// `i`) and the entry stored is clean (settled container lineage, not
     /// reported; the caller found no escape in `i`), caches that verdict
     /// for the task's opens.
-    pub(crate) fn record_keyed(&self, i: &sys::KInfo, lineage: Lineage, reported: bool, tracked: bool, key: Option<&sys::OpenKey>) {
+    pub(crate) fn record_keyed(
+        &self,
+        i: &sys::KInfo,
+        lineage: Lineage,
+        reported: bool,
+        tracked: bool,
+        key: Option<&sys::OpenKey>,
+    ) {
         // Kept whether or not the table can hold the task: what settles an
         // untracked task (see `untracked_origin`).
-        self.fast.set_settled(i.pid, matches!(lineage, Lineage::Container(o) if o.settled));
+        self.fast
+            .set_settled(i.pid, matches!(lineage, Lineage::Container(o) if o.settled));
         let res = if tracked {
             None
         } else {
@@ -179,7 +189,17 @@ impl sys::LifecycleHooks for State {
             if pesc.any() {
                 // The escaped parent dies, and so does its child, before
                 // either runs another instruction of user code.
-                self.act(abi::ESCGUARD_HOOK_FORK, &pesc, &pi, &plin, parent, None, Some(child), prep, &Extra::default());
+                self.act(
+                    abi::ESCGUARD_HOOK_FORK,
+                    &pesc,
+                    &pi,
+                    &plin,
+                    parent,
+                    None,
+                    Some(child),
+                    prep,
+                    &Extra::default(),
+                );
             }
             (plin, pesc)
         };
@@ -190,9 +210,10 @@ impl sys::LifecycleHooks for State {
         let (clin, cesc) = match plin {
             Lineage::Container(o) if o.settled => (plin, verdict::judge(&self.base, &o, &ci)),
             Lineage::Container(_) => (plin, Escape::default()),
-            Lineage::Host if self.base.looks_contained(&ci) => {
-                (Lineage::Container(Origin::from_info(&ci, false)), Escape::default())
-            }
+            Lineage::Host if self.base.looks_contained(&ci) => (
+                Lineage::Container(Origin::from_info(&ci, false)),
+                Escape::default(),
+            ),
             Lineage::Host => (Lineage::Host, Escape::default()),
         };
         // The parent's event covers a child born of an escaped parent, and
@@ -201,7 +222,17 @@ impl sys::LifecycleHooks for State {
 
         if !pesc.any() && cesc.any() {
             // Born outside (e.g. into the host pid namespace after setns).
-            self.act(abi::ESCGUARD_HOOK_FORK, &cesc, &ci, &clin, child, None, None, false, &Extra::default());
+            self.act(
+                abi::ESCGUARD_HOOK_FORK,
+                &cesc,
+                &ci,
+                &clin,
+                child,
+                None,
+                None,
+                false,
+                &Extra::default(),
+            );
         }
     }
 
@@ -210,7 +241,9 @@ impl sys::LifecycleHooks for State {
         // A non-leader thread that exec'd now has its leader's pid: move
         // its entry (lineage and origin) to that pid before looking it up.
         if let Some(old) = self.tid_swaps.take(task.id()) {
-            self.table.lock().rekey(old, task.pid(), task.id(), &self.fast);
+            self.table
+                .lock()
+                .rekey(old, task.pid(), task.id(), &self.fast);
             self.fast.set_settled(old, false);
         }
         let (known, tracked) = self.lineage_or_parent(task);
@@ -243,7 +276,17 @@ impl sys::LifecycleHooks for State {
                 target: until_nul(&leaked),
                 ..Default::default()
             };
-            self.act(abi::ESCGUARD_HOOK_EXEC, &esc, &i, &lineage, task, file, None, rep, &x);
+            self.act(
+                abi::ESCGUARD_HOOK_EXEC,
+                &esc,
+                &i,
+                &lineage,
+                task,
+                file,
+                None,
+                rep,
+                &x,
+            );
         }
         // Remember a newly settled container, to attribute programs it
         // plants for usermode helpers.
@@ -262,7 +305,10 @@ impl sys::LifecycleHooks for State {
         let old = self.tid_swaps.take(task.id());
         let (node, stale) = {
             let mut t = self.table.lock();
-            (t.remove(task.pid(), task.id(), &self.fast), old.and_then(|p| t.remove(p, task.id(), &self.fast)))
+            (
+                t.remove(task.pid(), task.id(), &self.fast),
+                old.and_then(|p| t.remove(p, task.id(), &self.fast)),
+            )
         };
         // Freed outside the lock; kfree() does not sleep.
         drop(node);
@@ -312,6 +358,16 @@ impl sys::LifecycleHooks for State {
             target: b"setns/unshare",
             ..Default::default()
         };
-        self.act(abi::ESCGUARD_HOOK_SYSCALL, &esc, i, &lin, task, None, None, false, &x);
+        self.act(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            &esc,
+            i,
+            &lin,
+            task,
+            None,
+            None,
+            false,
+            &x,
+        );
     }
 }

@@ -41,7 +41,9 @@ impl Origins {
     /// (a container of its own pid namespace only: everything would be
     /// "below" that root).
     pub(crate) fn note(&mut self, o: &Origin, base: &Baseline) {
-        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino) || self.slots.iter().any(|s| Self::same(s, o)) {
+        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino)
+            || self.slots.iter().any(|s| Self::same(s, o))
+        {
             return;
         }
         if self.slots.len() < ORIGIN_SLOTS {
@@ -59,7 +61,10 @@ impl Origins {
     }
 
     pub(crate) fn by_root(&self, id: &abi::escguard_fsid) -> Option<Origin> {
-        self.slots.iter().find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino)).copied()
+        self.slots
+            .iter()
+            .find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino))
+            .copied()
     }
 
     /// Whether any remembered container root is on device `dev`.
@@ -88,7 +93,12 @@ impl State {
     ///
     /// `known` is the lineage the table holds (`None`: untracked). Returns
     /// the new lineage and the verdict.
-    pub(crate) fn assess(&self, known: Option<Lineage>, i: &sys::KInfo, hook: Hook) -> (Lineage, Escape) {
+    pub(crate) fn assess(
+        &self,
+        known: Option<Lineage>,
+        i: &sys::KInfo,
+        hook: Hook,
+    ) -> (Lineage, Escape) {
         let contained = self.base.looks_contained(i);
         match known {
             // Not in the table (allocation failed, or it predates the
@@ -120,14 +130,19 @@ impl State {
                 if hook != Hook::Exec {
                     (Lineage::Container(o), Escape::default())
                 } else if contained {
-                    (Lineage::Container(Origin::from_info(i, true)), Escape::default())
+                    (
+                        Lineage::Container(Origin::from_info(i, true)),
+                        Escape::default(),
+                    )
                 } else {
                     // The runtime went back to the host before running
                     // anything: it never was a container program.
                     (Lineage::Host, Escape::default())
                 }
             }
-            Some(Lineage::Container(o)) => (Lineage::Container(o), verdict::judge(&self.base, &o, i)),
+            Some(Lineage::Container(o)) => {
+                (Lineage::Container(o), verdict::judge(&self.base, &o, i))
+            }
         }
     }
 

@@ -55,7 +55,8 @@ impl State {
         } else if self.origins.lock().any_on(f.dev) {
             // Below a recorded container root, however deep.
             let idx = self.origins.lock();
-            file.find_ancestor(|a| idx.by_root(a).is_some()).map(|a| idx.by_root(&a))
+            file.find_ancestor(|a| idx.by_root(a).is_some())
+                .map(|a| idx.by_root(&a))
         } else {
             None
         };
@@ -78,7 +79,15 @@ impl State {
         } else {
             abi::ESCGUARD_REASON_HOST_EXEC
         };
-        self.rule_hit(abi::ESCGUARD_HOOK_EXEC, reason, &i, lin.as_ref(), task, Some(file), x)
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_EXEC,
+            reason,
+            &i,
+            lin.as_ref(),
+            task,
+            Some(file),
+            x,
+        )
     }
 }
 
@@ -109,14 +118,22 @@ impl sys::CheckHooks for State {
             syscall: abi::ESCGUARD_SYS_DELETE_MODULE,
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_KERNEL_MODULE, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_KERNEL_MODULE,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 
     fn on_new_sb(&self, task: sys::TaskRef<'_>, sb: &sys::SbFacts) -> i32 {
         self.c.hook_syscall.inc();
         let net = abi::ESCGUARD_NS_NET as usize;
         let host_net = sys::current_facts().ns[net] == self.base.ns[net];
-        let id = if presets::sensitive_fs(sb, self.base.ns[abi::ESCGUARD_NS_PID as usize], host_net) {
+        let id = if presets::sensitive_fs(sb, self.base.ns[abi::ESCGUARD_NS_PID as usize], host_net)
+        {
             abi::ESCGUARD_RULE_SENSITIVE_MOUNT
         } else if sb.bdev != 0 && sb.reused != 0 {
             abi::ESCGUARD_RULE_BLOCK_DEVICE_MOUNT
@@ -131,7 +148,14 @@ impl sys::CheckHooks for State {
         let mut w = BufWriter::new(&mut buf);
         w.bytes(until_nul(bytes::bytes_of(&sb.fstype)));
         if sb.bdev != 0 {
-            let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" on device {}:{}", (sb.dev >> 8) & 0xfff, (sb.dev & 0xff) | ((sb.dev >> 12) & 0xfff00)));
+            let _ = core::fmt::Write::write_fmt(
+                &mut w,
+                format_args!(
+                    " on device {}:{}",
+                    (sb.dev >> 8) & 0xfff,
+                    (sb.dev & 0xff) | ((sb.dev >> 12) & 0xfff00)
+                ),
+            );
         }
         let x = Extra {
             target: w.done(),
@@ -140,7 +164,14 @@ impl sys::CheckHooks for State {
         self.preset_hit(abi::ESCGUARD_HOOK_MOUNT, id, &o, task, &i, x)
     }
 
-    fn on_mount(&self, task: sys::TaskRef<'_>, sys: u32, source: &CStr, target: &CStr, fstype: &CStr) -> i32 {
+    fn on_mount(
+        &self,
+        task: sys::TaskRef<'_>,
+        sys: u32,
+        source: &CStr,
+        target: &CStr,
+        fstype: &CStr,
+    ) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {
             return 0;
@@ -182,7 +213,15 @@ impl sys::CheckHooks for State {
             syscall: sys,
             ..Default::default()
         };
-        self.rule_hit(abi::ESCGUARD_HOOK_MOUNT, abi::ESCGUARD_REASON_RULE, &i, Some(&lin), task, None, x)
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_MOUNT,
+            abi::ESCGUARD_REASON_RULE,
+            &i,
+            Some(&lin),
+            task,
+            None,
+            x,
+        )
     }
 
     fn on_ptrace(&self, task: sys::TaskRef<'_>, child: sys::TaskRef<'_>) -> i32 {
@@ -207,7 +246,14 @@ impl sys::CheckHooks for State {
             light: true,
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_PTRACE,
+            abi::ESCGUARD_RULE_PTRACE_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 
     fn on_bprm_check(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
@@ -249,7 +295,17 @@ impl sys::CheckHooks for State {
             denied: self.enforcing(),
             ..Default::default()
         };
-        self.act(abi::ESCGUARD_HOOK_OPEN, &esc, &i, &lin, task, None, None, rep, &x);
+        self.act(
+            abi::ESCGUARD_HOOK_OPEN,
+            &esc,
+            &i,
+            &lin,
+            task,
+            None,
+            None,
+            rep,
+            &x,
+        );
         if self.enforcing() {
             self.c.denials.inc();
             return EPERM.to_errno();
@@ -269,7 +325,10 @@ impl sys::CheckHooks for State {
             // kill(-1): every task the caller may signal, the host's own when
             // it shares the host's pid namespace.
             None if o.ns[pid] == self.base.ns[pid] => {
-                let _ = core::fmt::Write::write_fmt(&mut w, format_args!("signal {} to every task", sig));
+                let _ = core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!("signal {} to every task", sig),
+                );
             }
             None => return 0,
             Some(t) => {
@@ -277,7 +336,10 @@ impl sys::CheckHooks for State {
                 if c.tgid == task.info_light().tgid || !self.host_task(t) {
                     return 0;
                 }
-                let _ = core::fmt::Write::write_fmt(&mut w, format_args!("signal {} to pid {} ", sig, c.pid));
+                let _ = core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!("signal {} to pid {} ", sig, c.pid),
+                );
                 w.bytes(until_nul(bytes::bytes_of(&c.comm)));
             }
         }
@@ -286,7 +348,14 @@ impl sys::CheckHooks for State {
             target: w.done(),
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, abi::ESCGUARD_RULE_SIGNAL_HOST, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_SIGNAL_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 
     fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
@@ -307,7 +376,14 @@ impl sys::CheckHooks for State {
             target: w.done(),
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_PTRACE, abi::ESCGUARD_RULE_PTRACE_HOST, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_PTRACE,
+            abi::ESCGUARD_RULE_PTRACE_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 
     fn on_connect(&self, task: sys::TaskRef<'_>, path: &CStr) -> i32 {
@@ -323,7 +399,14 @@ impl sys::CheckHooks for State {
             target: path.as_bytes(),
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_CONNECT, abi::ESCGUARD_RULE_RUNTIME_SOCKET, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_CONNECT,
+            abi::ESCGUARD_RULE_RUNTIME_SOCKET,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 
     fn on_syscall(&self, task: sys::TaskRef<'_>, sys: u32, arg: &CStr) -> i32 {
@@ -340,15 +423,16 @@ impl sys::CheckHooks for State {
                 | abi::ESCGUARD_SYS_PIVOT_ROOT
                 | abi::ESCGUARD_SYS_CHROOT
                 | abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT
-        )
-            && !self.fast.known_host(task.pid())
+        ) && !self.fast.known_host(task.pid())
         {
             let _t = self.table.lock();
             self.fast.cache_clear(task.id());
         }
         let id = match sys {
             abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT => abi::ESCGUARD_RULE_OPEN_BY_HANDLE,
-            abi::ESCGUARD_SYS_INIT_MODULE | abi::ESCGUARD_SYS_FINIT_MODULE => abi::ESCGUARD_RULE_KERNEL_MODULE,
+            abi::ESCGUARD_SYS_INIT_MODULE | abi::ESCGUARD_SYS_FINIT_MODULE => {
+                abi::ESCGUARD_RULE_KERNEL_MODULE
+            }
             // Observed only: their effect is judged by the escape verdict
             // at the task's next open, fork or exec, and by the mount hooks.
             _ => return 0,

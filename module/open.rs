@@ -40,7 +40,17 @@ impl State {
             denied: self.enforcing(),
             ..Default::default()
         };
-        self.act(abi::ESCGUARD_HOOK_OPEN, esc, i, &lin, task, None, None, rep, &x);
+        self.act(
+            abi::ESCGUARD_HOOK_OPEN,
+            esc,
+            i,
+            &lin,
+            task,
+            None,
+            None,
+            rep,
+            &x,
+        );
         if self.enforcing() {
             self.c.denials.inc();
             return EPERM.to_errno();
@@ -108,7 +118,9 @@ impl sys::OpenHooks for State {
         };
         // What an event reports about the task: the full information (the
         // quick facts lack ppid, uid and comm), read only when a rule hits.
-        let info = |full: Option<sys::KInfo>| full.unwrap_or_else(|| task.info(&self.base.refs(Some(&lin))));
+        let info = |full: Option<sys::KInfo>| {
+            full.unwrap_or_else(|| task.info(&self.base.refs(Some(&lin))))
+        };
 
         // Judge the object, not only the subject: the task is unchanged,
         // but what it opens may live on the host (a path through a host
@@ -176,10 +188,23 @@ impl sys::OpenHooks for State {
             rule: until_nul(&name),
             ..Default::default()
         };
-        self.rule_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_REASON_RULE, &info(full), Some(&lin), task, None, x)
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_OPEN,
+            abi::ESCGUARD_REASON_RULE,
+            &info(full),
+            Some(&lin),
+            task,
+            None,
+            x,
+        )
     }
 
-    fn on_bdev_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, held_by_fs: bool) -> i32 {
+    fn on_bdev_open(
+        &self,
+        task: sys::TaskRef<'_>,
+        file: sys::FileRef<'_>,
+        held_by_fs: bool,
+    ) -> i32 {
         self.c.hook_syscall.inc();
         if !held_by_fs {
             return 0;
@@ -194,7 +219,14 @@ impl sys::OpenHooks for State {
             target: until_nul(&path),
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_HOST_BLOCK_DEVICE, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_OPEN,
+            abi::ESCGUARD_RULE_HOST_BLOCK_DEVICE,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 
     fn on_kernel_memory(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
@@ -209,6 +241,13 @@ impl sys::OpenHooks for State {
             target: until_nul(&path),
             ..Default::default()
         };
-        self.preset_hit(abi::ESCGUARD_HOOK_OPEN, abi::ESCGUARD_RULE_KERNEL_MEMORY, &o, task, &i, x)
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_OPEN,
+            abi::ESCGUARD_RULE_KERNEL_MEMORY,
+            &o,
+            task,
+            &i,
+            x,
+        )
     }
 }

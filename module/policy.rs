@@ -48,15 +48,16 @@ fn normal_path(p: &[u8]) -> bool {
 fn valid_rule_name(n: &[u8]) -> bool {
     !n.is_empty()
         && n.len() < NAME_LEN
-        && n.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        && n.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 fn valid_fstype(n: &[u8]) -> bool {
     !n.is_empty()
         && n.len() < 2 * NAME_LEN
-        && n
-            .iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b'.')
+        && n.iter().all(|&b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b'.'
+        })
 }
 
 /// Whether `path` matches `pattern` under `how` (`ESCGUARD_MATCH_*`):
@@ -146,7 +147,9 @@ impl Policy {
     /// malformed, `EFAULT` for bad pointers.
     pub(crate) fn from_user(arg: usize, now: u64) -> Result<Self> {
         let hdr: abi::escguard_policy =
-            UserSlice::new(arg, core::mem::size_of::<abi::escguard_policy>()).reader().read()?;
+            UserSlice::new(arg, core::mem::size_of::<abi::escguard_policy>())
+                .reader()
+                .read()?;
         if hdr.version != abi::ESCGUARD_POLICY_VERSION
             || hdr.rule_count as usize > RULES_MAX
             || hdr.socket_count as usize > SOCKETS_MAX
@@ -186,7 +189,8 @@ impl Policy {
         for _ in 0..count {
             let raw: abi::escguard_policy_rule = r.read()?;
             let rule = validate_rule(raw)?;
-            if Presets::find(rule.name()).is_some() || rules.iter().any(|o| o.name() == rule.name()) {
+            if Presets::find(rule.name()).is_some() || rules.iter().any(|o| o.name() == rule.name())
+            {
                 return Err(EINVAL);
             }
             rules.push(rule, GFP_KERNEL)?;

@@ -93,7 +93,8 @@ pub(crate) fn sensitive_write(f: &FileFacts, sb_path: &[u8]) -> Option<u32> {
     match f.magic {
         CGROUP_V1 => {
             let base = sb_path.rsplit(|&b| b == b'/').next().unwrap_or(sb_path);
-            (base == b"release_agent" || base == b"notify_on_release").then_some(abi::ESCGUARD_RULE_RELEASE_AGENT)
+            (base == b"release_agent" || base == b"notify_on_release")
+                .then_some(abi::ESCGUARD_RULE_RELEASE_AGENT)
         }
         PROC => match sb_path {
             b"/sys/kernel/core_pattern" => Some(abi::ESCGUARD_RULE_CORE_PATTERN),

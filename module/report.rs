@@ -101,7 +101,17 @@ impl State {
         }
         if !reported {
             self.c.verdicts.inc();
-            self.emit(hook, esc.reason(), esc, i, Some(lineage), task, file, kill, x);
+            self.emit(
+                hook,
+                esc.reason(),
+                esc,
+                i,
+                Some(lineage),
+                task,
+                file,
+                kill,
+                x,
+            );
         }
     }
 
@@ -122,7 +132,10 @@ impl State {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         // Built on the heap: a record is over 1 KiB, too much for the stack
         // of a probe handler deep in fork or exec.
-        let Ok(mut ev) = KBox::init(kernel::init::zeroed::<abi::escguard_event>(), GFP_NOWAIT | __GFP_NOWARN) else {
+        let Ok(mut ev) = KBox::init(
+            kernel::init::zeroed::<abi::escguard_event>(),
+            GFP_NOWAIT | __GFP_NOWARN,
+        ) else {
             self.c.events_dropped.inc();
             return;
         };
@@ -181,7 +194,17 @@ impl State {
             target: what,
             ..Default::default()
         };
-        self.emit(abi::ESCGUARD_HOOK_DEVICE, abi::ESCGUARD_REASON_CONFIG, &Escape::default(), &i, None, task, None, false, &x);
+        self.emit(
+            abi::ESCGUARD_HOOK_DEVICE,
+            abi::ESCGUARD_REASON_CONFIG,
+            &Escape::default(),
+            &i,
+            None,
+            task,
+            None,
+            false,
+            &x,
+        );
     }
 
     /// Refuses a container task's use of escguard: reports it, and in
@@ -199,7 +222,17 @@ impl State {
             target: what,
             ..Default::default()
         };
-        self.emit(hook, abi::ESCGUARD_REASON_TAMPER, &Escape::default(), &i, lin.as_ref(), t, None, kill, &x);
+        self.emit(
+            hook,
+            abi::ESCGUARD_REASON_TAMPER,
+            &Escape::default(),
+            &i,
+            lin.as_ref(),
+            t,
+            None,
+            kill,
+            &x,
+        );
     }
 
     /// A rule matched: count, kill in enforce mode, report. Returns what the
@@ -223,7 +256,17 @@ impl State {
             self.c.denials.inc();
         }
         let x = Extra { denied: kill, ..x };
-        self.emit(hook, reason, &Escape::default(), i, lineage, task, file, kill, &x);
+        self.emit(
+            hook,
+            reason,
+            &Escape::default(),
+            i,
+            lineage,
+            task,
+            file,
+            kill,
+            &x,
+        );
         if kill {
             EPERM.to_errno()
         } else {
@@ -232,7 +275,15 @@ impl State {
     }
 
     /// A preset matched for a container task: `rule_hit` if it is enabled.
-    pub(crate) fn preset_hit(&self, hook: u32, id: u32, o: &Origin, task: sys::TaskRef<'_>, i: &sys::KInfo, x: Extra<'_>) -> i32 {
+    pub(crate) fn preset_hit(
+        &self,
+        hook: u32,
+        id: u32,
+        o: &Origin,
+        task: sys::TaskRef<'_>,
+        i: &sys::KInfo,
+        x: Extra<'_>,
+    ) -> i32 {
         if !self.presets.on(id) {
             return 0;
         }
@@ -243,6 +294,14 @@ impl State {
             rule: PRESET_NAMES[id as usize],
             ..x
         };
-        self.rule_hit(hook, abi::ESCGUARD_REASON_RULE, i, Some(&lin), task, None, x)
+        self.rule_hit(
+            hook,
+            abi::ESCGUARD_REASON_RULE,
+            i,
+            Some(&lin),
+            task,
+            None,
+            x,
+        )
     }
 }

@@ -128,7 +128,14 @@ pub(crate) trait CheckHooks {
     /// A new mount's superblock, by either mount API.
     fn on_new_sb(&self, task: TaskRef<'_>, sb: &SbFacts) -> i32;
     /// `mount(2)` or `move_mount(2)` (`sys`), with source, target and type.
-    fn on_mount(&self, task: TaskRef<'_>, sys: u32, source: &CStr, target: &CStr, fstype: &CStr) -> i32;
+    fn on_mount(
+        &self,
+        task: TaskRef<'_>,
+        sys: u32,
+        source: &CStr,
+        target: &CStr,
+        fstype: &CStr,
+    ) -> i32;
     /// `task` asks to attach to or access the memory of `child`. Called
     /// with `child`'s task_lock held: neither task's `info`/`paths` may be
     /// used (they take task_lock), only `info_light`.

@@ -55,7 +55,11 @@ impl Entry {
             root: self.root,
             cwd: self.cwd,
             comm: self.comm,
-            flags: if self.reported { abi::ESCGUARD_TASK_ESCAPED } else { 0 },
+            flags: if self.reported {
+                abi::ESCGUARD_TASK_ESCAPED
+            } else {
+                0
+            },
             ..Default::default()
         };
         if let Lineage::Container(o) = &self.lineage {
@@ -178,7 +182,11 @@ impl Table {
         if let Some(displaced) = self.tree.insert(node.into_reservation().into_node(to, v)) {
             let (_, d) = displaced.to_key_value();
             vc.cache_clear(d.task_id);
-            let c = if d.is_container() { &mut self.container } else { &mut self.host };
+            let c = if d.is_container() {
+                &mut self.container
+            } else {
+                &mut self.host
+            };
             *c = c.saturating_sub(1);
         }
         vc.set_host(to, host);
@@ -190,8 +198,16 @@ impl Table {
     }
 
     fn count(&mut self, e: &Entry, add: bool) {
-        let c = if e.is_container() { &mut self.container } else { &mut self.host };
-        *c = if add { c.saturating_add(1) } else { c.saturating_sub(1) };
+        let c = if e.is_container() {
+            &mut self.container
+        } else {
+            &mut self.host
+        };
+        *c = if add {
+            c.saturating_add(1)
+        } else {
+            c.saturating_sub(1)
+        };
     }
 
     /// The lineage of `pid` if the entry belongs to task `task_id` (a stale
@@ -208,12 +224,23 @@ impl Table {
     /// namespaces, root and cwd in `i` (then the verdict on `i` is the one
     /// already made when the entry was recorded). One lookup: the file-open
     /// hook's whole use of the table on its common path.
-    pub(crate) fn open_lookup(&self, pid: u32, task_id: u64, i: &KInfo) -> Option<(Lineage, bool, bool)> {
-        let same = |a: &abi::escguard_fsid, b: &abi::escguard_fsid| (a.dev, a.ino, a.mnt_id) == (b.dev, b.ino, b.mnt_id);
-        self.tree.get(&pid).filter(|e| e.task_id == task_id).map(|e| {
-            let unchanged = !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd);
-            (e.lineage, e.reported, unchanged)
-        })
+    pub(crate) fn open_lookup(
+        &self,
+        pid: u32,
+        task_id: u64,
+        i: &KInfo,
+    ) -> Option<(Lineage, bool, bool)> {
+        let same = |a: &abi::escguard_fsid, b: &abi::escguard_fsid| {
+            (a.dev, a.ino, a.mnt_id) == (b.dev, b.ino, b.mnt_id)
+        };
+        self.tree
+            .get(&pid)
+            .filter(|e| e.task_id == task_id)
+            .map(|e| {
+                let unchanged =
+                    !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd);
+                (e.lineage, e.reported, unchanged)
+            })
     }
 
     /// Stores `entry` for `pid`: updates the existing node in place, or
@@ -260,7 +287,13 @@ impl Table {
     /// snapshot must not overwrite what a hook already recorded) and the
     /// table is below its cap. Returns the reservation if it was not used,
     /// and whether the cap refused it.
-    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation, vc: &OpenFast) -> (Option<Reservation>, bool) {
+    pub(crate) fn insert_vacant(
+        &mut self,
+        pid: u32,
+        entry: Entry,
+        res: Reservation,
+        vc: &OpenFast,
+    ) -> (Option<Reservation>, bool) {
         vc.cache_clear(entry.task_id);
         if self.tree.get(&pid).is_some() {
             return (Some(res), false);
@@ -277,13 +310,22 @@ impl Table {
 
     /// Removes the entry of exiting task `task_id`; the node is returned so
     /// that it is freed after the lock is dropped.
-    pub(crate) fn remove(&mut self, pid: u32, task_id: u64, vc: &OpenFast) -> Option<RBTreeNode<u32, Entry>> {
+    pub(crate) fn remove(
+        &mut self,
+        pid: u32,
+        task_id: u64,
+        vc: &OpenFast,
+    ) -> Option<RBTreeNode<u32, Entry>> {
         vc.cache_clear(task_id);
         let e = self.tree.get(&pid)?;
         if e.task_id != task_id {
             return None;
         }
-        let c = if e.is_container() { &mut self.container } else { &mut self.host };
+        let c = if e.is_container() {
+            &mut self.container
+        } else {
+            &mut self.host
+        };
         *c = c.saturating_sub(1);
         // Only for an entry that was this task's: a failed fork's child
         // reaches the exit hook with its parent's pid, and must not clear
@@ -291,5 +333,4 @@ impl Table {
         vc.set_host(pid, false);
         self.tree.remove_node(&pid)
     }
-
 }

@@ -20,7 +20,10 @@ pub(crate) struct Baseline {
 
 impl Baseline {
     pub(crate) fn from_info(i: &KInfo) -> Self {
-        Baseline { ns: i.ns, root: i.root }
+        Baseline {
+            ns: i.ns,
+            root: i.root,
+        }
     }
 
     /// What a root or cwd is classified against, for a task of `lineage`.
@@ -47,7 +50,8 @@ impl Baseline {
             return false;
         }
         i.ns[pid] != self.ns[pid]
-            || (i.ns[mnt] != self.ns[mnt] && (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino))
+            || (i.ns[mnt] != self.ns[mnt]
+                && (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino))
     }
 }
 
