@@ -84,6 +84,7 @@ impl State {
         was
     }
 
+    /// ESCGUARD_IOC_VERSION.
     fn version(&self) -> abi::escguard_version {
         let mut v = abi::escguard_version {
             abi_major: abi::ESCGUARD_ABI_MAJOR,
@@ -96,6 +97,7 @@ impl State {
         v
     }
 
+    /// ESCGUARD_IOC_STATUS.
     fn status(&self) -> abi::escguard_status {
         let (tasks_host, tasks_container, table_cap) = {
             let t = self.table.lock();
@@ -165,6 +167,7 @@ impl State {
         }
     }
 
+    /// ESCGUARD_IOC_SET_MODE.
     fn set_mode(&self, task: sys::TaskRef<'_>, arg: usize) -> Result<isize> {
         let mode: u32 = UserSlice::new(arg, size_of::<u32>()).reader().read()?;
         if mode != abi::ESCGUARD_MODE_MONITOR && mode != abi::ESCGUARD_MODE_ENFORCE {
