@@ -35,7 +35,7 @@ struct linux_binprm;
 #endif
 
 /* What a task's root or cwd is, relative to the host and to its container.
- * Computed in C because it walks dentries; judged in Rust. */
+ * Computed by the dentry walk (module/sys/vfs.rs), judged by the verdict. */
 #define ESCGUARD_FS_ON_HOST_SB 0x01      /* on the host root's superblock */
 #define ESCGUARD_FS_UNDER_ORIGIN 0x02    /* at or below the container's root */
 #define ESCGUARD_FS_MNT_HOST_ROOT 0x04   /* its mount shows the whole host root fs */

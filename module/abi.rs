@@ -19,14 +19,16 @@ include!("abi_generated.rs");
 // Every record crosses to user space as raw bytes, so none may have implicit
 // padding (it would leak stale kernel memory). These sizes are the sums of
 // the fields; a layout change that adds padding fails the build here.
-const _: () = assert!(core::mem::size_of::<escguard_version>() == 8 + ESCGUARD_VERSION_LEN as usize);
+const _: () =
+    assert!(core::mem::size_of::<escguard_version>() == 8 + ESCGUARD_VERSION_LEN as usize);
 const _: () = assert!(
     core::mem::size_of::<escguard_status>()
         == 6 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 3 * 8 + 8 + 6 * 8 + 7 * 8 + 2 * 4 + 8 + 4 * 8
 );
 const _: () = assert!(core::mem::size_of::<escguard_fsid>() == 24);
 const _: () = assert!(
-    core::mem::size_of::<escguard_event>() == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4
+    core::mem::size_of::<escguard_event>()
+        == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4
 );
 
 // SAFETY: `escguard_version` consists of two `u32` and a byte array: every
@@ -57,11 +59,14 @@ unsafe impl kernel::types::AsBytes for escguard_event {}
 // SAFETY: all-zero bytes are a valid `escguard_event` (integers and arrays).
 unsafe impl kernel::init::Zeroable for escguard_event {}
 
-const _: () = assert!(core::mem::size_of::<escguard_rule_info>() == ESCGUARD_NAME_LEN as usize + 2 * 4 + 8);
+const _: () =
+    assert!(core::mem::size_of::<escguard_rule_info>() == ESCGUARD_NAME_LEN as usize + 2 * 4 + 8);
 const _: () = assert!(core::mem::size_of::<escguard_rule_list>() == 8 + 2 * 4);
-const _: () = assert!(core::mem::size_of::<escguard_rule_switch>() == ESCGUARD_NAME_LEN as usize + 2 * 4);
+const _: () =
+    assert!(core::mem::size_of::<escguard_rule_switch>() == ESCGUARD_NAME_LEN as usize + 2 * 4);
 const _: () = assert!(
-    core::mem::size_of::<escguard_policy_rule>() == ESCGUARD_NAME_LEN as usize + 4 * 4 + ESCGUARD_PATH_LEN as usize
+    core::mem::size_of::<escguard_policy_rule>()
+        == ESCGUARD_NAME_LEN as usize + 4 * 4 + ESCGUARD_PATH_LEN as usize
 );
 const _: () = assert!(
     core::mem::size_of::<escguard_policy>()

@@ -25,7 +25,11 @@ impl Ring {
         for _ in 0..cap {
             slots.push(Event::default(), GFP_KERNEL)?;
         }
-        Ok(Ring { slots, head: 0, len: 0 })
+        Ok(Ring {
+            slots,
+            head: 0,
+            len: 0,
+        })
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -73,7 +77,10 @@ impl Ring {
 
     /// Sequence number of the newest queued event.
     pub(crate) fn newest_seq(&self) -> Option<u64> {
-        self.len.checked_sub(1).and_then(|i| self.peek(i)).map(|e| e.seq)
+        self.len
+            .checked_sub(1)
+            .and_then(|i| self.peek(i))
+            .map(|e| e.seq)
     }
 
     /// Drops queued events up to and including sequence number `seq`: the

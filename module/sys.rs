@@ -21,11 +21,11 @@ pub(crate) use vfs::{current_dir_fds, FileRef};
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use kernel::str::CStr;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 #[allow(
     dead_code,
@@ -50,30 +50,38 @@ pub(crate) use raw::{
 };
 pub(crate) use raw::{ESCGUARD_ACCESS_ADMIN as ACCESS_ADMIN, ESCGUARD_ACCESS_READ as ACCESS_READ};
 pub(crate) use raw::{
-    ESCGUARD_PC_HOOK_EXEC as PC_HOOK_EXEC, ESCGUARD_PC_HOOK_EXIT as PC_HOOK_EXIT,
-    ESCGUARD_PC_HOOK_FORK as PC_HOOK_FORK, ESCGUARD_PC_HOOK_OPEN as PC_HOOK_OPEN,
-    ESCGUARD_PC_HOOK_SYSCALL as PC_HOOK_SYSCALL, ESCGUARD_PC_OPEN_LOCKED as PC_OPEN_LOCKED,
-    ESCGUARD_PC_OPEN_CACHED as PC_OPEN_CACHED, ESCGUARD_PC_OPEN_JUDGED as PC_OPEN_JUDGED,
-    ESCGUARD_PC_OPEN_TIMED as PC_OPEN_TIMED,
-};
-pub(crate) use raw::{
     ESCGUARD_FS_DISCONNECTED as FS_DISCONNECTED, ESCGUARD_FS_HOST_MNT_NS as FS_HOST_MNT_NS,
     ESCGUARD_FS_MNT_HOST_ROOT as FS_MNT_HOST_ROOT, ESCGUARD_FS_ON_HOST_SB as FS_ON_HOST_SB,
     ESCGUARD_FS_UNDER_ORIGIN as FS_UNDER_ORIGIN,
 };
+pub(crate) use raw::{
+    ESCGUARD_PC_HOOK_EXEC as PC_HOOK_EXEC, ESCGUARD_PC_HOOK_EXIT as PC_HOOK_EXIT,
+    ESCGUARD_PC_HOOK_FORK as PC_HOOK_FORK, ESCGUARD_PC_HOOK_OPEN as PC_HOOK_OPEN,
+    ESCGUARD_PC_HOOK_SYSCALL as PC_HOOK_SYSCALL, ESCGUARD_PC_OPEN_CACHED as PC_OPEN_CACHED,
+    ESCGUARD_PC_OPEN_JUDGED as PC_OPEN_JUDGED, ESCGUARD_PC_OPEN_LOCKED as PC_OPEN_LOCKED,
+    ESCGUARD_PC_OPEN_TIMED as PC_OPEN_TIMED,
+};
 
 /// Everything the kernel calls escguard for: file operations on
-/// `/dev/escguard` and the probe handlers.
+/// `/dev/escguard` ([`DeviceOps`]) and the probe handlers
+/// ([`LifecycleHooks`], [`OpenHooks`], [`CheckHooks`]). Implemented for
+/// every type that implements all four.
 ///
-/// Probe handlers run in atomic context (ftrace-based kprobes and the open
-/// hook's ftrace callback, preemption disabled): implementations must not
-/// sleep, must not allocate with `GFP_KERNEL` and must do bounded work.
-pub(crate) trait Ops: Sync {
+/// Hook handlers run in atomic context (ftrace callbacks, and the open
+/// hook with preemption disabled): implementations must not sleep, must not
+/// allocate with `GFP_KERNEL` and must do bounded work.
+pub(crate) trait Ops: Sync + DeviceOps + LifecycleHooks + OpenHooks + CheckHooks {}
+
+impl<T: Sync + DeviceOps + LifecycleHooks + OpenHooks + CheckHooks> Ops for T {}
+
+/// The file operations of `/dev/escguard`. Process context.
+pub(crate) trait DeviceOps {
     /// `task` (current) opens the device, for writing if `write`; on success
     /// the implementation records in `f` what the descriptor may do.
     fn open(&self, f: FileState<'_>, task: TaskRef<'_>, write: bool) -> Result;
-    /// A descriptor of the device is closed for the last time.
-    fn release(&self, f: FileState<'_>);
+    /// A descriptor of the device is closed for the last time. Nothing to
+    /// do unless the implementation keeps per-descriptor state of its own.
+    fn release(&self, _f: FileState<'_>) {}
     /// An ioctl by `task` (current); returns the non-negative value handed
     /// back to user space.
     fn ioctl(&self, f: FileState<'_>, task: TaskRef<'_>, cmd: u32, arg: usize) -> Result<isize>;
@@ -82,6 +90,12 @@ pub(crate) trait Ops: Sync {
     fn read(&self, f: FileState<'_>, task: TaskRef<'_>, ubuf: usize, len: usize) -> Result<isize>;
     /// Whether a `read` on `f` would return data now.
     fn readable(&self, f: FileState<'_>) -> bool;
+}
+
+/// The probe handlers that follow a task's life: fork, exec, exit, the pid
+/// swap of a multi-threaded exec, and namespace switches. They observe and
+/// cannot refuse. Atomic context.
+pub(crate) trait LifecycleHooks {
     /// `parent` created `child`, which has not run yet. Atomic context.
     fn on_fork(&self, parent: TaskRef<'_>, child: TaskRef<'_>);
     /// `task` (current) committed to a new program image from `file`.
@@ -94,15 +108,17 @@ pub(crate) trait Ops: Sync {
     /// leader `right`. Atomic context with `tasklist_lock` held and IRQs
     /// off: must not take any lock that is also taken with IRQs on.
     fn on_tid_swap(&self, left: TaskRef<'_>, right: TaskRef<'_>);
-    /// `task` (current) entered `delete_module(2)` for module `name`; the
-    /// call has not been carried out. Atomic context. Returns 0, or a
-    /// negative errno the call then fails with.
-    fn on_unload(&self, task: TaskRef<'_>, name: &CStr) -> i32;
+    /// `task` is about to run with the namespaces in `i` (its own facts
+    /// with the new namespaces: setns, unshare). The switch is committed.
+    fn on_ns_switch(&self, task: TaskRef<'_>, i: &KInfo);
+}
 
-    // The observation points below run in `task` (current, never a kernel
-    // thread), in atomic context, before the call takes effect. Each returns
-    // 0 to let it go ahead, or a negative errno it then fails with.
-
+/// The observation points at which a file is opened.
+///
+/// They run in `task` (current, never a kernel thread), in atomic context,
+/// before the open takes effect. Each returns 0 to let it go ahead, or a
+/// negative errno it then fails with.
+pub(crate) trait OpenHooks {
     /// `file` is being opened (after permission checks, before any data)
     /// by a task the C fast path could not answer for (see `OpenFast`):
     /// one that may be of container lineage and has no clean cached
@@ -111,10 +127,31 @@ pub(crate) trait Ops: Sync {
     /// A block device node is being opened; `held_by_fs`: it backs a
     /// mounted filesystem.
     fn on_bdev_open(&self, task: TaskRef<'_>, file: FileRef<'_>, held_by_fs: bool) -> i32;
+    /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
+    fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+}
+
+/// The other observation points that may refuse a call.
+///
+/// They run in `task` (current, never a kernel thread), in atomic context,
+/// before the call takes effect. Each returns 0 to let it go ahead, or a
+/// negative errno it then fails with.
+pub(crate) trait CheckHooks {
+    /// `task` (current) entered `delete_module(2)` for module `name`; the
+    /// call has not been carried out. Atomic context. Returns 0, or a
+    /// negative errno the call then fails with.
+    fn on_unload(&self, task: TaskRef<'_>, name: &CStr) -> i32;
     /// A new mount's superblock, by either mount API.
     fn on_new_sb(&self, task: TaskRef<'_>, sb: &SbFacts) -> i32;
     /// `mount(2)` or `move_mount(2)` (`sys`), with source, target and type.
-    fn on_mount(&self, task: TaskRef<'_>, sys: u32, source: &CStr, target: &CStr, fstype: &CStr) -> i32;
+    fn on_mount(
+        &self,
+        task: TaskRef<'_>,
+        sys: u32,
+        source: &CStr,
+        target: &CStr,
+        fstype: &CStr,
+    ) -> i32;
     /// `task` asks to attach to or access the memory of `child`. Called
     /// with `child`'s task_lock held: neither task's `info`/`paths` may be
     /// used (they take task_lock), only `info_light`.
@@ -129,13 +166,8 @@ pub(crate) trait Ops: Sync {
     /// `task` sends signal `sig` to `target` (`None`: to every task it
     /// may signal).
     fn on_signal(&self, task: TaskRef<'_>, target: Option<TaskRef<'_>>, sig: i32) -> i32;
-    /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
-    fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
     /// `task` opens `target`'s `/proc/<pid>/environ`.
     fn on_environ(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;
-    /// `task` is about to run with the namespaces in `i` (its own facts
-    /// with the new namespaces: setns, unshare). The switch is committed.
-    fn on_ns_switch(&self, task: TaskRef<'_>, i: &KInfo);
     /// `task` connects to a unix stream socket bound at `path` (as its owner
     /// named it).
     fn on_connect(&self, task: TaskRef<'_>, path: &CStr) -> i32;
@@ -164,7 +196,10 @@ impl<'a> FileState<'a> {
     /// accessed atomically while this value exists.
     pub(crate) unsafe fn from_raw(ptr: *mut raw::escguard_file) -> Self {
         // INVARIANT: guaranteed by the caller.
-        Self { ptr, _p: PhantomData }
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
     }
 
     fn cursor_atomic(&self) -> &'a AtomicU64 {
@@ -227,7 +262,9 @@ pub(crate) fn now_ns() -> u64 {
 /// Whether the calling task has `CAP_SYS_ADMIN` in the initial user namespace.
 pub(crate) fn capable_admin() -> bool {
     // SAFETY: `capable()` only inspects the current task's credentials.
-    unsafe { bindings::capable(21 /* CAP_SYS_ADMIN */) }
+    unsafe {
+        bindings::capable(21 /* CAP_SYS_ADMIN */)
+    }
 }
 
 /// Whether the calling task is in group `gid` (of the initial user namespace).
@@ -255,7 +292,8 @@ pub(crate) fn params() -> Params {
         Params {
             max_tasks: raw::escguard_param_max_tasks(),
             ring_events: raw::escguard_param_ring_events(),
-            events_gid: u32::try_from(raw::escguard_param_events_gid()).unwrap_or(crate::abi::ESCGUARD_NO_GID),
+            events_gid: u32::try_from(raw::escguard_param_events_gid())
+                .unwrap_or(crate::abi::ESCGUARD_NO_GID),
             locked: raw::escguard_param_locked() != 0,
         }
     }
@@ -395,7 +433,11 @@ impl<T: Ops> Registration<T> {
         reg.probes = true;
         snapshot(&reg.state)?;
         // A reader group (`events_gid`) needs group read access to the node.
-        let mode = if params().events_gid == crate::abi::ESCGUARD_NO_GID { 0o600 } else { 0o640 };
+        let mode = if params().events_gid == crate::abi::ESCGUARD_NO_GID {
+            0o600
+        } else {
+            0o640
+        };
         // SAFETY: as above, for the misc device's file operations.
         to_result(unsafe { raw::escguard_misc_register(ctx, mode) })?;
         // INVARIANT: registered with `ctx` just above.
@@ -460,7 +502,12 @@ pub(crate) unsafe fn task_of<'a>(t: *mut bindings::task_struct) -> TaskRef<'a> {
 /// # Safety
 ///
 /// As for `hooks::dispatch`, with `ctx` the live registration's context.
-pub(crate) unsafe fn hook<T: Ops>(ctx: *mut c_void, id: u32, arg: u32, regs: *mut bindings::pt_regs) -> i32 {
+pub(crate) unsafe fn hook<T: Ops>(
+    ctx: *mut c_void,
+    id: u32,
+    arg: u32,
+    regs: *mut bindings::pt_regs,
+) -> i32 {
     // SAFETY: forwarded to the caller.
     unsafe { hooks::dispatch(ops_of::<T>(ctx), id, arg, regs) }
 }
@@ -479,7 +526,6 @@ pub(crate) unsafe fn open_hook<T: Ops>(
     // SAFETY: forwarded to the caller.
     unsafe { hooks::open(ops_of::<T>(ctx), t, file, n) }
 }
-
 
 /// Generates the `extern "C"` callbacks declared in `escguard_kernel.h` for
 /// the concrete [`Ops`] type of this module.
@@ -502,8 +548,13 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `f` was just allocated for this open and is freed only
             // at release; `task` is current.
-            let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
-            match <$t as $crate::sys::Ops>::open(ops, f, t, write != 0) {
+            let (f, t) = unsafe {
+                (
+                    $crate::sys::FileState::from_raw(f),
+                    $crate::sys::task_of(task),
+                )
+            };
+            match <$t as $crate::sys::DeviceOps>::open(ops, f, t, write != 0) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
             }
@@ -516,12 +567,15 @@ macro_rules! callbacks {
         /// Called by `module/helpers.c` only, with the registered context and
         /// the descriptor's state, before freeing it.
         #[no_mangle]
-        pub unsafe extern "C" fn escguard_rs_release(ctx: *mut kernel::ffi::c_void, f: *mut $crate::sys::RawFile) {
+        pub unsafe extern "C" fn escguard_rs_release(
+            ctx: *mut kernel::ffi::c_void,
+            f: *mut $crate::sys::RawFile,
+        ) {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: `f` is valid until the C glue frees it after we return.
             let f = unsafe { $crate::sys::FileState::from_raw(f) };
-            <$t as $crate::sys::Ops>::release(ops, f)
+            <$t as $crate::sys::DeviceOps>::release(ops, f)
         }
 
         /// C callback: `unlocked_ioctl` of `/dev/escguard`.
@@ -542,8 +596,13 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: the descriptor (and so `f`) is held open by the
             // ioctl; `task` is current.
-            let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
-            match <$t as $crate::sys::Ops>::ioctl(ops, f, t, cmd, arg as usize) {
+            let (f, t) = unsafe {
+                (
+                    $crate::sys::FileState::from_raw(f),
+                    $crate::sys::task_of(task),
+                )
+            };
+            match <$t as $crate::sys::DeviceOps>::ioctl(ops, f, t, cmd, arg as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
@@ -566,8 +625,13 @@ macro_rules! callbacks {
             // SAFETY: the C glue passes the context of the live registration.
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: the descriptor is held open by the read; `task` is current.
-            let (f, t) = unsafe { ($crate::sys::FileState::from_raw(f), $crate::sys::task_of(task)) };
-            match <$t as $crate::sys::Ops>::read(ops, f, t, ubuf as usize, len as usize) {
+            let (f, t) = unsafe {
+                (
+                    $crate::sys::FileState::from_raw(f),
+                    $crate::sys::task_of(task),
+                )
+            };
+            match <$t as $crate::sys::DeviceOps>::read(ops, f, t, ubuf as usize, len as usize) {
                 Ok(v) => v as kernel::ffi::c_long,
                 Err(e) => e.to_errno() as kernel::ffi::c_long,
             }
@@ -588,7 +652,7 @@ macro_rules! callbacks {
             let ops = unsafe { $crate::sys::ops_of::<$t>(ctx) };
             // SAFETY: the descriptor is held open by read() or poll().
             let f = unsafe { $crate::sys::FileState::from_raw(f) };
-            <$t as $crate::sys::Ops>::readable(ops, f) as kernel::ffi::c_int
+            <$t as $crate::sys::DeviceOps>::readable(ops, f) as kernel::ffi::c_int
         }
 
         /// C callback: a hook's entry.

@@ -1,164 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The global task table and the escape verdict.
+//! The global task table: every live task's key information as of its last
+//! hooked call, keyed by global pid.
 //!
-//! Plain safe Rust: the facts come from `sys::TaskRef::info`, the decisions
-//! are made here.
+//! Plain safe Rust: the entries are filled from `sys::TaskRef::info`, the
+//! verdicts on them are made in `verdict.rs`.
 
-use crate::abi;
-use crate::sys::{self, KInfo};
+use crate::sys::KInfo;
 use crate::sys::OpenFast;
+use crate::verdict::Lineage;
+use crate::{abi, NS_COUNT};
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
-
-const NS_COUNT: usize = abi::ESCGUARD_NS_COUNT as usize;
-
-/// The host's reference values, taken from pid 1 at load.
-#[derive(Clone, Copy)]
-pub(crate) struct Baseline {
-    pub(crate) ns: [u64; NS_COUNT],
-    pub(crate) root: abi::escguard_fsid,
-}
-
-impl Baseline {
-    pub(crate) fn from_info(i: &KInfo) -> Self {
-        Baseline { ns: i.ns, root: i.root }
-    }
-
-    /// What a root or cwd is classified against, for a task of `lineage`.
-    pub(crate) fn refs(&self, lineage: Option<&Lineage>) -> sys::FsRef {
-        let origin_root = match lineage {
-            Some(Lineage::Container(o)) if o.settled => o.root,
-            _ => abi::escguard_fsid::default(),
-        };
-        sys::FsRef {
-            host_root: self.root,
-            host_mnt_ns: self.ns[abi::ESCGUARD_NS_MNT as usize],
-            origin_root,
-        }
-    }
-
-    /// Whether a task with this information is a container task: a pid
-    /// namespace of its own, or both a mount namespace and a root of its own
-    /// (a private mount namespace alone, like systemd's PrivateTmp, is not).
-    /// Kernel threads never are, though some have both (kdevtmpfs).
-    pub(crate) fn looks_contained(&self, i: &KInfo) -> bool {
-        let pid = abi::ESCGUARD_NS_PID as usize;
-        let mnt = abi::ESCGUARD_NS_MNT as usize;
-        if i.has_ns == 0 || i.has_fs == 0 || i.kthread != 0 {
-            return false;
-        }
-        i.ns[pid] != self.ns[pid]
-            || (i.ns[mnt] != self.ns[mnt] && (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino))
-    }
-}
-
-/// A container's reference values, recorded when its first program starts.
-#[derive(Clone, Copy)]
-pub(crate) struct Origin {
-    /// The task whose exec recorded these values.
-    pub(crate) pid: u32,
-    pub(crate) ns: [u64; NS_COUNT],
-    pub(crate) root: abi::escguard_fsid,
-    /// False while a runtime is still building the container (between the
-    /// clone into new namespaces and the first exec): namespaces and root
-    /// are in flux and no verdict is made. Only runtime code runs then.
-    pub(crate) settled: bool,
-}
-
-impl Origin {
-    pub(crate) fn from_info(i: &KInfo, settled: bool) -> Self {
-        Origin {
-            pid: i.pid,
-            ns: i.ns,
-            root: i.root,
-            settled,
-        }
-    }
-}
-
-/// Where a task comes from.
-#[derive(Clone, Copy)]
-pub(crate) enum Lineage {
-    Host,
-    Container(Origin),
-}
-
-/// Why a task is judged to have escaped.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Escape {
-    /// Bit `1 << ESCGUARD_NS_*` per namespace kind the origin had separate
-    /// from the host and the task now shares with it.
-    pub(crate) ns_mask: u32,
-    /// `ESCGUARD_FSE_ROOT` / `ESCGUARD_FSE_CWD`.
-    pub(crate) fs_mask: u32,
-    /// The task itself is unchanged, but what it opened lives on the host.
-    pub(crate) object: bool,
-}
-
-impl Escape {
-    pub(crate) fn any(&self) -> bool {
-        self.ns_mask != 0 || self.fs_mask != 0 || self.object
-    }
-
-    pub(crate) fn reason(&self) -> u32 {
-        if self.ns_mask != 0 {
-            abi::ESCGUARD_REASON_NS_ESCAPE
-        } else if self.fs_mask != 0 {
-            abi::ESCGUARD_REASON_ROOT_ESCAPE
-        } else {
-            abi::ESCGUARD_REASON_HOST_OBJECT
-        }
-    }
-}
-
-/// Whether a root or cwd with these `ESCGUARD_FS_*` flags lies on the host's
-/// filesystem outside the container: on the host root's superblock, not
-/// below the container's root, and reached through a mount that shows the
-/// whole host root, a mount of the host's own namespace, or a dentry
-/// disconnected from its mount (file handles). A host directory
-/// bind-mounted into the container as a volume is none of these.
-pub(crate) fn fs_escaped(flags: u32) -> bool {
-    flags & sys::FS_ON_HOST_SB != 0
-        && flags & sys::FS_UNDER_ORIGIN == 0
-        && flags & (sys::FS_MNT_HOST_ROOT | sys::FS_HOST_MNT_NS | sys::FS_DISCONNECTED) != 0
-}
-
-/// Whether an object with these `ESCGUARD_FS_*` flags, opened by a task of
-/// a container whose origin had a mount namespace of its own, lives on the
-/// host: on a mount of the host's mount namespace (reached through
-/// `/proc/<host pid>/root|cwd|fd`, a leaked host directory descriptor), or on
-/// the host's filesystem outside the container as `fs_escaped` says.
-pub(crate) fn object_on_host(base: &Baseline, origin: &Origin, flags: u32) -> bool {
-    let mnt = abi::ESCGUARD_NS_MNT as usize;
-    // A container configured to share the host's mounts reaches them by design.
-    if origin.ns[mnt] == base.ns[mnt] {
-        return false;
-    }
-    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(flags)
-}
-
-/// The verdict for a container task whose origin is settled.
-pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
-    let mut e = Escape::default();
-    if i.has_ns != 0 {
-        for k in 0..NS_COUNT {
-            let separate = origin.ns[k] != 0 && base.ns[k] != 0 && origin.ns[k] != base.ns[k];
-            if separate && i.ns[k] == base.ns[k] {
-                e.ns_mask |= 1 << k;
-            }
-        }
-    }
-    if i.has_fs != 0 {
-        if fs_escaped(i.root_flags) {
-            e.fs_mask |= abi::ESCGUARD_FSE_ROOT;
-        }
-        if fs_escaped(i.cwd_flags) {
-            e.fs_mask |= abi::ESCGUARD_FSE_CWD;
-        }
-    }
-    e
-}
 
 /// One tracked task: its key information as of its last hooked call.
 #[derive(Clone)]
@@ -202,7 +55,11 @@ impl Entry {
             root: self.root,
             cwd: self.cwd,
             comm: self.comm,
-            flags: if self.reported { abi::ESCGUARD_TASK_ESCAPED } else { 0 },
+            flags: if self.reported {
+                abi::ESCGUARD_TASK_ESCAPED
+            } else {
+                0
+            },
             ..Default::default()
         };
         if let Lineage::Container(o) = &self.lineage {
@@ -325,7 +182,11 @@ impl Table {
         if let Some(displaced) = self.tree.insert(node.into_reservation().into_node(to, v)) {
             let (_, d) = displaced.to_key_value();
             vc.cache_clear(d.task_id);
-            let c = if d.is_container() { &mut self.container } else { &mut self.host };
+            let c = if d.is_container() {
+                &mut self.container
+            } else {
+                &mut self.host
+            };
             *c = c.saturating_sub(1);
         }
         vc.set_host(to, host);
@@ -337,8 +198,16 @@ impl Table {
     }
 
     fn count(&mut self, e: &Entry, add: bool) {
-        let c = if e.is_container() { &mut self.container } else { &mut self.host };
-        *c = if add { c.saturating_add(1) } else { c.saturating_sub(1) };
+        let c = if e.is_container() {
+            &mut self.container
+        } else {
+            &mut self.host
+        };
+        *c = if add {
+            c.saturating_add(1)
+        } else {
+            c.saturating_sub(1)
+        };
     }
 
     /// The lineage of `pid` if the entry belongs to task `task_id` (a stale
@@ -355,12 +224,23 @@ impl Table {
     /// namespaces, root and cwd in `i` (then the verdict on `i` is the one
     /// already made when the entry was recorded). One lookup: the file-open
     /// hook's whole use of the table on its common path.
-    pub(crate) fn open_lookup(&self, pid: u32, task_id: u64, i: &KInfo) -> Option<(Lineage, bool, bool)> {
-        let same = |a: &abi::escguard_fsid, b: &abi::escguard_fsid| (a.dev, a.ino, a.mnt_id) == (b.dev, b.ino, b.mnt_id);
-        self.tree.get(&pid).filter(|e| e.task_id == task_id).map(|e| {
-            let unchanged = !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd);
-            (e.lineage, e.reported, unchanged)
-        })
+    pub(crate) fn open_lookup(
+        &self,
+        pid: u32,
+        task_id: u64,
+        i: &KInfo,
+    ) -> Option<(Lineage, bool, bool)> {
+        let same = |a: &abi::escguard_fsid, b: &abi::escguard_fsid| {
+            (a.dev, a.ino, a.mnt_id) == (b.dev, b.ino, b.mnt_id)
+        };
+        self.tree
+            .get(&pid)
+            .filter(|e| e.task_id == task_id)
+            .map(|e| {
+                let unchanged =
+                    !e.reported && e.ns == i.ns && same(&e.root, &i.root) && same(&e.cwd, &i.cwd);
+                (e.lineage, e.reported, unchanged)
+            })
     }
 
     /// Stores `entry` for `pid`: updates the existing node in place, or
@@ -407,7 +287,13 @@ impl Table {
     /// snapshot must not overwrite what a hook already recorded) and the
     /// table is below its cap. Returns the reservation if it was not used,
     /// and whether the cap refused it.
-    pub(crate) fn insert_vacant(&mut self, pid: u32, entry: Entry, res: Reservation, vc: &OpenFast) -> (Option<Reservation>, bool) {
+    pub(crate) fn insert_vacant(
+        &mut self,
+        pid: u32,
+        entry: Entry,
+        res: Reservation,
+        vc: &OpenFast,
+    ) -> (Option<Reservation>, bool) {
         vc.cache_clear(entry.task_id);
         if self.tree.get(&pid).is_some() {
             return (Some(res), false);
@@ -424,13 +310,22 @@ impl Table {
 
     /// Removes the entry of exiting task `task_id`; the node is returned so
     /// that it is freed after the lock is dropped.
-    pub(crate) fn remove(&mut self, pid: u32, task_id: u64, vc: &OpenFast) -> Option<RBTreeNode<u32, Entry>> {
+    pub(crate) fn remove(
+        &mut self,
+        pid: u32,
+        task_id: u64,
+        vc: &OpenFast,
+    ) -> Option<RBTreeNode<u32, Entry>> {
         vc.cache_clear(task_id);
         let e = self.tree.get(&pid)?;
         if e.task_id != task_id {
             return None;
         }
-        let c = if e.is_container() { &mut self.container } else { &mut self.host };
+        let c = if e.is_container() {
+            &mut self.container
+        } else {
+            &mut self.host
+        };
         *c = c.saturating_sub(1);
         // Only for an entry that was this task's: a failed fork's child
         // reaches the exit hook with its parent's pid, and must not clear
@@ -438,5 +333,4 @@ impl Table {
         vc.set_host(pid, false);
         self.tree.remove_node(&pid)
     }
-
 }

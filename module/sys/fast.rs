@@ -391,7 +391,10 @@ pub(crate) fn current_open_key(t: TaskRef<'_>) -> OpenKey {
 /// preset rule, so its path must be looked at: procfs, sysfs, cgroup v1,
 /// debugfs, tracefs, binfmt_misc (`rules::sensitive_write` decides).
 pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
-    matches!(magic, 0x9fa0 | 0x6265_6572 | 0x27e0eb | 0x6462_6720 | 0x7472_6163 | 0x4249_4e4d)
+    matches!(
+        magic,
+        0x9fa0 | 0x6265_6572 | 0x27e0eb | 0x6462_6720 | 0x7472_6163 | 0x4249_4e4d
+    )
 }
 
 /// One open hook call in this many (per CPU) is timed: two clock reads

@@ -133,7 +133,9 @@ fn ustr(u: usize, buf: &mut [u8]) {
         let mut c = 0u8;
         // SAFETY: copies one byte from a user address, failing (non-zero)
         // instead of faulting; `c` is a valid destination.
-        if unsafe { bindings::copy_from_user_nofault((&mut c as *mut u8).cast(), (u + i) as *const _, 1) } != 0
+        if unsafe {
+            bindings::copy_from_user_nofault((&mut c as *mut u8).cast(), (u + i) as *const _, 1)
+        } != 0
             || c == 0
         {
             break;
@@ -211,7 +213,10 @@ unsafe fn sb_facts(sb: *const bindings::super_block, f: &mut SbFacts) {
             f.pid_ns = raw::escguard_proc_sb_pid_ns_inum(sb as *mut _);
         }
         let name = (*(*sb).s_type).name;
-        kstr(name, core::slice::from_raw_parts_mut(f.fstype.as_mut_ptr() as *mut u8, f.fstype.len()));
+        kstr(
+            name,
+            core::slice::from_raw_parts_mut(f.fstype.as_mut_ptr() as *mut u8, f.fstype.len()),
+        );
     }
 }
 
@@ -222,7 +227,12 @@ unsafe fn sb_facts(sb: *const bindings::super_block, f: &mut SbFacts) {
 ///
 /// `ops` is the live module state; `regs` the saved registers at the entry
 /// of the function `id` names, with preemption off.
-pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bindings::pt_regs) -> c_int {
+pub(crate) unsafe fn dispatch<T: Ops>(
+    ops: &T,
+    id: u32,
+    arg: u32,
+    regs: *mut bindings::pt_regs,
+) -> c_int {
     // SAFETY: ftrace's saved registers, valid for the callback.
     let r = Regs(unsafe { &*regs });
     let ia32 = id & raw::ESCGUARD_AT_IA32 != 0;
@@ -242,7 +252,11 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 // start_thread() comes next, so a SIGKILL queued here
                 // lands before its first instruction.
                 let bprm = r.arg(0) as *const bindings::linux_binprm;
-                let file = if bprm.is_null() { ptr::null_mut() } else { raw::escguard_bprm_file(bprm) };
+                let file = if bprm.is_null() {
+                    ptr::null_mut()
+                } else {
+                    raw::escguard_bprm_file(bprm)
+                };
                 ops.on_exec(cur, FileRef::from_raw(file));
                 0
             }
@@ -256,7 +270,10 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 // exchange_tids(left, right): a non-leader thread that
                 // execs takes the leader's pid, under write_lock_irq of
                 // tasklist_lock.
-                ops.on_tid_swap(TaskRef::from_raw(r.arg(0) as *mut _), TaskRef::from_raw(r.arg(1) as *mut _));
+                ops.on_tid_swap(
+                    TaskRef::from_raw(r.arg(0) as *mut _),
+                    TaskRef::from_raw(r.arg(1) as *mut _),
+                );
                 0
             }
             raw::ESCGUARD_AT_NS_SWITCH => {
@@ -315,7 +332,13 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 kstr(r.arg(0) as *const c_char, s.a);
                 vfs::render(&*(r.arg(1) as *const bindings::path), s.b);
                 kstr(r.arg(2) as *const c_char, &mut fstype);
-                ops.on_mount(cur, crate::abi::ESCGUARD_SYS_MOUNT, cstr(s.a), cstr(s.b), cstr(&fstype))
+                ops.on_mount(
+                    cur,
+                    crate::abi::ESCGUARD_SYS_MOUNT,
+                    cstr(s.a),
+                    cstr(s.b),
+                    cstr(&fstype),
+                )
             }
             raw::ESCGUARD_AT_MOVE_MOUNT => {
                 // security_move_mount(from, to): the new mount API
@@ -324,12 +347,21 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                     return 0;
                 }
                 let s = Scratch::get();
-                let (from, to) = (&*(r.arg(0) as *const bindings::path), &*(r.arg(1) as *const bindings::path));
+                let (from, to) = (
+                    &*(r.arg(0) as *const bindings::path),
+                    &*(r.arg(1) as *const bindings::path),
+                );
                 let mut fstype = [0u8; crate::abi::ESCGUARD_NAME_LEN as usize * 2];
                 vfs::render(from, s.a);
                 vfs::render(to, s.b);
                 kstr((*(*(*from.mnt).mnt_sb).s_type).name, &mut fstype);
-                ops.on_mount(cur, crate::abi::ESCGUARD_SYS_MOVE_MOUNT, cstr(s.a), cstr(s.b), cstr(&fstype))
+                ops.on_mount(
+                    cur,
+                    crate::abi::ESCGUARD_SYS_MOVE_MOUNT,
+                    cstr(s.a),
+                    cstr(s.b),
+                    cstr(&fstype),
+                )
             }
             raw::ESCGUARD_AT_PTRACE => {
                 // security_ptrace_access_check(child, mode): ptrace attach,
@@ -371,7 +403,9 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 if dentry.is_null() || !maybe_container(cur) {
                     return 0;
                 }
-                let Some(t) = proc_task(r.arg(1) as *mut _) else { return 0 };
+                let Some(t) = proc_task(r.arg(1) as *mut _) else {
+                    return 0;
+                };
                 let s = Scratch::get();
                 // The link's path within procfs ("/1/root").
                 vfs::render_dentry(dentry, s.a);
@@ -382,7 +416,9 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 if !maybe_container(cur) {
                     return 0;
                 }
-                let Some(t) = proc_task(r.arg(0) as *mut _) else { return 0 };
+                let Some(t) = proc_task(r.arg(0) as *mut _) else {
+                    return 0;
+                };
                 ops.on_environ(cur, t.task())
             }
             raw::ESCGUARD_AT_KERNEL_MEMORY => {
@@ -399,7 +435,9 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 }
                 // Only a few calls carry a string the rules report.
                 let n = match arg {
-                    crate::abi::ESCGUARD_SYS_INIT_MODULE | crate::abi::ESCGUARD_SYS_MOUNT => Some(2),
+                    crate::abi::ESCGUARD_SYS_INIT_MODULE | crate::abi::ESCGUARD_SYS_MOUNT => {
+                        Some(2)
+                    }
                     crate::abi::ESCGUARD_SYS_FINIT_MODULE => Some(1),
                     crate::abi::ESCGUARD_SYS_PIVOT_ROOT
                     | crate::abi::ESCGUARD_SYS_CHROOT
@@ -422,7 +460,9 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
                 // own LSM hook can run under tasklist_lock, where the table
                 // lock may not be taken).
                 let (target, sig) = match arg {
-                    raw::ESCGUARD_SIG_TGKILL => (r.user_arg(ia32, 1) as i32, r.user_arg(ia32, 2) as i32),
+                    raw::ESCGUARD_SIG_TGKILL => {
+                        (r.user_arg(ia32, 1) as i32, r.user_arg(ia32, 2) as i32)
+                    }
                     _ => (r.user_arg(ia32, 0) as i32, r.user_arg(ia32, 1) as i32),
                 };
                 // Signal 0 is a liveness probe.
@@ -457,7 +497,12 @@ pub(crate) unsafe fn dispatch<T: Ops>(ops: &T, id: u32, arg: u32, regs: *mut bin
 /// # Safety
 ///
 /// `t` is current and `file` the file `security_file_open()` was called on.
-pub(crate) unsafe fn open<T: Ops>(ops: &T, t: *mut bindings::task_struct, file: *mut bindings::file, n: u64) -> c_int {
+pub(crate) unsafe fn open<T: Ops>(
+    ops: &T,
+    t: *mut bindings::task_struct,
+    file: *mut bindings::file,
+    n: u64,
+) -> c_int {
     // SAFETY: current and the file being opened are valid for the call.
     let (t, f) = unsafe { (TaskRef::from_raw(t), FileRef::from_raw(file)) };
     match f {
@@ -511,14 +556,46 @@ use raw::{
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
 const SITES: [Site; 35] = [
-    observe(c_str!("exit_files"), raw::ESCGUARD_AT_EXIT, raw::ESCGUARD_TIME_EXIT),
-    observe(c_str!("switch_task_namespaces"), raw::ESCGUARD_AT_NS_SWITCH, raw::ESCGUARD_TIME_OTHER),
-    observe(c_str!("wake_up_new_task"), raw::ESCGUARD_AT_FORK, raw::ESCGUARD_TIME_FORK),
-    observe(c_str!("finalize_exec"), raw::ESCGUARD_AT_EXEC, raw::ESCGUARD_TIME_EXEC),
-    refuse(c_str!("security_bprm_check"), raw::ESCGUARD_AT_BPRM_CHECK, 0),
-    observe(c_str!("exchange_tids"), raw::ESCGUARD_AT_TID_SWAP, raw::ESCGUARD_TIME_TID_SWAP),
-    refuse(c_str!("__x64_sys_delete_module"), raw::ESCGUARD_AT_UNLOAD, 0),
-    refuse(c_str!("__x64_sys_open_by_handle_at"), SYSCALL, OPEN_BY_HANDLE_AT),
+    observe(
+        c_str!("exit_files"),
+        raw::ESCGUARD_AT_EXIT,
+        raw::ESCGUARD_TIME_EXIT,
+    ),
+    observe(
+        c_str!("switch_task_namespaces"),
+        raw::ESCGUARD_AT_NS_SWITCH,
+        raw::ESCGUARD_TIME_OTHER,
+    ),
+    observe(
+        c_str!("wake_up_new_task"),
+        raw::ESCGUARD_AT_FORK,
+        raw::ESCGUARD_TIME_FORK,
+    ),
+    observe(
+        c_str!("finalize_exec"),
+        raw::ESCGUARD_AT_EXEC,
+        raw::ESCGUARD_TIME_EXEC,
+    ),
+    refuse(
+        c_str!("security_bprm_check"),
+        raw::ESCGUARD_AT_BPRM_CHECK,
+        0,
+    ),
+    observe(
+        c_str!("exchange_tids"),
+        raw::ESCGUARD_AT_TID_SWAP,
+        raw::ESCGUARD_TIME_TID_SWAP,
+    ),
+    refuse(
+        c_str!("__x64_sys_delete_module"),
+        raw::ESCGUARD_AT_UNLOAD,
+        0,
+    ),
+    refuse(
+        c_str!("__x64_sys_open_by_handle_at"),
+        SYSCALL,
+        OPEN_BY_HANDLE_AT,
+    ),
     refuse(c_str!("__x64_sys_init_module"), SYSCALL, INIT_MODULE),
     refuse(c_str!("__x64_sys_finit_module"), SYSCALL, FINIT_MODULE),
     refuse(c_str!("__x64_sys_setns"), SYSCALL, SETNS),
@@ -531,11 +608,27 @@ const SITES: [Site; 35] = [
     refuse(c_str!("__x64_sys_move_mount"), SYSCALL, MOVE_MOUNT),
     refuse(c_str!("__x64_sys_ptrace"), SYSCALL, PTRACE),
     refuse(c_str!("bdev_open"), raw::ESCGUARD_AT_BDEV_OPEN, 0),
-    refuse(c_str!("security_sb_kern_mount"), raw::ESCGUARD_AT_SB_KERN_MOUNT, 0),
+    refuse(
+        c_str!("security_sb_kern_mount"),
+        raw::ESCGUARD_AT_SB_KERN_MOUNT,
+        0,
+    ),
     refuse(c_str!("security_sb_mount"), raw::ESCGUARD_AT_SB_MOUNT, 0),
-    refuse(c_str!("security_move_mount"), raw::ESCGUARD_AT_MOVE_MOUNT, 0),
-    refuse(c_str!("security_ptrace_access_check"), raw::ESCGUARD_AT_PTRACE, 0),
-    refuse(c_str!("security_unix_stream_connect"), raw::ESCGUARD_AT_CONNECT, 0),
+    refuse(
+        c_str!("security_move_mount"),
+        raw::ESCGUARD_AT_MOVE_MOUNT,
+        0,
+    ),
+    refuse(
+        c_str!("security_ptrace_access_check"),
+        raw::ESCGUARD_AT_PTRACE,
+        0,
+    ),
+    refuse(
+        c_str!("security_unix_stream_connect"),
+        raw::ESCGUARD_AT_CONNECT,
+        0,
+    ),
     refuse(c_str!("proc_pid_get_link"), raw::ESCGUARD_AT_PROC_LINK, 0),
     refuse(c_str!("environ_open"), raw::ESCGUARD_AT_ENVIRON, 0),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
@@ -553,17 +646,41 @@ const SITES: [Site; 35] = [
 /// order). setns/unshare: a 32-bit task must not switch namespaces unseen.
 #[cfg(CONFIG_IA32_EMULATION)]
 const IA32_SITES: [Site; 12] = [
-    refuse(c_str!("__ia32_sys_delete_module"), raw::ESCGUARD_AT_UNLOAD | IA32, 0),
-    refuse(c_str!("__ia32_compat_sys_open_by_handle_at"), SYSCALL | IA32, OPEN_BY_HANDLE_AT),
-    refuse(c_str!("__ia32_sys_init_module"), SYSCALL | IA32, INIT_MODULE),
-    refuse(c_str!("__ia32_sys_finit_module"), SYSCALL | IA32, FINIT_MODULE),
+    refuse(
+        c_str!("__ia32_sys_delete_module"),
+        raw::ESCGUARD_AT_UNLOAD | IA32,
+        0,
+    ),
+    refuse(
+        c_str!("__ia32_compat_sys_open_by_handle_at"),
+        SYSCALL | IA32,
+        OPEN_BY_HANDLE_AT,
+    ),
+    refuse(
+        c_str!("__ia32_sys_init_module"),
+        SYSCALL | IA32,
+        INIT_MODULE,
+    ),
+    refuse(
+        c_str!("__ia32_sys_finit_module"),
+        SYSCALL | IA32,
+        FINIT_MODULE,
+    ),
     refuse(c_str!("__ia32_sys_setns"), SYSCALL | IA32, SETNS),
     refuse(c_str!("__ia32_sys_unshare"), SYSCALL | IA32, UNSHARE),
     refuse(c_str!("__ia32_sys_kill"), SIGNAL | IA32, KILL),
     refuse(c_str!("__ia32_sys_tkill"), SIGNAL | IA32, KILL),
     refuse(c_str!("__ia32_sys_tgkill"), SIGNAL | IA32, TGKILL),
-    refuse(c_str!("__ia32_compat_sys_rt_sigqueueinfo"), SIGNAL | IA32, KILL),
-    refuse(c_str!("__ia32_compat_sys_rt_tgsigqueueinfo"), SIGNAL | IA32, TGKILL),
+    refuse(
+        c_str!("__ia32_compat_sys_rt_sigqueueinfo"),
+        SIGNAL | IA32,
+        KILL,
+    ),
+    refuse(
+        c_str!("__ia32_compat_sys_rt_tgsigqueueinfo"),
+        SIGNAL | IA32,
+        TGKILL,
+    ),
     refuse(c_str!("__ia32_sys_pidfd_send_signal"), SIGNAL | IA32, PIDFD),
 ];
 #[cfg(not(CONFIG_IA32_EMULATION))]

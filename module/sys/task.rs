@@ -57,7 +57,10 @@ impl<'a> TaskRef<'a> {
     /// `ptr` must point to a `task_struct` that stays valid for `'a`.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::task_struct) -> Self {
         // INVARIANT: guaranteed by the caller.
-        Self { ptr, _p: PhantomData }
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
     }
 
     /// The calling task.
@@ -164,7 +167,8 @@ impl<'a> TaskRef<'a> {
             let parent = ptr::read_volatile(addr_of!((*self.ptr).real_parent));
             out.ppid = (*parent).tgid as u32;
             let cred = ptr::read_volatile(addr_of!((*self.ptr).real_cred));
-            out.uid = bindings::from_kuid_munged(ptr::addr_of_mut!(bindings::init_user_ns), (*cred).uid);
+            out.uid =
+                bindings::from_kuid_munged(ptr::addr_of_mut!(bindings::init_user_ns), (*cred).uid);
             out.ns[abi::ESCGUARD_NS_USER as usize] = (*(*cred).user_ns).ns.inum as u64;
         }
     }
@@ -188,7 +192,8 @@ impl<'a> TaskRef<'a> {
             let rcu = Rcu::lock();
             self.creds(&mut out, &rcu);
             // SAFETY: valid task; under RCU as the accessor requires.
-            out.ns[abi::ESCGUARD_NS_PID as usize] = unsafe { raw::escguard_task_pid_ns_inum(self.ptr) };
+            out.ns[abi::ESCGUARD_NS_PID as usize] =
+                unsafe { raw::escguard_task_pid_ns_inum(self.ptr) };
         }
         // SAFETY: valid task (type invariant); task_lock pins `nsproxy` and
         // `fs`, `fs->lock` pins root and cwd.
@@ -235,7 +240,13 @@ impl<'a> TaskRef<'a> {
     /// Renders root, cwd (within their filesystems) and the program file's
     /// path (`file`, or the task's current program) into the three buffers.
     /// Takes `task_lock` and `fs->lock`.
-    pub(crate) fn paths(&self, file: Option<FileRef<'_>>, root: &mut [u8], cwd: &mut [u8], exe: &mut [u8]) {
+    pub(crate) fn paths(
+        &self,
+        file: Option<FileRef<'_>>,
+        root: &mut [u8],
+        cwd: &mut [u8],
+        exe: &mut [u8],
+    ) {
         for b in [&mut *root, &mut *cwd, &mut *exe] {
             if let Some(c) = b.first_mut() {
                 *c = 0;
@@ -398,7 +409,12 @@ pub(crate) fn baseline() -> Result<KInfo> {
     let init = {
         let _rcu = Rcu::lock();
         // SAFETY: under RCU; `init_pid_ns` is the kernel's static.
-        unsafe { TaskHold::of_pid(bindings::find_pid_ns(1, ptr::addr_of_mut!(bindings::init_pid_ns))) }
+        unsafe {
+            TaskHold::of_pid(bindings::find_pid_ns(
+                1,
+                ptr::addr_of_mut!(bindings::init_pid_ns),
+            ))
+        }
     }
     .ok_or(ESRCH)?;
     let t = init.task();
@@ -408,8 +424,16 @@ pub(crate) fn baseline() -> Result<KInfo> {
         raw::escguard_task_lock(t.ptr);
         let nsp = (*t.ptr).nsproxy;
         let fs = (*t.ptr).fs as *mut raw::fs_struct;
-        let mnt_ns = if nsp.is_null() { 0 } else { (*nsp).mnt_ns as usize };
-        let root = if fs.is_null() { 0 } else { (*fs).root.dentry as usize };
+        let mnt_ns = if nsp.is_null() {
+            0
+        } else {
+            (*nsp).mnt_ns as usize
+        };
+        let root = if fs.is_null() {
+            0
+        } else {
+            (*fs).root.dentry as usize
+        };
         raw::escguard_task_unlock(t.ptr);
         (mnt_ns, root)
     };
@@ -423,7 +447,10 @@ pub(crate) fn baseline() -> Result<KInfo> {
 /// Calls `f` for every thread on the system, under RCU: `f` must not sleep.
 /// Process context only.
 pub(crate) fn for_each_task<F: FnMut(TaskRef<'_>)>(mut f: F) {
-    unsafe extern "C" fn trampoline<F: FnMut(TaskRef<'_>)>(ctx: *mut c_void, t: *mut bindings::task_struct) {
+    unsafe extern "C" fn trampoline<F: FnMut(TaskRef<'_>)>(
+        ctx: *mut c_void,
+        t: *mut bindings::task_struct,
+    ) {
         // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole
         // walk and not otherwise accessed during it.
         let f = unsafe { &mut *(ctx as *mut F) };

@@ -53,7 +53,14 @@ unsafe fn dentry_id(d: *const bindings::dentry) -> (u64, u64) {
     unsafe {
         let inode = ptr::read_volatile(addr_of!((*d).d_inode));
         let dev = encode_dev((*(*d).d_sb).s_dev);
-        (dev, if inode.is_null() { 0 } else { (*inode).i_ino as u64 })
+        (
+            dev,
+            if inode.is_null() {
+                0
+            } else {
+                (*inode).i_ino as u64
+            },
+        )
     }
 }
 
@@ -121,7 +128,8 @@ fn walk(p: &bindings::path, origin: &FsId) -> u32 {
         }
         // SAFETY: as above.
         unsafe { raw::escguard_rename_seq_done(seq) };
-        return (if connected { 0 } else { FS_DISCONNECTED }) | if under { FS_UNDER_ORIGIN } else { 0 };
+        return (if connected { 0 } else { FS_DISCONNECTED })
+            | if under { FS_UNDER_ORIGIN } else { 0 };
     }
 }
 
@@ -154,7 +162,10 @@ fn settle(buf: &mut [u8], s: *mut c_char) {
         buf[0] = 0;
         return;
     }
-    let len = buf[start..].iter().position(|&b| b == 0).unwrap_or(buf.len() - start - 1);
+    let len = buf[start..]
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(buf.len() - start - 1);
     buf.copy_within(start..start + len, 0);
     buf[len] = 0;
 }
@@ -201,7 +212,10 @@ impl<'a> FileRef<'a> {
     /// `f` must be null or point to a file that stays valid for `'a`.
     pub(crate) unsafe fn from_raw(f: *mut bindings::file) -> Option<Self> {
         // INVARIANT: non-null pointers are valid for `'a` by the requirement.
-        (!f.is_null()).then_some(FileRef { ptr: f, _p: PhantomData })
+        (!f.is_null()).then_some(FileRef {
+            ptr: f,
+            _p: PhantomData,
+        })
     }
 
     fn path_ref(&self) -> &bindings::path {
@@ -253,8 +267,15 @@ impl<'a> FileRef<'a> {
                 ino: (*inode).i_ino as u64,
                 mode: (*inode).i_mode as u32,
                 init_userns: ((*sb).s_user_ns == ptr::addr_of_mut!(bindings::init_user_ns)) as u32,
-                fmode: (if mode & FMODE_READ != 0 { crate::abi::ESCGUARD_PF_READ } else { 0 })
-                    | (if mode & FMODE_WRITE != 0 { crate::abi::ESCGUARD_PF_WRITE } else { 0 }),
+                fmode: (if mode & FMODE_READ != 0 {
+                    crate::abi::ESCGUARD_PF_READ
+                } else {
+                    0
+                }) | (if mode & FMODE_WRITE != 0 {
+                    crate::abi::ESCGUARD_PF_WRITE
+                } else {
+                    0
+                }),
                 // Compared by address to the host's only; an anonymous or
                 // detached mount has no namespace worth naming.
                 mnt_ns: raw::escguard_mnt_ns_inum(ns as *const _),
@@ -324,7 +345,11 @@ impl<'a> FileRef<'a> {
         loop {
             // SAFETY: `d` is the file's dentry or an ancestor, under RCU.
             let (dev, ino) = unsafe { dentry_id(d) };
-            let id = FsId { dev, ino, ..Default::default() };
+            let id = FsId {
+                dev,
+                ino,
+                ..Default::default()
+            };
             if f(&id) {
                 return Some(id);
             }

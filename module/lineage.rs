@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Where a task comes from: the lineage the table records for it, what a
+//! task the table could not hold is judged by (untracked is not host), how
+//! fresh information changes a lineage, and the container origins
+//! remembered to attribute programs a container plants for the host.
+
+use crate::counters::Counter;
+use crate::verdict::{self, Baseline, Escape, Lineage, Origin};
+use crate::{abi, sys, State};
+use kernel::prelude::*;
+
+/// Distinct container origins remembered for attributing planted programs.
+const ORIGIN_SLOTS: usize = 128;
+
+/// Recently settled container origins, to tell which container planted a
+/// program that a host-context exec runs. Bounded; the oldest is replaced.
+/// Every host exec scans it, so only filled slots are kept.
+pub(crate) struct Origins {
+    /// At most `ORIGIN_SLOTS`, their capacity reserved at load: adding one
+    /// never allocates (hooks run in atomic context).
+    slots: KVec<Origin>,
+    /// The slot replaced next once all are filled.
+    next: usize,
+}
+
+impl Origins {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Origins {
+            slots: KVec::with_capacity(ORIGIN_SLOTS, GFP_KERNEL)?,
+            next: 0,
+        })
+    }
+
+    fn same(a: &Origin, b: &Origin) -> bool {
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        a.ns[mnt] == b.ns[mnt] && (a.root.dev, a.root.ino) == (b.root.dev, b.root.ino)
+    }
+
+    /// Remembers `o`, unless it is known already or its root is the host's
+    /// (a container of its own pid namespace only: everything would be
+    /// "below" that root).
+    pub(crate) fn note(&mut self, o: &Origin, base: &Baseline) {
+        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino)
+            || self.slots.iter().any(|s| Self::same(s, o))
+        {
+            return;
+        }
+        if self.slots.len() < ORIGIN_SLOTS {
+            // Within the capacity reserved at load: no allocation.
+            let _ = self.slots.push(*o, GFP_NOWAIT);
+        } else if let Some(s) = self.slots.get_mut(self.next) {
+            *s = *o;
+            self.next = (self.next + 1) % ORIGIN_SLOTS;
+        }
+    }
+
+    pub(crate) fn by_mnt_ns(&self, ns: u64) -> Option<Origin> {
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        self.slots.iter().find(|o| o.ns[mnt] == ns).copied()
+    }
+
+    pub(crate) fn by_root(&self, id: &abi::escguard_fsid) -> Option<Origin> {
+        self.slots
+            .iter()
+            .find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino))
+            .copied()
+    }
+
+    /// Whether any remembered container root is on device `dev`.
+    pub(crate) fn any_on(&self, dev: u64) -> bool {
+        self.slots.iter().any(|o| o.root.dev == dev)
+    }
+}
+
+/// Which hook saw a task.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Hook {
+    Fork,
+    Exec,
+}
+
+impl State {
+    /// Counts a task the table had to leave untracked (`counter` says
+    /// why). Such a task has no bit in the open hook's host filter, so its
+    /// opens come to `on_open`, where it is judged by its parent's entry or
+    /// its own namespaces and root: untracked is not host.
+    pub(crate) fn untracked(&self, counter: &Counter) {
+        counter.inc();
+    }
+
+    /// Updates a task's lineage from fresh information and judges it.
+    ///
+    /// `known` is the lineage the table holds (`None`: untracked). Returns
+    /// the new lineage and the verdict.
+    pub(crate) fn assess(
+        &self,
+        known: Option<Lineage>,
+        i: &sys::KInfo,
+        hook: Hook,
+    ) -> (Lineage, Escape) {
+        let contained = self.base.looks_contained(i);
+        match known {
+            // Not in the table (allocation failed, or it predates the
+            // snapshot): classify it afresh. Without a recorded origin an
+            // escaped task cannot be told from a host task; counted.
+            // Settled at an exec, or if its hooks found it settled before
+            // (the bit they keep for tracked and untracked tasks alike): a
+            // runtime's untracked child is not settled before it execs.
+            None => {
+                let l = if contained {
+                    let settled = hook == Hook::Exec || self.fast.settled(i.pid);
+                    Lineage::Container(Origin::from_info(i, settled))
+                } else {
+                    Lineage::Host
+                };
+                (l, Escape::default())
+            }
+            // A host task that now looks like a container task entered one
+            // (`runc exec`, `nsenter -t <container>`) or is a runtime building
+            // one: from here on it is of container lineage. Its origin is
+            // settled by its next exec, the first program it runs there.
+            Some(Lineage::Host) if contained => (
+                Lineage::Container(Origin::from_info(i, hook == Hook::Exec)),
+                Escape::default(),
+            ),
+            Some(Lineage::Host) => (Lineage::Host, Escape::default()),
+            // Runtime code between clone and exec: settle at the first exec.
+            Some(Lineage::Container(o)) if !o.settled => {
+                if hook != Hook::Exec {
+                    (Lineage::Container(o), Escape::default())
+                } else if contained {
+                    (
+                        Lineage::Container(Origin::from_info(i, true)),
+                        Escape::default(),
+                    )
+                } else {
+                    // The runtime went back to the host before running
+                    // anything: it never was a container program.
+                    (Lineage::Host, Escape::default())
+                }
+            }
+            Some(Lineage::Container(o)) => {
+                (Lineage::Container(o), verdict::judge(&self.base, &o, i))
+            }
+        }
+    }
+
+    /// The table's lineage for task `t`, and whether its escape was reported.
+    pub(crate) fn lineage_of(&self, t: sys::TaskRef<'_>) -> Option<(Lineage, bool)> {
+        self.table.lock().lineage_of(t.pid(), t.id())
+    }
+
+    /// What to judge task `t` by: its own entry, or for an untracked task
+    /// (table at its cap, or a failed allocation) its parent's settled
+    /// container lineage, so that a container task the table could not hold
+    /// is still judged against its container's origin. `None` when neither
+    /// is known: the task is then classified afresh, and an escape by it
+    /// cannot be told from a host task (the documented fail-mode).
+    ///
+    /// Returns the lineage, whether its escape was reported, and whether
+    /// the task has an entry of its own.
+    pub(crate) fn lineage_or_parent(&self, t: sys::TaskRef<'_>) -> (Option<(Lineage, bool)>, bool) {
+        if let Some(known) = self.lineage_of(t) {
+            return (Some(known), true);
+        }
+        self.c.untracked.inc();
+        let ppid = t.info_light().ppid;
+        let parent = self.table.lock().lineage_by_pid(ppid);
+        match parent {
+            Some(l @ Lineage::Container(o)) if o.settled => {
+                self.c.parent_judged.inc();
+                (Some((l, false)), false)
+            }
+            _ => (None, false),
+        }
+    }
+
+    /// The origin `t` (the calling task) is judged by if it is a task of
+    /// settled container lineage: its own entry, or for an untracked task
+    /// its tracked parent's, or else -- untracked is not host -- its own
+    /// namespaces and root if they look contained (then they are taken as
+    /// its origin). Also whether its escape was reported, and whether it has
+    /// its own entry. Neither counts nor takes task_lock: called by the
+    /// observation points, and under a task_lock by the ptrace hook.
+    pub(crate) fn contained(&self, t: sys::TaskRef<'_>) -> Option<(Origin, bool, bool)> {
+        let known = self.lineage_of(t);
+        let (lin, tracked) = match known {
+            Some(k) => (k, true),
+            None => {
+                let ppid = t.info_light().ppid;
+                match self.table.lock().lineage_by_pid(ppid) {
+                    Some(l @ Lineage::Container(o)) if o.settled => ((l, false), false),
+                    _ => return self.untracked_origin(),
+                }
+            }
+        };
+        match lin {
+            (Lineage::Container(o), rep) if o.settled => Some((o, rep, tracked)),
+            _ => None,
+        }
+    }
+
+    /// Untracked is not host: the calling task, which neither it nor its
+    /// parent has a settled container entry for, is judged as a container
+    /// task if its own namespaces and root look contained and its hooks
+    /// found it past a runtime's setup (the settled bit its fork and exec
+    /// hooks keep for every task, tracked or not); its present state is
+    /// then taken as its origin.
+    fn untracked_origin(&self) -> Option<(Origin, bool, bool)> {
+        let own = sys::current_facts();
+        (self.fast.settled(own.pid) && self.base.looks_contained(&own))
+            .then(|| (Origin::from_info(&own, true), false, false))
+    }
+
+    /// Whether `target` is a host task for a container task reaching into
+    /// it: its entry is of host lineage, or it is untracked and does not
+    /// look contained. Takes `target`'s task_lock (not for hooks that hold
+    /// one).
+    pub(crate) fn host_task(&self, target: sys::TaskRef<'_>) -> bool {
+        match self.lineage_of(target) {
+            Some((Lineage::Host, _)) => true,
+            Some((Lineage::Container(_), _)) => false,
+            // Untracked: host only if it has namespaces and a root to tell
+            // by. An exiting task (its entry gone, its namespaces dropped)
+            // is unknown, not host: a runtime signalling its dying child.
+            None => {
+                let i = target.info(&self.base.refs(None));
+                i.has_ns != 0 && i.has_fs != 0 && i.kthread == 0 && !self.base.looks_contained(&i)
+            }
+        }
+    }
+}

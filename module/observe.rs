@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The other observation points that may refuse a call: mounts and new
+//! superblocks, ptrace, execs in host context of programs a container
+//! planted, `/proc/<pid>` links, signals, `environ`, runtime sockets, the
+//! syscalls the presets watch, and `delete_module`.
+
+use crate::bytes::{self, until_nul};
+use crate::presets::PRESET_NAMES;
+use crate::report::{syscall_name, BufWriter, Extra};
+use crate::verdict::{Escape, Lineage};
+use crate::{abi, policy, presets, sys, State, PATH_LEN};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+impl State {
+    /// Host-context execution planted by a container: `task`, in host
+    /// context (a usermode helper the kernel started, or any task whose own
+    /// namespaces and root are not a container's), is about to exec `file`
+    /// -- a program, a script's interpreter, a binfmt_misc handler's
+    /// interpreter. If that file lives in a container's filesystem (on a
+    /// mount of a mount namespace neither the host's nor the task's own,
+    /// such as `/proc/<pid>/root/...` of a container task or a file a
+    /// container opened for a binfmt_misc `F` handler, or below a recorded
+    /// container root), the exec fails before any of it runs. A task of
+    /// settled container lineage is not judged here: its execs are opens
+    /// the open hook judges. Returns the exec's verdict.
+    fn planted_exec(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
+        let id = if umh {
+            abi::ESCGUARD_RULE_USERMODE_HELPER
+        } else {
+            abi::ESCGUARD_RULE_PLANTED_EXEC
+        };
+        if !self.presets.on(id) {
+            return 0;
+        }
+        let own = sys::current_facts();
+        if !umh {
+            // A runtime or `runc exec` entering a container runs the
+            // container's programs by design.
+            if self.base.looks_contained(&own) {
+                return 0;
+            }
+            if let Some((Lineage::Container(o), _)) = self.lineage_of(task) {
+                if o.settled {
+                    return 0;
+                }
+            }
+        }
+        self.c.umh_checked.inc();
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        let f = file.facts();
+        let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 && f.mnt_ns != own.ns[mnt] {
+            Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
+        } else if self.origins.lock().any_on(f.dev) {
+            // Below a recorded container root, however deep.
+            let idx = self.origins.lock();
+            file.find_ancestor(|a| idx.by_root(a).is_some())
+                .map(|a| idx.by_root(&a))
+        } else {
+            None
+        };
+        let Some(origin) = planted else {
+            return 0;
+        };
+        self.presets.hit(id);
+        let i = task.info(&self.base.refs(None));
+        let lin = origin.map(Lineage::Container);
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            rule_id: id,
+            rule: PRESET_NAMES[id as usize],
+            ..Default::default()
+        };
+        let reason = if umh {
+            abi::ESCGUARD_REASON_USERMODE_HELPER
+        } else {
+            abi::ESCGUARD_REASON_HOST_EXEC
+        };
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_EXEC,
+            reason,
+            &i,
+            lin.as_ref(),
+            task,
+            Some(file),
+            x,
+        )
+    }
+}
+
+impl sys::CheckHooks for State {
+    fn on_unload(&self, task: sys::TaskRef<'_>, name: &CStr) -> i32 {
+        self.c.hook_unload.inc();
+        if self.untrusted(task) {
+            // Locked again before delete_module looks at the reference
+            // count, so unloading escguard fails even if the admin had
+            // unlocked -- whatever name we read: the kernel copies the name
+            // again after us, and a racing thread may have changed it.
+            self.lock();
+            if name.as_bytes() == b"escguard" {
+                self.tamper(abi::ESCGUARD_HOOK_UNLOAD, task, b"delete_module escguard");
+                return 0;
+            }
+        }
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; 80];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(b"delete_module ");
+        w.bytes(name.as_bytes());
+        let x = Extra {
+            target: w.done(),
+            syscall: abi::ESCGUARD_SYS_DELETE_MODULE,
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_KERNEL_MODULE,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
+    fn on_new_sb(&self, task: sys::TaskRef<'_>, sb: &sys::SbFacts) -> i32 {
+        self.c.hook_syscall.inc();
+        let net = abi::ESCGUARD_NS_NET as usize;
+        let host_net = sys::current_facts().ns[net] == self.base.ns[net];
+        let id = if presets::sensitive_fs(sb, self.base.ns[abi::ESCGUARD_NS_PID as usize], host_net)
+        {
+            abi::ESCGUARD_RULE_SENSITIVE_MOUNT
+        } else if sb.bdev != 0 && sb.reused != 0 {
+            abi::ESCGUARD_RULE_BLOCK_DEVICE_MOUNT
+        } else {
+            return 0;
+        };
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; 96];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(until_nul(bytes::bytes_of(&sb.fstype)));
+        if sb.bdev != 0 {
+            let _ = core::fmt::Write::write_fmt(
+                &mut w,
+                format_args!(
+                    " on device {}:{}",
+                    (sb.dev >> 8) & 0xfff,
+                    (sb.dev & 0xff) | ((sb.dev >> 12) & 0xfff00)
+                ),
+            );
+        }
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_MOUNT, id, &o, task, &i, x)
+    }
+
+    fn on_mount(
+        &self,
+        task: sys::TaskRef<'_>,
+        sys: u32,
+        source: &CStr,
+        target: &CStr,
+        fstype: &CStr,
+    ) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
+        {
+            let mut pol = self.policy.lock();
+            if !pol.mount_rules {
+                return 0;
+            }
+            let Some(r) = pol.rules.iter_mut().find(|r| {
+                let field = match r.raw.flags {
+                    abi::ESCGUARD_PF_SOURCE => source.as_bytes(),
+                    abi::ESCGUARD_PF_TARGET => target.as_bytes(),
+                    _ => fstype.as_bytes(),
+                };
+                r.enabled()
+                    && r.raw.kind == abi::ESCGUARD_PRULE_MOUNT
+                    && policy::path_matches(r.raw.match_, r.pattern(), field)
+            }) else {
+                return 0;
+            };
+            r.hits += 1;
+            name.copy_from_slice(bytes::bytes_of(&r.raw.name));
+        }
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(source.as_bytes());
+        w.bytes(b" on ");
+        w.bytes(target.as_bytes());
+        w.bytes(b" type ");
+        w.bytes(fstype.as_bytes());
+        let lin = Lineage::Container(o);
+        let x = Extra {
+            target: w.done(),
+            rule_id: abi::ESCGUARD_RULE_POLICY,
+            rule: until_nul(&name),
+            syscall: sys,
+            ..Default::default()
+        };
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_MOUNT,
+            abi::ESCGUARD_REASON_RULE,
+            &i,
+            Some(&lin),
+            task,
+            None,
+            x,
+        )
+    }
+
+    fn on_ptrace(&self, task: sys::TaskRef<'_>, child: sys::TaskRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        // Only a tracked host task is protected here: an untracked target
+        // cannot be classified without its task_lock, which is held.
+        if !matches!(self.lineage_of(child), Some((Lineage::Host, _))) {
+            return 0;
+        }
+        let i = task.info_light();
+        let c = child.info_light();
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("pid {} ", c.pid));
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
+        let x = Extra {
+            target: w.done(),
+            syscall: abi::ESCGUARD_SYS_PTRACE,
+            light: true,
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_PTRACE,
+            abi::ESCGUARD_RULE_PTRACE_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
+    fn on_bprm_check(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>, umh: bool) -> i32 {
+        self.c.hook_syscall.inc();
+        self.planted_exec(task, file, umh)
+    }
+
+    fn on_proc_link(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>, path: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        // Judge the path of access: a container task walking through a
+        // host task's root, cwd, exe or descriptors reaches host objects
+        // whatever they are (a host shell's pipe, a service's private
+        // tmpfs), and whatever it then does with them (open, unlink,
+        // chmod). Its own tasks', and other containers', stay open to it.
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return 0;
+        };
+        if target.info_light().tgid == task.info_light().tgid || !self.host_task(target) {
+            return 0;
+        }
+        let lin = Lineage::Container(o);
+        let i = task.info(&self.base.refs(Some(&lin)));
+        let c = target.info_light();
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(b"/proc");
+        w.bytes(path.as_bytes());
+        w.bytes(b" of host task ");
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
+        let esc = Escape {
+            object: true,
+            ..Default::default()
+        };
+        if !rep {
+            self.record(&i, lin, true, tracked);
+        }
+        let x = Extra {
+            target: w.done(),
+            denied: self.enforcing(),
+            ..Default::default()
+        };
+        self.act(
+            abi::ESCGUARD_HOOK_OPEN,
+            &esc,
+            &i,
+            &lin,
+            task,
+            None,
+            None,
+            rep,
+            &x,
+        );
+        if self.enforcing() {
+            self.c.denials.inc();
+            return EPERM.to_errno();
+        }
+        0
+    }
+
+    fn on_signal(&self, task: sys::TaskRef<'_>, target: Option<sys::TaskRef<'_>>, sig: i32) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let pid = abi::ESCGUARD_NS_PID as usize;
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        match target {
+            // kill(-1): every task the caller may signal, the host's own when
+            // it shares the host's pid namespace.
+            None if o.ns[pid] == self.base.ns[pid] => {
+                let _ = core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!("signal {} to every task", sig),
+                );
+            }
+            None => return 0,
+            Some(t) => {
+                let c = t.info_light();
+                if c.tgid == task.info_light().tgid || !self.host_task(t) {
+                    return 0;
+                }
+                let _ = core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!("signal {} to pid {} ", sig, c.pid),
+                );
+                w.bytes(until_nul(bytes::bytes_of(&c.comm)));
+            }
+        }
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_SIGNAL_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
+    fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        if target.info_light().tgid == task.info_light().tgid || !self.host_task(target) {
+            return 0;
+        }
+        let i = task.info(&self.base.refs(None));
+        let c = target.info_light();
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("environ of pid {} ", c.pid));
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_PTRACE,
+            abi::ESCGUARD_RULE_PTRACE_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
+    fn on_connect(&self, task: sys::TaskRef<'_>, path: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        if !self.policy.lock().is_runtime_socket(path.as_bytes()) {
+            return 0;
+        }
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: path.as_bytes(),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_CONNECT,
+            abi::ESCGUARD_RULE_RUNTIME_SOCKET,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
+    fn on_syscall(&self, task: sys::TaskRef<'_>, sys: u32, arg: &CStr) -> i32 {
+        self.c.hook_syscall.inc();
+        // The caller is about to replace its nsproxy, credentials, fs_struct
+        // or root: its cached open verdict goes first, so that the cache
+        // never compares against a freed object's reused address.
+        // open_by_handle_at's open may yield a dentry outside every mount
+        // of the task's (disconnected): its open is judged in full.
+        if matches!(
+            sys,
+            abi::ESCGUARD_SYS_SETNS
+                | abi::ESCGUARD_SYS_UNSHARE
+                | abi::ESCGUARD_SYS_PIVOT_ROOT
+                | abi::ESCGUARD_SYS_CHROOT
+                | abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT
+        ) && !self.fast.known_host(task.pid())
+        {
+            let _t = self.table.lock();
+            self.fast.cache_clear(task.id());
+        }
+        let id = match sys {
+            abi::ESCGUARD_SYS_OPEN_BY_HANDLE_AT => abi::ESCGUARD_RULE_OPEN_BY_HANDLE,
+            abi::ESCGUARD_SYS_INIT_MODULE | abi::ESCGUARD_SYS_FINIT_MODULE => {
+                abi::ESCGUARD_RULE_KERNEL_MODULE
+            }
+            // Observed only: their effect is judged by the escape verdict
+            // at the task's next open, fork or exec, and by the mount hooks.
+            _ => return 0,
+        };
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(syscall_name(sys));
+        if !arg.as_bytes().is_empty() {
+            w.bytes(b" ");
+            w.bytes(arg.as_bytes());
+        }
+        let x = Extra {
+            target: w.done(),
+            syscall: sys,
+            ..Default::default()
+        };
+        self.preset_hit(abi::ESCGUARD_HOOK_SYSCALL, id, &o, task, &i, x)
+    }
+}

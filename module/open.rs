@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The file-open hooks: the escape verdict at every open the C fast path
+//! could not answer for, the object opened, the preset and policy file
+//! rules, block devices and kernel memory.
+
+use crate::bytes::{self, until_nul};
+use crate::report::Extra;
+use crate::verdict::{self, Escape, Lineage};
+use crate::{abi, policy, presets, sys, State, PATH_LEN};
+use kernel::prelude::*;
+
+/// File type bits of `i_mode` (`linux/stat.h`).
+const S_IFMT: u32 = 0o170000;
+const S_IFDIR: u32 = 0o040000;
+
+impl State {
+    /// An escape found at file open (`esc`: by the task itself, or by the
+    /// object it opens): recorded as reported, reported once, and in
+    /// enforce mode the open fails and the task is killed before it has a
+    /// descriptor. Returns what the open returns.
+    #[allow(clippy::too_many_arguments)]
+    fn refuse_open(
+        &self,
+        esc: &Escape,
+        i: &sys::KInfo,
+        lin: Lineage,
+        rep: bool,
+        tracked: bool,
+        task: sys::TaskRef<'_>,
+        file: sys::FileRef<'_>,
+    ) -> i32 {
+        if !rep {
+            self.record(i, lin, true, tracked);
+        }
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            denied: self.enforcing(),
+            ..Default::default()
+        };
+        self.act(
+            abi::ESCGUARD_HOOK_OPEN,
+            esc,
+            i,
+            &lin,
+            task,
+            None,
+            None,
+            rep,
+            &x,
+        );
+        if self.enforcing() {
+            self.c.denials.inc();
+            return EPERM.to_errno();
+        }
+        0
+    }
+}
+
+impl sys::OpenHooks for State {
+    fn on_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        // Counted by the C hook (`hook_open`, `open_cached`), which answered
+        // tracked host tasks and clean cached verdicts itself. The key first:
+        // a change after it makes the key stale, never a cached verdict wrong.
+        let key = &sys::current_open_key();
+        // The task's facts need no lock either, and one table lookup
+        // finds its lineage and whether anything changed since its last
+        // verdict (if not, the verdict is cached for the next open).
+        let quick = sys::current_facts();
+        let looked = {
+            let t = self.table.lock();
+            let l = t.open_lookup(quick.pid, quick.task_id, &quick);
+            if let Some((Lineage::Container(o), false, true)) = l {
+                if o.settled && key.task == quick.task_id {
+                    self.fast.cache_fill(key);
+                }
+            }
+            l
+        };
+        let (o, rep, tracked, unchanged) = match looked {
+            Some((Lineage::Container(o), rep, unchanged)) if o.settled => (o, rep, true, unchanged),
+            Some(_) => return 0,
+            // Untracked (table at its cap, or a failed allocation): judged
+            // by its parent's settled container lineage, or else by its own
+            // namespaces and root -- untracked is not host.
+            None => match self.contained(task) {
+                Some((o, rep, tracked)) => (o, rep, tracked, false),
+                None => return 0,
+            },
+        };
+        let lin = Lineage::Container(o);
+        self.c.open_locked.inc();
+
+        // The detection core's verdict: an escaped task that reads host
+        // files without forking or exec'ing is stopped here, before the
+        // open returns a descriptor. If its namespaces, root and cwd are
+        // those recorded at its last hooked call, the verdict is the one
+        // made then (no escape): the cheap facts decide, without the
+        // dentry walks. Otherwise the full verdict, and the entry is
+        // brought up to date so that the next open is cheap again.
+        let full = if unchanged {
+            None
+        } else {
+            self.c.open_judged.inc();
+            let i = task.info(&self.base.refs(Some(&lin)));
+            let esc = verdict::judge(&self.base, &o, &i);
+            if esc.any() {
+                return self.refuse_open(&esc, &i, lin, rep, tracked, task, file);
+            }
+            if tracked {
+                // No escape: the verdict on these facts is cached, under
+                // the key read before them.
+                self.record_keyed(&i, lin, rep, true, Some(key));
+            }
+            Some(i)
+        };
+        // What an event reports about the task: the full information (the
+        // quick facts lack ppid, uid and comm), read only when a rule hits.
+        let info = |full: Option<sys::KInfo>| {
+            full.unwrap_or_else(|| task.info(&self.base.refs(Some(&lin))))
+        };
+
+        // Judge the object, not only the subject: the task is unchanged,
+        // but what it opens may live on the host (a path through a host
+        // task's /proc/<pid>/root, cwd or fd, a leaked host directory). A
+        // regular file it already holds a descriptor on (a log file the
+        // host handed it, reopened through /proc/self/fd) is its own.
+        let f = file.facts();
+        if !rep && (f.host_mnt_ns != 0 || f.dev == self.base.root.dev) {
+            let flags = file.classify(&self.base.refs(Some(&lin)));
+            let dir = f.mode & S_IFMT == S_IFDIR;
+            if verdict::object_on_host(&self.base, &o, flags) && (dir || !file.held_by_current()) {
+                let esc = Escape {
+                    object: true,
+                    ..Default::default()
+                };
+                return self.refuse_open(&esc, &info(full), lin, rep, tracked, task, file);
+            }
+        }
+
+        // Preset rules on the kernel's host-wide knobs. (A path buffer is
+        // zeroed when made, so one is made only where a rule may need it:
+        // most container opens need none.)
+        if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
+            let mut path = [0u8; PATH_LEN];
+            file.sb_path(&mut path);
+            if let Some(id) = presets::sensitive_write(&f, until_nul(&path)) {
+                file.path(&mut path);
+                let x = Extra {
+                    target: until_nul(&path),
+                    ..Default::default()
+                };
+                return self.preset_hit(abi::ESCGUARD_HOOK_OPEN, id, &o, task, &info(full), x);
+            }
+        }
+
+        // The policy's file rules. The path is rendered only if some
+        // enabled rule could match this open's mode (checked first without
+        // the lock; the mirror is updated under it).
+        if self.fast.file_access() & f.fmode == 0 {
+            return 0;
+        }
+        let mut path = [0u8; PATH_LEN];
+        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
+        {
+            let mut pol = self.policy.lock();
+            if pol.file_access & f.fmode == 0 {
+                return 0;
+            }
+            file.path(&mut path);
+            let p = until_nul(&path);
+            let Some(r) = pol.rules.iter_mut().find(|r| {
+                r.enabled()
+                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
+                    && r.raw.flags & f.fmode != 0
+                    && policy::path_matches(r.raw.match_, r.pattern(), p)
+            }) else {
+                return 0;
+            };
+            r.hits += 1;
+            name.copy_from_slice(bytes::bytes_of(&r.raw.name));
+        }
+        let x = Extra {
+            target: until_nul(&path),
+            rule_id: abi::ESCGUARD_RULE_POLICY,
+            rule: until_nul(&name),
+            ..Default::default()
+        };
+        self.rule_hit(
+            abi::ESCGUARD_HOOK_OPEN,
+            abi::ESCGUARD_REASON_RULE,
+            &info(full),
+            Some(&lin),
+            task,
+            None,
+            x,
+        )
+    }
+
+    fn on_bdev_open(
+        &self,
+        task: sys::TaskRef<'_>,
+        file: sys::FileRef<'_>,
+        held_by_fs: bool,
+    ) -> i32 {
+        self.c.hook_syscall.inc();
+        if !held_by_fs {
+            return 0;
+        }
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_OPEN,
+            abi::ESCGUARD_RULE_HOST_BLOCK_DEVICE,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
+    fn on_kernel_memory(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let i = task.info(&self.base.refs(None));
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        let x = Extra {
+            target: until_nul(&path),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_OPEN,
+            abi::ESCGUARD_RULE_KERNEL_MEMORY,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+}

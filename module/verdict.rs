@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The escape verdict: the host's reference values ([`Baseline`]), a
+//! container's ([`Origin`]), where a task comes from ([`Lineage`]), and
+//! whether a task, or an object it opens, has left its container
+//! ([`judge`], [`object_on_host`]).
+//!
+//! Plain safe Rust: the facts come from `sys::TaskRef::info`, the decisions
+//! are made here.
+
+use crate::sys::{self, KInfo};
+use crate::{abi, NS_COUNT};
+
+/// The host's reference values, taken from pid 1 at load.
+#[derive(Clone, Copy)]
+pub(crate) struct Baseline {
+    pub(crate) ns: [u64; NS_COUNT],
+    pub(crate) root: abi::escguard_fsid,
+}
+
+impl Baseline {
+    pub(crate) fn from_info(i: &KInfo) -> Self {
+        Baseline {
+            ns: i.ns,
+            root: i.root,
+        }
+    }
+
+    /// What a root or cwd is classified against, for a task of `lineage`.
+    pub(crate) fn refs(&self, lineage: Option<&Lineage>) -> sys::FsRef {
+        let origin_root = match lineage {
+            Some(Lineage::Container(o)) if o.settled => o.root,
+            _ => abi::escguard_fsid::default(),
+        };
+        sys::FsRef {
+            host_root: self.root,
+            host_mnt_ns: self.ns[abi::ESCGUARD_NS_MNT as usize],
+            origin_root,
+        }
+    }
+
+    /// Whether a task with this information is a container task: a pid
+    /// namespace of its own, or both a mount namespace and a root of its own
+    /// (a private mount namespace alone, like systemd's PrivateTmp, is not).
+    /// Kernel threads never are, though some have both (kdevtmpfs).
+    pub(crate) fn looks_contained(&self, i: &KInfo) -> bool {
+        let pid = abi::ESCGUARD_NS_PID as usize;
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        if i.has_ns == 0 || i.has_fs == 0 || i.kthread != 0 {
+            return false;
+        }
+        i.ns[pid] != self.ns[pid]
+            || (i.ns[mnt] != self.ns[mnt]
+                && (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino))
+    }
+}
+
+/// A container's reference values, recorded when its first program starts.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin {
+    /// The task whose exec recorded these values.
+    pub(crate) pid: u32,
+    pub(crate) ns: [u64; NS_COUNT],
+    pub(crate) root: abi::escguard_fsid,
+    /// False while a runtime is still building the container (between the
+    /// clone into new namespaces and the first exec): namespaces and root
+    /// are in flux and no verdict is made. Only runtime code runs then.
+    pub(crate) settled: bool,
+}
+
+impl Origin {
+    pub(crate) fn from_info(i: &KInfo, settled: bool) -> Self {
+        Origin {
+            pid: i.pid,
+            ns: i.ns,
+            root: i.root,
+            settled,
+        }
+    }
+}
+
+/// Where a task comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Lineage {
+    Host,
+    Container(Origin),
+}
+
+/// Why a task is judged to have escaped.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Escape {
+    /// Bit `1 << ESCGUARD_NS_*` per namespace kind the origin had separate
+    /// from the host and the task now shares with it.
+    pub(crate) ns_mask: u32,
+    /// `ESCGUARD_FSE_ROOT` / `ESCGUARD_FSE_CWD`.
+    pub(crate) fs_mask: u32,
+    /// The task itself is unchanged, but what it opened lives on the host.
+    pub(crate) object: bool,
+}
+
+impl Escape {
+    pub(crate) fn any(&self) -> bool {
+        self.ns_mask != 0 || self.fs_mask != 0 || self.object
+    }
+
+    pub(crate) fn reason(&self) -> u32 {
+        if self.ns_mask != 0 {
+            abi::ESCGUARD_REASON_NS_ESCAPE
+        } else if self.fs_mask != 0 {
+            abi::ESCGUARD_REASON_ROOT_ESCAPE
+        } else {
+            abi::ESCGUARD_REASON_HOST_OBJECT
+        }
+    }
+}
+
+/// Whether a root or cwd with these `ESCGUARD_FS_*` flags lies on the host's
+/// filesystem outside the container: on the host root's superblock, not
+/// below the container's root, and reached through a mount that shows the
+/// whole host root, a mount of the host's own namespace, or a dentry
+/// disconnected from its mount (file handles). A host directory
+/// bind-mounted into the container as a volume is none of these.
+pub(crate) fn fs_escaped(flags: u32) -> bool {
+    flags & sys::FS_ON_HOST_SB != 0
+        && flags & sys::FS_UNDER_ORIGIN == 0
+        && flags & (sys::FS_MNT_HOST_ROOT | sys::FS_HOST_MNT_NS | sys::FS_DISCONNECTED) != 0
+}
+
+/// Whether an object with these `ESCGUARD_FS_*` flags, opened by a task of
+/// a container whose origin had a mount namespace of its own, lives on the
+/// host: on a mount of the host's mount namespace (reached through
+/// `/proc/<host pid>/root|cwd|fd`, a leaked host directory descriptor), or on
+/// the host's filesystem outside the container as `fs_escaped` says.
+pub(crate) fn object_on_host(base: &Baseline, origin: &Origin, flags: u32) -> bool {
+    let mnt = abi::ESCGUARD_NS_MNT as usize;
+    // A container configured to share the host's mounts reaches them by design.
+    if origin.ns[mnt] == base.ns[mnt] {
+        return false;
+    }
+    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(flags)
+}
+
+/// The verdict for a container task whose origin is settled.
+pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
+    let mut e = Escape::default();
+    if i.has_ns != 0 {
+        for k in 0..NS_COUNT {
+            let separate = origin.ns[k] != 0 && base.ns[k] != 0 && origin.ns[k] != base.ns[k];
+            if separate && i.ns[k] == base.ns[k] {
+                e.ns_mask |= 1 << k;
+            }
+        }
+    }
+    if i.has_fs != 0 {
+        if fs_escaped(i.root_flags) {
+            e.fs_mask |= abi::ESCGUARD_FSE_ROOT;
+        }
+        if fs_escaped(i.cwd_flags) {
+            e.fs_mask |= abi::ESCGUARD_FSE_CWD;
+        }
+    }
+    e
+}
