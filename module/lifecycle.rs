@@ -137,7 +137,7 @@ impl State {
             self.fast.set_settled(i.pid, contained);
             let lineage = if contained {
                 let o = Origin::from_info(&i, true);
-                self.origins.lock().note(&o, &self.base);
+                self.note_origin(&o);
                 Lineage::Container(o)
             } else {
                 Lineage::Host
@@ -293,7 +293,7 @@ impl sys::LifecycleHooks for State {
         let was_settled = matches!(lin, Some(Lineage::Container(o)) if o.settled);
         if let Lineage::Container(o) = lineage {
             if o.settled && !was_settled {
-                self.origins.lock().note(&o, &self.base);
+                self.note_origin(&o);
             }
         }
     }

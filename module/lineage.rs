@@ -73,6 +73,11 @@ impl Origins {
     }
 }
 
+/// The bit of `dev` in `State::origin_devs`.
+fn dev_bit(dev: u64) -> u64 {
+    1 << (dev.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+}
+
 /// Which hook saw a task.
 #[derive(Clone, Copy, PartialEq)]
 pub(crate) enum Hook {
@@ -147,8 +152,32 @@ impl State {
     }
 
     /// The table's lineage for task `t`, and whether its escape was reported.
+    ///
+    /// Lock-free for the calling task when it is of host lineage (most
+    /// calls): its bit in the host filter is set exactly while the table
+    /// holds a host entry under its pid, kept with that entry under the
+    /// table lock, and while it runs that entry can only be its own (its
+    /// fork recorded it; a pid is freed, and its entry removed, only by its
+    /// task's exit). A host entry's reported flag means nothing: only
+    /// container tasks escape.
     pub(crate) fn lineage_of(&self, t: sys::TaskRef<'_>) -> Option<(Lineage, bool)> {
+        if t.is_current() && self.fast.known_host(t.pid()) {
+            return Some((Lineage::Host, false));
+        }
         self.table.lock().lineage_of(t.pid(), t.id())
+    }
+
+    /// Remembers a settled container origin (see `Origins`).
+    pub(crate) fn note_origin(&self, o: &Origin) {
+        self.origins.lock().note(o, &self.base);
+        self.origin_devs
+            .fetch_or(dev_bit(o.root.dev), core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a container root may be on device `dev`: false is exact,
+    /// true asks `Origins::any_on` under the lock.
+    pub(crate) fn origin_dev_maybe(&self, dev: u64) -> bool {
+        self.origin_devs.load(core::sync::atomic::Ordering::Relaxed) & dev_bit(dev) != 0
     }
 
     /// What to judge task `t` by: its own entry, or for an untracked task

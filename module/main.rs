@@ -98,6 +98,11 @@ struct State {
     policy: SpinLock<Policy>,
     #[pin]
     origins: SpinLock<Origins>,
+    /// One bit per hash of the device of any container root ever noted in
+    /// `origins` (never cleared: a stale bit only costs a locked look), so
+    /// that a host exec from a device no container root is on -- most of
+    /// them -- needs no lock.
+    origin_devs: AtomicU64,
     /// The open hook's lock-free state: the container filter, the clean
     /// verdicts of container tasks (written under the table lock) and the
     /// policy's file-access mask (written under the policy lock).
@@ -128,6 +133,7 @@ impl State {
                 presets: Presets::new(),
                 policy <- new_spinlock!(policy, "escguard_policy"),
                 origins <- new_spinlock!(origins, "escguard_origins"),
+                origin_devs: AtomicU64::new(0),
                 fast,
             }? Error),
             GFP_KERNEL,

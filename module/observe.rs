@@ -52,7 +52,7 @@ impl State {
         let f = file.facts();
         let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 && f.mnt_ns != own.ns[mnt] {
             Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
-        } else if self.origins.lock().any_on(f.dev) {
+        } else if self.origin_dev_maybe(f.dev) && self.origins.lock().any_on(f.dev) {
             // Below a recorded container root, however deep.
             let idx = self.origins.lock();
             file.find_ancestor(|a| idx.by_root(a).is_some())

@@ -328,28 +328,36 @@ impl Fast {
         }
         // Both sequences before the words they cover.
         fence(Ordering::Acquire);
-        let k = &s.key;
-        // SAFETY: as above; plain reads of current's fs_struct, validated by
-        // `fs->seq`.
-        let (root, pwd) = unsafe { ((*fs).root, (*fs).pwd) };
-        let mut diff = k[0].load(Ordering::Relaxed) ^ task;
-        diff |= k[1].load(Ordering::Relaxed) ^ (t.pid() as u64 | (fseq as u64) << 32);
-        diff |= k[2].load(Ordering::Relaxed) ^ t.nsproxy_raw() as u64;
-        diff |= k[3].load(Ordering::Relaxed) ^ t.user_ns_raw() as u64;
-        diff |= k[4].load(Ordering::Relaxed) ^ fs as u64;
-        diff |= k[5].load(Ordering::Relaxed) ^ root.dentry as u64;
-        diff |= k[6].load(Ordering::Relaxed) ^ root.mnt as u64;
-        diff |= k[7].load(Ordering::Relaxed) ^ pwd.dentry as u64;
-        diff |= k[8].load(Ordering::Relaxed) ^ pwd.mnt as u64;
+        // Each key word is read once, in order, and compared at once (as
+        // the seqcount reader it is: the sequences validate the words), so
+        // that no word has to be kept while the others are read.
+        // SAFETY: the slot's words are valid atomics; a volatile read of one
+        // is an atomic relaxed load on x86-64.
+        let w = |i: usize| unsafe { ptr::read_volatile(s.key[i].as_ptr()) };
+        // SAFETY (for the reads of `*fs`): as above; plain reads of
+        // current's fs_struct, validated by `fs->seq`.
+        let root_mnt = unsafe { (*fs).root.mnt };
+        if w(0) != task
+            || w(1) != (t.pid() as u64 | (fseq as u64) << 32)
+            || w(2) != t.nsproxy_raw() as u64
+            || w(3) != t.user_ns_raw() as u64
+            || w(4) != fs as u64
+            || w(5) != unsafe { (*fs).root.dentry } as u64
+            || w(6) != root_mnt as u64
+            || w(7) != unsafe { (*fs).pwd.dentry } as u64
+            || w(8) != unsafe { (*fs).pwd.mnt } as u64
+        {
+            return false;
+        }
         // The words before the sequences are read again.
         fence(Ordering::Acquire);
         // SAFETY: as above.
         let fseq2 = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
-        if diff != 0 || s.seq.load(Ordering::Relaxed) != seq || fseq2 != fseq {
+        if s.seq.load(Ordering::Relaxed) != seq || fseq2 != fseq {
             return false;
         }
         // Nothing the escape verdict on the task depends on changed.
-        !self.needs_look(file, root.mnt as u64)
+        !self.needs_look(file, root_mnt as u64)
     }
 }
 
@@ -397,64 +405,9 @@ pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
     )
 }
 
-/// One open hook call in this many (per CPU) is timed: two clock reads
-/// cost about as much as the common path.
-const OPEN_SAMPLE: u64 = 16;
-
-/// The verdict on an open by current (`t`, a user task): the fast path's
-/// answers, else `slow` (with preemption off, as in a hook).
+/// Whether current (`t`, a user task) has a clean cached verdict on exactly
+/// the objects it has now, and `file`'s open is one no rule could match.
 #[inline(always)]
-fn open_judge(t: TaskRef<'_>, file: FileRef<'_>, slow: impl FnOnce() -> i32) -> i32 {
-    let Some(f) = fast() else { return 0 };
-    // A tracked task of host lineage: host tasks are not subject to
-    // container rules. Untracked is not host: a task the table could not
-    // hold goes on to be judged by its own namespaces and root.
-    if f.host.get(t.pid()) {
-        return 0;
-    }
-    if f.cached(t, file) {
-        super::PcpuCounter::<{ super::PC_OPEN_CACHED }>.inc();
-        return 0;
-    }
-    // SAFETY: paired with the enable below; the slow path expects atomic
-    // context (per-CPU state).
-    unsafe { raw::escguard_preempt_disable() };
-    let ret = slow();
-    // SAFETY: paired with the disable above.
-    unsafe { raw::escguard_preempt_enable() };
-    ret.min(0)
-}
-
-/// The open hook: `n` is this CPU's count of calls (one in
-/// [`OPEN_SAMPLE`] is timed). Preemptible.
-#[inline(always)]
-pub(crate) fn open_hook(
-    t: TaskRef<'_>,
-    file: FileRef<'_>,
-    n: u64,
-    slow: impl FnOnce() -> i32,
-) -> i32 {
-    if !t.is_user() {
-        return 0;
-    }
-    if n % OPEN_SAMPLE != 0 {
-        return open_judge(t, file, slow);
-    }
-    open_timed(t, file, slow)
-}
-
-#[inline(never)]
-fn open_timed(t: TaskRef<'_>, file: FileRef<'_>, slow: impl FnOnce() -> i32) -> i32 {
-    // SAFETY: paired with the enable below: the time is this CPU's.
-    unsafe { raw::escguard_preempt_disable() };
-    super::PcpuCounter::<{ super::PC_OPEN_TIMED }>.inc();
-    // SAFETY: `local_clock()` may be called in any context.
-    let t0 = unsafe { raw::escguard_clock() };
-    let ret = open_judge(t, file, slow);
-    // SAFETY: as above; the slot index is in range.
-    unsafe {
-        raw::escguard_pcpu_add(raw::ESCGUARD_TIME_OPEN, raw::escguard_clock() - t0);
-        raw::escguard_preempt_enable();
-    }
-    ret
+pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> bool {
+    fast().is_some_and(|f| f.cached(t, file))
 }
