@@ -216,7 +216,9 @@ u64 escguard_clock(void)
 struct escguard_pcpu {
 	u64 count[ESCGUARD_PC_COUNT];
 };
-static DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
+/* Not static: Rust increments it in place (sys.rs, PcpuCounter). */
+DECLARE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
+DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
 
 void escguard_pcpu_add(unsigned int idx, u64 n)
 {

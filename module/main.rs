@@ -190,7 +190,7 @@ impl kernel::Module for Escguard {
         }
         let (h, c) = reg.state().table.lock().counts();
         pr_info!(
-            "escguard {} loaded (ABI {}.{}): enforce mode, {}, {} host and {} container tasks\n",
+            "version {} loaded (ABI {}.{}): enforce mode, {}, {} host and {} container tasks\n",
             VERSION,
             abi::ESCGUARD_ABI_MAJOR,
             abi::ESCGUARD_ABI_MINOR,
@@ -206,7 +206,7 @@ impl Drop for Escguard {
     fn drop(&mut self) {
         let s = self.reg.state();
         pr_info!(
-            "escguard unloading: {} verdicts, {} kills, {} events ({} dropped)\n",
+            "unloading: {} verdicts, {} kills, {} events ({} dropped)\n",
             s.c.verdicts.get(),
             s.c.kills.get(),
             s.c.events_emitted.get(),

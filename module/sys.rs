@@ -336,6 +336,11 @@ pub(crate) fn current_open_key() -> OpenKey {
 
 pub(crate) use fast::magic_may_be_sensitive;
 
+extern "C" {
+    /// The glue's per-CPU counters (`struct escguard_pcpu` in helpers.c).
+    static escguard_pcpu: [u64; raw::ESCGUARD_PC_COUNT as usize];
+}
+
 /// A counter bumped on every hooked call: per CPU on the C side (index `I`,
 /// one of `raw::ESCGUARD_PC_*`), so that hooks on many CPUs do not share a
 /// cache line. Zero-sized.
@@ -343,10 +348,28 @@ pub(crate) use fast::magic_may_be_sensitive;
 pub(crate) struct PcpuCounter<const I: u32>;
 
 impl<const I: u32> PcpuCounter<I> {
+    const IN_RANGE: () = assert!(I < raw::ESCGUARD_PC_COUNT);
+
+    /// Adds one to this CPU's count: the one instruction `this_cpu_inc()`
+    /// is on x86-64, inline (the hooks' common paths bump a counter).
+    #[inline(always)]
     pub(crate) fn inc(&self) {
-        // SAFETY: the helper bounds-checks `I` and uses this_cpu_inc(),
-        // which is safe in any context.
-        unsafe { raw::escguard_pcpu_add(I, 1) }
+        let () = Self::IN_RANGE;
+        // SAFETY: `escguard_pcpu` is the glue's per-CPU array of
+        // `ESCGUARD_PC_COUNT` u64 counters; its address is a per-CPU offset
+        // from each CPU's %gs base, as for every per-CPU variable on x86-64,
+        // and `I` is in range (checked at compile time). Only its address is
+        // taken. One `incq` on %gs is atomic against preemption and
+        // interrupts on this CPU, so it is safe in any context, as
+        // `this_cpu_inc()` is.
+        unsafe {
+            core::arch::asm!(
+                "incq %gs:{0}+{1}",
+                sym escguard_pcpu,
+                const I as usize * 8,
+                options(att_syntax, nostack)
+            )
+        }
     }
 
     /// The sum over all CPUs (exact once the hooks are quiet).

@@ -26,13 +26,12 @@ use super::raw;
 use super::task::TaskRef;
 use super::vfs::FileRef;
 use core::ptr::{self, addr_of};
-use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL, KBox, VVec};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 
 /// Slots of the verdict cache (direct-mapped by task address).
 const VSLOT_BITS: u32 = 11;
-const VSLOTS: usize = 1 << VSLOT_BITS;
+const VSLOTS_N: usize = 1 << VSLOT_BITS;
 /// Words of a key: task, pid and fs sequence, nsproxy, user namespace, fs,
 /// root dentry and mount, cwd dentry and mount.
 const VKEY_WORDS: usize = 9;
@@ -59,54 +58,68 @@ struct VSlot {
     key: [AtomicU64; VKEY_WORDS],
 }
 
-/// A pid-indexed bitmap, set and cleared atomically.
-struct PidBits(VVec<AtomicUsize>);
+/// A pid-indexed bitmap, set and cleared atomically. Static (module
+/// memory, zeroed at load): the open hook reads it with no pointer to
+/// follow and no bounds to check (`pid_max` never exceeds
+/// `PID_MAX_LIMIT`; the index is masked anyway).
+struct PidBits([AtomicUsize; PID_MAX_LIMIT / BITS]);
 
 impl PidBits {
-    fn new() -> Result<Self> {
-        let words = PID_MAX_LIMIT / BITS;
-        let mut v = VVec::with_capacity(words, GFP_KERNEL)?;
-        for _ in 0..words {
-            v.push(AtomicUsize::new(0), GFP_KERNEL)?;
-        }
-        Ok(PidBits(v))
+    const fn new() -> Self {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const ZERO: AtomicUsize = AtomicUsize::new(0);
+        PidBits([ZERO; PID_MAX_LIMIT / BITS])
+    }
+
+    #[inline(always)]
+    fn word(&self, pid: u32) -> (&AtomicUsize, usize) {
+        let pid = pid as usize % PID_MAX_LIMIT;
+        (&self.0[pid / BITS], 1usize << (pid % BITS))
     }
 
     fn set(&self, pid: u32, on: bool) {
-        let pid = pid as usize;
-        if let Some(w) = self.0.get(pid / BITS) {
-            let bit = 1usize << (pid % BITS);
-            if on {
-                w.fetch_or(bit, Ordering::Relaxed);
-            } else {
-                w.fetch_and(!bit, Ordering::Relaxed);
-            }
+        let (w, bit) = self.word(pid);
+        if on {
+            w.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            w.fetch_and(!bit, Ordering::Relaxed);
         }
     }
 
     #[inline(always)]
     fn get(&self, pid: u32) -> bool {
-        let pid = pid as usize;
-        self.0
-            .get(pid / BITS)
-            .is_some_and(|w| w.load(Ordering::Relaxed) & (1usize << (pid % BITS)) != 0)
+        let (w, bit) = self.word(pid);
+        w.load(Ordering::Relaxed) & bit != 0
+    }
+
+    fn clear(&self) {
+        for w in &self.0 {
+            w.store(0, Ordering::Relaxed);
+        }
     }
 }
 
-/// The fast path's state.
-struct Fast {
-    vslots: VVec<VSlot>,
-    /// Set while the task with that pid has a table entry of host lineage.
-    /// Anything else -- container lineage, untracked, unknown -- goes to
-    /// the checks.
-    host: PidBits,
-    /// The task with that pid is of settled container lineage (its first
-    /// exec inside its namespaces is behind it), whether or not the table
-    /// holds it: what lets an untracked task be judged.
-    settled: PidBits,
-    /// The file-access mask of the active policy, as `FMODE_*`.
-    file_fmode: AtomicU32,
-}
+/// Set while the task with that pid has a table entry of host lineage.
+/// Anything else -- container lineage, untracked, unknown -- goes to the
+/// checks.
+static HOST: PidBits = PidBits::new();
+/// The task with that pid is of settled container lineage (its first exec
+/// inside its namespaces is behind it), whether or not the table holds it:
+/// what lets an untracked task be judged.
+static SETTLED: PidBits = PidBits::new();
+/// The verdict cache, direct-mapped by task address.
+static VSLOTS: [VSlot; VSLOTS_N] = {
+    #[allow(clippy::declare_interior_mutable_const)]
+    const EMPTY: VSlot = VSlot {
+        seq: AtomicU32::new(0),
+        key: [const { AtomicU64::new(0) }; VKEY_WORDS],
+    };
+    [EMPTY; VSLOTS_N]
+};
+/// The file-access mask of the active policy, as `FMODE_*`.
+static FILE_FMODE: AtomicU32 = AtomicU32::new(0);
+/// Whether an `OpenFast` exists.
+static OWNED: AtomicBool = AtomicBool::new(false);
 
 /// The host's mount namespace and root dentry (pid 1's at load), compared
 /// by address only.
@@ -124,54 +137,28 @@ pub(crate) fn is_host_mnt_ns(mnt_ns: usize) -> bool {
     mnt_ns != 0 && mnt_ns == HOST_MNT_NS.load(Ordering::Relaxed)
 }
 
-/// The one live [`Fast`], published by [`OpenFast::new`] and withdrawn by
-/// its `drop`. Hooks read it without a lock; they run only between the
-/// two (the hooks are registered after and unregistered before).
-static FAST: AtomicPtr<Fast> = AtomicPtr::new(ptr::null_mut());
-
-#[inline(always)]
-fn fast() -> Option<&'static Fast> {
-    let p = FAST.load(Ordering::Acquire);
-    // SAFETY: a non-null `FAST` points to the `Fast` owned by the live
-    // `OpenFast`, which is freed only after `FAST` is cleared and every hook
-    // that could have read it has returned (see `OpenFast::drop`).
-    (!p.is_null()).then(|| unsafe { &*p })
-}
-
-/// Owner of the fast path's state (see the module documentation).
+/// The writer's handle on the fast path's state (see the module
+/// documentation); the hooks read the state without one.
 ///
 /// # Invariants
 ///
-/// `FAST` points to `*self.0` while this value exists, and only one exists.
-pub(crate) struct OpenFast(KBox<Fast>);
+/// Only one exists at a time (`OWNED`).
+pub(crate) struct OpenFast(());
 
 impl OpenFast {
-    /// Allocates the state; `EBUSY` if one exists. Process context.
+    /// Takes the state, cleared; `EBUSY` if an `OpenFast` exists.
     pub(crate) fn new() -> Result<Self> {
-        let mut vslots = VVec::with_capacity(VSLOTS, GFP_KERNEL)?;
-        for _ in 0..VSLOTS {
-            vslots.push(
-                VSlot {
-                    seq: AtomicU32::new(0),
-                    key: core::array::from_fn(|_| AtomicU64::new(0)),
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        let f = KBox::new(
-            Fast {
-                vslots,
-                host: PidBits::new()?,
-                settled: PidBits::new()?,
-                file_fmode: AtomicU32::new(0),
-            },
-            GFP_KERNEL,
-        )?;
-        let p = &*f as *const Fast as *mut Fast;
-        FAST.compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed)
+        OWNED
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .map_err(|_| EBUSY)?;
-        // INVARIANT: published just now; a second `new` fails above.
-        Ok(OpenFast(f))
+        HOST.clear();
+        SETTLED.clear();
+        for s in &VSLOTS {
+            s.write(&[0; VKEY_WORDS]);
+        }
+        FILE_FMODE.store(0, Ordering::Relaxed);
+        // INVARIANT: `OWNED` was false and is now ours.
+        Ok(OpenFast(()))
     }
 
     /// Sets (`host`) or clears the host filter's bit of `pid`: set exactly
@@ -179,25 +166,25 @@ impl OpenFast {
     /// opens the hook then lets through without a look. The caller holds
     /// the table lock.
     pub(crate) fn set_host(&self, pid: u32, host: bool) {
-        self.0.host.set(pid, host)
+        HOST.set(pid, host)
     }
 
     /// Records whether the task at `pid` is of settled container lineage.
     /// Called by the task's own hooks (and its parent's fork hook before
     /// it runs), for tracked and untracked tasks alike.
     pub(crate) fn set_settled(&self, pid: u32, settled: bool) {
-        self.0.settled.set(pid, settled)
+        SETTLED.set(pid, settled)
     }
 
     /// Whether the task at `pid` was last recorded as of settled container
     /// lineage.
     pub(crate) fn settled(&self, pid: u32) -> bool {
-        self.0.settled.get(pid)
+        SETTLED.get(pid)
     }
 
     /// Whether `pid`'s bit in the host filter is set.
     pub(crate) fn known_host(&self, pid: u32) -> bool {
-        self.0.host.get(pid)
+        HOST.get(pid)
     }
 
     /// Records that the task of `k` had a clean verdict on `k`, evicting
@@ -206,14 +193,14 @@ impl OpenFast {
     /// (a change in between makes the key stale, never the verdict).
     pub(crate) fn cache_fill(&self, k: &OpenKey) {
         if k.task != 0 {
-            self.0.slot(k.task).write(&k.words);
+            slot(k.task).write(&k.words);
         }
     }
 
     /// Forgets the cached verdict of the task at `task`. The caller holds
     /// the table lock.
     pub(crate) fn cache_clear(&self, task: u64) {
-        let s = self.0.slot(task);
+        let s = slot(task);
         if s.key[0].load(Ordering::Relaxed) == task {
             s.write(&[0; VKEY_WORDS]);
         }
@@ -230,12 +217,12 @@ impl OpenFast {
         if mask & crate::abi::ESCGUARD_PF_WRITE != 0 {
             m |= FMODE_WRITE;
         }
-        self.0.file_fmode.store(m, Ordering::Relaxed);
+        FILE_FMODE.store(m, Ordering::Relaxed);
     }
 
     /// The mask last published by `set_file_access`.
     pub(crate) fn file_access(&self) -> u32 {
-        let m = self.0.file_fmode.load(Ordering::Relaxed);
+        let m = FILE_FMODE.load(Ordering::Relaxed);
         let mut mask = 0;
         if m & FMODE_READ != 0 {
             mask |= crate::abi::ESCGUARD_PF_READ;
@@ -250,15 +237,15 @@ impl OpenFast {
 impl Drop for OpenFast {
     fn drop(&mut self) {
         // The owner (the module state) is dropped only after the hooks that
-        // read `FAST` are unregistered, so no reader is left.
-        FAST.store(ptr::null_mut(), Ordering::Release);
+        // read the state are unregistered.
+        OWNED.store(false, Ordering::Release);
     }
 }
 
 /// Whether tracked host task `pid` is known (hooks skip host tasks).
 #[inline(always)]
 pub(crate) fn known_host(pid: u32) -> bool {
-    fast().is_some_and(|f| f.host.get(pid))
+    HOST.get(pid)
 }
 
 impl VSlot {
@@ -275,90 +262,89 @@ impl VSlot {
     }
 }
 
-impl Fast {
-    #[inline(always)]
-    fn slot(&self, task: u64) -> &VSlot {
-        // Hashed (`hash_64`): task_structs are large slab objects whose low
-        // bits carry little information.
-        let h = task.wrapping_mul(0x61c8_8646_80b5_83eb) >> (64 - VSLOT_BITS);
-        &self.vslots[h as usize & (VSLOTS - 1)]
-    }
+/// A task's slot of the verdict cache.
+#[inline(always)]
+fn slot(task: u64) -> &'static VSlot {
+    // Hashed (`hash_64`): task_structs are large slab objects whose low
+    // bits carry little information.
+    let h = task.wrapping_mul(0x61c8_8646_80b5_83eb) >> (64 - VSLOT_BITS);
+    &VSLOTS[h as usize & (VSLOTS_N - 1)]
+}
 
-    /// Whether an open of `file` by a container task whose own state is
-    /// unchanged still needs a look: the object may live on the host (its
-    /// mount is in the host's mount namespace, or shows the whole host root
-    /// filesystem), an enabled file rule covers the open's mode, or it
-    /// writes to a filesystem a preset looks at. (Kernel memory has hooks
-    /// of its own on those files' open methods.)
-    #[inline(always)]
-    fn needs_look(&self, file: FileRef<'_>, root_mnt: u64) -> bool {
-        let (mnt, mode) = (file.mnt(), file.mode());
-        // On the task's own root mount (most opens) the object is below a
-        // root the task verdict found not escaped: a path walk cannot climb
-        // above a mount's root, and file handles clear the cache.
-        if mnt as u64 != root_mnt
-            && (super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
-                || is_host_mnt_ns(super::vfs::mnt_ns(mnt)))
-        {
-            return true;
-        }
-        if mode & self.file_fmode.load(Ordering::Relaxed) != 0 {
-            return true;
-        }
-        mode & FMODE_WRITE != 0 && magic_may_be_sensitive(file.magic())
+/// Whether an open of `file` by a container task whose own state is
+/// unchanged still needs a look: the object may live on the host (its
+/// mount is in the host's mount namespace, or shows the whole host root
+/// filesystem), an enabled file rule covers the open's mode, or it
+/// writes to a filesystem a preset looks at. (Kernel memory has hooks
+/// of its own on those files' open methods.)
+#[inline(always)]
+fn needs_look(file: FileRef<'_>, root_mnt: u64) -> bool {
+    let (mnt, mode) = (file.mnt(), file.mode());
+    // On the task's own root mount (most opens) the object is below a
+    // root the task verdict found not escaped: a path walk cannot climb
+    // above a mount's root, and file handles clear the cache.
+    if mnt as u64 != root_mnt
+        && (super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
+            || is_host_mnt_ns(super::vfs::mnt_ns(mnt)))
+    {
+        return true;
     }
+    if mode & FILE_FMODE.load(Ordering::Relaxed) != 0 {
+        return true;
+    }
+    mode & FMODE_WRITE != 0 && magic_may_be_sensitive(file.magic())
+}
 
-    /// Whether `t` (current, a user task) has a clean cached verdict on
-    /// exactly the objects it has now, and `file`'s open is one no rule
-    /// could match. The key is compared where it lives, word by word, with
-    /// no copy. Any concurrent change (the slot being written, a chdir by a
-    /// thread sharing the fs_struct) answers no.
-    #[inline(always)]
-    fn cached(&self, t: TaskRef<'_>, file: FileRef<'_>) -> bool {
-        let task = t.id();
-        let s = self.slot(task);
-        let fs = t.fs_raw();
-        let seq = s.seq.load(Ordering::Relaxed);
-        // SAFETY: `t` is current, whose `fs` only current replaces: it stays
-        // valid for this call. Its fields are read as a seqcount reader does
-        // (validated by the sequence re-read below).
-        let fseq = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
-        if (seq | fseq) & 1 != 0 {
-            return false;
-        }
-        // Both sequences before the words they cover.
-        fence(Ordering::Acquire);
-        // Each key word is read once, in order, and compared at once (as
-        // the seqcount reader it is: the sequences validate the words), so
-        // that no word has to be kept while the others are read.
-        // SAFETY: the slot's words are valid atomics; a volatile read of one
-        // is an atomic relaxed load on x86-64.
-        let w = |i: usize| unsafe { ptr::read_volatile(s.key[i].as_ptr()) };
-        // SAFETY (for the reads of `*fs`): as above; plain reads of
-        // current's fs_struct, validated by `fs->seq`.
-        let root_mnt = unsafe { (*fs).root.mnt };
-        if w(0) != task
-            || w(1) != (t.pid() as u64 | (fseq as u64) << 32)
-            || w(2) != t.nsproxy_raw() as u64
-            || w(3) != t.user_ns_raw() as u64
-            || w(4) != fs as u64
-            || w(5) != unsafe { (*fs).root.dentry } as u64
-            || w(6) != root_mnt as u64
-            || w(7) != unsafe { (*fs).pwd.dentry } as u64
-            || w(8) != unsafe { (*fs).pwd.mnt } as u64
-        {
-            return false;
-        }
-        // The words before the sequences are read again.
-        fence(Ordering::Acquire);
-        // SAFETY: as above.
-        let fseq2 = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
-        if s.seq.load(Ordering::Relaxed) != seq || fseq2 != fseq {
-            return false;
-        }
-        // Nothing the escape verdict on the task depends on changed.
-        !self.needs_look(file, root_mnt as u64)
+/// Whether `t` (current, a user task) has a clean cached verdict on
+/// exactly the objects it has now, and `file`'s open is one no rule
+/// could match. The key is compared where it lives, word by word, with
+/// no copy. Any concurrent change (the slot being written, a chdir by a
+/// thread sharing the fs_struct) answers no.
+#[inline(always)]
+pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> bool {
+    let task = t.id();
+    let s = slot(task);
+    let fs = t.fs_raw();
+    let seq = s.seq.load(Ordering::Relaxed);
+    // SAFETY: `t` is current, whose `fs` only current replaces: it stays
+    // valid for this call. Its fields are read as a seqcount reader does
+    // (validated by the sequence re-read below).
+    let fseq = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
+    if (seq | fseq) & 1 != 0 {
+        return false;
     }
+    // Both sequences before the words they cover.
+    fence(Ordering::Acquire);
+    // Each key word is read once, in order, and compared at once (as
+    // the seqcount reader it is: the sequences validate the words), so
+    // that no word has to be kept while the others are read.
+    // SAFETY: the slot's words are valid atomics; a volatile read of one
+    // is an atomic relaxed load on x86-64.
+    let w = |i: usize| unsafe { ptr::read_volatile(s.key[i].as_ptr()) };
+    // SAFETY (for the reads of `*fs`): as above; plain reads of
+    // current's fs_struct, validated by `fs->seq`.
+    let root_mnt = unsafe { (*fs).root.mnt };
+    if w(0) != task
+        || w(1) != (t.pid() as u64 | (fseq as u64) << 32)
+        || w(2) != t.nsproxy_raw() as u64
+        || w(3) != t.user_ns_raw() as u64
+        || w(4) != fs as u64
+        || w(5) != unsafe { (*fs).root.dentry } as u64
+        || w(6) != root_mnt as u64
+        || w(7) != unsafe { (*fs).pwd.dentry } as u64
+        || w(8) != unsafe { (*fs).pwd.mnt } as u64
+    {
+        return false;
+    }
+    // The words before the sequences are read again.
+    fence(Ordering::Acquire);
+    // SAFETY: as above.
+    let fseq2 = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
+    if s.seq.load(Ordering::Relaxed) != seq || fseq2 != fseq {
+        return false;
+    }
+    // Nothing the escape verdict on the task depends on changed.
+    !needs_look(file, root_mnt as u64)
 }
 
 /// The key of current (`t`), read without a lock. Task 0: none (current is
@@ -403,11 +389,4 @@ pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
         magic,
         0x9fa0 | 0x6265_6572 | 0x27e0eb | 0x6462_6720 | 0x7472_6163 | 0x4249_4e4d
     )
-}
-
-/// Whether current (`t`, a user task) has a clean cached verdict on exactly
-/// the objects it has now, and `file`'s open is one no rule could match.
-#[inline(always)]
-pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> bool {
-    fast().is_some_and(|f| f.cached(t, file))
 }
