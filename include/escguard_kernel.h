@@ -199,7 +199,7 @@ struct escguard_hook_site {
  * Register a hook on each of the @n @sites and the open hook on
  * security_file_open, all through ftrace: either all are registered or none
  * is and a negative errno is returned. Their entries call escguard_rs_hook()
- * and escguard_rs_open_hook() with @ctx; @ctx and @sites must stay valid
+ * with @ctx, and escguard_rs_open_hook(); @ctx and @sites must stay valid
  * until escguard_probes_unregister() has returned (then no hook runs).
  */
 int escguard_probes_register(void *ctx, const struct escguard_hook_site *sites, __u32 n);
@@ -268,8 +268,8 @@ int escguard_rs_readable(void *ctx, struct escguard_file *f);
  * function's arguments in @regs. Returns 0, or the negative errno a
  * refusing hook's function then returns without running. */
 int escguard_rs_hook(void *ctx, unsigned int id, unsigned int arg, struct pt_regs *regs);
-/* security_file_open(@file) by @t (current); preemptible. @n: this CPU's
- * count of open hook calls. Returns 0 or the errno the open fails with. */
-int escguard_rs_open_hook(void *ctx, struct task_struct *t, struct file *file, __u64 n);
+/* security_file_open(@file) by current; preemptible. Returns 0 or the
+ * errno the open fails with. */
+int escguard_rs_open_hook(struct file *file);
 
 #endif /* ESCGUARD_KERNEL_H */

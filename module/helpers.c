@@ -508,19 +508,12 @@ static char open_hook[8] = "direct";
 module_param_string(open_hook, open_hook, sizeof(open_hook), 0444);
 MODULE_PARM_DESC(open_hook, "How the file-open hook attaches: direct (default; falls back to ftrace if security_file_open already has a direct call, e.g. a BPF fentry program) or ftrace; reads back the mode in effect");
 
-/* Called by escguard_open_tramp with security_file_open()'s argument. The
- * per-CPU call count lets Rust time one call in a sample. */
-static int __used notrace escguard_open_direct(struct file *file)
-{
-	return escguard_rs_open_hook(escguard_probe_ctx, current, file,
-				     this_cpu_inc_return(escguard_pcpu.count[ESCGUARD_PC_HOOK_OPEN]));
-}
-
 /*
  * The direct-call trampoline, entered as if called from
  * security_file_open()'s first instruction (directly, or via ftrace_caller
  * when other ftrace users share the function): the return address on the
- * stack leads into the function's body, %rdi holds its argument. It keeps
+ * stack leads into the function's body, %rdi holds its argument, which it
+ * passes on to Rust (module/sys.rs, open_hook). It keeps
  * %rdi for the body (the only argument register in use at entry; the rest
  * are free under the C calling convention, as the BPF trampoline also
  * assumes). To refuse, it replaces that return address with
@@ -539,7 +532,7 @@ asm(
 	"	movq %rsp, %rbp\n"
 	CALL_DEPTH_ACCOUNT
 	"	pushq %rdi\n"
-	"	call escguard_open_direct\n"
+	"	call escguard_rs_open_hook\n"
 	"	popq %rdi\n"
 	"	testl %eax, %eax\n"
 	"	jnz 1f\n"
@@ -558,7 +551,7 @@ static void notrace escguard_open_ftrace(unsigned long ip, unsigned long parent_
 					 struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct file *file = (struct file *)ftrace_regs_get_argument(fregs, 0);
-	int ret = escguard_open_direct(file);
+	int ret = escguard_rs_open_hook(file);
 
 	if (ret < 0) {
 		ftrace_regs_set_return_value(fregs, ret);

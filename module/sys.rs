@@ -20,7 +20,7 @@ pub(crate) use task::{baseline, for_each_task, TaskRef};
 pub(crate) use vfs::{current_dir_fds, FileRef};
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
@@ -372,6 +372,26 @@ impl<const I: u32> PcpuCounter<I> {
         }
     }
 
+    /// Adds one to this CPU's count and returns the new count (as
+    /// `this_cpu_inc_return()`).
+    #[inline(always)]
+    pub(crate) fn inc_return(&self) -> u64 {
+        let () = Self::IN_RANGE;
+        let mut n: u64 = 1;
+        // SAFETY: as for `inc`; `xadd` on %gs is one instruction, atomic
+        // against preemption and interrupts on this CPU.
+        unsafe {
+            core::arch::asm!(
+                "xaddq {0}, %gs:{1}+{2}",
+                inout(reg) n,
+                sym escguard_pcpu,
+                const I as usize * 8,
+                options(att_syntax, nostack)
+            )
+        };
+        n.wrapping_add(1)
+    }
+
     /// The sum over all CPUs (exact once the hooks are quiet).
     pub(crate) fn get(&self) -> u64 {
         // SAFETY: reads statically allocated per-CPU counters.
@@ -449,9 +469,12 @@ impl<T: Ops> Registration<T> {
         // probes (also on the error paths below, through `drop`); so does
         // it keep the sites table (never moved: a `KVec`'s buffer stays put).
         // Handlers only use `ctx` as `&T` (see `callbacks!`).
+        OPEN_CTX.store(ctx, Ordering::Relaxed);
+        // SAFETY: as above.
         to_result(unsafe {
             raw::escguard_probes_register(ctx, reg.sites.as_ptr(), reg.sites.len() as u32)
-        })?;
+        })
+        .inspect_err(|_| OPEN_CTX.store(core::ptr::null_mut(), Ordering::Relaxed))?;
         // INVARIANT: registered with `ctx` just above.
         reg.probes = true;
         snapshot(&reg.state)?;
@@ -491,6 +514,7 @@ impl<T: Ops> Drop for Registration<T> {
             // SAFETY: registered (type invariant). On return no handler is
             // running or will run, so `state` may be freed after this.
             unsafe { raw::escguard_probes_unregister() };
+            OPEN_CTX.store(core::ptr::null_mut(), Ordering::Relaxed);
         }
     }
 }
@@ -535,19 +559,48 @@ pub(crate) unsafe fn hook<T: Ops>(
     unsafe { hooks::dispatch(ops_of::<T>(ctx), id, arg, regs) }
 }
 
-/// The open hook's entry, for `callbacks!`.
+/// The context the open hook's entry runs with: the registration's, set
+/// before the open hook is registered and cleared after it is gone.
+static OPEN_CTX: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The calling task, read as `current` is on x86-64: the first word of
+/// this CPU's `pcpu_hot`.
+#[inline(always)]
+fn current_raw() -> *mut bindings::task_struct {
+    const _: () = assert!(
+        core::mem::offset_of!(bindings::pcpu_hot__bindgen_ty_1__bindgen_ty_1, current_task) == 0
+    );
+    let t: *mut bindings::task_struct;
+    // SAFETY: `pcpu_hot` is the kernel's per-CPU structure whose first
+    // word is the running task (`get_current()` reads it the same way);
+    // only its address is taken, as a %gs-relative operand.
+    unsafe {
+        core::arch::asm!(
+            "movq %gs:{0}, {1}",
+            sym bindings::pcpu_hot,
+            out(reg) t,
+            options(att_syntax, nostack, readonly, preserves_flags)
+        )
+    };
+    t
+}
+
+/// The open hook's entry, for `callbacks!`: security_file_open(`file`).
 ///
 /// # Safety
 ///
-/// As for `hooks::open`, with `ctx` the live registration's context.
-pub(crate) unsafe fn open_hook<T: Ops>(
-    ctx: *mut c_void,
-    t: *mut bindings::task_struct,
-    file: *mut bindings::file,
-    n: u64,
-) -> i32 {
-    // SAFETY: forwarded to the caller.
-    unsafe { hooks::open(ops_of::<T>(ctx), t, file, n) }
+/// Called only by the glue's open hook (its trampoline or ftrace callback),
+/// with the file being opened, in the opening task.
+#[inline(always)]
+pub(crate) unsafe fn open_hook<T: Ops>(file: *mut bindings::file) -> i32 {
+    let ctx = OPEN_CTX.load(Ordering::Relaxed);
+    if ctx.is_null() {
+        return 0;
+    }
+    let n = PcpuCounter::<PC_HOOK_OPEN>.inc_return();
+    // SAFETY: `ctx` is the live registration's (see `OPEN_CTX`); the task
+    // is current and `file` the file being opened.
+    unsafe { hooks::open(ops_of::<T>(ctx), current_raw(), file, n) }
 }
 
 /// Generates the `extern "C"` callbacks declared in `escguard_kernel.h` for
@@ -700,17 +753,14 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by the C glue's open hook only, with the registered
-        /// context, current and the file being opened.
+        /// Called by the C glue's open hook only (its trampoline or ftrace
+        /// callback), with the file being opened, in the opening task.
         #[no_mangle]
         pub unsafe extern "C" fn escguard_rs_open_hook(
-            ctx: *mut kernel::ffi::c_void,
-            task: *mut kernel::bindings::task_struct,
             file: *mut kernel::bindings::file,
-            n: u64,
         ) -> kernel::ffi::c_int {
             // SAFETY: forwarded from the C glue's guarantees.
-            unsafe { $crate::sys::open_hook::<$t>(ctx, task, file, n) }
+            unsafe { $crate::sys::open_hook::<$t>(file) }
         }
     };
 }

@@ -132,6 +132,15 @@ pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
     HOST_ROOT_DENTRY.store(root_dentry, Ordering::Relaxed);
 }
 
+/// Whether `mnt` is a mount of the host's mount namespace. Out of line and
+/// cold: the cache's common path (an open on the task's own root mount)
+/// then makes no call.
+#[inline(never)]
+#[cold]
+fn mnt_in_host_ns(mnt: *mut kernel::bindings::vfsmount) -> bool {
+    is_host_mnt_ns(super::vfs::mnt_ns(mnt))
+}
+
 /// Whether `mnt_ns` (a mount's namespace, by address) is the host's.
 pub(crate) fn is_host_mnt_ns(mnt_ns: usize) -> bool {
     mnt_ns != 0 && mnt_ns == HOST_MNT_NS.load(Ordering::Relaxed)
@@ -285,7 +294,7 @@ fn needs_look(file: FileRef<'_>, root_mnt: u64) -> bool {
     // above a mount's root, and file handles clear the cache.
     if mnt as u64 != root_mnt
         && (super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
-            || is_host_mnt_ns(super::vfs::mnt_ns(mnt)))
+            || mnt_in_host_ns(mnt))
     {
         return true;
     }

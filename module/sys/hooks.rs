@@ -537,14 +537,21 @@ fn open_judge<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
 }
 
 /// An open by a task that may be of container lineage: answered by the
-/// verdict cache, or judged with preemption off (as in a hook). Out of
-/// line, so that host tasks' opens do not pay for its frame.
+/// verdict cache (no call, so no frame to set up), or judged in full. Out
+/// of line, so that host tasks' opens do not pay for it.
 #[inline(never)]
 fn open_container<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
     if fast::cached(t, f) {
         super::PcpuCounter::<{ super::PC_OPEN_CACHED }>.inc();
         return 0;
     }
+    open_slow(ops, t, f)
+}
+
+/// The full verdict on an open, with preemption off (as in a hook).
+#[inline(never)]
+#[cold]
+fn open_slow<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
     let _p = NoPreempt::new();
     ops.on_open(t, f).min(0)
 }
