@@ -15,6 +15,9 @@ record() { # name rc
 eval "$(scripts/build-all.sh | tail -2)" || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 [ -n "${IMAGE:-}" ] || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
+log "module: rustfmt --check with the kernel's settings"
+rustfmt --edition 2021 --config-path module/.rustfmt.toml --check module/main.rs; record module-fmt $?
+
 log "CLI: cargo fmt --check, clippy -D warnings, cargo test"
 ( cd ctl && cargo fmt --check ); record ctl-fmt $?
 ( cd ctl && cargo clippy --all-targets --quiet -- -D warnings ); record ctl-clippy $?
