@@ -133,10 +133,12 @@ struct escguard_scratch {
 #define ESCGUARD_AT_SYSCALL 16	/* __x64_sys_*(user regs); arg: ESCGUARD_SYS_* */
 #define ESCGUARD_AT_UNLOAD 17		/* delete_module(name, flags) */
 #define ESCGUARD_AT_SIGNAL 18		/* arg: ESCGUARD_SIG_* */
+#define ESCGUARD_AT_PORT_IO 19		/* ioperm(2), iopl(2) (user regs) */
 #define ESCGUARD_AT_IA32 0x100
 
 /* Signal syscalls by where the target and signal are. */
-#define ESCGUARD_SIG_KILL 1	/* (pid, sig): kill, tkill, rt_sigqueueinfo */
+#define ESCGUARD_SIG_KILL 1	/* (pid, sig): tkill, rt_sigqueueinfo */
+#define ESCGUARD_SIG_KILL_GROUP 4 /* (pid, sig), pid < -1 a process group: kill */
 #define ESCGUARD_SIG_TGKILL 2	/* (tgid, pid, sig): tgkill, rt_tgsigqueueinfo */
 #define ESCGUARD_SIG_PIDFD 3	/* (pidfd, sig): pidfd_send_signal */
 
@@ -193,6 +195,7 @@ struct escguard_hook_site {
 	__u16 arg;	/* ESCGUARD_SYS_* or ESCGUARD_SIG_* */
 	__u8 time;	/* ESCGUARD_TIME_* */
 	__u8 refusing;	/* may make the call fail (IPMODIFY) */
+	__u8 optional;	/* in a driver that may be absent: skipped if so */
 };
 
 /*

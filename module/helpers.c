@@ -690,6 +690,8 @@ static int escguard_hooks_register(void)
 		struct ftrace_ops *ops = h->refusing ? &escguard_refuse_ops : &escguard_observe_ops;
 		char sym[KSYM_NAME_LEN];
 
+		if (!addrs[i] && h->optional)
+			continue;
 		if (addrs[i]) {
 			ret = ftrace_set_filter_ips(ops, &addrs[i], 1, 0, 0);
 		} else {

@@ -229,9 +229,16 @@ impl sys::CheckHooks for State {
         let Some((o, _, _)) = self.contained(task) else {
             return 0;
         };
-        // Only a tracked host task is protected here: an untracked target
-        // cannot be classified without its task_lock, which is held.
-        if !matches!(self.lineage_of(child), Some((Lineage::Host, _))) {
+        // A host task, tracked or not: an untracked target cannot be
+        // classified by its namespaces (its task_lock, which that read
+        // takes, is held), so it is host unless its hooks found it of
+        // settled container lineage (the bit they keep for untracked tasks
+        // too). Untracked is not container either.
+        let host = match self.lineage_of(child) {
+            Some((l, _)) => matches!(l, Lineage::Host),
+            None => !self.fast.settled(child.pid()) && child.info_light().kthread == 0,
+        };
+        if !host {
             return 0;
         }
         let i = task.info_light();

@@ -230,15 +230,26 @@ impl sys::OpenHooks for State {
     }
 
     fn on_kernel_memory(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        self.kernel_memory(task, until_nul(&path))
+    }
+
+    fn on_port_io(&self, task: sys::TaskRef<'_>) -> i32 {
+        self.kernel_memory(task, b"ioperm/iopl")
+    }
+}
+
+impl State {
+    /// A container task reaching kernel memory or I/O ports (`what`).
+    fn kernel_memory(&self, task: sys::TaskRef<'_>, what: &[u8]) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {
             return 0;
         };
         let i = task.info(&self.base.refs(None));
-        let mut path = [0u8; PATH_LEN];
-        file.path(&mut path);
         let x = Extra {
-            target: until_nul(&path),
+            target: what,
             ..Default::default()
         };
         self.preset_hit(

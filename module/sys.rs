@@ -120,7 +120,7 @@ pub(crate) trait LifecycleHooks {
 /// negative errno it then fails with.
 pub(crate) trait OpenHooks {
     /// `file` is being opened (after permission checks, before any data)
-    /// by a task the C fast path could not answer for (see `OpenFast`):
+    /// by a task the fast path could not answer for (see `OpenFast`):
     /// one that may be of container lineage and has no clean cached
     /// verdict on its current objects, or whose open a rule may match.
     fn on_open(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
@@ -129,6 +129,9 @@ pub(crate) trait OpenHooks {
     fn on_bdev_open(&self, task: TaskRef<'_>, file: FileRef<'_>, held_by_fs: bool) -> i32;
     /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
     fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
+    /// `task` asks for I/O port access (`ioperm(2)`, `iopl(2)`), what
+    /// `/dev/port` gives.
+    fn on_port_io(&self, task: TaskRef<'_>) -> i32;
 }
 
 /// The other observation points that may refuse a call.

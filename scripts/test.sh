@@ -29,7 +29,7 @@ passed=$((passed + cp)); failed=$((failed + cf))
 [ "$cargo_rc" -eq 0 ] || [ "$cf" -gt 0 ] || { echo "FAIL cargo-test (exit $cargo_rc)"; failed=$((failed + 1)); }
 
 KERNEL="$KDIR/arch/x86/boot/bzImage"
-SUITES=${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh hardening.sh stress.sh}
+SUITES=${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
 # process creations; `make stress` runs the long version).
 suite_args() {

@@ -21,6 +21,9 @@ const PTRACE_MODE_ATTACH: u32 = 0x02;
 /// `PROC_SUPER_MAGIC`, `PID_FS_MAGIC` (`linux/magic.h`).
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 const PID_FS_MAGIC: u64 = 0x5049_4446;
+/// Which port-access call an `ESCGUARD_AT_PORT_IO` hook is.
+const PORT_IOPERM: u32 = 1;
+const PORT_IOPL: u32 = 2;
 /// `MODULE_NAME_LEN`.
 const MODULE_NAME_LEN: usize = 56;
 const PATH_LEN: usize = crate::abi::ESCGUARD_PATH_LEN as usize;
@@ -429,6 +432,18 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     _ => 0,
                 }
             }
+            raw::ESCGUARD_AT_PORT_IO => {
+                // ioperm(from, num, turn_on), iopl(level): I/O port access,
+                // as /dev/port gives. Dropping access is fine.
+                let on = match arg {
+                    PORT_IOPERM => r.user_arg(ia32, 2) as u32 != 0,
+                    _ => r.user_arg(ia32, 0) as u32 != 0,
+                };
+                if !on || !maybe_container(cur) {
+                    return 0;
+                }
+                ops.on_port_io(cur)
+            }
             raw::ESCGUARD_AT_SYSCALL => {
                 if !cur.is_user() {
                     return 0;
@@ -476,14 +491,21 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     };
                 }
                 // The target as the caller names it in its pid namespace:
-                // > 0 a task, -1 every task it can signal; process groups
-                // (0, < -1) never reach outside the caller's session.
+                // > 0 a task, -1 every task it can signal, < -1 the process
+                // group -nr (judged by its first member: a host service is
+                // its own group's leader), 0 the caller's own group.
                 match target {
                     -1 => ops.on_signal(cur, None, sig),
                     nr if nr > 0 => match TaskHold::by_vpid(nr) {
                         Some(t) => ops.on_signal(cur, Some(t.task()), sig),
                         None => 0,
                     },
+                    nr if nr < -1 && arg == raw::ESCGUARD_SIG_KILL_GROUP => {
+                        match TaskHold::by_vpgid(nr.wrapping_neg()) {
+                            Some(t) => ops.on_signal(cur, Some(t.task()), sig),
+                            None => 0,
+                        }
+                    }
                     _ => 0,
                 }
             }
@@ -599,7 +621,16 @@ const fn site(sym: &'static CStr, id: u32, arg: u32, time: u32, refusing: bool) 
         arg: arg as u16,
         time: time as u8,
         refusing: refusing as u8,
+        optional: 0,
     }
+}
+
+/// A refusing hook in a driver that may be absent (built as a module not
+/// loaded, or not built): skipped then, since nothing can reach it.
+const fn refuse_optional(sym: &'static CStr, id: u32) -> Site {
+    let mut s = refuse(sym, id, 0);
+    s.optional = 1;
+    s
 }
 
 /// A hook that only observes (it cannot make the call fail).
@@ -625,7 +656,8 @@ use crate::abi::{
 use kernel::c_str;
 use raw::{
     ESCGUARD_AT_IA32 as IA32, ESCGUARD_AT_SIGNAL as SIGNAL, ESCGUARD_AT_SYSCALL as SYSCALL,
-    ESCGUARD_SIG_KILL as KILL, ESCGUARD_SIG_PIDFD as PIDFD, ESCGUARD_SIG_TGKILL as TGKILL,
+    ESCGUARD_SIG_KILL as KILL, ESCGUARD_SIG_KILL_GROUP as KILL_GROUP, ESCGUARD_SIG_PIDFD as PIDFD,
+    ESCGUARD_SIG_TGKILL as TGKILL,
 };
 
 /// Every hooked function of a 64-bit kernel. The observing ones (fork,
@@ -633,7 +665,7 @@ use raw::{
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 35] = [
+const SITES: [Site; 39] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -708,10 +740,30 @@ const SITES: [Site; 35] = [
         0,
     ),
     refuse(c_str!("proc_pid_get_link"), raw::ESCGUARD_AT_PROC_LINK, 0),
+    // map_files' own get_link: it calls proc_pid_get_link(), which the
+    // compiler may inline into it (it does in 6.12), bypassing that hook.
+    refuse(
+        c_str!("proc_map_files_get_link"),
+        raw::ESCGUARD_AT_PROC_LINK,
+        0,
+    ),
     refuse(c_str!("environ_open"), raw::ESCGUARD_AT_ENVIRON, 0),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
-    refuse(c_str!("__x64_sys_kill"), SIGNAL, KILL),
+    // /dev/cpu/N/msr: writing MSRs (LSTAR, ...) is running code in the kernel.
+    refuse_optional(c_str!("msr_open"), raw::ESCGUARD_AT_KERNEL_MEMORY),
+    // I/O port access without /dev/port.
+    refuse(
+        c_str!("__x64_sys_ioperm"),
+        raw::ESCGUARD_AT_PORT_IO,
+        PORT_IOPERM,
+    ),
+    refuse(
+        c_str!("__x64_sys_iopl"),
+        raw::ESCGUARD_AT_PORT_IO,
+        PORT_IOPL,
+    ),
+    refuse(c_str!("__x64_sys_kill"), SIGNAL, KILL_GROUP),
     refuse(c_str!("__x64_sys_tkill"), SIGNAL, KILL),
     refuse(c_str!("__x64_sys_tgkill"), SIGNAL, TGKILL),
     refuse(c_str!("__x64_sys_rt_sigqueueinfo"), SIGNAL, KILL),
@@ -723,7 +775,7 @@ const SITES: [Site; 35] = [
 /// 32-bit programs (their user registers hold the arguments in the ia32
 /// order). setns/unshare: a 32-bit task must not switch namespaces unseen.
 #[cfg(CONFIG_IA32_EMULATION)]
-const IA32_SITES: [Site; 12] = [
+const IA32_SITES: [Site; 14] = [
     refuse(
         c_str!("__ia32_sys_delete_module"),
         raw::ESCGUARD_AT_UNLOAD | IA32,
@@ -746,7 +798,7 @@ const IA32_SITES: [Site; 12] = [
     ),
     refuse(c_str!("__ia32_sys_setns"), SYSCALL | IA32, SETNS),
     refuse(c_str!("__ia32_sys_unshare"), SYSCALL | IA32, UNSHARE),
-    refuse(c_str!("__ia32_sys_kill"), SIGNAL | IA32, KILL),
+    refuse(c_str!("__ia32_sys_kill"), SIGNAL | IA32, KILL_GROUP),
     refuse(c_str!("__ia32_sys_tkill"), SIGNAL | IA32, KILL),
     refuse(c_str!("__ia32_sys_tgkill"), SIGNAL | IA32, TGKILL),
     refuse(
@@ -760,6 +812,16 @@ const IA32_SITES: [Site; 12] = [
         TGKILL,
     ),
     refuse(c_str!("__ia32_sys_pidfd_send_signal"), SIGNAL | IA32, PIDFD),
+    refuse(
+        c_str!("__ia32_sys_ioperm"),
+        raw::ESCGUARD_AT_PORT_IO | IA32,
+        PORT_IOPERM,
+    ),
+    refuse(
+        c_str!("__ia32_sys_iopl"),
+        raw::ESCGUARD_AT_PORT_IO | IA32,
+        PORT_IOPL,
+    ),
 ];
 #[cfg(not(CONFIG_IA32_EMULATION))]
 const IA32_SITES: [Site; 0] = [];

@@ -365,6 +365,13 @@ impl TaskHold {
         unsafe { Self::of_pid(bindings::find_vpid(nr)) }
     }
 
+    /// The first task of process group `nr` of current's pid namespace.
+    pub(crate) fn by_vpgid(nr: i32) -> Option<Self> {
+        let _rcu = Rcu::lock();
+        // SAFETY: under RCU, as `find_vpid()` and `pid_task()` require.
+        unsafe { Self::of_pid_type(bindings::find_vpid(nr), bindings::pid_type_PIDTYPE_PGID) }
+    }
+
     /// The task of a `struct pid` (its first task: the thread, or the
     /// group leader of a tgid pid).
     ///
@@ -372,13 +379,21 @@ impl TaskHold {
     ///
     /// Called under RCU; `pid` is null or a valid `struct pid`.
     pub(crate) unsafe fn of_pid(pid: *mut bindings::pid) -> Option<Self> {
+        // SAFETY: forwarded to the caller.
+        unsafe { Self::of_pid_type(pid, bindings::pid_type_PIDTYPE_PID) }
+    }
+
+    /// # Safety
+    ///
+    /// As for `of_pid`.
+    unsafe fn of_pid_type(pid: *mut bindings::pid, ty: bindings::pid_type) -> Option<Self> {
         if pid.is_null() {
             return None;
         }
         // SAFETY: under RCU (caller); `pid_task()` returns null or a task
         // valid for the section, which `get_task_struct()` then pins.
         unsafe {
-            let t = bindings::pid_task(pid, bindings::pid_type_PIDTYPE_PID);
+            let t = bindings::pid_task(pid, ty);
             if t.is_null() {
                 return None;
             }

@@ -19,6 +19,12 @@ use super::{FileFacts, FsRef};
 
 use super::{FS_DISCONNECTED, FS_HOST_MNT_NS, FS_MNT_HOST_ROOT, FS_ON_HOST_SB, FS_UNDER_ORIGIN};
 
+/// Most dentries a walk climbs. A path name reaches at most `PATH_MAX`
+/// (4,096) bytes, so deeper trees exist only when built on purpose (one
+/// relative step at a time); the walks run with preemption off and must
+/// stay bounded. Beyond it, the answer is the one that refuses.
+const WALK_MAX: u32 = 16_384;
+
 /// `S_IFMT`, `S_IFDIR`.
 const S_IFMT: u32 = 0o170000;
 const S_IFDIR: u32 = 0o040000;
@@ -105,7 +111,17 @@ fn walk(p: &bindings::path, origin: &FsId) -> u32 {
         unsafe { raw::escguard_rename_seq_begin(&mut seq) };
         let mroot = mnt_root(p.mnt);
         let mut d = p.dentry;
+        let mut steps = 0;
         loop {
+            steps += 1;
+            if steps > WALK_MAX {
+                // Deeper than any real directory tree: disconnected, i.e.
+                // an escape (bounded work; a chain built to stall the walk
+                // is not a place to run from).
+                connected = false;
+                under = false;
+                break;
+            }
             if d == mroot {
                 connected = true;
             }
@@ -335,14 +351,15 @@ impl<'a> FileRef<'a> {
     }
 
     /// The first of the file's dentry and its ancestors up to its
-    /// filesystem's root (nearest first) for which `f` holds, however deep
-    /// the file is. `f` runs under RCU: it must not sleep. A rename racing
+    /// filesystem's root (nearest first) for which `f` holds (`WALK_MAX`
+    /// deep at most; deeper, an identity of device 0 is returned as found).
+    /// `f` runs under RCU: it must not sleep. A rename racing
     /// the walk can only move the file while the exec that judges it is in
     /// flight.
     pub(crate) fn find_ancestor<F: FnMut(&FsId) -> bool>(&self, mut f: F) -> Option<FsId> {
         let _rcu = Rcu::lock();
         let mut d = self.path_ref().dentry;
-        loop {
+        for _ in 0..WALK_MAX {
             // SAFETY: `d` is the file's dentry or an ancestor, under RCU.
             let (dev, ino) = unsafe { dentry_id(d) };
             let id = FsId {
@@ -360,6 +377,9 @@ impl<'a> FileRef<'a> {
             }
             d = parent;
         }
+        // Deeper than `WALK_MAX`: taken as found (an identity of device 0,
+        // which names no container), the answer that refuses.
+        Some(FsId::default())
     }
 }
 

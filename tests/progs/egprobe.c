@@ -27,6 +27,7 @@
  *
  * For the bypass suite (tests/guest/bypass.sh):
  *
+ *   egprobe ioperm | iopl       ask for I/O port access (port 0x80; level 3)
  *   egprobe signal HOW PID SIG send SIG to PID by HOW: kill, tkill, tgkill,
  *                              sigqueue, tgsigqueue, pidfd (pidfd_open +
  *                              pidfd_send_signal) or procfd
@@ -807,6 +808,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: egprobe signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "ioperm"))
+		return result(syscall(SYS_ioperm, 0x80UL, 1UL, 1));
+	if (!strcmp(argv[1], "iopl"))
+		return result(syscall(SYS_iopl, 3));
 	if (!strcmp(argv[1], "signal") && argc == 5)
 		return do_signal(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(argv[1], "setns-meta") && argc == 4)
