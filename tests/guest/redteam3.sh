@@ -42,8 +42,10 @@ quiet() {
 }
 
 # 1. chmod of a host program through /proc/<host pid>/map_files/.
-cp /bin/busybox /rt3-victim; chmod 0755 /rt3-victim
-/rt3-victim sleep 600 &
+# A host program (egprobe, static, so the program is its only mapping)
+# serving a socket until killed.
+cp "$(command -v egprobe)" /rt3-victim; chmod 0755 /rt3-victim
+/rt3-victim listen /rt3-victim.sock > /dev/null &
 V=$!
 sleep 0.5
 ctr rt3mapfiles priv-hostpid "f=\$(ls /proc/$V/map_files | head -1); chmod 4755 /proc/$V/map_files/\$f"
@@ -95,9 +97,9 @@ insmod "$KO" || { fail redteam3-reinsmod; exit 0; }
 # 5. A directory chain deeper than any real tree (built one relative step
 # at a time) must not stall the dentry walk with preemption off: beyond the
 # walk's bound the cwd is taken as escaped. 4,300 deep stays fine.
-ctr rt3deep priv "cd /tmp && egprobe deepcwd 17000 /etc/passwd"
+ctr rt3deep priv "mount -t tmpfs rt3 /mnt && cd /mnt && egprobe deepcwd 17000 /etc/passwd"
 if [ "$KILLED" = yes ]; then pass deep-chain-bounded; else fail deep-chain-bounded "$(flat "$OUT")"; fi
-ctr rt3deepok priv "cd /tmp && egprobe deepcwd 4300 /etc/passwd"
+ctr rt3deepok priv "mount -t tmpfs rt3 /mnt && cd /mnt && egprobe deepcwd 4300 /etc/passwd"
 quiet deep-chain-4300-lookalike
 
 escguardctl unlock && rmmod escguard || fail redteam3-unload
