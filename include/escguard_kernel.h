@@ -41,6 +41,7 @@ struct linux_binprm;
 #define ESCGUARD_FS_MNT_HOST_ROOT 0x04   /* its mount shows the whole host root fs */
 #define ESCGUARD_FS_DISCONNECTED 0x08    /* outside its own mount's tree (file handles) */
 #define ESCGUARD_FS_HOST_MNT_NS 0x10     /* its mount is in the host mount namespace */
+#define ESCGUARD_FS_TOO_DEEP 0x20        /* deeper than the walk climbs: refused */
 
 /* Key information of one task, copied out under task_lock and fs->lock. */
 struct escguard_kinfo {

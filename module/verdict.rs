@@ -121,9 +121,11 @@ impl Escape {
 /// disconnected from its mount (file handles). A host directory
 /// bind-mounted into the container as a volume is none of these.
 pub(crate) fn fs_escaped(flags: u32) -> bool {
-    flags & sys::FS_ON_HOST_SB != 0
-        && flags & sys::FS_UNDER_ORIGIN == 0
-        && flags & (sys::FS_MNT_HOST_ROOT | sys::FS_HOST_MNT_NS | sys::FS_DISCONNECTED) != 0
+    // Too deep to walk is refused, wherever it is.
+    flags & sys::FS_TOO_DEEP != 0
+        || flags & sys::FS_ON_HOST_SB != 0
+            && flags & sys::FS_UNDER_ORIGIN == 0
+            && flags & (sys::FS_MNT_HOST_ROOT | sys::FS_HOST_MNT_NS | sys::FS_DISCONNECTED) != 0
 }
 
 /// Whether an object with these `ESCGUARD_FS_*` flags, opened by a task of

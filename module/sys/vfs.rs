@@ -17,7 +17,9 @@ use kernel::ffi::c_char;
 
 use super::{FileFacts, FsRef};
 
-use super::{FS_DISCONNECTED, FS_HOST_MNT_NS, FS_MNT_HOST_ROOT, FS_ON_HOST_SB, FS_UNDER_ORIGIN};
+use super::{
+    FS_DISCONNECTED, FS_HOST_MNT_NS, FS_MNT_HOST_ROOT, FS_ON_HOST_SB, FS_TOO_DEEP, FS_UNDER_ORIGIN,
+};
 
 /// Most dentries a walk climbs. A path name reaches at most `PATH_MAX`
 /// (4,096) bytes, so deeper trees exist only when built on purpose (one
@@ -112,14 +114,13 @@ fn walk(p: &bindings::path, origin: &FsId) -> u32 {
         let mroot = mnt_root(p.mnt);
         let mut d = p.dentry;
         let mut steps = 0;
+        let mut deep = false;
         loop {
             steps += 1;
             if steps > WALK_MAX {
-                // Deeper than any real directory tree: disconnected, i.e.
-                // an escape (bounded work; a chain built to stall the walk
-                // is not a place to run from).
-                connected = false;
-                under = false;
+                // Deeper than any real directory tree (bounded work; a
+                // chain built to stall the walk is no place to run from).
+                deep = true;
                 break;
             }
             if d == mroot {
@@ -144,6 +145,9 @@ fn walk(p: &bindings::path, origin: &FsId) -> u32 {
         }
         // SAFETY: as above.
         unsafe { raw::escguard_rename_seq_done(seq) };
+        if deep {
+            return FS_TOO_DEEP | FS_DISCONNECTED;
+        }
         return (if connected { 0 } else { FS_DISCONNECTED })
             | if under { FS_UNDER_ORIGIN } else { 0 };
     }

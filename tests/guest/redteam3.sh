@@ -35,6 +35,12 @@ stopped() {
 		pass "$1"
 	else fail "$1" "killed=$KILLED rule/denied missing: $(flat "$OUT")"; fi
 }
+# stopped_as NAME REASON: the same, for an escape event (no rule).
+stopped_as() {
+	if [ "$KILLED" = yes ] && echo "$EV" | grep -q "\"reason\":\"$2\"" && echo "$EV" | grep -q '"denied":true'; then
+		pass "$1"
+	else fail "$1" "killed=$KILLED reason/denied missing: $(flat "$OUT")"; fi
+}
 # quiet NAME: completed (rc=0), no event, nothing killed.
 quiet() {
 	if echo "$OUT" | grep -q 'rc=0' && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass "$1"
@@ -51,7 +57,7 @@ sleep 0.5
 ctr rt3mapfiles priv-hostpid "f=\$(ls /proc/$V/map_files | head -1); chmod 4755 /proc/$V/map_files/\$f"
 md=$(stat -c %a /rt3-victim)
 if [ "$md" != 755 ]; then fail map-files-chmod-host "host program's mode is now $md (killed=$KILLED)"
-else stopped map-files-chmod-host ptrace_host; fi
+else stopped_as map-files-chmod-host host-object; fi
 kill $V 2>/dev/null; wait $V 2>/dev/null
 ctr rt3mapfilesown priv-hostpid "f=\$(ls /proc/self/map_files | head -1); stat -L /proc/self/map_files/\$f > /dev/null"
 quiet map-files-own-lookalike
