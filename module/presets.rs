@@ -87,8 +87,21 @@ impl Presets {
 /// filesystem and in-filesystem path, not by the path the task used, holds
 /// however the filesystem was mounted (a second procfs, a bind mount).
 ///
-/// Only magics for which `sys::magic_may_be_sensitive` is true can match
-/// (the open hook's fast path skips the rest without looking at the path).
+/// The filesystems `sensitive_write` looks at: a write to any other can
+/// trip no preset, and the open hook's fast path lets it through without
+/// looking at the path. One list, next to the rules it serves.
+pub(crate) const SENSITIVE_WRITE_FS: [u64; 6] =
+    [CGROUP_V1, PROC, SYSFS, DEBUGFS, TRACEFS, BINFMTFS];
+
+/// Whether a write-open of a file on a filesystem of `magic` may trip a
+/// preset (`sensitive_write`), so its path must be looked at.
+#[inline(always)]
+pub(crate) fn write_may_be_sensitive(magic: u64) -> bool {
+    SENSITIVE_WRITE_FS.contains(&magic)
+}
+
+/// Only magics in `SENSITIVE_WRITE_FS` can match (the open hook's fast
+/// path skips the rest without looking at the path).
 pub(crate) fn sensitive_write(f: &FileFacts, sb_path: &[u8]) -> Option<u32> {
     match f.magic {
         CGROUP_V1 => {

@@ -391,11 +391,8 @@ pub(crate) fn current_open_key(t: TaskRef<'_>) -> OpenKey {
 }
 
 /// Whether a write to a file on a filesystem of this magic may trip a
-/// preset rule, so its path must be looked at: procfs, sysfs, cgroup v1,
-/// debugfs, tracefs, binfmt_misc (`rules::sensitive_write` decides).
+/// preset rule, so its path must be looked at (the presets' list).
+#[inline(always)]
 pub(crate) fn magic_may_be_sensitive(magic: u64) -> bool {
-    matches!(
-        magic,
-        0x9fa0 | 0x6265_6572 | 0x27e0eb | 0x6462_6720 | 0x7472_6163 | 0x4249_4e4d
-    )
+    crate::presets::write_may_be_sensitive(magic)
 }
