@@ -50,3 +50,29 @@ unload() { ! loaded || { escguardctl unlock && rmmod escguard; }; }
 drain_events() { escguardctl tail --json > /dev/null; }
 events_json() { escguardctl tail --json; }
 kills() { escguardctl status --json | sed 's/.*"kills":\([0-9]*\).*/\1/'; }
+
+# Event and output helpers shared by the suites.
+ev_n() { printf '%s\n' "$1" | grep -c '"seq"'; }
+show_ev() { [ -z "$1" ] || echo "$1" | sed 's/^/    | /' | cut -c1-400; }
+flat() { echo "$1" | tr '\n' ' ' | cut -c1-300; }
+
+# ctr NAME VARIANT 'command' [leak]: runs a container in enforce mode (with
+# "leak", handed the host's / as descriptor 3); sets OUT (its output, ending
+# in rc=N), EV (events), KILLED (kill counter moved: yes/no).
+ctr() {
+	escguardctl mode enforce
+	drain_events
+	_k0=$(kills)
+	make_bundle "$1" "( $3 ); echo rc=\$?" "$2" || { OUT="bundle failed"; return; }
+	if [ "${4:-}" = leak ]; then
+		OUT=$(runc run --preserve-fds 1 --bundle "/run/bundles/$1" "$1" 3< / 2>&1)
+	else
+		OUT=$(runc run --bundle "/run/bundles/$1" "$1" 2>&1)
+	fi
+	EV=$(events_json)
+	KILLED=no
+	[ "$(kills)" = "$_k0" ] || KILLED=yes
+	echo "  [$1] output: $(flat "$OUT")"
+	echo "  [$1] events: $(ev_n "$EV"), killed: $KILLED"
+	show_ev "$EV"
+}

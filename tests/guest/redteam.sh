@@ -27,31 +27,6 @@ MARK='host-only marker'
 insmod "$KO" || { fail redteam-insmod; exit 0; }
 escguardctl mode enforce || fail redteam-mode
 
-ev_n() { printf '%s\n' "$1" | grep -c '"seq"'; }
-show_ev() { [ -z "$1" ] || echo "$1" | sed 's/^/    | /' | cut -c1-400; }
-flat() { echo "$1" | tr '\n' ' ' | cut -c1-300; }
-
-# ctr NAME VARIANT 'command' [leak]: runs the container in enforce mode;
-# sets OUT (its output, ending in rc=N), EV (events), KILLED (kill counter
-# moved: yes/no).
-ctr() {
-	escguardctl mode enforce
-	drain_events
-	_k0=$(kills)
-	make_bundle "$1" "( $3 ); echo rc=\$?" "$2" || { OUT="bundle failed"; return; }
-	if [ "${4:-}" = leak ]; then
-		OUT=$(runc run --preserve-fds 1 --bundle "/run/bundles/$1" "$1" 3< / 2>&1)
-	else
-		OUT=$(runc run --bundle "/run/bundles/$1" "$1" 2>&1)
-	fi
-	EV=$(events_json)
-	KILLED=no
-	[ "$(kills)" = "$_k0" ] || KILLED=yes
-	echo "  [$1] output: $(flat "$OUT")"
-	echo "  [$1] events: $(ev_n "$EV"), killed: $KILLED"
-	show_ev "$EV"
-}
-
 # ---- 1. Host pipe injection --------------------------------------------------
 # A host shell reading commands from an anonymous pipe (any "producer | sh",
 # a daemon's stdin). /proc/<pid>/fd/N of a pipe leads to pipefs, an internal
@@ -152,7 +127,6 @@ if echo "$OUT" | grep -qx private-ns-secret; then fail private-ns-tmpfs "read a 
 elif [ "$KILLED" = yes ]; then pass private-ns-tmpfs
 else fail private-ns-tmpfs "neither read nor killed: $(flat "$OUT")"; fi
 kill $PP 2>/dev/null; wait $PP 2>/dev/null
-
 
 # ---- 6. A host service's bind mounts on the host's root filesystem -------------
 # systemd's ProtectSystem=/ReadOnlyPaths=/PrivateTmp= make read-only bind

@@ -15,23 +15,6 @@ MARK='host-only marker'
 insmod "$KO" || { fail redteam2-insmod; exit 0; }
 escguardctl mode enforce || fail redteam2-mode
 
-ev_n() { printf '%s\n' "$1" | grep -c '"seq"'; }
-show_ev() { [ -z "$1" ] || echo "$1" | sed 's/^/    | /' | cut -c1-400; }
-flat() { echo "$1" | tr '\n' ' ' | cut -c1-300; }
-ctr() {
-	escguardctl mode enforce
-	drain_events
-	_k0=$(kills)
-	make_bundle "$1" "( $3 ); echo rc=\$?" "$2" || { OUT="bundle failed"; return; }
-	OUT=$(runc run --bundle "/run/bundles/$1" "$1" 2>&1)
-	EV=$(events_json)
-	KILLED=no
-	[ "$(kills)" = "$_k0" ] || KILLED=yes
-	echo "  [$1] output: $(flat "$OUT")"
-	echo "  [$1] events: $(ev_n "$EV"), killed: $KILLED"
-	show_ev "$EV"
-}
-
 # 1/2. setns(2) into the host's mount namespace, then path-based metadata
 # calls (no open, fork or exec), then setns back: never judged.
 for v in nsfile pidfd; do
