@@ -321,14 +321,17 @@ int escguard_next_fd(unsigned int fd)
 {
 	struct files_struct *files = current->files;
 	struct fdtable *fdt;
+	int ret;
 
 	if (!files)
 		return -1;
+	/* The table may be resized (and the old one RCU-freed) meanwhile. */
 	rcu_read_lock();
 	fdt = files_fdtable(files);
 	fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd);
+	ret = fd < fdt->max_fds ? fd : -1;
 	rcu_read_unlock();
-	return fd < fdt->max_fds ? fd : -1;
+	return ret;
 }
 
 struct file *escguard_fd_file_rcu(unsigned int fd)
