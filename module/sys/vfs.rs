@@ -329,29 +329,20 @@ impl<'a> FileRef<'a> {
         let want = self.mode() & (FMODE_READ | FMODE_WRITE);
         let p = self.path_ref();
         let _rcu = Rcu::lock();
-        let mut fd = 0;
         // Only current changes its own table's size; a descriptor may be
         // closed meanwhile (files are RCU-freed: a stale match only says the
         // task held the object a moment ago). The open being checked is not
         // installed yet, so it never matches itself.
-        loop {
-            // SAFETY: no preconditions; reads current's descriptor table.
-            let next = unsafe { raw::escguard_next_fd(fd) };
-            if next < 0 {
-                return false;
-            }
-            fd = next as u32;
+        OpenFds(0).any(|fd| {
             // SAFETY: under RCU, as the accessor requires.
             let f = unsafe { raw::escguard_fd_file_rcu(fd) };
-            if !f.is_null() {
-                // SAFETY: a file read under RCU stays valid for the section.
-                let (fp, fm) = unsafe { ((*f).f_path, (*f).f_mode) };
-                if fp.dentry == p.dentry && fp.mnt == p.mnt && fm & want == want {
-                    return true;
-                }
+            if f.is_null() {
+                return false;
             }
-            fd += 1;
-        }
+            // SAFETY: a file read under RCU stays valid for the section.
+            let (fp, fm) = unsafe { ((*f).f_path, (*f).f_mode) };
+            fp.dentry == p.dentry && fp.mnt == p.mnt && fm & want == want
+        })
     }
 
     /// The first of the file's dentry and its ancestors up to its
@@ -390,27 +381,34 @@ impl<'a> FileRef<'a> {
 /// Calls `f` with each directory the calling task has open (each held for
 /// the call) until it returns true; whether it did. Never sleeps.
 pub(crate) fn current_dir_fds<F: FnMut(FileRef<'_>) -> bool>(mut f: F) -> bool {
-    let mut fd = 0;
-    loop {
-        // SAFETY: no preconditions; reads current's descriptor table.
-        let next = unsafe { raw::escguard_next_fd(fd) };
-        if next < 0 {
-            return false;
-        }
-        fd = next as u32;
+    OpenFds(0).any(|fd| {
         // A reference of our own: another thread may close it.
         // SAFETY: `fget_raw()` takes a reference or returns null.
         let file = unsafe { bindings::fget_raw(fd) };
         // SAFETY: referenced until the fput below.
-        if let Some(file) = unsafe { FileRef::from_raw(file) } {
-            let hit = file.is_dir() && f(file);
-            // SAFETY: drops our reference; fput() defers the final release,
-            // so it is safe here.
-            unsafe { bindings::fput(file.ptr) };
-            if hit {
-                return true;
-            }
-        }
-        fd += 1;
+        let Some(file) = (unsafe { FileRef::from_raw(file) }) else {
+            return false;
+        };
+        let hit = file.is_dir() && f(file);
+        // SAFETY: drops our reference; fput() defers the final release, so
+        // it is safe here.
+        unsafe { bindings::fput(file.ptr) };
+        hit
+    })
+}
+
+/// The calling task's open descriptors from the given one up, lowest
+/// first, each found afresh (descriptors may be opened and closed
+/// meanwhile). Never sleeps.
+struct OpenFds(u32);
+
+impl Iterator for OpenFds {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        // SAFETY: no preconditions; reads current's descriptor table.
+        let fd = u32::try_from(unsafe { raw::escguard_next_fd(self.0) }).ok()?;
+        self.0 = fd.checked_add(1)?;
+        Some(fd)
     }
 }
