@@ -10,7 +10,6 @@ use crate::presets::PRESET_NAMES;
 use crate::report::{syscall_name, BufWriter, Extra};
 use crate::verdict::{Escape, Lineage};
 use crate::{abi, policy, presets, sys, State, PATH_LEN};
-use kernel::prelude::*;
 use kernel::str::CStr;
 
 impl State {
@@ -294,30 +293,7 @@ impl sys::CheckHooks for State {
             object: true,
             ..Default::default()
         };
-        if !rep {
-            self.record(&i, lin, true, tracked);
-        }
-        let x = Extra {
-            target: w.done(),
-            denied: self.enforcing(),
-            ..Default::default()
-        };
-        self.act(
-            abi::ESCGUARD_HOOK_OPEN,
-            &esc,
-            &i,
-            &lin,
-            task,
-            None,
-            None,
-            rep,
-            &x,
-        );
-        if self.enforcing() {
-            self.c.denials.inc();
-            return EPERM.to_errno();
-        }
-        0
+        self.refuse_access(&esc, &i, lin, rep, tracked, task, w.done())
     }
 
     fn on_signal(&self, task: sys::TaskRef<'_>, target: Option<sys::TaskRef<'_>>, sig: i32) -> i32 {

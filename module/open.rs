@@ -16,11 +16,12 @@ const S_IFDIR: u32 = 0o040000;
 
 impl State {
     /// An escape found at file open (`esc`: by the task itself, or by the
-    /// object it opens): recorded as reported, reported once, and in
-    /// enforce mode the open fails and the task is killed before it has a
-    /// descriptor. Returns what the open returns.
+    /// object it opens), or on the way to an object (a `/proc` link):
+    /// recorded as reported, reported once naming `target`, and in enforce
+    /// mode the call fails and the task is killed before it has the object.
+    /// Returns what the call returns.
     #[allow(clippy::too_many_arguments)]
-    fn refuse_open(
+    pub(crate) fn refuse_access(
         &self,
         esc: &Escape,
         i: &sys::KInfo,
@@ -28,15 +29,13 @@ impl State {
         rep: bool,
         tracked: bool,
         task: sys::TaskRef<'_>,
-        file: sys::FileRef<'_>,
+        target: &[u8],
     ) -> i32 {
         if !rep {
             self.record(i, lin, true, tracked);
         }
-        let mut path = [0u8; PATH_LEN];
-        file.path(&mut path);
         let x = Extra {
-            target: until_nul(&path),
+            target,
             denied: self.enforcing(),
             ..Default::default()
         };
@@ -57,11 +56,28 @@ impl State {
         }
         0
     }
+
+    /// `refuse_access` of an open of `file`, named by its path.
+    #[allow(clippy::too_many_arguments)]
+    fn refuse_file(
+        &self,
+        esc: &Escape,
+        i: &sys::KInfo,
+        lin: Lineage,
+        rep: bool,
+        tracked: bool,
+        task: sys::TaskRef<'_>,
+        file: sys::FileRef<'_>,
+    ) -> i32 {
+        let mut path = [0u8; PATH_LEN];
+        file.path(&mut path);
+        self.refuse_access(esc, i, lin, rep, tracked, task, until_nul(&path))
+    }
 }
 
 impl sys::OpenHooks for State {
     fn on_open(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
-        // Counted by the C hook (`hook_open`, `open_cached`), which answered
+        // Counted by the hook entry (`hook_open`, `open_cached`), which answered
         // tracked host tasks and clean cached verdicts itself. The key first:
         // a change after it makes the key stale, never a cached verdict wrong.
         let key = &sys::current_open_key();
@@ -107,7 +123,7 @@ impl sys::OpenHooks for State {
             let i = task.info(&self.base.refs(Some(&lin)));
             let esc = verdict::judge(&self.base, &o, &i);
             if esc.any() {
-                return self.refuse_open(&esc, &i, lin, rep, tracked, task, file);
+                return self.refuse_file(&esc, &i, lin, rep, tracked, task, file);
             }
             if tracked {
                 // No escape: the verdict on these facts is cached, under
@@ -136,7 +152,7 @@ impl sys::OpenHooks for State {
                     object: true,
                     ..Default::default()
                 };
-                return self.refuse_open(&esc, &info(full), lin, rep, tracked, task, file);
+                return self.refuse_file(&esc, &info(full), lin, rep, tracked, task, file);
             }
         }
 
