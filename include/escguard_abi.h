@@ -19,8 +19,8 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define ESCGUARD_ABI_MAJOR 3
-#define ESCGUARD_ABI_MINOR 3
+#define ESCGUARD_ABI_MAJOR 4
+#define ESCGUARD_ABI_MINOR 0
 
 #define ESCGUARD_DEVICE_NAME "escguard"
 #define ESCGUARD_VERSION_LEN 32
@@ -63,7 +63,7 @@ struct escguard_status {
 	__u64 kills;           /* SIGKILLs sent */
 	__u64 events_emitted;  /* events queued for readers */
 	__u64 events_dropped;  /* events lost: ring full or no memory */
-	__u64 events_queued;   /* events waiting to be read now */
+	__u64 events_queued;   /* events the durable writer has not acknowledged */
 	__u64 alloc_failures;  /* table allocations that failed (never fatal) */
 	__u64 untracked;       /* hooks that met a task missing from the table */
 	__u64 baseline_ns[9];  /* host baseline inode numbers, ESCGUARD_NS_* order */
@@ -98,7 +98,15 @@ struct escguard_status {
 				* had changed since the task's last verdict (3.1) */
 	__u64 open_cached;     /* of those, found clean in the lock-free verdict
 				* cache: no table lookup (3.2) */
-	__u64 reserved[1];     /* zero; future counters */
+	__u64 events_retained; /* events held in the ring (acknowledged or not),
+				* readable by every reader (4.0) */
+	__u64 events_evicted;  /* unacknowledged events overwritten by newer
+				* ones while no durable writer was attached (4.0) */
+	__u64 events_last_seq; /* seq of the newest event emitted; 0: none (4.0) */
+	__u64 events_acked;    /* seq the durable writer acknowledged last (4.0) */
+	__u32 writer;          /* 1: a durable writer (ESCGUARD_READ_ACK) is attached */
+	__u32 pad;
+	__u64 reserved[2];     /* zero; future counters */
 };
 
 #define ESCGUARD_NO_GID 0xffffffffU
@@ -152,6 +160,11 @@ struct escguard_event {
 	__u32 syscall;     /* ESCGUARD_SYS_*: the call, for HOOK_SYSCALL */
 	__u32 flags;       /* ESCGUARD_EVF_* */
 	__u32 pad;
+	__u64 cgroup_id;   /* the task's cgroup v2 id (its directory's inode
+			    * number in cgroupfs) at the event; 0: unknown */
+	char cgroup[ESCGUARD_PATH_LEN]; /* that cgroup's path from the cgroup v2
+					 * root (not the task's cgroup namespace);
+					 * truncated paths end in "..." */
 };
 
 #define ESCGUARD_EVF_DENIED 0x1  /* the call was made to fail with EPERM */
@@ -173,6 +186,8 @@ struct escguard_task {
 	struct escguard_fsid cwd;
 	struct escguard_fsid origin_root;
 	char comm[ESCGUARD_COMM_LEN];
+	__u64 cgroup_id;    /* as escguard_event.cgroup_id, when listed */
+	char cgroup[ESCGUARD_PATH_LEN]; /* as escguard_event.cgroup */
 };
 
 #define ESCGUARD_LINEAGE_HOST 0
@@ -191,7 +206,7 @@ struct escguard_task_list {
 	__u32 total;     /* out: entries in the table */
 };
 
-#define ESCGUARD_TASKS_MAX 4096
+#define ESCGUARD_TASKS_MAX 2048
 
 #define ESCGUARD_HOOK_FORK 1
 #define ESCGUARD_HOOK_EXEC 2
@@ -225,8 +240,8 @@ struct escguard_task_list {
 #define ESCGUARD_IOC_SET_MODE _IOW(ESCGUARD_IOC_MAGIC, 0x02, __u32)
 /* How read() on this descriptor consumes events (ESCGUARD_READ_*). */
 #define ESCGUARD_IOC_READER _IOW(ESCGUARD_IOC_MAGIC, 0x04, __u32)
-/* Remove queued events with seq <= the argument (after ESCGUARD_READ_ACK
- * reads: the reader has stored them durably). */
+/* Mark events with seq <= the argument as stored durably; only the
+ * descriptor that holds ESCGUARD_READ_ACK (EPERM otherwise). */
 #define ESCGUARD_IOC_ACK _IOW(ESCGUARD_IOC_MAGIC, 0x05, __u64)
 /* 1: lock (rmmod refused), 0: unlock; host admin only. */
 #define ESCGUARD_IOC_LOCK _IOW(ESCGUARD_IOC_MAGIC, 0x06, __u32)
@@ -312,7 +327,7 @@ struct escguard_rule_switch {
  * active policy atomically; the module validates every byte again and
  * answers EINVAL to anything malformed, leaving the active policy as it was.
  */
-#define ESCGUARD_POLICY_VERSION 1
+#define ESCGUARD_POLICY_VERSION 2
 #define ESCGUARD_POLICY_RULES_MAX 64
 #define ESCGUARD_POLICY_SOCKETS_MAX 8
 #define ESCGUARD_RULES_MAX (ESCGUARD_RULE_COUNT + ESCGUARD_POLICY_RULES_MAX)
@@ -349,7 +364,28 @@ struct escguard_policy_rule {
 	__u32 flags;    /* ESCGUARD_PF_* */
 	__u32 enabled;  /* 0 or 1 */
 	char pattern[ESCGUARD_PATH_LEN]; /* NUL-terminated UTF-8; paths absolute */
+	__u32 action;   /* ESCGUARD_RACT_* */
+	__u32 scope_kind; /* ESCGUARD_SCOPE_* */
+	char scope[ESCGUARD_PATH_LEN]; /* SCOPE_CGROUP: an absolute cgroup v2
+					* path; SCOPE_CONTAINER: a container
+					* ID; empty for SCOPE_ALL */
 };
+
+/* What a policy rule's match does (escguard_policy_rule.action). */
+#define ESCGUARD_RACT_ENFORCE 0 /* as the module's mode says: refuse and kill
+				 * in enforce mode, report in monitor mode */
+#define ESCGUARD_RACT_MONITOR 1 /* report only, in every mode */
+
+/* Which container tasks a policy rule applies to (escguard_policy_rule.scope_kind).
+ * Judged against the task's cgroup v2 path from the cgroup root. */
+#define ESCGUARD_SCOPE_ALL 0       /* every container task */
+#define ESCGUARD_SCOPE_CGROUP 1    /* tasks in the cgroup `scope` or below
+				    * (prefix on a path component boundary) */
+#define ESCGUARD_SCOPE_CONTAINER 2 /* tasks whose cgroup path has a component
+				    * naming container `scope`: the ID itself,
+				    * or "<prefix>-ID" / "<prefix>-ID.scope"
+				    * (docker-, cri-containerd-, crio-,
+				    * libpod-) */
 
 /* Argument of ESCGUARD_IOC_SET_POLICY and ESCGUARD_IOC_GET_POLICY (GET
  * reads only rule_count and rules; it fills in everything else). */
@@ -365,11 +401,23 @@ struct escguard_policy {
 	__u64 reserved[2];  /* zero */
 };
 
-/* read() removes what it returns from the ring (the default). */
-#define ESCGUARD_READ_CONSUME 0
-/* read() leaves events queued and only advances this descriptor's cursor;
- * ESCGUARD_IOC_ACK removes them. A reader that dies before acknowledging
- * loses nothing: the next one reads the same events again. */
+/*
+ * Readers. Reading never removes an event: each descriptor has its own
+ * cursor, and read() returns the retained events after it, oldest first.
+ * The ring keeps the newest events it can hold; an event leaves it only
+ * when a newer one needs its slot.
+ *
+ * ESCGUARD_READ_PEEK (the default): a viewer. Starts at the oldest
+ * retained event.
+ * ESCGUARD_READ_ACK: the durable writer. Host admin only, one descriptor
+ * at a time (EBUSY for a second; the role ends when the descriptor is
+ * closed). Starts after the last acknowledged event; ESCGUARD_IOC_ACK marks
+ * events as stored. While a writer is attached, an unacknowledged event is
+ * never overwritten: a new event that finds the ring full of them is
+ * dropped (events_dropped). With no writer attached the oldest event is
+ * overwritten (events_evicted when it was unacknowledged).
+ */
+#define ESCGUARD_READ_PEEK 0
 #define ESCGUARD_READ_ACK 1
 
 /*
@@ -381,7 +429,8 @@ struct escguard_policy {
  *  - a host task with CAP_SYS_ADMIN in the initial user namespace may do
  *    everything;
  *  - a host task in the events_gid group (module parameter) may open the
- *    device read-only and use VERSION, STATUS, READER, ACK and read();
+ *    device read-only and use VERSION, STATUS, RULES, GET_POLICY,
+ *    READER(PEEK) and read(): it can look, never acknowledge;
  *  - anyone else gets EPERM.
  */
 
