@@ -66,9 +66,9 @@ struct escguard_kinfo {
  * freed at release. File operations on one descriptor may run concurrently,
  * so the Rust side accesses every field atomically. */
 struct escguard_file {
-	__u64 cursor; /* ESCGUARD_READ_ACK: highest seq read() returned here */
+	__u64 cursor; /* highest seq read() returned here */
 	__u32 access; /* ESCGUARD_ACCESS_*: what open granted */
-	__u32 ack;    /* ESCGUARD_READ_* */
+	__u32 ack;    /* 1: this descriptor is the durable writer (ESCGUARD_READ_ACK) */
 };
 
 #define ESCGUARD_ACCESS_READ 0x1  /* version, status, events */
@@ -241,6 +241,7 @@ struct file *escguard_bprm_file(const struct linux_binprm *bprm);
 const struct path *escguard_unix_path(struct sock *sk);
 /* @t's program file with a reference (NULL: none); takes task_lock. */
 struct file *escguard_task_exe_file(struct task_struct *t);
+__u64 escguard_task_cgroup(struct task_struct *t, char *buf, size_t len);
 /* current's lowest open descriptor >= @fd, or -1. */
 int escguard_next_fd(unsigned int fd);
 /* The file at current's descriptor @fd (NULL: none); under RCU. */

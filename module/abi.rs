@@ -23,12 +23,12 @@ const _: () =
     assert!(core::mem::size_of::<escguard_version>() == 8 + ESCGUARD_VERSION_LEN as usize);
 const _: () = assert!(
     core::mem::size_of::<escguard_status>()
-        == 6 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 3 * 8 + 8 + 6 * 8 + 7 * 8 + 2 * 4 + 8 + 4 * 8
+        == 6 * 4 + 16 * 8 + 9 * 8 + 24 + 8 + 8 + 3 * 8 + 8 + 6 * 8 + 7 * 8 + 2 * 4 + 8 + 8 * 8 + 16
 );
 const _: () = assert!(core::mem::size_of::<escguard_fsid>() == 24);
 const _: () = assert!(
     core::mem::size_of::<escguard_event>()
-        == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4
+        == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 + 8 + 256
 );
 
 // SAFETY: `escguard_version` consists of two `u32` and a byte array: every
@@ -39,7 +39,8 @@ unsafe impl kernel::types::AsBytes for escguard_version {}
 // `u64`: every bit pattern is valid and, as asserted above, there is no padding.
 unsafe impl kernel::types::AsBytes for escguard_status {}
 
-const _: () = assert!(core::mem::size_of::<escguard_task>() == 6 * 4 + 2 * 9 * 8 + 3 * 24 + 16);
+const _: () =
+    assert!(core::mem::size_of::<escguard_task>() == 6 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 8 + 256);
 const _: () = assert!(core::mem::size_of::<escguard_task_list>() == 8 + 4 * 4);
 
 // SAFETY: integers, `escguard_fsid`s and a byte array; no padding (asserted).
@@ -66,7 +67,7 @@ const _: () =
     assert!(core::mem::size_of::<escguard_rule_switch>() == ESCGUARD_NAME_LEN as usize + 2 * 4);
 const _: () = assert!(
     core::mem::size_of::<escguard_policy_rule>()
-        == ESCGUARD_NAME_LEN as usize + 4 * 4 + ESCGUARD_PATH_LEN as usize
+        == ESCGUARD_NAME_LEN as usize + 6 * 4 + 2 * ESCGUARD_PATH_LEN as usize
 );
 const _: () = assert!(
     core::mem::size_of::<escguard_policy>()

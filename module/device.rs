@@ -104,9 +104,17 @@ impl State {
             let (h, c) = t.counts();
             (h, c, t.cap())
         };
-        let (queued, cap) = {
+        let (queued, retained, evicted, last_seq, acked, writer, cap) = {
             let r = self.ring.lock();
-            (r.queued() as u64, r.capacity() as u64)
+            (
+                r.unacked() as u64,
+                r.retained() as u64,
+                r.evicted(),
+                r.last_seq(),
+                r.acked(),
+                r.has_writer() as u32,
+                r.capacity() as u64,
+            )
         };
         let hook_ns = sys::hook_ns();
         let (policy_rules, policy_loaded_ns) = {
@@ -132,6 +140,11 @@ impl State {
             events_emitted: self.c.events_emitted.get(),
             events_dropped: self.c.events_dropped.get(),
             events_queued: queued,
+            events_retained: retained,
+            events_evicted: evicted,
+            events_last_seq: last_seq,
+            events_acked: acked,
+            writer,
             alloc_failures: self.c.alloc_failures.get(),
             untracked: self.c.untracked.get(),
             tid_swaps_lost: self.c.tid_swaps_lost.get(),
@@ -184,6 +197,23 @@ impl State {
         Ok(0)
     }
 
+    /// ESCGUARD_IOC_READER(ESCGUARD_READ_ACK): makes `f` the one durable
+    /// writer. Host admin only, checked now in the caller: acknowledging
+    /// decides what the ring may overwrite.
+    fn attach_writer(&self, f: sys::FileState<'_>) -> Result<isize> {
+        if f.ack_mode() {
+            return Ok(0);
+        }
+        if f.access() & sys::ACCESS_ADMIN == 0 || !sys::capable_admin() {
+            self.c.denied.inc();
+            return Err(EPERM);
+        }
+        let start = self.ring.lock().attach_writer().ok_or(EBUSY)?;
+        f.set_ack_mode(true);
+        f.set_cursor(start);
+        Ok(0)
+    }
+
     /// ESCGUARD_IOC_TASKS: validates the request, copies a page of the table
     /// under the lock into a buffer allocated beforehand, then copies it out.
     fn list_tasks(&self, arg: usize) -> Result<isize> {
@@ -192,7 +222,7 @@ impl State {
         if req.capacity == 0 || req.capacity > abi::ESCGUARD_TASKS_MAX {
             return Err(EINVAL);
         }
-        // Up to 1 MiB: vmalloc-backed, no high-order allocation to fail.
+        // About 1 MiB: vmalloc-backed, no high-order allocation to fail.
         let mut page = KVVec::with_capacity(req.capacity as usize, GFP_KERNEL)?;
         let total = {
             let mut t = self.table.lock();
@@ -200,6 +230,13 @@ impl State {
             let (h, c) = t.counts();
             h + c
         };
+        // The cgroup now, outside the table lock: a row names its container
+        // even for a task that never made a hooked call since.
+        for t in page.iter_mut() {
+            if let Some(h) = sys::TaskHold::by_vpid(t.pid as i32) {
+                t.cgroup_id = h.task().cgroup(bytes::bytes_of_mut(&mut t.cgroup));
+            }
+        }
         let rec = size_of::<abi::escguard_task>();
         let mut w = UserSlice::new(req.tasks as usize, page.len() * rec).writer();
         for t in page.iter() {
@@ -409,19 +446,24 @@ impl sys::DeviceOps for State {
             abi::ESCGUARD_IOCTL_SET_POLICY => self.set_policy(task, arg),
             abi::ESCGUARD_IOCTL_GET_POLICY => self.get_policy(arg),
             abi::ESCGUARD_IOCTL_READER => match read_u32(arg)? {
-                abi::ESCGUARD_READ_CONSUME => {
-                    f.set_ack_mode(false);
+                abi::ESCGUARD_READ_PEEK => {
+                    if f.ack_mode() {
+                        f.set_ack_mode(false);
+                        self.ring.lock().detach_writer();
+                    }
                     Ok(0)
                 }
-                abi::ESCGUARD_READ_ACK => {
-                    f.set_ack_mode(true);
-                    Ok(0)
-                }
+                abi::ESCGUARD_READ_ACK => self.attach_writer(f),
                 _ => Err(EINVAL),
             },
             abi::ESCGUARD_IOCTL_ACK => {
                 let seq: u64 = UserSlice::new(arg, size_of::<u64>()).reader().read()?;
-                self.ring.lock().consume_through(seq);
+                // Looking never erases: only the durable writer acknowledges.
+                if !f.ack_mode() {
+                    self.c.denied.inc();
+                    return Err(EPERM);
+                }
+                self.ring.lock().ack(seq);
                 Ok(0)
             }
             abi::ESCGUARD_IOCTL_LOCK => match read_u32(arg)? {
@@ -459,21 +501,17 @@ impl sys::DeviceOps for State {
             // Whole records only: a short buffer would split one.
             return Err(EINVAL);
         }
-        let ack = f.ack_mode();
-        let after = if ack { f.cursor() } else { 0 };
         let mut batch = KVec::with_capacity(want, GFP_KERNEL)?;
         {
-            // Copy, do not consume: if the copy to user space faults, the
-            // events stay queued.
+            // Copied out of the ring, never removed from it: reading is
+            // looking; only the writer's acknowledgement lets events go.
             let ring = self.ring.lock();
-            let mut k = 0;
+            let mut k = ring.first_after(f.cursor());
             while let Some(ev) = ring.peek(k) {
                 if batch.len() == want {
                     break;
                 }
-                if ev.seq > after {
-                    batch.push(*ev, GFP_NOWAIT)?;
-                }
+                batch.push(*ev, GFP_NOWAIT)?;
                 k += 1;
             }
         }
@@ -484,21 +522,20 @@ impl sys::DeviceOps for State {
         for ev in batch.iter() {
             w.write(ev)?;
         }
-        if ack {
-            // Kept until ESCGUARD_IOC_ACK: a reader that dies now loses nothing.
-            f.advance(last);
-        } else {
-            self.ring.lock().consume_through(last);
-        }
+        // Only after the copy: a fault leaves the cursor where it was.
+        f.advance(last);
         Ok((batch.len() * rec) as isize)
     }
 
     fn readable(&self, f: sys::FileState<'_>) -> bool {
+        // Retained events only: a dropped event has a number but no record.
         let ring = self.ring.lock();
+        ring.first_after(f.cursor()) < ring.retained()
+    }
+
+    fn release(&self, f: sys::FileState<'_>) {
         if f.ack_mode() {
-            ring.newest_seq().is_some_and(|s| s > f.cursor())
-        } else {
-            ring.queued() > 0
+            self.ring.lock().detach_writer();
         }
     }
 }

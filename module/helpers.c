@@ -317,6 +317,24 @@ struct file *escguard_task_exe_file(struct task_struct *t)
 	return f;
 }
 
+/*
+ * The task's cgroup v2 id and its path from the cgroup root. kernfs_path()
+ * takes a spinning rwlock only: callable from the hooks. Truncates to len.
+ */
+u64 escguard_task_cgroup(struct task_struct *t, char *buf, size_t len)
+{
+	struct cgroup *cgrp;
+	u64 id;
+
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(t);
+	id = cgroup_id(cgrp);
+	if (kernfs_path(cgrp->kn, buf, len) < 0)
+		buf[0] = '\0';
+	rcu_read_unlock();
+	return id;
+}
+
 int escguard_next_fd(unsigned int fd)
 {
 	struct files_struct *files = current->files;

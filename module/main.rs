@@ -82,9 +82,6 @@ struct State {
     base: Baseline,
     loaded_ns: u64,
     mode: AtomicU32,
-    /// Sequence number of the next event; dropped events use one too, so a
-    /// reader sees a gap where events were lost.
-    next_seq: AtomicU64,
     tid_swaps: TidSwaps,
     c: Counters,
     /// The reference this module holds on itself that makes rmmod fail,
@@ -125,7 +122,6 @@ impl State {
                 base,
                 loaded_ns: sys::now_ns(),
                 mode: AtomicU32::new(abi::ESCGUARD_MODE_ENFORCE),
-                next_seq: AtomicU64::new(1),
                 tid_swaps: TidSwaps::new(),
                 c: Counters::default(),
                 module_ref <- new_spinlock!(None, "escguard_module_ref"),

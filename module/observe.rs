@@ -175,27 +175,24 @@ impl sys::CheckHooks for State {
         let Some((o, _, _)) = self.contained(task) else {
             return 0;
         };
-        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
-        {
+        let hit = {
             let mut pol = self.policy.lock();
             if !pol.mount_rules {
                 return 0;
             }
-            let Some(r) = pol.rules.iter_mut().find(|r| {
+            pol.first_match(task, |r| {
                 let field = match r.raw.flags {
                     abi::ESCGUARD_PF_SOURCE => source.as_bytes(),
                     abi::ESCGUARD_PF_TARGET => target.as_bytes(),
                     _ => fstype.as_bytes(),
                 };
-                r.enabled()
-                    && r.raw.kind == abi::ESCGUARD_PRULE_MOUNT
+                r.raw.kind == abi::ESCGUARD_PRULE_MOUNT
                     && policy::path_matches(r.raw.match_, r.pattern(), field)
-            }) else {
-                return 0;
-            };
-            r.hits += 1;
-            name.copy_from_slice(bytes::bytes_of(&r.raw.name));
-        }
+            })
+        };
+        let Some(hit) = hit else {
+            return 0;
+        };
         let i = task.info(&self.base.refs(None));
         let mut buf = [0u8; PATH_LEN];
         let mut w = BufWriter::new(&mut buf);
@@ -208,7 +205,8 @@ impl sys::CheckHooks for State {
         let x = Extra {
             target: w.done(),
             rule_id: abi::ESCGUARD_RULE_POLICY,
-            rule: until_nul(&name),
+            rule: until_nul(&hit.name),
+            monitor: hit.monitor,
             syscall: sys,
             ..Default::default()
         };

@@ -4,7 +4,7 @@
 //! could not answer for, the object opened, the preset and policy file
 //! rules, block devices and kernel memory.
 
-use crate::bytes::{self, until_nul};
+use crate::bytes::until_nul;
 use crate::report::Extra;
 use crate::verdict::{self, Escape, Lineage};
 use crate::{abi, policy, presets, sys, State, PATH_LEN};
@@ -179,29 +179,27 @@ impl sys::OpenHooks for State {
             return 0;
         }
         let mut path = [0u8; PATH_LEN];
-        let mut name = [0u8; abi::ESCGUARD_NAME_LEN as usize];
-        {
+        let hit = {
             let mut pol = self.policy.lock();
             if pol.file_access & f.fmode == 0 {
                 return 0;
             }
             file.path(&mut path);
             let p = until_nul(&path);
-            let Some(r) = pol.rules.iter_mut().find(|r| {
-                r.enabled()
-                    && r.raw.kind == abi::ESCGUARD_PRULE_FILE
+            pol.first_match(task, |r| {
+                r.raw.kind == abi::ESCGUARD_PRULE_FILE
                     && r.raw.flags & f.fmode != 0
                     && policy::path_matches(r.raw.match_, r.pattern(), p)
-            }) else {
-                return 0;
-            };
-            r.hits += 1;
-            name.copy_from_slice(bytes::bytes_of(&r.raw.name));
-        }
+            })
+        };
+        let Some(hit) = hit else {
+            return 0;
+        };
         let x = Extra {
             target: until_nul(&path),
             rule_id: abi::ESCGUARD_RULE_POLICY,
-            rule: until_nul(&name),
+            rule: until_nul(&hit.name),
+            monitor: hit.monitor,
             ..Default::default()
         };
         self.rule_hit(

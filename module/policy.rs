@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The loaded policy: extra file and mount rules and the protected runtime
-//! sockets, their validation and path matching.
+//! sockets, their validation, path matching and scopes (which containers a
+//! rule applies to, by cgroup).
 //!
 //! Plain safe Rust: the hooks gather facts through `sys`, the matching is
 //! done here. Everything a policy carries is validated again in
@@ -10,7 +11,7 @@
 use crate::abi;
 use crate::bytes::{bytes_of, bytes_of_mut, until_nul};
 use crate::presets::Presets;
-use crate::PATH_LEN;
+use crate::{sys, PATH_LEN};
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
@@ -72,6 +73,43 @@ pub(crate) fn path_matches(how: u32, pattern: &[u8], path: &[u8]) -> bool {
     path.starts_with(pattern) && (path.len() == pattern.len() || path[pattern.len()] == b'/')
 }
 
+/// A container ID as a scope names it: `[A-Za-z0-9][A-Za-z0-9_.-]*`.
+fn valid_container_id(id: &[u8]) -> bool {
+    id.first().is_some_and(|b| b.is_ascii_alphanumeric())
+        && id.len() < PATH_LEN
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+/// Whether a cgroup path component names container `id`: the ID itself, or
+/// the runtimes' "<prefix>-ID" / "<prefix>-ID.scope" (docker-,
+/// cri-containerd-, crio-, libpod-).
+fn component_names(c: &[u8], id: &[u8]) -> bool {
+    let c = c.strip_suffix(b".scope").unwrap_or(c);
+    c == id || (c.len() > id.len() && c.ends_with(id) && c[c.len() - id.len() - 1] == b'-')
+}
+
+/// Whether a task in cgroup `cgroup` (its path from the cgroup v2 root) is
+/// in scope `kind`/`scope` (`ESCGUARD_SCOPE_*`).
+pub(crate) fn scope_matches(kind: u32, scope: &[u8], cgroup: &[u8]) -> bool {
+    match kind {
+        abi::ESCGUARD_SCOPE_ALL => true,
+        abi::ESCGUARD_SCOPE_CGROUP => path_matches(abi::ESCGUARD_MATCH_PREFIX, scope, cgroup),
+        abi::ESCGUARD_SCOPE_CONTAINER => cgroup
+            .split(|&b| b == b'/')
+            .any(|c| component_names(c, scope)),
+        _ => false,
+    }
+}
+
+/// What a matching policy rule asks for.
+pub(crate) struct Hit {
+    pub(crate) name: [u8; NAME_LEN],
+    /// The rule's action is monitor: report, never refuse or kill.
+    pub(crate) monitor: bool,
+}
+
 /// One validated policy rule, as the hooks match it.
 pub(crate) struct PolicyRule {
     pub(crate) raw: abi::escguard_policy_rule,
@@ -93,6 +131,10 @@ impl PolicyRule {
 
     pub(crate) fn enabled(&self) -> bool {
         self.raw.enabled != 0
+    }
+
+    fn scope(&self) -> &[u8] {
+        until_nul(bytes_of(&self.raw.scope))
     }
 }
 
@@ -207,6 +249,38 @@ impl Policy {
         Ok(p)
     }
 
+    /// The first enabled rule that `matches` and whose scope holds
+    /// `task`: counts the hit and says what it asks for. The task's cgroup
+    /// is read only if a scoped rule gets that far.
+    pub(crate) fn first_match(
+        &mut self,
+        task: sys::TaskRef<'_>,
+        matches: impl Fn(&PolicyRule) -> bool,
+    ) -> Option<Hit> {
+        let mut cgroup: Option<[u8; PATH_LEN]> = None;
+        let r = self.rules.iter_mut().find(|r| {
+            if !r.enabled() || !matches(r) {
+                return false;
+            }
+            if r.raw.scope_kind == abi::ESCGUARD_SCOPE_ALL {
+                return true;
+            }
+            let cg = cgroup.get_or_insert_with(|| {
+                let mut b = [0u8; PATH_LEN];
+                task.cgroup(&mut b);
+                b
+            });
+            scope_matches(r.raw.scope_kind, r.scope(), until_nul(cg))
+        })?;
+        r.hits += 1;
+        let mut name = [0u8; NAME_LEN];
+        name.copy_from_slice(bytes_of(&r.raw.name));
+        Some(Hit {
+            name,
+            monitor: r.raw.action == abi::ESCGUARD_RACT_MONITOR,
+        })
+    }
+
     /// The rule named `name`.
     pub(crate) fn find_mut(&mut self, name: &[u8]) -> Option<&mut PolicyRule> {
         self.rules.iter_mut().find(|r| r.name() == name)
@@ -240,6 +314,16 @@ fn validate_rule(raw: abi::escguard_policy_rule) -> Result<PolicyRule> {
     let name = cstr_field(bytes_of(&raw.name)).ok_or(EINVAL)?;
     let pattern = cstr_field(bytes_of(&raw.pattern)).ok_or(EINVAL)?;
     if !valid_rule_name(name) || raw.enabled > 1 {
+        return Err(EINVAL);
+    }
+    let scope = cstr_field(bytes_of(&raw.scope)).ok_or(EINVAL)?;
+    let scope_ok = match raw.scope_kind {
+        abi::ESCGUARD_SCOPE_ALL => scope.is_empty(),
+        abi::ESCGUARD_SCOPE_CGROUP => normal_path(scope),
+        abi::ESCGUARD_SCOPE_CONTAINER => valid_container_id(scope),
+        _ => false,
+    };
+    if !scope_ok || raw.action > abi::ESCGUARD_RACT_MONITOR {
         return Err(EINVAL);
     }
     let (name_len, pattern_len) = (name.len(), pattern.len());

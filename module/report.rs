@@ -4,10 +4,10 @@
 //! enforce mode, report once), and the event record put on the ring.
 
 use crate::bytes;
+use crate::events::Pushed;
 use crate::presets::PRESET_NAMES;
 use crate::verdict::{Escape, Lineage, Origin};
 use crate::{abi, sys, State};
-use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 /// What an event adds beyond the task: what the call aimed at, and the
@@ -19,6 +19,8 @@ pub(crate) struct Extra<'a> {
     pub(crate) rule: &'a [u8],
     pub(crate) syscall: u32,
     pub(crate) denied: bool,
+    /// The matching rule's action is monitor: report only, in every mode.
+    pub(crate) monitor: bool,
     /// Render no paths: the hook holds a task_lock that rendering takes.
     pub(crate) light: bool,
 }
@@ -129,7 +131,6 @@ impl State {
         killed: bool,
         x: &Extra<'_>,
     ) {
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         // Built on the heap: a record is over 1 KiB, too much for the stack
         // of a probe handler deep in fork or exec.
         let Ok(mut ev) = KBox::init(
@@ -137,9 +138,10 @@ impl State {
             GFP_NOWAIT | __GFP_NOWARN,
         ) else {
             self.c.events_dropped.inc();
+            // Still numbered: readers see the gap.
+            self.ring.lock().skip();
             return;
         };
-        ev.seq = seq;
         ev.time_ns = sys::now_ns();
         ev.hook = hook;
         ev.reason = reason;
@@ -174,14 +176,20 @@ impl State {
             ev.flags |= abi::ESCGUARD_EVF_DENIED;
         }
         let e = &mut *ev;
+        // Which container: recorded now, as the task may be gone (killed)
+        // by the time anyone reads the event.
+        e.cgroup_id = task.cgroup(bytes::bytes_of_mut(&mut e.cgroup));
         if !x.light {
             task.paths(file, &mut e.root_path, &mut e.cwd_path, &mut e.exe);
         }
-        if self.ring.lock().push(e) {
-            self.c.events_emitted.inc();
-            sys::wake_readers();
-        } else {
-            self.c.events_dropped.inc();
+        // The sequence number is given under the ring's lock, so that it
+        // increases in the order readers see events.
+        match self.ring.lock().push(e) {
+            Pushed::Queued => {
+                self.c.events_emitted.inc();
+                sys::wake_readers();
+            }
+            Pushed::Dropped => self.c.events_dropped.inc(),
         }
     }
 
@@ -249,7 +257,7 @@ impl State {
         x: Extra<'_>,
     ) -> i32 {
         self.c.rule_hits.inc();
-        let kill = self.enforcing();
+        let kill = self.enforcing() && !x.monitor;
         if kill {
             task.kill();
             self.c.kills.inc();

@@ -16,7 +16,7 @@ mod task;
 mod vfs;
 
 pub(crate) use fast::{OpenFast, OpenKey};
-pub(crate) use task::{baseline, for_each_task, TaskRef};
+pub(crate) use task::{baseline, for_each_task, TaskHold, TaskRef};
 pub(crate) use vfs::{current_dir_fds, FileRef};
 
 use core::marker::PhantomData;
@@ -230,7 +230,7 @@ impl<'a> FileState<'a> {
         self.access_atomic().store(a, Ordering::Release)
     }
 
-    /// Whether reads leave events queued until acknowledged.
+    /// Whether this descriptor is the durable writer (ESCGUARD_READ_ACK).
     pub(crate) fn ack_mode(&self) -> bool {
         self.ack_atomic().load(Ordering::Relaxed) != 0
     }
@@ -239,9 +239,14 @@ impl<'a> FileState<'a> {
         self.ack_atomic().store(on as u32, Ordering::Relaxed)
     }
 
-    /// Highest sequence number returned on this descriptor in ack mode.
+    /// Highest sequence number read() returned on this descriptor.
     pub(crate) fn cursor(&self) -> u64 {
         self.cursor_atomic().load(Ordering::Relaxed)
+    }
+
+    /// Puts the cursor at `seq`: reading goes on after it.
+    pub(crate) fn set_cursor(&self, seq: u64) {
+        self.cursor_atomic().store(seq, Ordering::Relaxed);
     }
 
     /// Moves the cursor forward to `seq` (never backward).

@@ -237,6 +237,25 @@ impl<'a> TaskRef<'a> {
         out
     }
 
+    /// The task's cgroup v2 id, and its path from the cgroup root into `buf`
+    /// (NUL-terminated; a path that fills `buf` ends in "..." as it may have
+    /// been cut). Takes a spinning lock only: callable from the hooks.
+    pub(crate) fn cgroup(&self, buf: &mut [u8]) -> u64 {
+        let len = buf.len();
+        if len < 4 {
+            return 0;
+        }
+        // SAFETY: valid task (type invariant); `buf` is writable for `len`
+        // bytes, and the accessor writes at most `len` of them, NUL included.
+        let id = unsafe { raw::escguard_task_cgroup(self.ptr, buf.as_mut_ptr().cast(), len) };
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(len);
+        if end >= len - 1 {
+            buf[len - 4..len - 1].copy_from_slice(b"...");
+            buf[len - 1] = 0;
+        }
+        id
+    }
+
     /// Renders root, cwd (within their filesystems) and the program file's
     /// path (`file`, or the task's current program) into the three buffers.
     /// Takes `task_lock` and `fs->lock`.
