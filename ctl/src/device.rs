@@ -153,15 +153,24 @@ impl Device {
     }
 
     /// Makes reads on this descriptor leave events queued until `ack`.
+    /// Makes this descriptor the module's one durable writer (until it is
+    /// closed). Refused while another writer is attached.
     pub fn set_ack_mode(&self, paths: &Paths) -> Result<(), Error> {
         let v = abi::ESCGUARD_READ_ACK;
         // SAFETY: `v` is a valid u32, the size ESCGUARD_IOCTL_READER encodes.
-        unsafe { ioc_reader(self.file.as_raw_fd(), &v) }
-            .map_err(|e| ioctl_error(paths, "reader mode", e))?;
+        unsafe { ioc_reader(self.file.as_raw_fd(), &v) }.map_err(|e| match e {
+            nix::errno::Errno::EBUSY => Error::Other(format!(
+                "another durable writer is attached to {} (an 'escguardctl tail --output' \
+                 runs elsewhere); only one may run at a time",
+                paths.device.display()
+            )),
+            e => ioctl_error(paths, "durable writer", e),
+        })?;
         Ok(())
     }
 
-    /// Removes queued events up to and including `seq` from the ring.
+    /// Tells the module that events up to and including `seq` are stored
+    /// durably: it may overwrite them when it needs room.
     pub fn ack(&self, paths: &Paths, seq: u64) -> Result<(), Error> {
         // SAFETY: `seq` is a valid u64, the size ESCGUARD_IOCTL_ACK encodes.
         unsafe { ioc_ack(self.file.as_raw_fd(), &seq) }

@@ -2,6 +2,8 @@
 //! line for people or one JSON object per line for machines.
 
 use crate::abi;
+use crate::container::{self, Container};
+use crate::escape;
 use crate::status::rfc3339_utc;
 use serde::Serialize;
 
@@ -34,8 +36,26 @@ pub struct Origin {
     pub root: FsId,
 }
 
+/// The version of the JSON event shape (`schema/event.schema.json`):
+/// bumped when a field changes meaning or goes away; new fields may appear
+/// without a bump.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The cgroup a task was in at the event, as the module recorded it.
+#[derive(Debug, Serialize, PartialEq, Clone)]
+pub struct Cgroup {
+    /// The cgroup v2 id (its directory's inode number in cgroupfs); 0: unknown.
+    pub id: u64,
+    /// Its path from the cgroup v2 root; a cut path ends in "...".
+    pub path: String,
+}
+
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Event {
+    pub schema_version: u32,
+    /// The node the event happened on (filled in by the reader).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     pub seq: u64,
     /// When the module that emitted the event was loaded (its `loaded_ns`):
     /// with `seq`, a unique name for the event on this host.
@@ -52,6 +72,11 @@ pub struct Event {
     pub uid: u32,
     pub comm: String,
     pub exe: String,
+    pub cgroup: Cgroup,
+    /// The container the cgroup belongs to, by the runtimes' conventions;
+    /// absent for host tasks and unknown layouts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
     /// What the call aimed at (tamper: the device operation or module name).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub target: String,
@@ -151,6 +176,14 @@ pub fn ns_map(
         .collect()
 }
 
+/// "runtime:ID" for people: a 64-hex ID shortened to 12 as `docker ps`
+/// shows it (JSON has the whole ID).
+pub fn container_label(c: &Container) -> String {
+    let long_hex = c.id.len() == 64 && c.id.bytes().all(|b| b.is_ascii_hexdigit());
+    let id = if long_hex { &c.id[..12] } else { &c.id };
+    format!("{}:{}", c.runtime, escape::text(id))
+}
+
 fn nonempty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
@@ -171,7 +204,15 @@ impl Event {
             escaped_fs.push("cwd".to_string());
         }
         let rule = abi::cstr_field(&e.rule);
+        let cgroup = Cgroup {
+            id: e.cgroup_id,
+            path: abi::cstr_field(&e.cgroup),
+        };
         Event {
+            schema_version: SCHEMA_VERSION,
+            hostname: None,
+            container: container::from_cgroup(&cgroup.path),
+            cgroup,
             seq: e.seq,
             load_ns: None,
             time: rfc3339_utc(e.time_ns),
@@ -235,13 +276,24 @@ impl Event {
         }
     }
 
+    /// Adds the container's names from the runtime's state on this host
+    /// (best effort: a container that is gone keeps its ID only).
+    pub fn enrich(&mut self) {
+        if let Some(c) = self.container.as_mut() {
+            container::enrich(c, std::path::Path::new("/"));
+        }
+    }
+
     /// One line for people: time, action, reason, who, what changed.
     pub fn to_text(&self) -> String {
         // What matched and whether the call was refused come right after
         // the colon: the most important facts of a rule event.
+        // Fields a container controls (comm, exe, paths, targets) are
+        // escaped: no newline or terminal control sequence gets through.
+        let esc = escape::text;
         let mut head = String::new();
         if !self.rule.is_empty() {
-            head.push_str(&format!("rule={} ", self.rule));
+            head.push_str(&format!("rule={} ", esc(&self.rule)));
         }
         if let Some(sc) = &self.syscall {
             head.push_str(&format!("syscall={sc} "));
@@ -258,13 +310,18 @@ impl Event {
             self.pid,
             self.ppid,
             self.uid,
-            self.comm
+            esc(&self.comm)
         );
+        if let Some(c) = &self.container {
+            s.push_str(&format!(" container={}", container_label(c)));
+        } else if !self.cgroup.path.is_empty() {
+            s.push_str(&format!(" cgroup={}", esc(&self.cgroup.path)));
+        }
         if !self.exe.is_empty() {
-            s.push_str(&format!(" exe={}", self.exe));
+            s.push_str(&format!(" exe={}", esc(&self.exe)));
         }
         if !self.target.is_empty() {
-            s.push_str(&format!(" target=\"{}\"", self.target));
+            s.push_str(&format!(" target=\"{}\"", esc(&self.target)));
         }
         for k in &self.escaped_ns {
             let before = self.ns_before.get(k).map(String::as_str).unwrap_or("?");
@@ -274,7 +331,7 @@ impl Event {
         let show = |f: &FsId| {
             format!(
                 "{} (dev {} ino {})",
-                f.path.as_deref().unwrap_or("?"),
+                esc(f.path.as_deref().unwrap_or("?")),
                 f.dev,
                 f.ino
             )
@@ -401,6 +458,99 @@ mod tests {
         ] {
             assert!(v.get(k).is_some(), "{k} missing: {j}");
         }
+    }
+
+    /// A small JSON Schema check (the keywords ctl/schema/event.schema.json
+    /// uses): every event we write must validate against the schema we
+    /// publish, and the schema must not promise fields we never write.
+    fn check(schema: &serde_json::Value, root: &serde_json::Value, v: &serde_json::Value, at: &str) {
+        use serde_json::Value as J;
+        let schema = match schema.get("$ref").and_then(J::as_str) {
+            Some(r) => root
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{at}: bad $ref {r}")),
+            None => schema,
+        };
+        if let Some(c) = schema.get("const") {
+            assert_eq!(v, c, "{at}: const");
+        }
+        if let Some(e) = schema.get("enum").and_then(J::as_array) {
+            assert!(e.contains(v), "{at}: {v} not in {e:?}");
+        }
+        match schema.get("type").and_then(J::as_str) {
+            Some("object") => assert!(v.is_object(), "{at}: not an object"),
+            Some("string") => assert!(v.is_string(), "{at}: not a string"),
+            Some("integer") => assert!(v.is_u64() || v.is_i64(), "{at}: not an integer"),
+            Some("boolean") => assert!(v.is_boolean(), "{at}: not a boolean"),
+            Some("array") => assert!(v.is_array(), "{at}: not an array"),
+            Some(t) => panic!("{at}: type {t} unchecked"),
+            None => {}
+        }
+        if let Some(obj) = v.as_object() {
+            let props = schema.get("properties").and_then(J::as_object);
+            for r in schema.get("required").and_then(J::as_array).into_iter().flatten() {
+                let r = r.as_str().unwrap();
+                assert!(obj.contains_key(r), "{at}: required {r} missing");
+            }
+            for (k, val) in obj {
+                let sub = props.and_then(|p| p.get(k));
+                match (sub, schema.get("additionalProperties")) {
+                    (Some(sub), _) => check(sub, root, val, &format!("{at}.{k}")),
+                    (None, Some(J::Bool(false))) => panic!("{at}: {k} not in the schema"),
+                    (None, Some(extra)) => check(extra, root, val, &format!("{at}.{k}")),
+                    (None, None) => {}
+                }
+            }
+        }
+        if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+            for (i, x) in arr.iter().enumerate() {
+                check(items, root, x, &format!("{at}[{i}]"));
+            }
+        }
+    }
+
+    #[test]
+    fn events_validate_against_the_published_schema() {
+        let text = include_str!("../schema/event.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut raw = rule_sample();
+        put(&mut raw.cgroup, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0b4d8a5e_1c2f_4e7a_9f3b_2d6c8e1a7f40.slice/cri-containerd-4f6c2a3b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a.scope");
+        raw.cgroup_id = 7301;
+        let mut ev = Event::from_abi(&raw);
+        ev.load_ns = Some(1);
+        ev.hostname = Some("node-1".into());
+        assert!(ev.container.is_some());
+        let v = serde_json::to_value(&ev).unwrap();
+        check(&schema, &schema, &v, "event");
+        assert_eq!(v["schema_version"], SCHEMA_VERSION);
+        assert_eq!(v["cgroup"]["id"], 7301);
+        // A host task: no container, still valid.
+        let v = serde_json::to_value(Event::from_abi(&sample())).unwrap();
+        assert!(v.get("container").is_none());
+        check(&schema, &schema, &v, "event");
+        // Every property the schema lists is one we write.
+        let props = schema["properties"].as_object().unwrap();
+        let written = serde_json::to_value(&ev).unwrap();
+        for k in props.keys() {
+            let optional = ["origin", "rule", "rule_id", "syscall", "target"];
+            assert!(written.get(k).is_some() || optional.contains(&k.as_str()), "{k} never written");
+        }
+    }
+
+    #[test]
+    fn text_line_names_the_container_and_escapes_what_it_controls() {
+        let mut raw = rule_sample();
+        put(&mut raw.cgroup, "/system.slice/docker-4f6c2a3b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a.scope");
+        put(&mut raw.comm, "ev\nil\u{1b}[31m");
+        put(&mut raw.target, "/tmp/\u{1b}]0;owned\u{7}");
+        let line = Event::from_abi(&raw).to_text();
+        assert!(!line.contains('\n') && !line.contains('\u{1b}') && !line.contains('\u{7}'), "{line:?}");
+        assert!(line.contains("container=docker:4f6c2a3b1d9e"), "{line}");
+        // A host task's line names its cgroup instead.
+        let mut raw = sample();
+        put(&mut raw.cgroup, "/system.slice/sshd.service");
+        let line = Event::from_abi(&raw).to_text();
+        assert!(line.contains(" cgroup=/system.slice/sshd.service"), "{line}");
     }
 
     #[test]
@@ -570,6 +720,9 @@ pub struct Task {
     pub ns: std::collections::BTreeMap<String, String>,
     pub root: FsId,
     pub cwd: FsId,
+    pub cgroup: Cgroup,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -599,10 +752,15 @@ impl Task {
             ns: ns_map(&t.ns),
             root: fsid(&t.root, None),
             cwd: fsid(&t.cwd, None),
+            container: container::from_cgroup(&abi::cstr_field(&t.cgroup)),
+            cgroup: Cgroup {
+                id: t.cgroup_id,
+                path: abi::cstr_field(&t.cgroup),
+            },
         }
     }
 
-    pub const TEXT_HEADER: &'static str = "    PID    TGID    PPID LINEAGE   ORIGIN  ESC COMM             MNT-NS       PID-NS       ROOT(dev:ino)";
+    pub const TEXT_HEADER: &'static str = "    PID    TGID    PPID LINEAGE   ORIGIN  ESC COMM             MNT-NS       PID-NS       ROOT(dev:ino) CONTAINER";
 
     pub fn to_text(&self) -> String {
         let num = |k: &str| {
@@ -613,7 +771,7 @@ impl Task {
                 .unwrap_or_else(|| "-".into())
         };
         format!(
-            "{:>7} {:>7} {:>7} {:<9} {:>7} {:<3} {:<16} {:<12} {:<12} {}:{}",
+            "{:>7} {:>7} {:>7} {:<9} {:>7} {:<3} {:<16} {:<12} {:<12} {:<13} {}",
             self.pid,
             self.tgid,
             self.ppid,
@@ -626,11 +784,13 @@ impl Task {
                 }
             }),
             if self.escaped { "yes" } else { "-" },
-            self.comm,
+            escape::text(&self.comm),
             num("mnt"),
             num("pid"),
-            self.root.dev,
-            self.root.ino
+            format!("{}:{}", self.root.dev, self.root.ino),
+            self.container
+                .as_ref()
+                .map_or_else(|| "-".to_string(), container_label)
         )
     }
 }
@@ -663,7 +823,7 @@ mod task_tests {
         assert!(row.contains(" container "), "{row}");
         assert!(row.contains(" 110 "), "{row}");
         assert!(row.contains("4026532201"), "{row}");
-        assert!(row.ends_with("254:0:96"), "{row}");
+        assert!(row.contains(" 254:0:96 "), "{row}");
         let j = serde_json::to_value(&task).unwrap();
         assert_eq!(j["origin"]["pid"], 110);
         assert_eq!(j["escaped"], false);

@@ -76,6 +76,90 @@ output with --output, to standard error without. With --load the policy is also
 loaded into the module. Review the policy before loading it: some rules refuse
 things a node agent may legitimately do (each explanation says which).";
 
+const TAIL_HELP: &str = "\
+Each event is one line: time, action, reason, hook, pid/ppid/uid/comm, the container \
+(runtime:ID, from the task's cgroup as the module recorded it), exe, the namespaces that became \
+the host's (container value -> host value), root and cwd (path within their filesystem, device, \
+inode) and the container's origin. Text a container controls (comm, exe, paths, targets) is \
+escaped: no newline or terminal control sequence is printed as is. With --json, one JSON object \
+per line with the same facts plus hostname, cgroup id and path, and the container's names where \
+the runtime's state on this host gives them.
+
+Looking never erases: tail reads what the module holds without removing anything, so any number \
+of readers (also members of the module's events_gid group) can run at once. The module holds the \
+newest events its ring has room for. A gap in the sequence numbers (events dropped because the \
+ring was full of events the writer had not stored, or overwritten before this reader got to \
+them) is reported on stderr. Ctrl-C stops cleanly.
+
+With --output FILE, escguardctl is the durable writer: it appends every event to FILE as JSON \
+lines, makes each batch durable (fdatasync) and only then acknowledges it, so the module never \
+overwrites an event the writer has not stored (while a writer is attached, a full ring drops \
+new events instead, counted in status). One writer at a time: a second is refused. If it is \
+killed, the next run resumes after the last line in FILE, losing and duplicating nothing the \
+module still held. Files are created 0600 (0640, group events_gid, when the module has one). \
+SIGHUP reopens FILE (for logrotate).";
+
+/// `-n N` (the last N) or `-n +N` (from the N-th on), as tail(1).
+#[derive(Clone, Copy, Debug)]
+enum Lines {
+    Last(usize),
+    From(usize),
+}
+
+impl std::str::FromStr for Lines {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("\"{s}\" is not a count: expected N or +N");
+        match s.strip_prefix('+') {
+            Some(n) => n.parse().map(Lines::From).map_err(|_| bad()),
+            None => s.parse().map(Lines::Last).map_err(|_| bad()),
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum ActionArg {
+    Killed,
+    Logged,
+}
+
+/// What `tail` shows.
+struct TailFilter {
+    action: Option<ActionArg>,
+    reasons: Vec<String>,
+    rules: Vec<String>,
+    container: Option<String>,
+}
+
+impl TailFilter {
+    fn keeps(&self, ev: &Event) -> bool {
+        let action_ok = match self.action {
+            None => true,
+            Some(ActionArg::Killed) => ev.action == "killed",
+            Some(ActionArg::Logged) => ev.action == "logged",
+        };
+        let container_ok = match self.container.as_deref() {
+            None => true,
+            Some(c) if c.starts_with('/') => {
+                ev.cgroup.path == c
+                    || ev.cgroup.path.starts_with(&format!("{}/", c.trim_end_matches('/')))
+            }
+            Some(c) => ev.container.as_ref().is_some_and(|k| k.id.starts_with(c)),
+        };
+        action_ok
+            && container_ok
+            && (self.reasons.is_empty() || self.reasons.contains(&ev.reason))
+            && (self.rules.is_empty() || self.rules.contains(&ev.rule))
+    }
+}
+
+/// The node's name, for events shipped off it.
+fn hostname() -> Option<String> {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "escguardctl", version, about = "Configure the escguard kernel module and read its events", after_help = AFTER_HELP)]
 struct Cli {
@@ -125,31 +209,35 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
-    /// Print escape events: queued ones, then (with -f) new ones as they come
-    #[command(
-        after_help = "Each event is one line: time, action, reason, hook, pid/ppid/uid/comm, \
-exe, the namespaces that became the host's (container value -> host value), root and cwd \
-(path within their filesystem, device, inode) and the container's origin. With --json, one JSON \
-object per line with the same facts. Events are consumed by the reader: run one reader at a time. \
-A gap in the sequence numbers (events dropped because the module's ring was full) is reported on \
-stderr. Ctrl-C stops cleanly.
-
-With --output FILE, events are appended to FILE as JSON lines, each made durable (fdatasync) \
-before the module is told to drop it: if escguardctl is killed, the next run resumes after the \
-last line in FILE, losing and duplicating nothing the module still held. SIGHUP reopens FILE \
-(for logrotate)."
-    )]
+    /// Print events: the last ones the module holds, then (with -f) new ones as they come
+    #[command(after_help = TAIL_HELP)]
     Tail {
-        /// One JSON object per line
+        /// One JSON object per line (schema: ctl/schema/event.schema.json)
         #[arg(long)]
         json: bool,
         /// Keep waiting for new events
         #[arg(short = 'f', long)]
         follow: bool,
-        /// Stop after N events
-        #[arg(short = 'n', long, value_name = "N")]
-        count: Option<u64>,
-        /// Append events durably to FILE as JSON lines instead of printing them
+        /// Show the last N held events (default 10; with --after, all); +N starts at the N-th
+        #[arg(short = 'n', long = "lines", value_name = "N", conflicts_with = "output")]
+        lines: Option<Lines>,
+        /// Only events with a sequence number above SEQ (of this module load)
+        #[arg(long, value_name = "SEQ", conflicts_with = "output")]
+        after: Option<u64>,
+        /// Only events with this action
+        #[arg(long, value_enum, conflicts_with = "output")]
+        action: Option<ActionArg>,
+        /// Only events for this reason (namespace-escape, root-escape, rule, host-object, ...)
+        #[arg(long, value_name = "REASON", conflicts_with = "output")]
+        reason: Vec<String>,
+        /// Only events of this rule (a preset or policy rule name)
+        #[arg(long, value_name = "NAME", conflicts_with = "output")]
+        rule: Vec<String>,
+        /// Only events of this container: an ID (or its first characters), or a
+        /// cgroup path prefix starting with '/'
+        #[arg(long, value_name = "ID|CGROUP", conflicts_with = "output")]
+        container: Option<String>,
+        /// Be the durable writer: append events to FILE as JSON lines and acknowledge them
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -284,24 +372,41 @@ fn run(cli: Cli) -> Result<(), Error> {
             write_stdout(&out)
         }
         Command::Tail {
+            output: Some(file),
             json,
             follow,
-            count,
-            output: Some(file),
+            ..
         } => {
             if json {
                 eprintln!(
                     "escguardctl: note: --output always writes JSON lines; --json is implied"
                 );
             }
-            tail_to_file(&paths, &file, follow, count)
+            tail_to_file(&paths, &file, follow)
         }
         Command::Tail {
             json,
             follow,
-            count,
+            lines,
+            after,
+            action,
+            reason,
+            rule,
+            container,
             output: None,
-        } => tail(&paths, json, follow, count),
+        } => {
+            let filter = TailFilter {
+                action,
+                reasons: reason,
+                rules: rule,
+                container,
+            };
+            let lines = lines.unwrap_or(match after {
+                Some(_) => Lines::From(1),
+                None => Lines::Last(10),
+            });
+            tail(&paths, json, follow, lines, after.unwrap_or(0), &filter)
+        }
     }
 }
 
@@ -577,12 +682,14 @@ fn wait_readable(paths: &Paths, dev: &Device) -> Result<(), Error> {
     }
 }
 
-/// Reports a gap in sequence numbers (events the module had to drop).
+/// Reports a gap in sequence numbers between two events read in turn:
+/// events the module dropped, or overwrote before this reader got to them.
 fn note_gap(last_seq: &mut Option<u64>, seq: u64) {
     if let Some(prev) = *last_seq {
         if seq > prev + 1 {
             eprintln!(
-                "escguardctl: {} events lost before seq {} (the module's ring was full)",
+                "escguardctl: {} events missing before seq {} (dropped by the module, or \
+                 overwritten before they were read)",
                 seq - prev - 1,
                 seq
             );
@@ -591,50 +698,58 @@ fn note_gap(last_seq: &mut Option<u64>, seq: u64) {
     *last_seq = Some(seq);
 }
 
-/// `tail --output FILE`: crash-only durable logging (see `logfile`).
-fn tail_to_file(
-    paths: &Paths,
-    file: &std::path::Path,
-    follow: bool,
-    count: Option<u64>,
-) -> Result<(), Error> {
-    use escguardctl::logfile::{skip_through, LogFile};
-    install_stop_handlers()?;
-    install_hup_handler()?;
-    let dev = Device::open_with(paths, true)?;
-    let load_ns = dev.status(paths)?.loaded_ns;
-    dev.set_ack_mode(paths)?;
-    let file_err = |what: &str, e: std::io::Error| Error::Io {
-        what: format!("cannot {what} {}", file.display()),
-        err: e,
-    };
-    let (mut log, resume) = LogFile::open(file).map_err(|e| file_err("use", e))?;
-    let skip = skip_through(resume, load_ns);
-    let mut written = 0u64;
-    let mut skipped = 0u64;
-    let mut last_seq: Option<u64> = (skip > 0).then_some(skip);
-    while !STOP.load(Ordering::SeqCst) && count.is_none_or(|n| written < n) {
-        if REOPEN.swap(false, Ordering::SeqCst) {
-            log.reopen().map_err(|e| file_err("reopen", e))?;
-        }
-        let want = count.map_or(16, |n| (n - written).min(16) as usize);
-        let batch = match dev.read_events(want) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+/// Reads the next batch of held events; `None` when there is none now.
+fn next_batch(paths: &Paths, dev: &Device) -> Result<Option<Vec<abi::escguard_event>>, Error> {
+    loop {
+        match dev.read_events(16) {
+            Ok(b) if b.is_empty() => return Ok(None),
+            Ok(b) => return Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                if STOP.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+            }
             Err(e) => {
                 return Err(Error::Io {
                     what: format!("cannot read events from {}", paths.device.display()),
                     err: e,
                 })
             }
-        };
-        let Some(last) = batch.last().map(|e| e.seq) else {
+        }
+    }
+}
+
+/// `tail --output FILE`: the durable writer (see `logfile`).
+fn tail_to_file(paths: &Paths, file: &std::path::Path, follow: bool) -> Result<(), Error> {
+    use escguardctl::logfile::{skip_through, LogFile};
+    install_stop_handlers()?;
+    install_hup_handler()?;
+    let dev = Device::open_with(paths, true)?;
+    let st = dev.status(paths)?;
+    let load_ns = st.loaded_ns;
+    dev.set_ack_mode(paths)?;
+    let gid = (st.events_gid != abi::ESCGUARD_NO_GID).then_some(st.events_gid);
+    let host = hostname();
+    let file_err = |what: &str, e: std::io::Error| Error::Io {
+        what: format!("cannot {what} {}", file.display()),
+        err: e,
+    };
+    let (mut log, resume) = LogFile::open(file, gid).map_err(|e| file_err("use", e))?;
+    let skip = skip_through(resume, load_ns);
+    let mut skipped = 0u64;
+    let mut last_seq: Option<u64> = (skip > 0).then_some(skip);
+    while !STOP.load(Ordering::SeqCst) {
+        if REOPEN.swap(false, Ordering::SeqCst) {
+            log.reopen().map_err(|e| file_err("reopen", e))?;
+        }
+        let Some(batch) = next_batch(paths, &dev)? else {
             if !follow {
                 break;
             }
             wait_readable(paths, &dev)?;
             continue;
         };
+        let last = batch.last().map_or(0, |e| e.seq);
         let mut lines = String::new();
         for raw in &batch {
             if raw.seq <= skip {
@@ -645,9 +760,10 @@ fn tail_to_file(
             note_gap(&mut last_seq, raw.seq);
             let mut ev = Event::from_abi(raw);
             ev.load_ns = Some(load_ns);
+            ev.hostname = host.clone();
+            ev.enrich();
             lines.push_str(&to_json(&ev)?);
             lines.push('\n');
-            written += 1;
         }
         // Durable first, then acknowledged: a crash in between re-delivers
         // events that the next run recognises and skips.
@@ -663,43 +779,82 @@ fn tail_to_file(
     Ok(())
 }
 
-fn tail(paths: &Paths, json: bool, follow: bool, count: Option<u64>) -> Result<(), Error> {
+fn tail(
+    paths: &Paths,
+    json: bool,
+    follow: bool,
+    lines: Lines,
+    after: u64,
+    filter: &TailFilter,
+) -> Result<(), Error> {
     install_stop_handlers()?;
     // Always non-blocking: following waits in poll(), which also lets a
     // Ctrl-C (or SIGTERM from a supervisor) end the loop between events.
     let dev = Device::open_with(paths, true)?;
-    let mut printed = 0u64;
+    let load_ns = dev.status(paths)?.loaded_ns;
+    let host = hostname();
+    let render = |raw: &abi::escguard_event| -> Result<Option<String>, Error> {
+        let mut ev = Event::from_abi(raw);
+        if !filter.keeps(&ev) {
+            return Ok(None);
+        }
+        ev.load_ns = Some(load_ns);
+        ev.hostname = host.clone();
+        ev.enrich();
+        let mut line = if json { to_json(&ev)? } else { ev.to_text() };
+        line.push('\n');
+        Ok(Some(line))
+    };
+    // What the module holds now: the last N (or from the N-th) that pass
+    // the filters.
     let mut last_seq: Option<u64> = None;
-    while !STOP.load(Ordering::SeqCst) && count.is_none_or(|n| printed < n) {
-        let want = count.map_or(16, |n| (n - printed).min(16) as usize);
-        let batch = match dev.read_events(want) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Error::Io {
-                    what: format!("cannot read events from {}", paths.device.display()),
-                    err: e,
-                })
+    let mut held: std::collections::VecDeque<abi::escguard_event> = Default::default();
+    let mut seen = 0usize;
+    while let Some(batch) = next_batch(paths, &dev)? {
+        for raw in batch {
+            if raw.seq <= after {
+                continue;
             }
-        };
-        if batch.is_empty() {
-            if !follow {
-                break;
+            note_gap(&mut last_seq, raw.seq);
+            if !filter.keeps(&Event::from_abi(&raw)) {
+                continue;
             }
+            seen += 1;
+            match lines {
+                Lines::From(n) if seen < n => {}
+                Lines::From(_) => held.push_back(raw),
+                Lines::Last(n) => {
+                    held.push_back(raw);
+                    if held.len() > n {
+                        held.pop_front();
+                    }
+                }
+            }
+        }
+        if STOP.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+    }
+    let mut out = String::new();
+    for raw in &held {
+        if let Some(line) = render(raw)? {
+            out.push_str(&line);
+        }
+    }
+    write_stdout(&out)?;
+    drop(held);
+    // Then new ones as they come.
+    while follow && !STOP.load(Ordering::SeqCst) {
+        let Some(batch) = next_batch(paths, &dev)? else {
             wait_readable(paths, &dev)?;
             continue;
-        }
+        };
         let mut out = String::new();
         for raw in &batch {
             note_gap(&mut last_seq, raw.seq);
-            let ev = Event::from_abi(raw);
-            if json {
-                out.push_str(&to_json(&ev)?);
-            } else {
-                out.push_str(&ev.to_text());
+            if let Some(line) = render(raw)? {
+                out.push_str(&line);
             }
-            out.push('\n');
-            printed += 1;
         }
         // One write per batch, flushed: a log pipeline sees each event as
         // soon as it is read.

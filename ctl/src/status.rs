@@ -113,8 +113,21 @@ pub struct Hooks {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Events {
     pub emitted: u64,
+    /// Lost: the ring was full of events the writer had not stored, or no
+    /// memory.
     pub dropped: u64,
+    /// Not yet acknowledged by the durable writer.
     pub queued: u64,
+    /// Held in the ring, acknowledged or not: what readers can see.
+    pub retained: u64,
+    /// Unacknowledged events overwritten while no writer was attached.
+    pub evicted: u64,
+    /// Sequence number of the newest event (0: none yet).
+    pub last_seq: u64,
+    /// Sequence number the durable writer acknowledged last.
+    pub acked: u64,
+    /// A durable writer (`tail --output`) is attached.
+    pub writer: bool,
     pub capacity: u64,
     /// Memory of the ring.
     pub ring_bytes: u64,
@@ -174,6 +187,11 @@ impl Status {
                 emitted: s.events_emitted,
                 dropped: s.events_dropped,
                 queued: s.events_queued,
+                retained: s.events_retained,
+                evicted: s.events_evicted,
+                last_seq: s.events_last_seq,
+                acked: s.events_acked,
+                writer: s.writer != 0,
                 capacity: s.ring_capacity,
                 ring_bytes: s.ring_bytes,
             },
@@ -332,10 +350,18 @@ impl Status {
         line(
             "events",
             format!(
-                "{} emitted, {} dropped, {} queued (ring of {}, {} KiB)",
+                "{} emitted, {} dropped, {} held, {} not stored by a writer, {} overwritten \
+                 unstored; writer {} (ring of {}, {} KiB)",
                 self.events.emitted,
                 self.events.dropped,
+                self.events.retained,
                 self.events.queued,
+                self.events.evicted,
+                if self.events.writer {
+                    "attached"
+                } else {
+                    "none"
+                },
                 self.events.capacity,
                 self.events.ring_bytes / 1024
             ),

@@ -22,8 +22,8 @@ out=$(run_container demo2 "$ESCAPE" priv-hostpid 2>&1)
 echo "$out"
 echo "$out" | grep -q 'host-only marker' && pass demo-monitor-escape-runs || fail demo-monitor-escape-runs
 
-say "escguardctl tail   (monitor mode: logged, not killed)"
-escguardctl tail
+say "escguardctl tail -n 3   (monitor mode: logged, not killed; the container named)"
+escguardctl tail -n 3
 
 say "escguardctl mode enforce; the same escape again"
 escguardctl mode enforce
@@ -33,8 +33,8 @@ echo "$out" | grep -q 'status: 137' && ! echo "$out" | grep -q 'host-only marker
 	&& pass demo-enforce-escape-killed || fail demo-enforce-escape-killed
 echo "(exit status 137 = killed by SIGKILL before the command ran on the host)"
 
-say "escguardctl tail --json   (enforce mode: killed)"
-escguardctl tail --json
+say "escguardctl tail --json -n 1   (enforce mode: killed)"
+escguardctl tail --json -n 1
 
 say "escguardctl status"
 escguardctl status

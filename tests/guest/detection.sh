@@ -93,27 +93,54 @@ TEXPLOIT='egtest thread-exec /bin/cat /host-marker /proc/escguard_test_payload'
 escape escape-thread-exec-enforce enforce '' "$TEXPLOIT" namespace-escape
 escape escape-thread-exec-monitor monitor '' "$TEXPLOIT" namespace-escape
 
-# The event stream: whole records, non-blocking drain, follow with -n,
-# one readable text line per event, clean Ctrl-C.
+# The event stream: whole records; looking never erases; -n like tail(1);
+# follow prints new events; one readable text line per event naming its
+# container; clean Ctrl-C.
 escguardctl mode monitor
 drain_events
-out=$(escguardctl tail 2>&1); rc=$?
+out=$(escguardctl tail --after "$(cut -d' ' -f2 /tmp/.ev_mark)" 2>&1); rc=$?
 [ $rc = 0 ] && [ -z "$out" ] && pass tail-empty-returns-at-once || fail tail-empty-returns-at-once "rc=$rc $out"
 
-escguardctl tail --json -f -n 1 > /tmp/tail1 2>&1 &
+# -f -n 0: only what comes after it started.
+escguardctl tail --json -f -n 0 > /tmp/tail1 2>&1 &
 tp=$!
 sleep 1
 run_container s1 "$NSENTER" priv-hostpid > /dev/null 2>&1
-i=0; while kill -0 $tp 2>/dev/null && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
-kill $tp 2>/dev/null; wait $tp; rc=$?
-[ $rc = 0 ] && [ "$(grep -c '"seq"' /tmp/tail1)" = 1 ] && pass tail-follow-n1 || fail tail-follow-n1 "rc=$rc $(cat /tmp/tail1)"
+i=0; while ! grep -q '"seq"' /tmp/tail1 && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
+sleep 1
+kill -INT $tp; wait $tp; rc=$?
+n_f=$(grep -c '"seq"' /tmp/tail1)
+n_after=$(events_json | grep -c '"seq"')
+[ $rc = 0 ] && [ "$n_f" -ge 1 ] && [ "$n_f" = "$n_after" ] && grep -q '"container":{[^}]*"id":"s1"' /tmp/tail1 \
+	&& pass tail-follow-new-only || fail tail-follow-new-only "rc=$rc follow=$n_f held-after-mark=$n_after $(head -c 600 /tmp/tail1)"
 
+# Looking never erases: a second look sees the same events.
+a=$(events_json | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | tr '\n' ' ')
+b=$(events_json | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | tr '\n' ' ')
+[ -n "$a" ] && [ "$a" = "$b" ] && pass tail-looking-never-erases || fail tail-looking-never-erases "first [$a] second [$b]"
+
+drain_events
 run_container s2 "$NSENTER" priv-hostpid > /dev/null 2>&1
-line=$(escguardctl tail)
+line=$(escguardctl tail -n 1)
 echo "    | $line"
 # (Caught at nsenter's first setns into a host namespace, whichever kind.)
-echo "$line" | grep -qE '^20[0-9-]+T[0-9:.]+Z LOGGED namespace-escape at syscall: pid=[0-9]+ ppid=[0-9]+ uid=0 comm=nsenter .* ([a-z]+):[a-z]+:\[[0-9]+\]->[a-z]+:\[[0-9]+\]\(host\)' \
+echo "$line" | grep -qE '^20[0-9-]+T[0-9:.]+Z LOGGED namespace-escape at syscall: pid=[0-9]+ ppid=[0-9]+ uid=0 comm=nsenter container=runc:s2 .* ([a-z]+):[a-z]+:\[[0-9]+\]->[a-z]+:\[[0-9]+\]\(host\)' \
 	&& pass tail-text-line || fail tail-text-line "$line"
+
+# The event's cgroup is the container's as the kernel saw it: its id is
+# the cgroup directory's inode number (runc's default cgroup is /<id>).
+ev=$(escguardctl tail --json -n 1)
+cg_id=$(echo "$ev" | sed -n 's/.*"cgroup":{"id":\([0-9]*\),"path":"\([^"]*\)"}.*/\1/p')
+cg_path=$(echo "$ev" | sed -n 's/.*"cgroup":{"id":\([0-9]*\),"path":"\([^"]*\)"}.*/\2/p')
+echo "    | cgroup $cg_id $cg_path"
+[ -n "$cg_id" ] && [ "$cg_id" != 0 ] && [ "${cg_path##*/}" = s2 ] && echo "$ev" | grep -q '"schema_version":1' \
+	&& echo "$ev" | grep -q "\"hostname\":\"$(hostname)\"" \
+	&& pass event-names-container || fail event-names-container "$(echo "$ev" | head -c 800)"
+
+# -n N shows the last N held events, oldest first.
+l3=$(escguardctl tail --json -n 3 | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | tr '\n' ' ')
+last=$(escguardctl status --json | sed -n 's/.*"last_seq":\([0-9]*\).*/\1/p')
+[ "$l3" = "$((last - 2)) $((last - 1)) $last " ] && pass tail-n-last || fail tail-n-last "got [$l3] last $last"
 
 escguardctl tail -f > /dev/null 2>&1 &
 tp=$!
@@ -124,10 +151,11 @@ kill -INT $tp; wait $tp; rc=$?
 dd if=/dev/escguard of=/dev/null bs=64 count=1 2>&1 | grep -q 'Invalid argument' \
 	&& pass read-short-buffer-einval || fail read-short-buffer-einval
 
-# A blocking read (no O_NONBLOCK) sleeps until an event arrives, then
-# returns exactly one whole record.
-rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 ))
-dd if=/dev/escguard of=/tmp/blockread bs=$((rec * 4)) count=1 2>/dev/null &
+# A blocking read (no O_NONBLOCK) returns whole records; once a descriptor
+# has read all held events, it sleeps until a new one arrives.
+rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 + 8 + 256 ))
+held=$(escguardctl status --json | sed -n 's/.*"retained":\([0-9]*\).*/\1/p')
+( dd bs=$rec count="$held" of=/dev/null 2>/dev/null; dd of=/tmp/blockread bs=$((rec * 4)) count=1 2>/dev/null ) < /dev/escguard &
 dp=$!
 sleep 2
 kill -0 $dp 2>/dev/null && blocked=yes || blocked=no
@@ -135,32 +163,52 @@ run_container s3 "$NSENTER" priv-hostpid > /dev/null 2>&1
 i=0; while kill -0 $dp 2>/dev/null && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
 kill $dp 2>/dev/null; wait $dp
 size=$(stat -c %s /tmp/blockread 2>/dev/null)
-[ "$blocked" = yes ] && [ "$size" = "$rec" ] && pass read-blocks-then-one-record \
-	|| fail read-blocks-then-one-record "blocked=$blocked size=$size want $rec"
+[ "$blocked" = yes ] && [ -n "$size" ] && [ "$size" -ge "$rec" ] && [ $((size % rec)) = 0 ] && pass read-blocks-then-whole-records \
+	|| fail read-blocks-then-whole-records "blocked=$blocked size=$size record $rec"
 
-# A full ring drops and counts, and never blocks a hook: 1100 distinct tasks
-# escape (monitor mode) with nobody reading; the ring keeps the first 1024.
-drain_events
-s0=$(escguardctl status --json)
+# A full ring with no durable writer attached keeps the newest events:
+# 1100 distinct tasks escape (monitor mode); the ring (1024) overwrites the
+# oldest and counts them; every reader sees the newest 1024 in order.
+st() { escguardctl status --json | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+e0=$(st emitted); d0=$(st dropped); v0=$(st evicted)
 out=$(run_container flood 'i=0; while [ $i -lt 1100 ]; do sh -c "echo 1 > /proc/escguard_test_payload; /bin/true"; i=$((i+1)); done; echo flood-done' 2>&1)
-s1=$(escguardctl status --json)
-q=$(echo "$s1" | sed 's/.*"queued":\([0-9]*\).*/\1/')
-d0=$(echo "$s0" | sed 's/.*"dropped":\([0-9]*\).*/\1/'); d1=$(echo "$s1" | sed 's/.*"dropped":\([0-9]*\).*/\1/')
-e0=$(echo "$s0" | sed 's/.*"emitted":\([0-9]*\).*/\1/'); e1=$(echo "$s1" | sed 's/.*"emitted":\([0-9]*\).*/\1/')
-echo "    | flood: queued $q, emitted +$((e1 - e0)), dropped +$((d1 - d0))"
-if echo "$out" | grep -q flood-done && [ "$q" = 1024 ] && [ $((e1 - e0)) = 1024 ] && [ $((d1 - d0)) = 76 ]; then
-	pass ring-full-drops-and-counts
-else
-	fail ring-full-drops-and-counts "out=$(echo "$out" | tail -1) queued=$q emitted+$((e1 - e0)) dropped+$((d1 - d0))"
-fi
-# The reader sees whole records in order and the gap where events were lost
-# (one more event after the ring drained a little: make room by reading one).
-escguardctl tail --json -n 1 > /dev/null
-run_container s4 "$NSENTER" priv-hostpid > /dev/null 2>&1
-escguardctl tail --json > /tmp/all 2> /tmp/gap
+e1=$(st emitted); d1=$(st dropped); v1=$(st evicted); r=$(st retained); last=$(st last_seq)
+escguardctl tail --json -n +1 > /tmp/all 2> /tmp/gap
 n=$(grep -c '"seq"' /tmp/all)
-[ "$n" = 1024 ] && grep -q '^escguardctl: 76 events lost before seq' /tmp/gap && pass tail-reports-gap \
-	|| fail tail-reports-gap "read $n, stderr: $(cat /tmp/gap)"
+first=$(head -1 /tmp/all | sed -n 's/.*"seq":\([0-9]*\).*/\1/p'); lastr=$(tail -1 /tmp/all | sed -n 's/.*"seq":\([0-9]*\).*/\1/p')
+echo "    | flood: emitted +$((e1 - e0)), dropped +$((d1 - d0)), overwritten +$((v1 - v0)), held $r, read $n ($first..$lastr)"
+if echo "$out" | grep -q flood-done && [ "$r" = 1024 ] && [ "$n" = 1024 ] && [ $((d1 - d0)) = 0 ] \
+	&& [ $((v1 - v0)) -ge 76 ] && [ "$lastr" = "$last" ] && [ $((lastr - first + 1)) = 1024 ] && [ ! -s /tmp/gap ]; then
+	pass ring-full-keeps-newest
+else
+	fail ring-full-keeps-newest "out=$(echo "$out" | tail -1) held=$r read=$n dropped+$((d1 - d0)) overwritten+$((v1 - v0)) seq $first..$lastr last $last gap: $(cat /tmp/gap)"
+fi
+
+# With a durable writer attached, an event it has not stored is never
+# overwritten: a stalled writer (SIGSTOP) makes a full ring drop new events
+# (counted); the writer, resumed, stores the 1024 it was owed and reports
+# the gap.
+rm -f /tmp/w.log
+escguardctl tail --output /tmp/w.log -f 2> /tmp/w.err &
+wp=$!
+i=0; while ! escguardctl status --json | grep -q '"writer":true' && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(st queued)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+kill -STOP $wp
+d0=$(st dropped); l0=$(st last_seq)
+out=$(run_container flood2 'i=0; while [ $i -lt 1100 ]; do sh -c "echo 1 > /proc/escguard_test_payload; /bin/true"; i=$((i+1)); done; echo flood-done' 2>&1)
+d1=$(st dropped); q=$(st queued)
+lines0=$(wc -l < /tmp/w.log)
+kill -CONT $wp
+i=0; while [ "$(st queued)" != 0 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+kill -INT $wp; wait $wp; wrc=$?
+new=$(awk -v l="$l0" -F'"seq":' '{split($2, a, ","); if (a[1] + 0 > l) n++} END {print n + 0}' /tmp/w.log)
+echo "    | stalled writer: dropped +$((d1 - d0)), unstored $q, logged after stall $new, writer rc $wrc, stderr: $(cat /tmp/w.err)"
+if [ $((d1 - d0)) -ge 76 ] && [ "$q" = 1024 ] && [ "$new" = 1024 ] && [ "$wrc" = 0 ] \
+	&& grep -q 'events missing before seq' /tmp/w.err; then
+	pass writer-stall-drops-new-keeps-unstored
+else
+	fail writer-stall-drops-new-keeps-unstored "dropped+$((d1 - d0)) unstored $q logged $new rc $wrc"
+fi
 escguardctl mode enforce
 
 # benign NAME: the command must succeed (print "ok-done") with no event and

@@ -121,6 +121,8 @@ else
 fi
 expect_rc group-reader-status 0 su -s /bin/sh nobody -c 'escguardctl status'
 expect_rc group-reader-tail 0 su -s /bin/sh nobody -c 'escguardctl tail --json'
+# Looking, never acknowledging: a group member cannot be the durable writer.
+expect_rc group-reader-not-writer 5 su -s /bin/sh nobody -c 'escguardctl tail --output /tmp/nobody.log'
 expect_rc group-reader-no-mode 5 su -s /bin/sh nobody -c 'escguardctl mode monitor'
 expect_rc group-reader-no-tasks 5 su -s /bin/sh nobody -c 'escguardctl tasks'
 expect_rc group-reader-no-unlock 5 su -s /bin/sh nobody -c 'escguardctl unlock'
@@ -289,7 +291,9 @@ make_events() { # count
 	exec 3<&-
 }
 escguardctl mode monitor
-drain_events
+# Everything before this test stored by a writer run, so that the log below
+# holds exactly the events made from here on.
+escguardctl tail --output /tmp/pre.log
 rm -f /tmp/ev.log /tmp/ev.log.1
 e0=$(st emitted)
 escguardctl tail --output /tmp/ev.log -f &
@@ -326,6 +330,30 @@ fi
 [ "$(wc -l < /tmp/ev.log)" = 10 ] && pass log-sighup-reopens || fail log-sighup-reopens "$(wc -l < /tmp/ev.log) lines after rotation"
 grep -q '"load_ns":' /tmp/ev.log && pass log-lines-carry-load-ns || fail log-lines-carry-load-ns
 figure log "$lines events logged across a SIGKILL, a torn line and a rotation"
+# File modes: 0600 without events_gid (this load has none).
+[ "$(stat -c %a /tmp/ev.log)" = 600 ] && pass log-file-mode-0600 || fail log-file-mode-0600 "$(stat -c %a /tmp/ev.log)"
+
+# Viewers beside the writer lose it nothing, and a second writer is refused.
+rm -f /tmp/ev2.log
+e0=$(st emitted)
+escguardctl tail --output /tmp/ev2.log -f 2> /tmp/w1.err &
+wp=$!
+i=0; while ! escguardctl status --json | grep -q '"writer":true' && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+escguardctl tail --json -f -n 0 > /tmp/view1 &
+v1=$!
+out=$(escguardctl tail --output /tmp/other.log 2>&1); rc2=$?
+make_events 15
+for _k in 1 2 3; do escguardctl tail --json > /dev/null; escguardctl tail -n +1 > /dev/null; done
+i=0; while [ "$(st queued)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+sleep 0.5
+kill -INT $wp $v1; wait $wp; wait $v1
+e1=$(st emitted)
+lw=$(wc -l < /tmp/ev2.log); lv=$(grep -c '"seq"' /tmp/view1)
+echo "    | writer logged $lw, viewer saw $lv, emitted $((e1 - e0)); second writer: rc=$rc2 $out"
+[ "$lw" = $((e1 - e0)) ] && [ "$lv" = "$lw" ] && pass log-viewers-lose-nothing \
+	|| fail log-viewers-lose-nothing "logged $lw viewed $lv emitted $((e1 - e0))"
+[ "$rc2" != 0 ] && echo "$out" | grep -q 'another durable writer is attached' && [ ! -s /tmp/other.log ] \
+	&& pass second-writer-refused || fail second-writer-refused "rc=$rc2 $out"
 stop_container evsrc
 escguardctl mode enforce
 

@@ -46,9 +46,18 @@ load() { loaded || insmod "$KO"; }
 # The module loads locked: rmmod needs the host admin's unlock first.
 unload() { ! loaded || { escguardctl unlock && rmmod escguard; }; }
 
-# Events: drain what is queued, and collect the events of one scenario.
-drain_events() { escguardctl tail --json > /dev/null; }
-events_json() { escguardctl tail --json; }
+# Events: reading never removes them, so the events of one scenario are
+# those after the newest one when it began. drain_events marks that point
+# (with the module load it belongs to: a reload numbers from 1 again);
+# events_json prints what came after it.
+ev_mark() { escguardctl status --json | sed -n 's/.*"loaded_ns":\([0-9]*\).*"last_seq":\([0-9]*\).*/\1 \2/p'; }
+drain_events() { ev_mark > /tmp/.ev_mark; }
+events_json() {
+	_m=$(cat /tmp/.ev_mark 2>/dev/null); _now=$(ev_mark)
+	_after=0
+	[ "${_m% *}" != "${_now% *}" ] || _after=${_m#* }
+	escguardctl tail --json --after "${_after:-0}"
+}
 kills() { escguardctl status --json | sed 's/.*"kills":\([0-9]*\).*/\1/'; }
 
 # Event and output helpers shared by the suites.

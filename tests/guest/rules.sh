@@ -351,6 +351,59 @@ out=$(egprobe badpolicy 2>&1); rc=$?
 echo "$out" | grep -v '^ok ' | sed 's/^/    | /'
 [ $rc = 0 ] && pass policy-kernel-validates || fail policy-kernel-validates "$(echo "$out" | grep FAIL | tr '\n' ' ')"
 
+# --- Scoped rules and rule actions -------------------------------------------------
+# A rule scoped to one container (by ID, as runc's cgroup /<id> names it) or
+# to a cgroup subtree applies there only; a monitor-action rule reports and
+# lets the call through even in enforce mode. (trip/quiet name each
+# container after its test.)
+cat > /tmp/pol2.json <<'EOF'
+{
+  "version": 2,
+  "name": "scoped",
+  "rules": [
+    {"name": "scoped-passwd", "type": "file", "path": "/etc/passwd", "access": ["read"], "scope": {"container": "scope-in"}},
+    {"name": "scoped-group", "type": "file", "path": "/etc/group", "access": ["read"], "scope": {"cgroup": "/scope-cg"}},
+    {"name": "watch-hosts", "type": "file", "path": "/etc/hosts", "access": ["read"], "action": "monitor"}
+  ]
+}
+EOF
+ok policy-load-scoped escguardctl policy load /tmp/pol2.json
+trip scope-in enforce '' "cat /etc/passwd > /dev/null" scoped-passwd
+quiet scope-other-container '' "cat /etc/passwd > /dev/null"
+trip scope-cg enforce '' "cat /etc/group > /dev/null" scoped-group
+# /scope-cg-sibling is not below /scope-cg: prefixes end at a component.
+quiet scope-cg-sibling '' "cat /etc/group > /dev/null"
+escguardctl mode enforce
+drain_events
+out=$(run_container rule-monitor-action "cat /etc/hosts > /dev/null; echo rc=\$?" 2>&1)
+ev=$(events_json)
+show_ev "$ev"
+if echo "$out" | grep -q 'rc=0' && [ "$(ev_n "$ev")" = 1 ] && echo "$ev" | grep -q '"rule":"watch-hosts"' \
+	&& echo "$ev" | grep -q '"action":"logged"' && echo "$ev" | grep -q '"denied":false'; then
+	pass rule-monitor-action-logs-lets-through
+else
+	fail rule-monitor-action-logs-lets-through "$(flat "$out")"
+fi
+escguardctl policy show | grep -q 'scope-in' && pass policy-show-names-scope || fail policy-show-names-scope "$(escguardctl policy show)"
+escguardctl policy load /tmp/pol.json > /dev/null || fail policy-reload
+
+# Text a container controls never reaches a terminal or a log line raw: a
+# comm with a newline, an escape sequence and a bell prints escaped, on one
+# line.
+escguardctl mode monitor
+drain_events
+run_container comm-escape "printf 'evil\n\033[31mred\a' > /proc/self/comm; read x < /etc/passwd; echo rc=\$?" > /dev/null 2>&1
+txt=$(escguardctl tail --after "$(cut -d' ' -f2 /tmp/.ev_mark)" --rule no-passwd-read)
+echo "    | $txt" | cut -c1-300
+esc=$(printf '\033'); bel=$(printf '\a')
+if [ "$(printf '%s\n' "$txt" | wc -l)" = 1 ] && ! printf '%s' "$txt" | grep -q "$esc" \
+	&& ! printf '%s' "$txt" | grep -q "$bel" && printf '%s' "$txt" | grep -qF 'comm=evil\n\x1b[31mred\x07'; then
+	pass text-escapes-container-controlled
+else
+	fail text-escapes-container-controlled "$(printf '%s' "$txt" | od -c | head -5 | tr '\n' ' ')"
+fi
+escguardctl mode enforce
+
 # --- Trivy-driven hardening -------------------------------------------------------
 for f in /tests/trivy/*.json; do
 	case "$f" in *malformed*) continue ;; esac

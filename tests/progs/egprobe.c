@@ -518,7 +518,7 @@ static int set_policy(int fd, struct escguard_policy_rule *rules, unsigned int n
 	return ioctl(fd, ESCGUARD_IOC_SET_POLICY, &p) < 0 ? errno : 0;
 }
 
-static void t_version(struct escguard_policy *p) { p->version = 2; }
+static void t_version(struct escguard_policy *p) { p->version = ESCGUARD_POLICY_VERSION + 1; }
 static void t_count(struct escguard_policy *p) { p->rule_count = ESCGUARD_POLICY_RULES_MAX + 1; }
 static void t_reserved(struct escguard_policy *p) { p->reserved[1] = 1; }
 static void t_flags(struct escguard_policy *p) { p->flags = 1; }
@@ -577,7 +577,7 @@ static int do_badpolicy(void)
 	r[0] = good_rule("keep-me", "/etc/keep");
 	expect("valid policy", set_policy(fd, r, 1, NULL), 0);
 
-	expect("version 2", set_policy(fd, r, 1, t_version), EINVAL);
+	expect("next version", set_policy(fd, r, 1, t_version), EINVAL);
 	expect("too many rules", set_policy(fd, r, 1, t_count), EINVAL);
 	expect("reserved set", set_policy(fd, r, 1, t_reserved), EINVAL);
 	expect("flags set", set_policy(fd, r, 1, t_flags), EINVAL);
@@ -630,6 +630,37 @@ static int do_badpolicy(void)
 	r[0] = good_rule("en", "/x");
 	r[0].enabled = 2;
 	expect("enabled 2", set_policy(fd, r, 1, NULL), EINVAL);
+
+	/* Scopes and actions (policy version 2). */
+	r[0] = good_rule("act", "/x");
+	r[0].action = 2;
+	expect("unknown action", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("sk", "/x");
+	r[0].scope_kind = 3;
+	expect("unknown scope kind", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("sall", "/x");
+	strcpy(r[0].scope, "/kubepods");
+	expect("scope text with scope ALL", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("scg", "/x");
+	r[0].scope_kind = ESCGUARD_SCOPE_CGROUP;
+	strcpy(r[0].scope, "kubepods/x");
+	expect("relative cgroup scope", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("scg2", "/x");
+	r[0].scope_kind = ESCGUARD_SCOPE_CGROUP;
+	strcpy(r[0].scope, "/a/../b");
+	expect("cgroup scope with ..", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("sid", "/x");
+	r[0].scope_kind = ESCGUARD_SCOPE_CONTAINER;
+	strcpy(r[0].scope, "a/b");
+	expect("container ID with a slash", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("sid2", "/x");
+	r[0].scope_kind = ESCGUARD_SCOPE_CONTAINER;
+	expect("empty container ID", set_policy(fd, r, 1, NULL), EINVAL);
+	r[0] = good_rule("sid3", "/x");
+	r[0].scope_kind = ESCGUARD_SCOPE_CONTAINER;
+	strcpy(r[0].scope, "abc");
+	r[0].scope[5] = 'z'; /* after the NUL */
+	expect("bytes after a scope's NUL", set_policy(fd, r, 1, NULL), EINVAL);
 
 	/* Rules running into an unmapped page: the copy faults part-way. */
 	m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
