@@ -2,6 +2,7 @@
 pub mod abi;
 pub mod device;
 pub mod error;
+pub mod escape;
 pub mod events;
 pub mod logfile;
 pub mod policy;
