@@ -576,7 +576,7 @@ fn from_trivy(
     let (text, shown) = read_input(report_path)?;
     let report = trivy::parse_report(&text).map_err(|m| Error::Data(format!("{shown}: {m}")))?;
     let name = name.unwrap_or_else(|| trivy::default_name(&report, &fallback_name(report_path)));
-    let d = trivy::derive(&report, &name);
+    let d = trivy::derive(&report, &name, &policy::Scope::All).map_err(Error::Data)?;
     let json = policy::to_json(&d.policy);
     // Never write a policy that 'policy load' would refuse.
     if let Err(problems) = policy::parse(&json) {

@@ -1,13 +1,13 @@
 //! Policy files: parsing with precise errors, validation, and conversion to
 //! and from the ABI's `escguard_policy` / `escguard_policy_rule`.
 //!
-//! # The policy file format (version 1)
+//! # The policy file format (version 2)
 //!
 //! A policy file is one JSON object:
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "name": "web-tier",
 //!   "runtime_sockets": ["/run/containerd/containerd.sock"],
 //!   "rules": [
@@ -15,7 +15,11 @@
 //!     {"name": "no-proc-sys-write", "type": "file", "path": "/proc/sys", "match": "prefix", "access": ["write"], "enabled": true},
 //!     {"name": "no-host-dev-mounts", "type": "mount", "source": "/dev", "match": "prefix"},
 //!     {"name": "no-overlay", "type": "mount", "fstype": "overlay"},
-//!     {"name": "no-mnt-target", "type": "mount", "target": "/mnt", "match": "prefix"}
+//!     {"name": "no-mnt-target", "type": "mount", "target": "/mnt", "match": "prefix"},
+//!     {"name": "web-no-passwd", "type": "file", "path": "/etc/passwd", "access": ["write"],
+//!      "scope": {"container": "3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"}},
+//!     {"name": "watch-kube-sys", "type": "file", "path": "/sys", "match": "prefix", "access": ["write"],
+//!      "action": "monitor", "scope": {"cgroup": "/kubepods.slice/kubepods-besteffort.slice"}}
 //!   ]
 //! }
 //! ```
@@ -23,7 +27,10 @@
 //! Top level (an unknown field anywhere is an error, and so is a key given
 //! twice in one object):
 //!
-//! * `version` (required): the integer 1 (`ESCGUARD_POLICY_VERSION`).
+//! * `version` (required): the integer 2 (`ESCGUARD_POLICY_VERSION`); 1 is
+//!   read too (a version 1 file is a version 2 file whose rules have no
+//!   `action` and no `scope`; either in a version 1 file is an error).
+//!   Files are written as version 2.
 //! * `name` (optional): 1..63 bytes of UTF-8 without control characters;
 //!   shown by `policy show`. Absent: the file's name (truncated).
 //! * `runtime_sockets` (optional): 0..8 (`ESCGUARD_POLICY_SOCKETS_MAX`)
@@ -49,6 +56,18 @@
 //!   a component boundary (`/a` matches `/a` and `/a/b`, not `/ab`); not
 //!   allowed with `fstype`.
 //! * `enabled` (optional): boolean, default true.
+//! * `action` (optional): `"enforce"` (default: as the module's mode says,
+//!   refuse and kill in enforce mode, report in monitor mode) or
+//!   `"monitor"` (report only, even in enforce mode).
+//! * `scope` (optional): which container tasks the rule applies to;
+//!   absent: every task of container lineage. `{"container": ID}`: tasks
+//!   whose cgroup v2 path has a component naming the container (the ID, or
+//!   `docker-ID.scope`, `cri-containerd-ID.scope`, `crio-ID.scope`,
+//!   `libpod-ID.scope`); the ID is `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}`.
+//!   `{"cgroup": PATH}`: tasks in that cgroup or below (on a component
+//!   boundary); PATH is from the cgroup v2 root as `/proc/PID/cgroup` shows
+//!   it after `0::` (not under `/sys/fs/cgroup`), normalised like every
+//!   path below.
 //!
 //! Every path (`path`, `source`, `target`, `runtime_sockets`) is absolute,
 //! shorter than 256 bytes, without NUL, and normalised: no `//`, no
@@ -66,10 +85,10 @@ use serde::Serialize;
 use std::fmt;
 
 /// The policy file format, for `escguardctl policy --help`.
-pub const FORMAT_HELP: &str = r#"Policy file format (JSON, version 1):
+pub const FORMAT_HELP: &str = r#"Policy file format (JSON, version 2):
 
   {
-    "version": 1,
+    "version": 2,
     "name": "web-tier",
     "runtime_sockets": ["/run/containerd/containerd.sock"],
     "rules": [
@@ -79,11 +98,16 @@ pub const FORMAT_HELP: &str = r#"Policy file format (JSON, version 1):
        "match": "prefix", "access": ["write"], "enabled": true},
       {"name": "no-host-dev-mounts", "type": "mount", "source": "/dev", "match": "prefix"},
       {"name": "no-overlay", "type": "mount", "fstype": "overlay"},
-      {"name": "no-mnt-target", "type": "mount", "target": "/mnt", "match": "prefix"}
+      {"name": "no-mnt-target", "type": "mount", "target": "/mnt", "match": "prefix"},
+      {"name": "web-no-passwd", "type": "file", "path": "/etc/passwd", "access": ["write"],
+       "scope": {"container": "3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"}},
+      {"name": "watch-kube-sys", "type": "file", "path": "/sys", "match": "prefix",
+       "access": ["write"], "action": "monitor",
+       "scope": {"cgroup": "/kubepods.slice/kubepods-besteffort.slice"}}
     ]
   }
 
-  version          required; 1
+  version          required; 2 (1 is read too: version 1 rules have no action or scope)
   name             optional; 1..63 bytes, no control characters (default: the file's name)
   runtime_sockets  optional; up to 8 distinct socket paths that the runtime_socket preset
                    protects, replacing the module's defaults ([] protects none; absent:
@@ -99,11 +123,20 @@ pub const FORMAT_HELP: &str = r#"Policy file format (JSON, version 1):
     match          "exact" (default) or "prefix" (on a component boundary: "/a" matches
                    "/a" and "/a/b", not "/ab"); fstype matches exactly
     enabled        true (default) or false
+    action         "enforce" (default: as the module's mode says) or "monitor" (report
+                   only, even in enforce mode)
+    scope          absent (default): every container task;
+                   {"container": ID}: the container's tasks (ID: 1..128 of A-Z a-z 0-9 _ . -,
+                   starting with a letter or digit; matched against cgroup path components
+                   ID, docker-ID.scope, cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope);
+                   {"cgroup": PATH}: tasks in that cgroup v2 path or below (from the cgroup
+                   root, as /proc/PID/cgroup shows it after "0::")
 
   Paths are absolute, under 256 bytes, normalised (no "//", no trailing "/", no "." or
   ".." components). Unknown fields and repeated keys are errors. Rules apply to tasks
-  of container lineage; in enforce mode a matching call fails with EPERM and the task
-  is killed, in monitor mode it is reported.
+  of container lineage (in their scope); in enforce mode a matching call of an
+  "enforce" rule fails with EPERM and the task is killed; otherwise it is reported.
+  Files larger than 64 MiB are refused.
 
   A file that fails validation is not sent to the module: the active policy stays.
   'policy show --json' prints the active policy in this format ('policy load' takes it
@@ -172,11 +205,100 @@ pub enum Spec {
     },
 }
 
+/// What a match of a rule does (`ESCGUARD_RACT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Action {
+    /// As the module's mode says: refuse and kill in enforce mode, report
+    /// in monitor mode.
+    #[default]
+    Enforce,
+    /// Report only, in every mode.
+    Monitor,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Enforce => "enforce",
+            Action::Monitor => "monitor",
+        }
+    }
+    fn abi(self) -> u32 {
+        match self {
+            Action::Enforce => abi::ESCGUARD_RACT_ENFORCE,
+            Action::Monitor => abi::ESCGUARD_RACT_MONITOR,
+        }
+    }
+}
+
+/// Which container tasks a rule applies to (`ESCGUARD_SCOPE_*`); the module
+/// judges it against the task's cgroup v2 path from the cgroup root.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every task of container lineage.
+    #[default]
+    All,
+    /// Tasks whose cgroup path has a component naming this container: the
+    /// ID itself, or `<prefix>-ID` / `<prefix>-ID.scope` (docker-,
+    /// cri-containerd-, crio-, libpod-).
+    Container(String),
+    /// Tasks in this cgroup or below it (prefix on a component boundary).
+    Cgroup(String),
+}
+
+impl Scope {
+    /// A container scope, validated (`check_container_id`).
+    pub fn container(id: &str) -> Result<Scope, String> {
+        check_container_id(id).map(|()| Scope::Container(id.to_string()))
+    }
+
+    /// A cgroup scope, validated (`check_cgroup_path`).
+    pub fn cgroup(path: &str) -> Result<Scope, String> {
+        check_cgroup_path(path).map(|()| Scope::Cgroup(path.to_string()))
+    }
+
+    pub fn is_all(&self) -> bool {
+        matches!(self, Scope::All)
+    }
+
+    /// "every container task", "container 3f2a4b5c6d7e…", "cgroup /a/b".
+    /// IDs longer than 12 characters are shortened (as `docker ps` does);
+    /// the file format and the module always carry the whole ID.
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::All => "every container task".into(),
+            Scope::Container(id) => format!("container {}", short_id(id)),
+            Scope::Cgroup(p) => format!("cgroup {}", crate::escape::text(p)),
+        }
+    }
+
+    /// "container <id>" / "cgroup <path>" with the whole ID.
+    pub fn describe_full(&self) -> String {
+        match self {
+            Scope::All => "every container task".into(),
+            Scope::Container(id) => format!("container {}", crate::escape::text(id)),
+            Scope::Cgroup(p) => format!("cgroup {}", crate::escape::text(p)),
+        }
+    }
+}
+
+/// The first 12 characters of a long container ID, and "…".
+pub fn short_id(id: &str) -> String {
+    let id = crate::escape::text(id);
+    if id.chars().count() > 12 {
+        format!("{}…", id.chars().take(12).collect::<String>())
+    } else {
+        id.into_owned()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub name: String,
     pub spec: Spec,
     pub enabled: bool,
+    pub action: Action,
+    pub scope: Scope,
 }
 
 impl Rule {
@@ -188,8 +310,23 @@ impl Rule {
         }
     }
 
-    /// One line for people: "open for write of /proc/sys/... (prefix)".
+    /// One line for people: "open for write of /proc/sys or below", and
+    /// when not the defaults " [monitor]" and " in container 3f2a4b5c6d7e…" /
+    /// " in cgroup /kubepods.slice/...".
     pub fn describe(&self) -> String {
+        let mut d = self.describe_match();
+        if self.action == Action::Monitor {
+            d.push_str(" [monitor]");
+        }
+        if !self.scope.is_all() {
+            d.push_str(" in ");
+            d.push_str(&self.scope.describe());
+        }
+        d
+    }
+
+    /// What the rule matches, without its action and scope.
+    pub fn describe_match(&self) -> String {
         match &self.spec {
             Spec::File {
                 path,
@@ -352,13 +489,23 @@ impl<'de> Deserialize<'de> for Json {
 // Validation.
 
 const TOP_FIELDS: &[&str] = &["version", "name", "runtime_sockets", "rules"];
-const FILE_FIELDS: &[&str] = &["name", "type", "path", "access", "match", "enabled"];
+const FILE_FIELDS: &[&str] = &[
+    "name", "type", "path", "access", "match", "enabled", "action", "scope",
+];
 const MOUNT_FIELDS: &[&str] = &[
-    "name", "type", "source", "target", "fstype", "match", "enabled",
+    "name", "type", "source", "target", "fstype", "match", "enabled", "action", "scope",
 ];
 const ANY_RULE_FIELDS: &[&str] = &[
-    "name", "type", "path", "access", "source", "target", "fstype", "match", "enabled",
+    "name", "type", "path", "access", "source", "target", "fstype", "match", "enabled", "action",
+    "scope",
 ];
+const SCOPE_FIELDS: &[&str] = &["container", "cgroup"];
+
+/// The policy file versions this escguardctl reads: 1 (no action or scope)
+/// and 2 (`ESCGUARD_POLICY_VERSION`). It writes 2.
+pub const VERSIONS: &[u64] = &[1, 2];
+/// Longest container ID.
+pub const CONTAINER_ID_MAX: usize = 128;
 
 /// Longest policy name: it travels NUL-terminated in 64 bytes.
 pub const NAME_MAX: usize = abi::ESCGUARD_NAME_LEN as usize * 2 - 1;
@@ -504,6 +651,52 @@ pub fn check_rule_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a container ID: `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (what runc,
+/// containerd, CRI-O and Podman accept; Docker's are 64 hex digits).
+pub fn check_container_id(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > CONTAINER_ID_MAX {
+        return Err(format!(
+            "is {} bytes long; container IDs have at most {CONTAINER_ID_MAX}",
+            s.len()
+        ));
+    }
+    let shown = crate::escape::text(s);
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(format!(
+            "\"{shown}\" contains {c:?}; container IDs use only A-Z a-z 0-9 _ . -"
+        ));
+    }
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "\"{shown}\" starts with {:?}; container IDs start with a letter or digit",
+            s.chars().next().unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a cgroup v2 path as the module compares it: from the cgroup
+/// root (not a cgroupfs mount point like /sys/fs/cgroup), absolute,
+/// normalised (no `//`, no `.` or `..` component, no trailing `/`), and
+/// shorter than `ESCGUARD_PATH_LEN`.
+pub fn check_cgroup_path(s: &str) -> Result<(), String> {
+    check_path(s)?;
+    if s == "/sys/fs/cgroup" || s.starts_with("/sys/fs/cgroup/") {
+        return Err(format!(
+            "\"{}\" is where cgroupfs is mounted, not a cgroup path: give the path from the \
+             cgroup root (as /proc/PID/cgroup shows it after \"0::\")",
+            crate::escape::text(s)
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a policy name: 1..63 bytes of UTF-8 without control characters.
 pub fn check_policy_name(s: &str) -> Result<(), String> {
     if s.is_empty() {
@@ -585,6 +778,8 @@ fn check_policy(c: &mut Checker, json: &Json) -> Option<Policy> {
     let obj = c.expect_obj("", json)?;
     c.unknown_fields("", obj, TOP_FIELDS, "the policy");
 
+    // Unknown or absent: judge the rules by the newest format.
+    let mut version = abi::ESCGUARD_POLICY_VERSION as u64;
     match get(obj, "version") {
         None => c.err(
             "version",
@@ -593,11 +788,11 @@ fn check_policy(c: &mut Checker, json: &Json) -> Option<Policy> {
                 abi::ESCGUARD_POLICY_VERSION
             ),
         ),
-        Some(Json::UInt(v)) if *v == abi::ESCGUARD_POLICY_VERSION as u64 => {}
+        Some(Json::UInt(v)) if VERSIONS.contains(v) => version = *v,
         Some(v @ (Json::UInt(_) | Json::Int(_) | Json::Float(_))) => c.err(
             "version",
             format!(
-                "unsupported version {}; this escguardctl reads version {}",
+                "unsupported version {}; this escguardctl reads versions 1 and {}",
                 match v {
                     Json::UInt(n) => n.to_string(),
                     Json::Int(n) => n.to_string(),
@@ -648,7 +843,7 @@ fn check_policy(c: &mut Checker, json: &Json) -> Option<Policy> {
             let mut names: Vec<(String, usize)> = Vec::new();
             for (i, r) in list.iter().enumerate() {
                 let path = index("rules", i);
-                if let Some(rule) = check_rule(c, &path, r) {
+                if let Some(rule) = check_rule(c, &path, r, version) {
                     if let Some((_, first)) = names.iter().find(|(n, _)| *n == rule.name) {
                         c.err(
                             &join(&path, "name"),
@@ -714,7 +909,7 @@ fn check_sockets(c: &mut Checker, v: &Json) -> Option<Vec<String>> {
     ok.then_some(out)
 }
 
-fn check_rule(c: &mut Checker, path: &str, v: &Json) -> Option<Rule> {
+fn check_rule(c: &mut Checker, path: &str, v: &Json, version: u64) -> Option<Rule> {
     let obj = c.expect_obj(path, v)?;
     let before = c.problems.len();
 
@@ -814,6 +1009,34 @@ fn check_rule(c: &mut Checker, path: &str, v: &Json) -> Option<Rule> {
         _ => None,
     };
 
+    let mut action = Action::Enforce;
+    let mut scope = Scope::All;
+    for key in ["action", "scope"] {
+        let Some(v) = get(obj, key) else { continue };
+        let kp = join(path, key);
+        if version < 2 {
+            c.err(
+                &kp,
+                format!(
+                    "not allowed in a version {version} policy: rules have an action and a scope \
+                     from version 2 on (set \"version\": 2)"
+                ),
+            );
+        } else if key == "action" {
+            match c.string(&kp, v) {
+                Some("enforce") => action = Action::Enforce,
+                Some("monitor") => action = Action::Monitor,
+                Some(other) => c.err(
+                    &kp,
+                    format!("\"{other}\" is not an action (expected \"enforce\" or \"monitor\")"),
+                ),
+                None => {}
+            }
+        } else if let Some(s) = check_scope(c, &kp, v) {
+            scope = s;
+        }
+    }
+
     if c.problems.len() != before {
         return None;
     }
@@ -821,7 +1044,56 @@ fn check_rule(c: &mut Checker, path: &str, v: &Json) -> Option<Rule> {
         name: name?,
         spec: spec?,
         enabled,
+        action,
+        scope,
     })
+}
+
+fn check_scope(c: &mut Checker, path: &str, v: &Json) -> Option<Scope> {
+    let Json::Obj(obj) = v else {
+        c.err(
+            path,
+            format!(
+                "expected an object ({{\"container\": ID}} or {{\"cgroup\": PATH}}), found {}",
+                v.what()
+            ),
+        );
+        return None;
+    };
+    c.unknown_fields(path, obj, SCOPE_FIELDS, "a scope");
+    let present: Vec<&(String, Json)> = obj
+        .iter()
+        .filter(|(k, _)| SCOPE_FIELDS.contains(&k.as_str()))
+        .collect();
+    let (key, value) = match present.as_slice() {
+        [] => {
+            if obj.is_empty() {
+                c.err(
+                    path,
+                    "needs one of container or cgroup (omit scope for every container task)",
+                );
+            }
+            return None;
+        }
+        [(k, v)] => (k.as_str(), v),
+        [(first, _), rest @ ..] => {
+            for (k, _) in rest {
+                c.err(
+                    &join(path, k),
+                    format!("a scope names only one of container or cgroup, and this one already has {first}"),
+                );
+            }
+            return None;
+        }
+    };
+    let kp = join(path, key);
+    let s = c.string(&kp, value)?;
+    let r = if key == "container" {
+        Scope::container(s)
+    } else {
+        Scope::cgroup(s)
+    };
+    r.map_err(|m| c.err(&kp, m)).ok()
 }
 
 fn check_file_rule(
@@ -985,9 +1257,22 @@ struct RuleOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     access: Option<Vec<&'static str>>,
     enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<ScopeOut<'a>>,
 }
 
-/// The policy in the file format (pretty-printed, ending in a newline):
+#[derive(Serialize)]
+struct ScopeOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cgroup: Option<&'a str>,
+}
+
+/// The policy in the file format, version 2 (pretty-printed, ending in a
+/// newline; the default action and scope are left out):
 /// `parse(&to_json(p)) == Ok(p)`.
 pub fn to_json(p: &Policy) -> String {
     let out = FileOut {
@@ -1008,6 +1293,18 @@ pub fn to_json(p: &Policy) -> String {
                     matching: None,
                     access: None,
                     enabled: r.enabled,
+                    action: (r.action != Action::Enforce).then_some(r.action.as_str()),
+                    scope: match &r.scope {
+                        Scope::All => None,
+                        Scope::Container(id) => Some(ScopeOut {
+                            container: Some(id),
+                            cgroup: None,
+                        }),
+                        Scope::Cgroup(p) => Some(ScopeOut {
+                            container: None,
+                            cgroup: Some(p),
+                        }),
+                    },
                 };
                 match &r.spec {
                     Spec::File { path, matching, .. } => {
@@ -1087,7 +1384,13 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
 pub fn name_from(s: &str) -> String {
     let clean: String = s
         .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || (c != '\\' && crate::escape::needs_escape(c)) {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect();
     let t = truncate_utf8(&clean, NAME_MAX).to_string();
     if t.is_empty() {
@@ -1121,9 +1424,21 @@ pub fn to_abi(p: &Policy, fallback_name: &str) -> AbiPolicy {
         .map(|r| {
             let mut a = abi::escguard_policy_rule {
                 enabled: r.enabled as u32,
+                action: r.action.abi(),
                 ..Default::default()
             };
             put(&mut a.name, &r.name);
+            match &r.scope {
+                Scope::All => a.scope_kind = abi::ESCGUARD_SCOPE_ALL,
+                Scope::Container(id) => {
+                    a.scope_kind = abi::ESCGUARD_SCOPE_CONTAINER;
+                    put(&mut a.scope, id);
+                }
+                Scope::Cgroup(p) => {
+                    a.scope_kind = abi::ESCGUARD_SCOPE_CGROUP;
+                    put(&mut a.scope, p);
+                }
+            }
             match &r.spec {
                 Spec::File {
                     path,
@@ -1218,10 +1533,29 @@ pub fn from_abi(
             }
             k => return bad(format!("rule {i} ({rname}) has kind {k}")),
         };
+        let action = match r.action {
+            abi::ESCGUARD_RACT_ENFORCE => Action::Enforce,
+            abi::ESCGUARD_RACT_MONITOR => Action::Monitor,
+            a => return bad(format!("rule {i} ({rname}) has action {a}")),
+        };
+        let scope_text = abi::cstr_field(&r.scope);
+        let scope = match r.scope_kind {
+            abi::ESCGUARD_SCOPE_ALL if scope_text.is_empty() => Scope::All,
+            abi::ESCGUARD_SCOPE_CONTAINER if !scope_text.is_empty() => Scope::Container(scope_text),
+            abi::ESCGUARD_SCOPE_CGROUP if !scope_text.is_empty() => Scope::Cgroup(scope_text),
+            k => {
+                return bad(format!(
+                    "rule {i} ({rname}) has scope kind {k} with scope \"{}\"",
+                    crate::escape::text(&scope_text)
+                ))
+            }
+        };
         out.push(Rule {
             name: rname,
             spec,
             enabled: r.enabled != 0,
+            action,
+            scope,
         });
     }
     Ok(ActivePolicy {
@@ -1242,7 +1576,7 @@ pub fn to_text(a: &ActivePolicy) -> String {
     line(
         "policy",
         match &p.name {
-            Some(n) => n.clone(),
+            Some(n) => crate::escape::text(n).into_owned(),
             None => "(unnamed)".into(),
         },
     );
@@ -1260,15 +1594,15 @@ pub fn to_text(a: &ActivePolicy) -> String {
         if sockets.is_empty() {
             "(none)".into()
         } else {
-            sockets.join(" ")
+            crate::escape::text(&sockets.join(" ")).into_owned()
         },
     );
     let enabled = p.rules.iter().filter(|r| r.enabled).count();
     line("rules", format!("{} ({} enabled)", p.rules.len(), enabled));
     if !p.rules.is_empty() {
         out.push_str(&format!(
-            "\n{:<31} {:<5} {:<7} {:<6} {:<10} {}\n",
-            "NAME", "TYPE", "ENABLED", "MATCH", "ON", "PATTERN"
+            "\n{:<31} {:<5} {:<7} {:<7} {:<6} {:<10} {}\n",
+            "NAME", "TYPE", "ENABLED", "ACTION", "MATCH", "ON", "PATTERN"
         ));
         for r in &p.rules {
             let (on, pattern, m) = match &r.spec {
@@ -1279,14 +1613,20 @@ pub fn to_text(a: &ActivePolicy) -> String {
                     matching,
                 } => (field.as_str().to_string(), pattern, *matching),
             };
+            let scope = if r.scope.is_all() {
+                String::new()
+            } else {
+                format!(" (in {})", r.scope.describe())
+            };
             out.push_str(&format!(
-                "{:<31} {:<5} {:<7} {:<6} {:<10} {}\n",
-                r.name,
+                "{:<31} {:<5} {:<7} {:<7} {:<6} {:<10} {}{scope}\n",
+                crate::escape::text(&r.name),
                 r.kind(),
                 if r.enabled { "yes" } else { "no" },
+                r.action.as_str(),
                 m.as_str(),
                 on,
-                pattern
+                crate::escape::text(pattern)
             ));
         }
     }
@@ -1314,6 +1654,141 @@ pub fn summary(p: &Policy, fallback_name: &str) -> String {
         ),
     };
     format!("policy '{name}': {rules}, {sockets}")
+}
+
+// ---------------------------------------------------------------------------
+// Adding a policy to the active one.
+
+/// The active policy with `new`'s rules added, for loading without
+/// silently replacing what was loaded before.
+///
+/// Rules are matched by name. A rule of `new` whose name no active rule has
+/// is appended; one identical to the active rule of its name (match,
+/// enabled, action and scope) changes nothing; one that differs replaces
+/// the active rule in place only with `replace` (`--replace`), and is
+/// otherwise an error that names every such rule (nothing is merged then).
+/// Runtime sockets: `new`'s when it names its own, else the active ones.
+/// Name: `new`'s when it has one, else the active policy's. The result
+/// holds at most `ESCGUARD_POLICY_RULES_MAX` rules, or it is an error.
+pub fn merge(active: &Policy, new: &Policy, replace: bool) -> Result<Policy, String> {
+    let mut rules = active.rules.clone();
+    let mut clashes: Vec<String> = Vec::new();
+    for r in &new.rules {
+        match rules.iter_mut().find(|a| a.name == r.name) {
+            None => rules.push(r.clone()),
+            Some(a) if a == r => {}
+            Some(a) if replace => *a = r.clone(),
+            Some(a) => clashes.push(format!(
+                "{} (active: {}{}; new: {}{})",
+                r.name,
+                a.describe(),
+                if a.enabled { "" } else { ", disabled" },
+                r.describe(),
+                if r.enabled { "" } else { ", disabled" },
+            )),
+        }
+    }
+    if !clashes.is_empty() {
+        return Err(format!(
+            "{} rule{} of the new policy {} the name of an active rule that is different: {}; \
+             nothing was loaded (rename the new rule{}, or pass --replace to replace the active \
+             one{})",
+            clashes.len(),
+            if clashes.len() == 1 { "" } else { "s" },
+            if clashes.len() == 1 { "has" } else { "have" },
+            clashes.join("; "),
+            if clashes.len() == 1 { "" } else { "s" },
+            if clashes.len() == 1 { "" } else { "s" },
+        ));
+    }
+    let max = abi::ESCGUARD_POLICY_RULES_MAX as usize;
+    if rules.len() > max {
+        return Err(format!(
+            "the active policy's {} rules and the new ones make {}; the module holds at most \
+             {max}; nothing was loaded",
+            active.rules.len(),
+            rules.len()
+        ));
+    }
+    Ok(Policy {
+        name: new.name.clone().or_else(|| active.name.clone()),
+        runtime_sockets: new
+            .runtime_sockets
+            .clone()
+            .or_else(|| active.runtime_sockets.clone()),
+        rules,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Reading input files.
+
+/// The largest policy file or Trivy report escguardctl reads: 64 MiB.
+pub const INPUT_MAX: u64 = 64 << 20;
+
+/// Reads a policy file or Trivy report (`what` names it in errors: "policy
+/// file", "Trivy report") from `path`, or standard input for `-`, as UTF-8
+/// text. Returns the text and the name to show in messages (`<stdin>` or
+/// the path). Input larger than 64 MiB (`INPUT_MAX`) is refused
+/// (`Error::Data`) before it is read whole: a regular file by its size, a
+/// pipe after 64 MiB and one byte. Non-UTF-8 input is `Error::Data`, an I/O
+/// failure `Error::Io`.
+pub fn read_capped(
+    path: &std::path::Path,
+    what: &str,
+) -> Result<(String, String), crate::error::Error> {
+    read_capped_at(path, what, INPUT_MAX)
+}
+
+fn read_capped_at(
+    path: &std::path::Path,
+    what: &str,
+    cap: u64,
+) -> Result<(String, String), crate::error::Error> {
+    use crate::error::Error;
+    use std::io::Read;
+    let stdin = path == std::path::Path::new("-");
+    let shown = if stdin {
+        "<stdin>".to_string()
+    } else {
+        crate::escape::text(&path.display().to_string()).into_owned()
+    };
+    let io_err = |e| Error::Io {
+        what: format!("cannot read {shown}"),
+        err: e,
+    };
+    let too_big = |size: String| {
+        Error::Data(format!(
+            "{shown}: the {what} is {size}; escguardctl reads at most {} MiB",
+            cap >> 20
+        ))
+    };
+    let mut bytes = Vec::new();
+    if stdin {
+        std::io::stdin()
+            .lock()
+            .take(cap + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_err)?;
+    } else {
+        let f = std::fs::File::open(path).map_err(io_err)?;
+        let meta = f.metadata().map_err(io_err)?;
+        if meta.is_file() && meta.len() > cap {
+            return Err(too_big(format!("{} bytes", meta.len())));
+        }
+        // A file that grows, or a FIFO: never more than cap + 1 bytes.
+        f.take(cap + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    }
+    if bytes.len() as u64 > cap {
+        return Err(too_big(format!("larger than {} MiB", cap >> 20)));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::Data(format!(
+            "{shown}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok((text, shown))
 }
 
 #[cfg(test)]
@@ -1371,7 +1846,9 @@ mod tests {
                     read: true,
                     write: true
                 },
-                enabled: true
+                enabled: true,
+                action: Action::Enforce,
+                scope: Scope::All,
             }
         );
         assert_eq!(
@@ -1448,7 +1925,14 @@ mod tests {
     fn abi_round_trip_json_to_abi_to_json() {
         let p = parse(EXAMPLE).unwrap();
         let a = to_abi(&p, "ignored.json");
-        assert_eq!(a.header.version, 1);
+        assert_eq!(a.header.version, abi::ESCGUARD_POLICY_VERSION);
+        assert_eq!(a.header.version, 2);
+        assert!(a
+            .rules
+            .iter()
+            .all(|r| r.action == abi::ESCGUARD_RACT_ENFORCE
+                && r.scope_kind == abi::ESCGUARD_SCOPE_ALL
+                && r.scope.iter().all(|&b| b == 0)));
         assert_eq!(a.header.rule_count, 5);
         assert_eq!(a.header.socket_count, 1);
         assert_eq!(a.header.flags, 0);
@@ -1567,16 +2051,18 @@ mod tests {
         assert_eq!(one("[]"), "top level: expected an object, found an array");
         assert_eq!(
             one(r#"{"rules":[]}"#),
-            "version: missing; this format is version 1"
+            "version: missing; this format is version 2"
         );
         assert_eq!(
-            one(r#"{"version":2,"rules":[]}"#),
-            "version: unsupported version 2; this escguardctl reads version 1"
+            one(r#"{"version":3,"rules":[]}"#),
+            "version: unsupported version 3; this escguardctl reads versions 1 and 2"
         );
         assert_eq!(
             one(r#"{"version":1.5,"rules":[]}"#),
-            "version: unsupported version 1.5; this escguardctl reads version 1"
+            "version: unsupported version 1.5; this escguardctl reads versions 1 and 2"
         );
+        assert!(parse(r#"{"version":2,"rules":[]}"#).is_ok());
+        assert!(parse(r#"{"version":1,"rules":[]}"#).is_ok());
         assert_eq!(
             one(r#"{"version":"1","rules":[]}"#),
             "version: expected a number, found a string"
@@ -1759,7 +2245,7 @@ mod tests {
         );
         assert_eq!(
             one(&with_rule(r#"{"name":"a","type":"mount","fstype":"overlay","pathh":"/x"}"#)),
-            "rules[0].pathh: unknown field in a mount rule (expected one of: name, type, source, target, fstype, match, enabled)"
+            "rules[0].pathh: unknown field in a mount rule (expected one of: name, type, source, target, fstype, match, enabled, action, scope)"
         );
         assert_eq!(
             one(&with_rule(
@@ -1924,13 +2410,436 @@ mod tests {
         assert!(t.contains("rules            5 (4 enabled)\n"), "{t}");
         assert!(
             t.contains(
-                "no-shadow                       file  yes     exact  read,write /etc/shadow\n"
+                "no-shadow                       file  yes     enforce exact  read,write /etc/shadow\n"
             ),
             "{t}"
         );
         assert!(
-            t.contains("no-mnt-target                   mount no      prefix target     /mnt\n"),
+            t.contains(
+                "no-mnt-target                   mount no      enforce prefix target     /mnt\n"
+            ),
             "{t}"
         );
+    }
+
+    const ID: &str = "3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
+
+    const EXAMPLE_V2: &str = r#"{
+  "version": 2,
+  "name": "scoped",
+  "rules": [
+    {"name": "no-shadow", "type": "file", "path": "/etc/shadow", "access": ["read"],
+     "scope": {"container": "3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"}},
+    {"name": "watch-sys", "type": "file", "path": "/sys", "match": "prefix", "access": ["write"],
+     "action": "monitor", "scope": {"cgroup": "/kubepods.slice/kubepods-besteffort.slice"}},
+    {"name": "no-overlay", "type": "mount", "fstype": "overlay", "action": "enforce"},
+    {"name": "watch-nfs", "type": "mount", "fstype": "nfs", "action": "monitor"}
+  ]
+}"#;
+
+    #[test]
+    fn v2_action_and_scope_parse_and_default() {
+        let p = parse(EXAMPLE_V2).unwrap();
+        assert_eq!(p.rules[0].action, Action::Enforce);
+        assert_eq!(p.rules[0].scope, Scope::Container(ID.into()));
+        assert_eq!(p.rules[1].action, Action::Monitor);
+        assert_eq!(
+            p.rules[1].scope,
+            Scope::Cgroup("/kubepods.slice/kubepods-besteffort.slice".into())
+        );
+        assert_eq!(p.rules[2].action, Action::Enforce);
+        assert_eq!(p.rules[2].scope, Scope::All);
+        assert_eq!(
+            (p.rules[3].action, &p.rules[3].scope),
+            (Action::Monitor, &Scope::All)
+        );
+        assert_eq!(
+            p.rules[0].describe(),
+            "open for read of /etc/shadow in container 3f2a4b5c6d7e…"
+        );
+        assert_eq!(
+            p.rules[1].describe(),
+            "open for write of /sys or below [monitor] in cgroup /kubepods.slice/kubepods-besteffort.slice"
+        );
+        assert_eq!(
+            p.rules[3].describe(),
+            "mount of file system type nfs [monitor]"
+        );
+        assert_eq!(p.rules[0].describe_match(), "open for read of /etc/shadow");
+    }
+
+    #[test]
+    fn v2_json_round_trip_writes_version_2_and_omits_defaults() {
+        let p = parse(EXAMPLE_V2).unwrap();
+        let text = to_json(&p);
+        assert_eq!(parse(&text).unwrap(), p);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["version"], 2);
+        assert_eq!(v["rules"][0]["scope"]["container"], ID);
+        assert!(v["rules"][0].get("action").is_none());
+        assert_eq!(v["rules"][1]["action"], "monitor");
+        assert_eq!(
+            v["rules"][1]["scope"],
+            serde_json::json!({"cgroup": "/kubepods.slice/kubepods-besteffort.slice"})
+        );
+        // "enforce" given explicitly is the default: not written back.
+        assert!(v["rules"][2].get("action").is_none());
+        assert!(v["rules"][2].get("scope").is_none());
+        // A version 1 file is written back as version 2, unchanged otherwise.
+        let p1 = parse(EXAMPLE).unwrap();
+        let t1 = to_json(&p1);
+        assert!(t1.contains("\"version\": 2"), "{t1}");
+        assert!(
+            !t1.contains("\"action\"") && !t1.contains("\"scope\""),
+            "{t1}"
+        );
+        assert_eq!(parse(&t1).unwrap(), p1);
+    }
+
+    #[test]
+    fn v2_abi_round_trip_carries_action_and_scope() {
+        let p = parse(EXAMPLE_V2).unwrap();
+        let a = to_abi(&p, "x");
+        assert_eq!(a.rules[0].scope_kind, abi::ESCGUARD_SCOPE_CONTAINER);
+        assert_eq!(abi::cstr_field(&a.rules[0].scope), ID);
+        assert_eq!(a.rules[0].action, abi::ESCGUARD_RACT_ENFORCE);
+        assert_eq!(a.rules[1].scope_kind, abi::ESCGUARD_SCOPE_CGROUP);
+        assert_eq!(
+            abi::cstr_field(&a.rules[1].scope),
+            "/kubepods.slice/kubepods-besteffort.slice"
+        );
+        assert_eq!(a.rules[1].action, abi::ESCGUARD_RACT_MONITOR);
+        assert_eq!(a.rules[2].scope_kind, abi::ESCGUARD_SCOPE_ALL);
+        assert!(a.rules[2].scope.iter().all(|&b| b == 0));
+        assert_eq!(a.rules[3].action, abi::ESCGUARD_RACT_MONITOR);
+        let back = from_abi(&a.header, &a.rules).unwrap();
+        assert_eq!(back.policy.rules, p.rules);
+
+        // What the module should never answer is refused, naming the rule.
+        let mut r = a.rules.clone();
+        r[0].action = 7;
+        assert!(from_abi(&a.header, &r)
+            .unwrap_err()
+            .contains("rule 0 (no-shadow) has action 7"));
+        let mut r = a.rules.clone();
+        r[2].scope_kind = abi::ESCGUARD_SCOPE_CGROUP;
+        assert!(from_abi(&a.header, &r)
+            .unwrap_err()
+            .contains("has scope kind 1 with scope \"\""));
+        let mut r = a.rules.clone();
+        r[0].scope_kind = abi::ESCGUARD_SCOPE_ALL;
+        assert!(from_abi(&a.header, &r).is_err());
+        let mut r = a.rules.clone();
+        r[0].scope_kind = 9;
+        assert!(from_abi(&a.header, &r)
+            .unwrap_err()
+            .contains("scope kind 9"));
+    }
+
+    #[test]
+    fn v2_text_shows_action_and_scope() {
+        let p = parse(EXAMPLE_V2).unwrap();
+        let a = to_abi(&p, "x");
+        let t = to_text(&from_abi(&a.header, &a.rules).unwrap());
+        assert!(
+            t.contains(
+                "no-shadow                       file  yes     enforce exact  read       /etc/shadow (in container 3f2a4b5c6d7e…)\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "watch-sys                       file  yes     monitor prefix write      /sys (in cgroup /kubepods.slice/kubepods-besteffort.slice)\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "watch-nfs                       mount yes     monitor exact  fstype     nfs\n"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn v1_files_cannot_have_action_or_scope() {
+        let text = r#"{"version":1,"rules":[
+            {"name":"a","type":"mount","fstype":"nfs","action":"monitor","scope":{"cgroup":"/x"}}]}"#;
+        assert_eq!(
+            problems(text),
+            [
+                "rules[0].action: not allowed in a version 1 policy: rules have an action and a scope from version 2 on (set \"version\": 2)",
+                "rules[0].scope: not allowed in a version 1 policy: rules have an action and a scope from version 2 on (set \"version\": 2)",
+            ]
+        );
+    }
+
+    fn v2_rule(extra: &str) -> String {
+        format!(r#"{{"version":2,"rules":[{{"name":"a","type":"mount","fstype":"nfs",{extra}}}]}}"#)
+    }
+
+    #[test]
+    fn action_errors() {
+        assert_eq!(
+            one(&v2_rule(r#""action":"kill""#)),
+            "rules[0].action: \"kill\" is not an action (expected \"enforce\" or \"monitor\")"
+        );
+        assert_eq!(
+            one(&v2_rule(r#""action":1"#)),
+            "rules[0].action: expected a string, found a number"
+        );
+    }
+
+    #[test]
+    fn scope_errors() {
+        let sc = |v: &str| one(&v2_rule(&format!(r#""scope":{v}"#)));
+        assert_eq!(
+            sc(r#""abc""#),
+            "rules[0].scope: expected an object ({\"container\": ID} or {\"cgroup\": PATH}), found a string"
+        );
+        assert_eq!(
+            sc("{}"),
+            "rules[0].scope: needs one of container or cgroup (omit scope for every container task)"
+        );
+        assert_eq!(
+            sc(r#"{"pod":"x"}"#),
+            "rules[0].scope.pod: unknown field in a scope (expected one of: container, cgroup)"
+        );
+        assert_eq!(
+            sc(r#"{"container":"abc","cgroup":"/x"}"#),
+            "rules[0].scope.cgroup: a scope names only one of container or cgroup, and this one already has container"
+        );
+        assert_eq!(
+            sc(r#"{"container":7}"#),
+            "rules[0].scope.container: expected a string, found a number"
+        );
+        assert_eq!(
+            sc(r#"{"container":""}"#),
+            "rules[0].scope.container: must not be empty"
+        );
+        assert_eq!(
+            sc(r#"{"container":"-abc"}"#),
+            "rules[0].scope.container: \"-abc\" starts with '-'; container IDs start with a letter or digit"
+        );
+        assert_eq!(
+            sc(r#"{"container":"a/b"}"#),
+            "rules[0].scope.container: \"a/b\" contains '/'; container IDs use only A-Z a-z 0-9 _ . -"
+        );
+        assert_eq!(
+            sc(r#"{"container":"a\u001b[31m"}"#),
+            "rules[0].scope.container: \"a\\x1b[31m\" contains '\\u{1b}'; container IDs use only A-Z a-z 0-9 _ . -"
+        );
+        assert_eq!(
+            sc(&format!(r#"{{"container":"{}"}}"#, "a".repeat(129))),
+            "rules[0].scope.container: is 129 bytes long; container IDs have at most 128"
+        );
+        assert!(parse(&v2_rule(&format!(
+            r#""scope":{{"container":"{}"}}"#,
+            "a".repeat(128)
+        )))
+        .is_ok());
+        assert!(parse(&v2_rule(r#""scope":{"container":"my_ctr.1-x"}"#)).is_ok());
+        assert_eq!(
+            sc(r#"{"cgroup":"kubepods.slice"}"#),
+            "rules[0].scope.cgroup: \"kubepods.slice\" is not an absolute path (it must start with \"/\")"
+        );
+        assert_eq!(
+            sc(r#"{"cgroup":"/a/../b"}"#),
+            "rules[0].scope.cgroup: \"/a/../b\" is not normalised: it has a \".\" or \"..\" component"
+        );
+        assert_eq!(
+            sc(r#"{"cgroup":"/a//b"}"#),
+            "rules[0].scope.cgroup: \"/a//b\" is not normalised: it contains \"//\""
+        );
+        assert_eq!(
+            sc(&format!(r#"{{"cgroup":"/{}"}}"#, "c".repeat(255))),
+            "rules[0].scope.cgroup: is 256 bytes long; at most 255 bytes fit"
+        );
+        assert_eq!(
+            sc(r#"{"cgroup":"/sys/fs/cgroup/kubepods.slice"}"#),
+            "rules[0].scope.cgroup: \"/sys/fs/cgroup/kubepods.slice\" is where cgroupfs is mounted, not a cgroup path: give the path from the cgroup root (as /proc/PID/cgroup shows it after \"0::\")"
+        );
+    }
+
+    #[test]
+    fn rule_names_stay_unique_across_scopes() {
+        let text = format!(
+            r#"{{"version":2,"rules":[
+            {{"name":"a","type":"mount","fstype":"nfs","scope":{{"container":"{ID}"}}}},
+            {{"name":"a","type":"mount","fstype":"nfs","scope":{{"cgroup":"/x"}}}}]}}"#
+        );
+        assert_eq!(
+            one(&text),
+            "rules[1].name: \"a\" is already the name of rules[0]"
+        );
+    }
+
+    fn rule(name: &str, path: &str) -> Rule {
+        Rule {
+            name: name.into(),
+            spec: Spec::File {
+                path: path.into(),
+                matching: Match::Exact,
+                read: true,
+                write: false,
+            },
+            enabled: true,
+            action: Action::Enforce,
+            scope: Scope::Container(ID.into()),
+        }
+    }
+
+    #[test]
+    fn merge_adds_keeps_identical_and_refuses_silent_replacement() {
+        let active = Policy {
+            name: Some("base".into()),
+            runtime_sockets: Some(vec!["/run/a.sock".into()]),
+            rules: vec![rule("a", "/a"), rule("b", "/b")],
+        };
+        // New names are appended; an identical rule changes nothing.
+        let new = Policy {
+            name: Some("trivy:img".into()),
+            runtime_sockets: None,
+            rules: vec![rule("b", "/b"), rule("c", "/c")],
+        };
+        let m = merge(&active, &new, false).unwrap();
+        let names: Vec<&str> = m.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        // The active sockets stay unless the new policy names its own.
+        assert_eq!(m.runtime_sockets, active.runtime_sockets);
+        assert_eq!(m.name.as_deref(), Some("trivy:img"));
+        let own = Policy {
+            runtime_sockets: Some(vec![]),
+            name: None,
+            ..new.clone()
+        };
+        let m = merge(&active, &own, false).unwrap();
+        assert_eq!(m.runtime_sockets, Some(vec![]));
+        assert_eq!(m.name.as_deref(), Some("base"));
+
+        // A different rule of the same name: refused, naming it, unless
+        // replace; a re-enabled rule counts as different.
+        let mut changed = rule("a", "/other");
+        changed.action = Action::Monitor;
+        let mut disabled_b = rule("b", "/b");
+        disabled_b.enabled = false;
+        let active2 = Policy {
+            rules: vec![rule("a", "/a"), disabled_b],
+            ..active.clone()
+        };
+        let clash = Policy {
+            rules: vec![changed.clone(), rule("b", "/b"), rule("d", "/d")],
+            ..new.clone()
+        };
+        let e = merge(&active2, &clash, false).unwrap_err();
+        assert_eq!(
+            e,
+            "2 rules of the new policy have the name of an active rule that is different: \
+             a (active: open for read of /a in container 3f2a4b5c6d7e…; new: open for read of /other \
+             [monitor] in container 3f2a4b5c6d7e…); b (active: open for read of /b in container \
+             3f2a4b5c6d7e…, disabled; new: open for read of /b in container 3f2a4b5c6d7e…); nothing \
+             was loaded (rename the new rules, or pass --replace to replace the active ones)"
+        );
+        let m = merge(&active2, &clash, true).unwrap();
+        assert_eq!(m.rules, vec![changed, rule("b", "/b"), rule("d", "/d")]);
+        // The result is a valid policy.
+        assert_eq!(parse(&to_json(&m)).unwrap(), m);
+    }
+
+    #[test]
+    fn merge_refuses_more_rules_than_the_module_holds() {
+        let many = |prefix: &str, n: usize| Policy {
+            rules: (0..n)
+                .map(|i| rule(&format!("{prefix}{i}"), "/x"))
+                .collect(),
+            ..Policy::default()
+        };
+        assert_eq!(
+            merge(&many("a", 40), &many("b", 24), false)
+                .unwrap()
+                .rules
+                .len(),
+            64
+        );
+        assert_eq!(
+            merge(&many("a", 40), &many("b", 25), false).unwrap_err(),
+            "the active policy's 40 rules and the new ones make 65; the module holds at most 64; \
+             nothing was loaded"
+        );
+        // Merging a policy into itself changes nothing.
+        let p = many("a", 64);
+        assert_eq!(merge(&p, &p, false).unwrap(), p);
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("escguard-policy-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&d);
+        d
+    }
+
+    #[test]
+    fn read_capped_refuses_big_input_before_reading_it() {
+        use crate::error::Error;
+        let p = scratch("big");
+        // Sparse: 64 MiB + 1 byte of nothing, never read.
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(INPUT_MAX + 1).unwrap();
+        drop(f);
+        match read_capped(&p, "Trivy report") {
+            Err(Error::Data(m)) => assert_eq!(
+                m,
+                format!(
+                    "{}: the Trivy report is 67108865 bytes; escguardctl reads at most 64 MiB",
+                    p.display()
+                )
+            ),
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(&p, "{\"version\":2,\"rules\":[]}").unwrap();
+        let (text, shown) = read_capped(&p, "policy file").unwrap();
+        assert_eq!(text, "{\"version\":2,\"rules\":[]}");
+        assert_eq!(shown, p.display().to_string());
+        // A small cap shows the same for what is read.
+        std::fs::write(&p, "12345").unwrap();
+        assert!(read_capped_at(&p, "policy file", 5).is_ok());
+        match read_capped_at(&p, "policy file", 4) {
+            Err(Error::Data(m)) => assert!(
+                m.ends_with("the policy file is 5 bytes; escguardctl reads at most 0 MiB"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(&p, b"ok\xff").unwrap();
+        match read_capped(&p, "policy file") {
+            Err(Error::Data(m)) => assert!(m.ends_with(": not UTF-8 text (byte 2)"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_file(&p).unwrap();
+        match read_capped(&p, "policy file") {
+            Err(Error::Io { what, .. }) => assert!(what.starts_with("cannot read ")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn read_capped_stops_a_growing_stream_at_the_cap() {
+        use crate::error::Error;
+        // A FIFO has no size: the read stops one byte past the cap.
+        let p = scratch("fifo");
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { nix::libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let w = p.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().write(true).open(&w).unwrap();
+            // Stops when the reader closes (EPIPE).
+            let _ = f.write_all(&[b'x'; 4096]);
+        });
+        match read_capped_at(&p, "Trivy report", 1000) {
+            Err(Error::Data(m)) => assert!(m.contains("is larger than 0 MiB"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        writer.join().unwrap();
+        std::fs::remove_file(&p).unwrap();
     }
 }

@@ -27,8 +27,21 @@
 //! * a vulnerable kernel package (`linux-image*`, `linux-headers*`,
 //!   `kernel`, `kernel-*`): no cgroup (v1) mounts; the release_agent and
 //!   core_pattern presets must stay enabled.
+//!
+//! Every derived rule is scoped to the workload the report is about
+//! (`--container ID` or `--cgroup PATH`): a report describes one image or
+//! manifest, and some rules would break other containers if they applied
+//! to every container task (`trivy-no-host-init-proc` refuses `/proc/1`,
+//! which in a container with its own pid namespace is the container's own
+//! init; `trivy-no-host-shm` refuses every container's own `/dev/shm`).
+//! Derivation without a scope is refused ([`NO_SCOPE`]).
+//!
+//! Everything taken from the report (titles, messages, targets, IDs, the
+//! artifact's name) is escaped ([`crate::escape::text`]) before it is shown:
+//! a report is as trustworthy as the image it describes.
 
-use crate::policy::{self, Match, MountField, Policy, Rule, Spec};
+use crate::escape;
+use crate::policy::{self, Match, MountField, Policy, Rule, Scope, Spec};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, Default)]
@@ -375,7 +388,7 @@ const CATALOG: &[Template] = &[
 ];
 
 impl Template {
-    fn rule(&self) -> Rule {
+    fn rule(&self, scope: &Scope) -> Rule {
         let pattern = self.pattern.to_string();
         let spec = match self.kind {
             TKind::FileWrite => Spec::File {
@@ -400,6 +413,8 @@ impl Template {
             name: self.name.to_string(),
             spec,
             enabled: true,
+            action: policy::Action::Enforce,
+            scope: scope.clone(),
         }
     }
 }
@@ -614,53 +629,55 @@ fn one_line(t: &str, max: usize) -> String {
     }
 }
 
+/// A report field made safe to show (see `crate::escape`).
+fn e(t: &str) -> String {
+    escape::text(t).into_owned()
+}
+
 fn misconf_finding(target: &str, m: &Misconfiguration) -> Finding {
     let id = if !s(&m.id).is_empty() {
-        s(&m.id)
+        e(s(&m.id))
     } else {
-        s(&m.avdid)
+        e(s(&m.avdid))
     };
-    let mut text = id.to_string();
+    let mut text = id.clone();
     if !s(&m.severity).is_empty() {
-        text.push_str(&format!(" ({})", s(&m.severity)));
+        text.push_str(&format!(" ({})", e(s(&m.severity))));
     }
     if !s(&m.title).is_empty() {
-        text.push_str(&format!(" {}", one_line(s(&m.title), 80)));
+        text.push_str(&format!(" {}", e(&one_line(s(&m.title), 80))));
     }
-    text.push_str(&format!(" in {target}"));
+    text.push_str(&format!(" in {}", e(target)));
     let msg = if !s(&m.message).is_empty() {
         s(&m.message)
     } else {
         s(&m.description)
     };
     if !msg.is_empty() {
-        text.push_str(&format!(": {}", one_line(msg, 160)));
+        text.push_str(&format!(": {}", e(&one_line(msg, 160))));
     }
-    Finding {
-        id: id.to_string(),
-        text,
-    }
+    Finding { id, text }
 }
 
 fn vuln_finding(target: &str, v: &Vulnerability) -> Finding {
-    let id = s(&v.vulnerability_id).to_string();
+    let id = e(s(&v.vulnerability_id));
     let mut text = id.clone();
     if !s(&v.severity).is_empty() {
-        text.push_str(&format!(" ({})", s(&v.severity)));
+        text.push_str(&format!(" ({})", e(s(&v.severity))));
     }
     text.push_str(&format!(
         " in {} {}",
-        s(&v.pkg_name),
-        s(&v.installed_version)
+        e(s(&v.pkg_name)),
+        e(s(&v.installed_version))
     ));
     if s(&v.fixed_version).is_empty() {
         text.push_str(" (no fix yet)");
     } else {
-        text.push_str(&format!(" (fixed in {})", s(&v.fixed_version)));
+        text.push_str(&format!(" (fixed in {})", e(s(&v.fixed_version))));
     }
-    text.push_str(&format!(", {target}"));
+    text.push_str(&format!(", {}", e(target)));
     if !s(&v.title).is_empty() {
-        text.push_str(&format!(": {}", one_line(s(&v.title), 120)));
+        text.push_str(&format!(": {}", e(&one_line(s(&v.title), 120))));
     }
     Finding { id, text }
 }
@@ -694,6 +711,8 @@ pub struct DerivedSockets {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derivation {
+    /// The workload every rule is scoped to (never `Scope::All`).
+    pub scope: Scope,
     pub policy: Policy,
     /// In the order of `policy.rules`.
     pub rules: Vec<DerivedRule>,
@@ -731,8 +750,37 @@ fn push_unique(v: &mut Vec<Finding>, f: &Finding) {
     }
 }
 
-/// Derives a policy named `name` from a parsed report.
-pub fn derive(report: &Report, name: &str) -> Derivation {
+/// Why `from-trivy` needs a scope; the error of [`derive`] and
+/// [`scope_from_flags`] without one.
+pub const NO_SCOPE: &str = "policy from-trivy needs the workload the report is about: \
+--container ID or --cgroup PATH. Without one the derived rules would apply to every container \
+task on the host, and some of them break ordinary containers: trivy-no-host-init-proc refuses \
+/proc/1, which in a container with its own pid namespace is that container's own init, and \
+trivy-no-host-shm refuses /dev/shm, every container's own shared memory. A report describes one \
+image or manifest: scope its rules to the containers that run it (the ID as 'docker ps \
+--no-trunc', 'crictl ps' or 'podman ps --no-trunc' shows it, or the cgroup path after \"0::\" in \
+/proc/PID/cgroup of one of its processes, e.g. the pod's /kubepods.slice/... cgroup).";
+
+/// The scope from `from-trivy`'s `--container ID` / `--cgroup PATH`:
+/// exactly one is needed (neither: [`NO_SCOPE`]); each is validated, and
+/// the error names the flag.
+pub fn scope_from_flags(container: Option<&str>, cgroup: Option<&str>) -> Result<Scope, String> {
+    match (container, cgroup) {
+        (None, None) => Err(NO_SCOPE.to_string()),
+        (Some(_), Some(_)) => {
+            Err("give one of --container and --cgroup, not both (a rule has one scope)".to_string())
+        }
+        (Some(id), None) => Scope::container(id).map_err(|m| format!("--container: {m}")),
+        (None, Some(p)) => Scope::cgroup(p).map_err(|m| format!("--cgroup: {m}")),
+    }
+}
+
+/// Derives a policy named `name` from a parsed report, every rule scoped
+/// to `scope`. `Scope::All` is refused ([`NO_SCOPE`]).
+pub fn derive(report: &Report, name: &str, scope: &Scope) -> Result<Derivation, String> {
+    if scope.is_all() {
+        return Err(NO_SCOPE.to_string());
+    }
     // Findings per category, in report order.
     let mut by_cat: Vec<(Category, Vec<Finding>)> = Vec::new();
     let mut add = |c: Category, f: &Finding| match by_cat.iter_mut().find(|(k, _)| *k == c) {
@@ -782,7 +830,7 @@ pub fn derive(report: &Report, name: &str) -> Derivation {
                 continue;
             }
             let d = d.get_or_insert_with(|| DerivedRule {
-                rule: t.rule(),
+                rule: t.rule(scope),
                 why: t.why.split_whitespace().collect::<Vec<_>>().join(" "),
                 causes: Vec::new(),
                 findings: Vec::new(),
@@ -806,8 +854,11 @@ pub fn derive(report: &Report, name: &str) -> Derivation {
                 let gone = rules.remove(i);
                 let j = if j > i { j - 1 } else { j };
                 let into = &mut rules[j];
-                into.covers
-                    .push(format!("{} ({})", gone.rule.name, gone.rule.describe()));
+                into.covers.push(format!(
+                    "{} ({})",
+                    gone.rule.name,
+                    gone.rule.describe_match()
+                ));
                 for c in gone.causes {
                     if !into.causes.contains(&c) {
                         into.causes.push(c);
@@ -857,7 +908,8 @@ pub fn derive(report: &Report, name: &str) -> Derivation {
     // Preset table order.
     presets.sort_by_key(|(n, _)| crate::rules::preset_by_name(n).map_or(u32::MAX, |p| p.id));
 
-    Derivation {
+    Ok(Derivation {
+        scope: scope.clone(),
         policy: Policy {
             name: Some(policy::name_from(name)),
             runtime_sockets: sockets.as_ref().map(|s| s.sockets.clone()),
@@ -871,7 +923,7 @@ pub fn derive(report: &Report, name: &str) -> Derivation {
         unrelated_vulns,
         libc_dev_vulns,
         findings_total: total,
-    }
+    })
 }
 
 /// Whether file rule `a` (prefix) makes file rule `b` unnecessary.
@@ -925,8 +977,8 @@ fn list_findings(out: &mut String, findings: &[Finding]) {
 /// The derivation for people: each rule with its reason and findings.
 pub fn explain(d: &Derivation, report: &Report, file: &str) -> String {
     let mut out = String::new();
-    let artifact = s(&report.artifact_name);
-    let kind = s(&report.artifact_type);
+    let artifact = e(s(&report.artifact_name));
+    let kind = e(s(&report.artifact_type));
     out.push_str(&format!(
         "{file}: Trivy report{}{}, {} finding{}\n",
         if artifact.is_empty() {
@@ -941,6 +993,11 @@ pub fn explain(d: &Derivation, report: &Report, file: &str) -> String {
         },
         d.findings_total,
         if d.findings_total == 1 { "" } else { "s" },
+    ));
+    out.push_str(&format!(
+        "Scope: every rule applies only to tasks of {} (the runtime sockets, a host-wide \
+         setting, to every container)\n",
+        d.scope.describe_full()
     ));
     if d.rules.is_empty() && d.sockets.is_none() {
         out.push_str(
@@ -965,7 +1022,7 @@ pub fn explain(d: &Derivation, report: &Report, file: &str) -> String {
         out.push_str(&format!(
             "\n- {}: deny {}\n",
             r.rule.name,
-            r.rule.describe()
+            r.rule.describe_match()
         ));
         out.push_str(&format!("  for:  {}\n", r.causes.join("; ")));
         match previous_why {
@@ -1063,6 +1120,12 @@ mod tests {
         })
     }
 
+    const ID: &str = "3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
+
+    fn scope() -> Scope {
+        Scope::Container(ID.into())
+    }
+
     fn names(d: &Derivation) -> Vec<&str> {
         d.policy.rules.iter().map(|r| r.name.as_str()).collect()
     }
@@ -1123,7 +1186,7 @@ mod tests {
             "Target": "t", "Class": "os-pkgs", "Type": "debian", "NewField": {"x": 1},
             "Vulnerabilities": null, "Misconfigurations": null, "Packages": []
         }]));
-        let d = derive(&r, "n");
+        let d = derive(&r, "n", &scope()).unwrap();
         assert_eq!(d.findings_total, 0);
         assert!(d.policy.rules.is_empty());
     }
@@ -1137,7 +1200,7 @@ mod tests {
                 misconf("KSV-0005", "AVD-KSV-0005", "SYS_ADMIN capability added", "Container 'c' should not include 'SYS_ADMIN'")
             ]
         }]));
-        let d = derive(&r, "n");
+        let d = derive(&r, "n", &scope()).unwrap();
         assert_eq!(
             names(&d),
             [
@@ -1161,14 +1224,17 @@ mod tests {
     fn host_network_rule_is_folded_into_proc_sys_when_both_apply() {
         let net = misconf("KSV009", "AVD-KSV-0009", "Access to host network", "m");
         let r = report(serde_json::json!([{"Target": "a.yaml", "Misconfigurations": [net]}]));
-        assert_eq!(names(&derive(&r, "n")), ["trivy-no-proc-sys-net-write"]);
+        assert_eq!(
+            names(&derive(&r, "n", &scope()).unwrap()),
+            ["trivy-no-proc-sys-net-write"]
+        );
         let r = report(
             serde_json::json!([{"Target": "a.yaml", "Misconfigurations": [
                 net,
                 misconf("KSV017", "AVD-KSV-0017", "Privileged container", "m")
             ]}]),
         );
-        let d = derive(&r, "n");
+        let d = derive(&r, "n", &scope()).unwrap();
         assert!(!names(&d).contains(&"trivy-no-proc-sys-net-write"));
         let ps = d
             .rules
@@ -1190,7 +1256,7 @@ mod tests {
                 {"ID": "KSV999", "Title": "custom", "Message": "mounts /var/run/docker.sock", "Status": "FAIL"}
             ]}]),
         );
-        let d = derive(&r, "n");
+        let d = derive(&r, "n", &scope()).unwrap();
         assert!(d.policy.rules.is_empty());
         assert_eq!(
             d.policy.runtime_sockets.as_deref().unwrap(),
@@ -1219,7 +1285,7 @@ mod tests {
                 {"VulnerabilityID": "CVE-2", "PkgName": "linux-libc-dev", "InstalledVersion": "6"}
             ]}]),
         );
-        let d = derive(&r, "n");
+        let d = derive(&r, "n", &scope()).unwrap();
         assert!(d.policy.rules.is_empty() && d.sockets.is_none());
         assert_eq!(d.unrelated_misconfigs, ["KSV011"]);
         assert_eq!(
@@ -1270,7 +1336,7 @@ mod tests {
                 "Title": "Image user should not be 'root'", "Severity": "HIGH", "Status": "FAIL",
                 "Message": "Specify at least 1 USER command in Dockerfile with non-root user as argument"}]}]),
         );
-        let d = derive(&r, "n");
+        let d = derive(&r, "n", &scope()).unwrap();
         assert!(d.policy.rules.is_empty());
         assert_eq!(d.no_rule.len(), 1);
         assert_eq!(d.no_rule[0].what, "running as root");
@@ -1290,6 +1356,8 @@ mod tests {
                 write: true,
             },
             enabled: true,
+            action: policy::Action::Enforce,
+            scope: Scope::All,
         };
         let a = rule("a", "/proc/sys", Match::Prefix, false);
         assert!(covers(
@@ -1335,7 +1403,7 @@ mod tests {
         let p = Policy {
             name: Some("all".into()),
             runtime_sockets: Some(derived_sockets()),
-            rules: CATALOG.iter().map(Template::rule).collect(),
+            rules: CATALOG.iter().map(|t| t.rule(&scope())).collect(),
         };
         assert_eq!(policy::parse(&policy::to_json(&p)).unwrap(), p);
         for c in [
@@ -1360,5 +1428,192 @@ mod tests {
                 assert!(crate::rules::preset_by_name(p).is_some(), "{p}");
             }
         }
+    }
+
+    #[test]
+    fn derivation_needs_a_scope_and_says_why() {
+        let r = report(serde_json::json!([]));
+        let e = derive(&r, "n", &Scope::All).unwrap_err();
+        assert_eq!(e, NO_SCOPE);
+        assert!(e.contains("--container ID or --cgroup PATH"), "{e}");
+        assert!(e.contains("trivy-no-host-init-proc refuses /proc/1"), "{e}");
+        assert!(e.contains("trivy-no-host-shm refuses /dev/shm"), "{e}");
+        assert_eq!(scope_from_flags(None, None).unwrap_err(), NO_SCOPE);
+        assert_eq!(
+            scope_from_flags(Some(ID), None).unwrap(),
+            Scope::Container(ID.into())
+        );
+        assert_eq!(
+            scope_from_flags(None, Some("/kubepods.slice/kubepods-podx.slice")).unwrap(),
+            Scope::Cgroup("/kubepods.slice/kubepods-podx.slice".into())
+        );
+        assert_eq!(
+            scope_from_flags(Some("a"), Some("/b")).unwrap_err(),
+            "give one of --container and --cgroup, not both (a rule has one scope)"
+        );
+        assert_eq!(
+            scope_from_flags(Some("a b"), None).unwrap_err(),
+            "--container: \"a b\" contains ' '; container IDs use only A-Z a-z 0-9 _ . -"
+        );
+        assert_eq!(
+            scope_from_flags(None, Some("kubepods")).unwrap_err(),
+            "--cgroup: \"kubepods\" is not an absolute path (it must start with \"/\")"
+        );
+    }
+
+    /// The repository's fixtures (`tests/fixtures/trivy`): the derived
+    /// rules are the expected ones, every one scoped to the workload.
+    #[test]
+    fn fixtures_derive_the_expected_rules_all_scoped() {
+        let fixtures = [
+            (
+                include_str!("../tests/fixtures/trivy/k8s-config.json"),
+                include_str!("../tests/fixtures/trivy/expected/k8s-config.json"),
+            ),
+            (
+                include_str!("../tests/fixtures/trivy/image-runc-kernel.json"),
+                include_str!("../tests/fixtures/trivy/expected/image-runc-kernel.json"),
+            ),
+            (
+                include_str!("../tests/fixtures/trivy/clean-image.json"),
+                include_str!("../tests/fixtures/trivy/expected/clean-image.json"),
+            ),
+        ];
+        let cg = Scope::Cgroup(
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0c2d.slice".into(),
+        );
+        for scope in [scope(), cg] {
+            let mut derived_any = 0;
+            for (report_text, expected) in fixtures {
+                let r = parse_report(report_text).unwrap();
+                let name = default_name(&r, "f.json");
+                let d = derive(&r, &name, &scope).unwrap();
+                assert_eq!(d.scope, scope);
+                assert!(d.policy.rules.iter().all(|r| r.scope == scope));
+                assert!(d.rules.iter().all(|r| r.rule.scope == scope));
+                derived_any += d.policy.rules.len();
+                let mut want = policy::parse(expected).unwrap();
+                for r in &mut want.rules {
+                    r.scope = scope.clone();
+                }
+                assert_eq!(d.policy, want);
+                // What from-trivy writes, 'policy load' reads back.
+                let json = policy::to_json(&d.policy);
+                assert_eq!(policy::parse(&json).unwrap(), d.policy);
+                let t = explain(&d, &r, "f.json");
+                assert!(
+                    t.contains(&format!(
+                        "Scope: every rule applies only to tasks of {}",
+                        scope.describe_full()
+                    )),
+                    "{t}"
+                );
+            }
+            assert_eq!(derived_any, 7 + 11 - 2);
+        }
+    }
+
+    #[test]
+    fn host_pid_and_ipc_rules_are_scoped_to_the_workload() {
+        let r = report(
+            serde_json::json!([{"Target": "ds.yaml", "Misconfigurations": [
+                misconf("KSV010", "AVD-KSV-0010", "Access to host PID", "m"),
+                misconf("KSV008", "AVD-KSV-0008", "Access to host IPC namespace", "m")
+            ]}]),
+        );
+        let d = derive(&r, "n", &scope()).unwrap();
+        assert_eq!(names(&d), ["trivy-no-host-init-proc", "trivy-no-host-shm"]);
+        for rule in &d.policy.rules {
+            assert_eq!(rule.scope, Scope::Container(ID.into()));
+            assert!(
+                rule.describe().ends_with(" in container 3f2a4b5c6d7e…"),
+                "{}",
+                rule.describe()
+            );
+        }
+        let v: serde_json::Value = serde_json::from_str(&policy::to_json(&d.policy)).unwrap();
+        assert_eq!(v["rules"][0]["scope"]["container"], ID);
+        let t = explain(&d, &r, "r.json");
+        assert!(
+            t.contains(&format!(
+                "Scope: every rule applies only to tasks of container {ID} "
+            )),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "- trivy-no-host-init-proc: deny open for read or write of /proc/1 or below\n"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn report_strings_are_escaped_in_the_explanation() {
+        let v = serde_json::json!({
+            "SchemaVersion": 2,
+            "ArtifactName": "evil\u{1b}[2J\u{1b}[31mimage",
+            "ArtifactType": "container_image\u{202e}",
+            "Results": [{
+                "Target": "pod.yaml\u{1b}]0;pwned\u{7}",
+                "Misconfigurations": [{
+                    "ID": "KSV017", "Title": "Privileged \u{1b}[31mcontainer",
+                    "Message": "line one\u{9b}31m\u{2066}x\u{2069}", "Severity": "HIGH\r",
+                    "Status": "FAIL"
+                }, {
+                    "ID": "KSV999\u{1b}[1m", "Title": "t", "Status": "FAIL"
+                }],
+                "Vulnerabilities": [{
+                    "VulnerabilityID": "CVE-2024-21626\u{85}", "PkgName": "runc",
+                    "InstalledVersion": "1.1.11\u{1b}[K", "FixedVersion": "1.1.12\t",
+                    "Title": "runc: leaked fd\u{202e}gnp.exe"
+                }]
+            }]
+        });
+        let r = parse_report(&v.to_string()).unwrap();
+        // A newline in a title or message: only its first line is shown.
+        let d = derive(&r, "n", &scope()).unwrap();
+        let t = explain(&d, &r, "r.json");
+        for bad in [
+            '\u{1b}', '\u{7}', '\r', '\u{85}', '\u{9b}', '\u{202e}', '\u{2066}', '\t',
+        ] {
+            assert!(!t.contains(bad), "{bad:?} in {t}");
+        }
+        assert!(
+            t.contains("Trivy report of evil\\x1b[2J\\x1b[31mimage (container_image\\u{202e})"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "  from: KSV017 (HIGH\\r) Privileged \\x1b[31mcontainer in pod.yaml\\x1b]0;pwned\\x07: line one\\u{9b}31m\\u{2066}x\\u{2069}\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "CVE-2024-21626\\u{85} in runc 1.1.11\\x1b[K (fixed in 1.1.12\\t), pod.yaml\\x1b]0;pwned\\x07: runc: leaked fd\\u{202e}gnp.exe"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("failed checks KSV999\\x1b[1m"), "{t}");
+        // Every line the explanation has is one the code wrote.
+        let newline_in_message = serde_json::json!({
+            "SchemaVersion": 2, "ArtifactName": "a",
+            "Results": [{"Target": "t\nFAKE: line", "Misconfigurations": [
+                {"ID": "KSV017", "Title": "x", "Message": "m\nFAKE: rule", "Status": "FAIL"}]}]
+        });
+        let r = parse_report(&newline_in_message.to_string()).unwrap();
+        let t = explain(&derive(&r, "n", &scope()).unwrap(), &r, "r.json");
+        assert!(!t.lines().any(|l| l.starts_with("FAKE")), "{t}");
+        assert!(t.contains("in t\\nFAKE: line: m\n"), "{t}");
+        // The policy name from the artifact keeps no control or bidi character.
+        let name = default_name(
+            &Report {
+                artifact_name: Some("img\u{202e}\u{1b}x".into()),
+                ..Default::default()
+            },
+            "f",
+        );
+        assert_eq!(name, "trivy:img??x");
     }
 }
