@@ -1,5 +1,6 @@
 //! escguardctl: configure the escguard kernel module and read its events.
 pub mod abi;
+pub mod container;
 pub mod device;
 pub mod error;
 pub mod escape;
