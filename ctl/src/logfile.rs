@@ -7,9 +7,46 @@
 //! next writer finds the last complete line, drops a torn one, and skips the
 //! re-delivered events it already holds: nothing the module still held is
 //! lost, nothing is written twice.
+//!
+//! # What is guaranteed
+//!
+//! The writer's loop is: read a batch, [`LogFile::append`] it (one
+//! `write`, then `fdatasync`), and only then acknowledge the batch's last
+//! seq to the module (`ESCGUARD_IOC_ACK`).
+//!
+//! **Process crash** (killed, panicked, OOM) at any point: every event the
+//! module was told is stored is in the file, since the acknowledgement
+//! follows the `fdatasync`. Events after the last acknowledgement stay in
+//! the module's ring (while a writer is attached an unacknowledged event is
+//! never overwritten; a new event that finds the ring full of them is
+//! dropped and counted in `events_dropped`) and are delivered again to the
+//! next writer, which starts after the last acknowledged event. Those it
+//! already holds (written, not yet acknowledged when the crash came) are
+//! recognised by `load_ns` and `seq` of the file's last line
+//! ([`skip_through`]) and skipped; a line cut short by the crash is cut off
+//! on open. Not covered: events overwritten while *no* writer was attached
+//! (`events_evicted`, visible as a gap in seq), and events the module
+//! dropped because the ring was full.
+//!
+//! **Power loss or kernel crash**: what was `fdatasync`ed before an
+//! acknowledgement survives, file size included, on a file system that
+//! honours `fdatasync`. The file's directory entry survives too: the
+//! directory is `fsync`ed after the file is created and after every
+//! [`LogFile::reopen`] (which also makes a rotation's rename in that
+//! directory durable). Events still in the module's ring, acknowledged or
+//! not, are lost with the kernel's memory (none of them was acknowledged
+//! without being in the file).
+//!
+//! # Permissions
+//!
+//! A file escguardctl creates is `0600`, or `0640` with group `gid` when
+//! the module's `events_gid` is set ([`LogFile::open`]'s `gid`): the
+//! events are as sensitive as the device. An existing file's mode and
+//! owner are left as they are.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The last event a log file holds.
@@ -27,35 +64,80 @@ const TAIL_WINDOW: u64 = 64 * 1024;
 pub struct LogFile {
     path: PathBuf,
     file: File,
+    gid: Option<u32>,
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(path)
+/// Mode of a log file escguardctl creates, without and with a group.
+pub const MODE: u32 = 0o600;
+pub const MODE_GROUP: u32 = 0o640;
+
+/// The directory holding `path` ("." for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes `path`'s directory entry durable.
+fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(parent_dir(path))?.sync_all()
+}
+
+/// Opens `path` for appending, creating it `0600` (or `0640` with group
+/// `gid`) if it does not exist; whether it was created.
+fn open_append(path: &Path, gid: Option<u32>) -> io::Result<(File, bool)> {
+    let mut o = OpenOptions::new();
+    o.append(true).read(true);
+    // create_new: the mode and group are set only on a file made here.
+    match o.clone().create_new(true).mode(MODE).open(path) {
+        Ok(f) => {
+            if let Some(g) = gid {
+                // Group first, then group read: never readable by the
+                // creator's group by mistake.
+                std::os::unix::fs::fchown(&f, None, Some(g))?;
+                f.set_permissions(Permissions::from_mode(MODE_GROUP))?;
+            } else {
+                // The umask may only have taken bits away; say it exactly.
+                f.set_permissions(Permissions::from_mode(MODE))?;
+            }
+            Ok((f, true))
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok((o.open(path)?, false)),
+        Err(e) => Err(e),
+    }
 }
 
 impl LogFile {
-    /// Opens (creating) `path`, cuts off a torn last line left by a crash,
-    /// and returns where the log stops.
-    pub fn open(path: &Path) -> io::Result<(LogFile, Option<Resume>)> {
-        let mut file = open_append(path)?;
+    /// Opens `path`, creating it `0600`, or `0640` with group `gid` when
+    /// the module's `events_gid` is set (`Some`), and `fsync`s its
+    /// directory when it was created; cuts off a torn last line left by a
+    /// crash, and returns where the log stops. An existing file keeps its
+    /// mode and owner.
+    pub fn open(path: &Path, gid: Option<u32>) -> io::Result<(LogFile, Option<Resume>)> {
+        let (mut file, created) = open_append(path, gid)?;
+        if created {
+            sync_dir(path)?;
+        }
         let resume = repair_and_find_last(&mut file)?;
         Ok((
             LogFile {
                 path: path.to_path_buf(),
                 file,
+                gid,
             },
             resume,
         ))
     }
 
     /// Reopens the path: after logrotate moved the file away, new lines go
-    /// to a new file of the same name.
+    /// to a new file of the same name, created as [`LogFile::open`] creates
+    /// one. The directory is `fsync`ed afterwards (the new entry, and the
+    /// rename that moved the old file, if it stayed in this directory).
     pub fn reopen(&mut self) -> io::Result<()> {
-        self.file = open_append(&self.path)?;
+        let (file, _) = open_append(&self.path, self.gid)?;
+        sync_dir(&self.path)?;
+        self.file = file;
         Ok(())
     }
 
@@ -150,7 +232,7 @@ mod tests {
     #[test]
     fn empty_and_new_files_resume_from_nothing() {
         let p = tmp("new");
-        let (_, r) = LogFile::open(&p).unwrap();
+        let (_, r) = LogFile::open(&p, None).unwrap();
         assert_eq!(r, None);
         assert!(p.exists());
         std::fs::remove_file(&p).unwrap();
@@ -159,11 +241,11 @@ mod tests {
     #[test]
     fn finds_the_last_event_and_appends_durably() {
         let p = tmp("append");
-        let (mut f, _) = LogFile::open(&p).unwrap();
+        let (mut f, _) = LogFile::open(&p, None).unwrap();
         f.append("{\"seq\":1,\"load_ns\":5}\n{\"seq\":2,\"load_ns\":5}\n")
             .unwrap();
         drop(f);
-        let (_, r) = LogFile::open(&p).unwrap();
+        let (_, r) = LogFile::open(&p, None).unwrap();
         assert_eq!(r, Some(Resume { load_ns: 5, seq: 2 }));
         std::fs::remove_file(&p).unwrap();
     }
@@ -172,7 +254,7 @@ mod tests {
     fn a_torn_last_line_is_cut_off() {
         let p = tmp("torn");
         std::fs::write(&p, "{\"seq\":1,\"load_ns\":5}\n{\"seq\":2,\"lo").unwrap();
-        let (mut f, r) = LogFile::open(&p).unwrap();
+        let (mut f, r) = LogFile::open(&p, None).unwrap();
         assert_eq!(r, Some(Resume { load_ns: 5, seq: 1 }));
         f.append("{\"seq\":2,\"load_ns\":5}\n").unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
@@ -187,10 +269,10 @@ mod tests {
     fn a_file_that_is_not_an_event_log_is_refused() {
         let p = tmp("foreign");
         std::fs::write(&p, "hello world\n").unwrap();
-        let e = LogFile::open(&p).err().unwrap();
+        let e = LogFile::open(&p, None).err().unwrap();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         std::fs::write(&p, "{\"other\":1}\n").unwrap();
-        assert!(LogFile::open(&p).is_err());
+        assert!(LogFile::open(&p, None).is_err());
         std::fs::remove_file(&p).unwrap();
     }
 
@@ -198,7 +280,7 @@ mod tests {
     fn reopen_follows_a_rotated_file() {
         let p = tmp("rotate");
         let rotated = tmp("rotate.1");
-        let (mut f, _) = LogFile::open(&p).unwrap();
+        let (mut f, _) = LogFile::open(&p, None).unwrap();
         f.append("{\"seq\":1,\"load_ns\":5}\n").unwrap();
         std::fs::rename(&p, &rotated).unwrap();
         f.reopen().unwrap();
@@ -221,5 +303,109 @@ mod tests {
         assert_eq!(skip_through(r, 5), 9);
         assert_eq!(skip_through(r, 6), 0);
         assert_eq!(skip_through(None, 5), 0);
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().mode() & 0o7777
+    }
+
+    fn group(p: &Path) -> u32 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().gid()
+    }
+
+    fn my_gid() -> u32 {
+        // SAFETY: getegid(2) cannot fail and touches no memory.
+        unsafe { nix::libc::getegid() }
+    }
+
+    #[test]
+    fn created_files_are_0600_without_a_group() {
+        let p = tmp("mode600");
+        let (_, r) = LogFile::open(&p, None).unwrap();
+        assert_eq!(r, None);
+        assert_eq!(mode(&p), 0o600);
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn created_files_are_0640_with_the_events_group() {
+        let p = tmp("mode640");
+        // The process's own group: a change every owner may make.
+        let gid = my_gid();
+        let (_, _) = LogFile::open(&p, Some(gid)).unwrap();
+        assert_eq!(mode(&p), 0o640);
+        assert_eq!(group(&p), gid);
+        std::fs::remove_file(&p).unwrap();
+        // As root (the writer's normal case), any group.
+        // SAFETY: geteuid(2) cannot fail and touches no memory.
+        if unsafe { nix::libc::geteuid() } == 0 {
+            let (_, _) = LogFile::open(&p, Some(4242)).unwrap();
+            assert_eq!((mode(&p), group(&p)), (0o640, 4242));
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+
+    #[test]
+    fn an_existing_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let p = tmp("existing");
+        std::fs::write(&p, "{\"seq\":1,\"load_ns\":5}\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (mut f, r) = LogFile::open(&p, Some(my_gid())).unwrap();
+        assert_eq!(r, Some(Resume { load_ns: 5, seq: 1 }));
+        f.append("{\"seq\":2,\"load_ns\":5}\n").unwrap();
+        assert_eq!(mode(&p), 0o644);
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn reopen_creates_the_new_file_with_the_right_mode() {
+        for (gid, want) in [(None, 0o600), (Some(my_gid()), 0o640)] {
+            let p = tmp(&format!("reopen-mode-{want:o}"));
+            let rotated = tmp(&format!("reopen-mode-{want:o}.1"));
+            let (mut f, _) = LogFile::open(&p, gid).unwrap();
+            f.append("{\"seq\":1,\"load_ns\":5}\n").unwrap();
+            std::fs::rename(&p, &rotated).unwrap();
+            f.reopen().unwrap();
+            assert_eq!(mode(&p), want);
+            if let Some(g) = gid {
+                assert_eq!(group(&p), g);
+            }
+            f.append("{\"seq\":2,\"load_ns\":5}\n").unwrap();
+            assert_eq!(
+                std::fs::read_to_string(&p).unwrap(),
+                "{\"seq\":2,\"load_ns\":5}\n"
+            );
+            // Reopening a file that is still there appends to it.
+            f.reopen().unwrap();
+            f.append("{\"seq\":3,\"load_ns\":5}\n").unwrap();
+            assert_eq!(
+                std::fs::read_to_string(&p).unwrap(),
+                "{\"seq\":2,\"load_ns\":5}\n{\"seq\":3,\"load_ns\":5}\n"
+            );
+            std::fs::remove_file(&p).unwrap();
+            std::fs::remove_file(&rotated).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_bare_file_name_syncs_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("events.jsonl")), Path::new("."));
+        assert_eq!(
+            parent_dir(Path::new("/var/log/e.jsonl")),
+            Path::new("/var/log")
+        );
+        sync_dir(Path::new("events.jsonl")).unwrap();
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error() {
+        let p = tmp("nodir").join("events.jsonl");
+        assert_eq!(
+            LogFile::open(&p, None).err().unwrap().kind(),
+            io::ErrorKind::NotFound
+        );
     }
 }
