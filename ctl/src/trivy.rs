@@ -758,7 +758,7 @@ task on the host, and some of them break ordinary containers: trivy-no-host-init
 /proc/1, which in a container with its own pid namespace is that container's own init, and \
 trivy-no-host-shm refuses /dev/shm, every container's own shared memory. A report describes one \
 image or manifest: scope its rules to the containers that run it (the ID as 'docker ps \
---no-trunc', 'crictl ps' or 'podman ps --no-trunc' shows it, or the cgroup path after \"0::\" in \
+--no-trunc', 'crictl ps --no-trunc' or 'podman ps --no-trunc' shows it, or the cgroup path after \"0::\" in \
 /proc/PID/cgroup of one of its processes, e.g. the pod's /kubepods.slice/... cgroup).";
 
 /// The scope from `from-trivy`'s `--container ID` / `--cgroup PATH`:
@@ -770,7 +770,24 @@ pub fn scope_from_flags(container: Option<&str>, cgroup: Option<&str>) -> Result
         (Some(_), Some(_)) => {
             Err("give one of --container and --cgroup, not both (a rule has one scope)".to_string())
         }
-        (Some(id), None) => Scope::container(id).map_err(|m| format!("--container: {m}")),
+        (Some(id), None) => {
+            let scope = Scope::container(id).map_err(|m| format!("--container: {m}"))?;
+            // The module matches whole cgroup path components: a shortened
+            // ID ('docker ps' shows 12 digits) would match no container.
+            if (12..64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(format!(
+                    "--container: \"{id}\" looks like a shortened ID ({} hex digits); give the \
+                     full 64-digit ID ('docker ps --no-trunc', 'crictl ps --no-trunc', 'podman ps \
+                     --no-trunc'): rules match whole IDs, a shortened one matches no container",
+                    id.len()
+                ));
+            }
+            Ok(scope)
+        }
         (None, Some(p)) => Scope::cgroup(p).map_err(|m| format!("--cgroup: {m}")),
     }
 }
@@ -1451,6 +1468,14 @@ mod tests {
             scope_from_flags(Some("a"), Some("/b")).unwrap_err(),
             "give one of --container and --cgroup, not both (a rule has one scope)"
         );
+        assert_eq!(
+            scope_from_flags(Some(&ID[..12]), None).unwrap_err(),
+            "--container: \"3f2a4b5c6d7e\" looks like a shortened ID (12 hex digits); give the \
+             full 64-digit ID ('docker ps --no-trunc', 'crictl ps --no-trunc', 'podman ps --no-trunc'): \
+             rules match whole IDs, a shortened one matches no container"
+        );
+        assert!(scope_from_flags(Some("web1"), None).is_ok());
+        assert!(scope_from_flags(Some("deadbeef"), None).is_ok());
         assert_eq!(
             scope_from_flags(Some("a b"), None).unwrap_err(),
             "--container: \"a b\" contains ' '; container IDs use only A-Z a-z 0-9 _ . -"
