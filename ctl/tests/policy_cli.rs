@@ -36,6 +36,9 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The container every derivation here is scoped to.
+const ID: &str = "3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
+
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/trivy/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -152,12 +155,12 @@ fn unreadable_file_is_an_io_error() {
 #[test]
 fn load_validates_before_touching_the_device() {
     let d = scratch("load");
-    let bad = write(&d, "bad.json", r#"{"version": 2, "rules": []}"#);
+    let bad = write(&d, "bad.json", r#"{"version": 3, "rules": []}"#);
     // Invalid: refused with 65 even though there is no device.
     let o = ctl(&["--device", NO_DEVICE, "policy", "load", &bad]);
     assert_eq!(o.status.code(), Some(65));
     assert!(
-        err(&o).contains("version: unsupported version 2"),
+        err(&o).contains("version: unsupported version 3"),
         "{}",
         err(&o)
     );
@@ -199,6 +202,8 @@ fn usage_errors_exit_2() {
         &fixture("clean-image.json"),
         "--name",
         &long,
+        "--container",
+        ID,
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("at most 63 bytes"), "{}", err(&o));
@@ -234,7 +239,9 @@ fn help_documents_rules_policy_format_and_trivy_mapping() {
     }
     let s = out(&ctl(&["policy", "--help"]));
     for want in [
-        "\"version\": 1",
+        "\"version\": 2",
+        "\"action\": \"monitor\"",
+        "{\"container\": ID}",
         "runtime_sockets",
         "\"match\": \"prefix\"",
         "source | target | fstype",
@@ -252,6 +259,10 @@ fn help_documents_rules_policy_format_and_trivy_mapping() {
         "/proc/self/exe",
         "--output",
         "--load",
+        "--container <ID>",
+        "--cgroup <PATH>",
+        "--replace",
+        "trivy-no-host-shm (/dev/shm)",
     ] {
         assert!(s.contains(want), "from-trivy --help lacks {want:?}:\n{s}");
     }
@@ -260,7 +271,7 @@ fn help_documents_rules_policy_format_and_trivy_mapping() {
 /// Derives from a fixture to standard output and checks it against the
 /// expected policy, byte for byte, and that `policy check` accepts it.
 fn derive_matches(report: &str, expected: &str) -> String {
-    let o = ctl(&["policy", "from-trivy", &fixture(report)]);
+    let o = ctl(&["policy", "from-trivy", &fixture(report), "--container", ID]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let want = std::fs::read_to_string(fixture(expected)).unwrap();
     assert_eq!(out(&o), want, "derived policy differs from {expected}");
@@ -415,6 +426,8 @@ fn trivy_output_file_puts_the_explanation_on_stdout() {
         f.to_str().unwrap(),
         "--name",
         "node agents",
+        "--container",
+        ID,
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(o.stderr.is_empty(), "{}", err(&o));
@@ -449,6 +462,8 @@ fn trivy_load_without_device_writes_the_file_then_reports_the_device() {
         "-o",
         f.to_str().unwrap(),
         "--load",
+        "--cgroup",
+        "/kubepods.slice/kubepods-besteffort.slice",
     ]);
     device_absent(&o);
     assert!(f.exists());
@@ -456,7 +471,13 @@ fn trivy_load_without_device_writes_the_file_then_reports_the_device() {
 
 #[test]
 fn trivy_bad_reports_exit_65() {
-    let o = ctl(&["policy", "from-trivy", &fixture("malformed-not-trivy.json")]);
+    let o = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("malformed-not-trivy.json"),
+        "--container",
+        ID,
+    ]);
     assert_eq!(o.status.code(), Some(65));
     assert!(o.stdout.is_empty());
     assert_eq!(
@@ -467,7 +488,13 @@ fn trivy_bad_reports_exit_65() {
             fixture("malformed-not-trivy.json")
         )
     );
-    let o = ctl(&["policy", "from-trivy", &fixture("malformed-truncated.json")]);
+    let o = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("malformed-truncated.json"),
+        "--container",
+        ID,
+    ]);
     assert_eq!(o.status.code(), Some(65));
     assert!(o.stdout.is_empty());
     assert!(
@@ -478,15 +505,140 @@ fn trivy_bad_reports_exit_65() {
         err(&o)
     );
     // A policy file is not a Trivy report either.
-    let o = ctl(&["policy", "from-trivy", &fixture("expected/k8s-config.json")]);
+    let o = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("expected/k8s-config.json"),
+        "--container",
+        ID,
+    ]);
     assert_eq!(o.status.code(), Some(65));
     let o = ctl_stdin(
-        &["policy", "from-trivy", "-"],
+        &["policy", "from-trivy", "-", "--container", ID],
         Some(r#"{"SchemaVersion": 3}"#),
     );
     assert_eq!(o.status.code(), Some(65));
     assert!(
         err(&o).contains("unsupported Trivy report SchemaVersion 3"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn trivy_needs_a_scope_and_says_why() {
+    let o = ctl(&["policy", "from-trivy", &fixture("k8s-config.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    for want in [
+        "--container ID or --cgroup PATH",
+        "trivy-no-host-init-proc refuses /proc/1",
+        "trivy-no-host-shm refuses /dev/shm",
+    ] {
+        assert!(err(&o).contains(want), "{want:?} not in {}", err(&o));
+    }
+    let both = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("k8s-config.json"),
+        "--container",
+        ID,
+        "--cgroup",
+        "/x",
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+    let bad = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("k8s-config.json"),
+        "--container",
+        "../etc",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        err(&bad).contains("container IDs use only A-Z a-z 0-9 _ . -"),
+        "{}",
+        err(&bad)
+    );
+    let bad = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("k8s-config.json"),
+        "--cgroup",
+        "/sys/fs/cgroup/kubepods.slice",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        err(&bad).contains("is where cgroupfs is mounted"),
+        "{}",
+        err(&bad)
+    );
+    let replace = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("k8s-config.json"),
+        "--container",
+        ID,
+        "--replace",
+    ]);
+    assert_eq!(replace.status.code(), Some(2));
+}
+
+#[test]
+fn trivy_rules_are_all_scoped() {
+    let o = ctl(&[
+        "policy",
+        "from-trivy",
+        &fixture("k8s-config.json"),
+        "--cgroup",
+        "/kubepods.slice/kubepods-burstable.slice",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let p: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(p["version"], 2);
+    let rules = p["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 10);
+    for r in rules {
+        assert_eq!(
+            r["scope"],
+            serde_json::json!({"cgroup": "/kubepods.slice/kubepods-burstable.slice"}),
+            "{r}"
+        );
+    }
+    assert!(
+        err(&o).contains(
+            "Scope: every rule applies only to tasks of cgroup /kubepods.slice/kubepods-burstable.slice"
+        ),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn inputs_over_64_mib_are_refused_unread() {
+    let d = scratch("big_input");
+    let p = d.join("big.json");
+    std::fs::File::create(&p)
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+    let o = ctl(&["policy", "check", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(
+        err(&o).contains("the policy file is 67108865 bytes; escguardctl reads at most 64 MiB"),
+        "{}",
+        err(&o)
+    );
+    let o = ctl(&[
+        "policy",
+        "from-trivy",
+        p.to_str().unwrap(),
+        "--container",
+        ID,
+    ]);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(
+        err(&o).contains("the Trivy report is 67108865 bytes"),
         "{}",
         err(&o)
     );
