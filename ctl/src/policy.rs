@@ -599,24 +599,26 @@ pub fn check_path(s: &str) -> Result<(), String> {
     if s.contains('\0') {
         return Err("must not contain a NUL character".into());
     }
-    if !s.starts_with('/') {
+    let raw = s;
+    let s = crate::escape::text(raw);
+    if !raw.starts_with('/') {
         return Err(format!(
             "\"{s}\" is not an absolute path (it must start with \"/\")"
         ));
     }
-    if s.len() > PATH_MAX {
+    if raw.len() > PATH_MAX {
         return Err(format!(
             "is {} bytes long; at most {PATH_MAX} bytes fit",
-            s.len()
+            raw.len()
         ));
     }
-    if s.contains("//") {
+    if raw.contains("//") {
         return Err(format!("\"{s}\" is not normalised: it contains \"//\""));
     }
-    if s.len() > 1 && s.ends_with('/') {
+    if raw.len() > 1 && raw.ends_with('/') {
         return Err(format!("\"{s}\" is not normalised: it ends with \"/\""));
     }
-    if s.split('/').any(|c| c == "." || c == "..") {
+    if raw.split('/').any(|c| c == "." || c == "..") {
         return Err(format!(
             "\"{s}\" is not normalised: it has a \".\" or \"..\" component"
         ));
@@ -2841,5 +2843,37 @@ mod tests {
         }
         writer.join().unwrap();
         std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn the_documented_examples_parse() {
+        let help = FORMAT_HELP;
+        let start = help.find("\n  {\n").unwrap();
+        let end = help.find("\n  }\n").unwrap();
+        let p = parse(&help[start..end + 4]).unwrap();
+        assert_eq!(p.rules.len(), 7);
+        assert_eq!(p.rules[5].scope, Scope::Container(ID.into()));
+        assert_eq!(p.rules[6].action, Action::Monitor);
+        let doc = include_str!("policy.rs");
+        let start = doc.find("//! ```json\n").unwrap() + 12;
+        let end = start + doc[start..].find("//! ```\n").unwrap();
+        let json: String = doc[start..end]
+            .lines()
+            .map(|l| l.strip_prefix("//!").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(parse(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn path_errors_escape_what_they_quote() {
+        assert_eq!(
+            check_path("/a\u{1b}[31m//b").unwrap_err(),
+            "\"/a\\x1b[31m//b\" is not normalised: it contains \"//\""
+        );
+        assert_eq!(
+            check_cgroup_path("x\n").unwrap_err(),
+            "\"x\\n\" is not an absolute path (it must start with \"/\")"
+        );
     }
 }
