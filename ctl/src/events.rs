@@ -314,6 +314,13 @@ impl Event {
         );
         if let Some(c) = &self.container {
             s.push_str(&format!(" container={}", container_label(c)));
+            if let Some(n) = &c.name {
+                s.push_str(&format!(" name={}", esc(n)));
+            }
+            if let Some(p) = &c.pod {
+                let ns = c.namespace.as_deref().unwrap_or("?");
+                s.push_str(&format!(" pod={}/{}", esc(ns), esc(p)));
+            }
         } else if !self.cgroup.path.is_empty() {
             s.push_str(&format!(" cgroup={}", esc(&self.cgroup.path)));
         }
@@ -463,7 +470,12 @@ mod tests {
     /// A small JSON Schema check (the keywords ctl/schema/event.schema.json
     /// uses): every event we write must validate against the schema we
     /// publish, and the schema must not promise fields we never write.
-    fn check(schema: &serde_json::Value, root: &serde_json::Value, v: &serde_json::Value, at: &str) {
+    fn check(
+        schema: &serde_json::Value,
+        root: &serde_json::Value,
+        v: &serde_json::Value,
+        at: &str,
+    ) {
         use serde_json::Value as J;
         let schema = match schema.get("$ref").and_then(J::as_str) {
             Some(r) => root
@@ -488,7 +500,12 @@ mod tests {
         }
         if let Some(obj) = v.as_object() {
             let props = schema.get("properties").and_then(J::as_object);
-            for r in schema.get("required").and_then(J::as_array).into_iter().flatten() {
+            for r in schema
+                .get("required")
+                .and_then(J::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let r = r.as_str().unwrap();
                 assert!(obj.contains_key(r), "{at}: required {r} missing");
             }
@@ -533,7 +550,10 @@ mod tests {
         let written = serde_json::to_value(&ev).unwrap();
         for k in props.keys() {
             let optional = ["origin", "rule", "rule_id", "syscall", "target"];
-            assert!(written.get(k).is_some() || optional.contains(&k.as_str()), "{k} never written");
+            assert!(
+                written.get(k).is_some() || optional.contains(&k.as_str()),
+                "{k} never written"
+            );
         }
     }
 
@@ -544,13 +564,19 @@ mod tests {
         put(&mut raw.comm, "ev\nil\u{1b}[31m");
         put(&mut raw.target, "/tmp/\u{1b}]0;owned\u{7}");
         let line = Event::from_abi(&raw).to_text();
-        assert!(!line.contains('\n') && !line.contains('\u{1b}') && !line.contains('\u{7}'), "{line:?}");
+        assert!(
+            !line.contains('\n') && !line.contains('\u{1b}') && !line.contains('\u{7}'),
+            "{line:?}"
+        );
         assert!(line.contains("container=docker:4f6c2a3b1d9e"), "{line}");
         // A host task's line names its cgroup instead.
         let mut raw = sample();
         put(&mut raw.cgroup, "/system.slice/sshd.service");
         let line = Event::from_abi(&raw).to_text();
-        assert!(line.contains(" cgroup=/system.slice/sshd.service"), "{line}");
+        assert!(
+            line.contains(" cgroup=/system.slice/sshd.service"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use escguardctl::policy;
 use escguardctl::rules::{self, RuleRow};
 use escguardctl::status::Status;
 use escguardctl::trivy;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,12 +69,23 @@ vulnerabilities:
   kernel vulnerable (linux-image*, linux-headers*, kernel*)
                                      no cgroup v1 mounts; keep release_agent, core_pattern
 
+Every rule is scoped to the workload the report describes: --container ID (the
+full 64-digit ID, as 'docker ps --no-trunc', 'crictl ps --no-trunc' or 'podman ps
+--no-trunc' show it) or --cgroup PATH (a cgroup v2 path from the root, as
+/proc/PID/cgroup shows it after \"0::\", e.g. a pod's /kubepods.slice/... cgroup:
+the rules cover it and every cgroup below). One of them is required: unscoped,
+rules such as trivy-no-host-init-proc (/proc/1) and trivy-no-host-shm (/dev/shm)
+would match every container's own /proc/1 and /dev/shm.
+
 Rules have fixed names (trivy-...) and are listed once, each with the findings
 that caused it and why. The policy (the file format of 'escguardctl policy --help')
 goes to --output FILE, or to standard output; the explanation goes to standard
-output with --output, to standard error without. With --load the policy is also
-loaded into the module. Review the policy before loading it: some rules refuse
-things a node agent may legitimately do (each explanation says which).";
+output with --output, to standard error without. With --load the rules are also
+added to the module's active policy: an active rule of the same name is kept if
+identical, replaced only with --replace, and otherwise nothing is loaded (exit
+65); the active runtime sockets stay unless the report derives its own. Reports
+larger than 64 MiB are refused. Review the policy before loading it: some rules
+refuse things a node agent may legitimately do (each explanation says which).";
 
 const TAIL_HELP: &str = "\
 Each event is one line: time, action, reason, hook, pid/ppid/uid/comm, the container \
@@ -142,7 +153,10 @@ impl TailFilter {
             None => true,
             Some(c) if c.starts_with('/') => {
                 ev.cgroup.path == c
-                    || ev.cgroup.path.starts_with(&format!("{}/", c.trim_end_matches('/')))
+                    || ev
+                        .cgroup
+                        .path
+                        .starts_with(&format!("{}/", c.trim_end_matches('/')))
             }
             Some(c) => ev.container.as_ref().is_some_and(|k| k.id.starts_with(c)),
         };
@@ -219,7 +233,12 @@ enum Command {
         #[arg(short = 'f', long)]
         follow: bool,
         /// Show the last N held events (default 10; with --after, all); +N starts at the N-th
-        #[arg(short = 'n', long = "lines", value_name = "N", conflicts_with = "output")]
+        #[arg(
+            short = 'n',
+            long = "lines",
+            value_name = "N",
+            conflicts_with = "output"
+        )]
         lines: Option<Lines>,
         /// Only events with a sequence number above SEQ (of this module load)
         #[arg(long, value_name = "SEQ", conflicts_with = "output")]
@@ -304,9 +323,18 @@ runtime sockets as the module reports them. The load time is shown only in text.
         /// Write the policy to FILE (default: standard output)
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Also load the derived policy into the module (host admin only)
+        /// Also add the derived rules to the module's active policy (host admin only)
         #[arg(long)]
         load: bool,
+        /// Scope every derived rule to this container (its full ID)
+        #[arg(long, value_name = "ID", value_parser = parse_container_id, conflicts_with = "cgroup")]
+        container: Option<String>,
+        /// Scope every derived rule to this cgroup v2 path and the cgroups below it
+        #[arg(long, value_name = "PATH", value_parser = parse_cgroup_path)]
+        cgroup: Option<String>,
+        /// With --load: replace active rules of the same name that differ
+        #[arg(long, requires = "load")]
+        replace: bool,
         /// Policy name (default: "trivy:" and the report's ArtifactName; at most 63 bytes)
         #[arg(long, value_name = "NAME", value_parser = parse_policy_name)]
         name: Option<String>,
@@ -315,6 +343,14 @@ runtime sockets as the module reports them. The load time is shown only in text.
 
 fn parse_policy_name(s: &str) -> Result<String, String> {
     policy::check_policy_name(s).map(|()| s.to_string())
+}
+
+fn parse_container_id(s: &str) -> Result<String, String> {
+    policy::check_container_id(s).map(|()| s.to_string())
+}
+
+fn parse_cgroup_path(s: &str) -> Result<String, String> {
+    policy::check_cgroup_path(s).map(|()| s.to_string())
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -477,34 +513,6 @@ fn switch_rules(paths: &Paths, dev: &Device, names: &[String], enable: bool) -> 
     Ok(())
 }
 
-/// Reads FILE, or standard input for "-"; returns the text and the name to
-/// show in messages.
-fn read_input(path: &Path) -> Result<(String, String), Error> {
-    let stdin = path == Path::new("-");
-    let shown = if stdin {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let mut bytes = Vec::new();
-    let r = if stdin {
-        std::io::stdin().lock().read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
-    };
-    r.map_err(|e| Error::Io {
-        what: format!("cannot read {shown}"),
-        err: e,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::Data(format!(
-            "{shown}: not UTF-8 text (byte {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    Ok((text, shown))
-}
-
 /// The name a policy from `path` gets when the file has none.
 fn fallback_name(path: &Path) -> String {
     if path == Path::new("-") {
@@ -517,7 +525,7 @@ fn fallback_name(path: &Path) -> String {
 
 /// Reads and validates a policy file; every problem becomes one line.
 fn read_policy(path: &Path, verdict: &str) -> Result<(policy::Policy, String), Error> {
-    let (text, shown) = read_input(path)?;
+    let (text, shown) = policy::read_capped(path, "policy file")?;
     policy::parse(&text)
         .map(|p| (p, shown.clone()))
         .map_err(|problems| {
@@ -562,7 +570,27 @@ fn run_policy(paths: &Paths, command: PolicyCommand) -> Result<(), Error> {
             output,
             load,
             name,
-        } => from_trivy(paths, &report, output.as_deref(), load, name),
+            container,
+            cgroup,
+            replace,
+        } => {
+            let scope = trivy::scope_from_flags(container.as_deref(), cgroup.as_deref())
+                .unwrap_or_else(|m| {
+                    use clap::CommandFactory;
+                    Cli::command()
+                        .error(clap::error::ErrorKind::MissingRequiredArgument, m)
+                        .exit()
+                });
+            from_trivy(
+                paths,
+                &report,
+                output.as_deref(),
+                load,
+                replace,
+                name,
+                &scope,
+            )
+        }
     }
 }
 
@@ -571,12 +599,14 @@ fn from_trivy(
     report_path: &Path,
     output: Option<&Path>,
     load: bool,
+    replace: bool,
     name: Option<String>,
+    scope: &policy::Scope,
 ) -> Result<(), Error> {
-    let (text, shown) = read_input(report_path)?;
+    let (text, shown) = policy::read_capped(report_path, "Trivy report")?;
     let report = trivy::parse_report(&text).map_err(|m| Error::Data(format!("{shown}: {m}")))?;
     let name = name.unwrap_or_else(|| trivy::default_name(&report, &fallback_name(report_path)));
-    let d = trivy::derive(&report, &name, &policy::Scope::All).map_err(Error::Data)?;
+    let d = trivy::derive(&report, &name, scope).map_err(Error::Data)?;
     let json = policy::to_json(&d.policy);
     // Never write a policy that 'policy load' would refuse.
     if let Err(problems) = policy::parse(&json) {
@@ -606,8 +636,11 @@ fn from_trivy(
     }
     if load {
         let dev = Device::open(paths)?;
-        dev.set_policy(paths, &policy::to_abi(&d.policy, &name), "the Trivy report")?;
-        let msg = format!("loaded {}\n", policy::summary(&d.policy, &name));
+        let (h, r) = dev.policy(paths)?;
+        let active = policy::from_abi(&h, &r).map_err(Error::Other)?;
+        let merged = policy::merge(&active.policy, &d.policy, replace).map_err(Error::Data)?;
+        dev.set_policy(paths, &policy::to_abi(&merged, &name), "the Trivy report")?;
+        let msg = format!("loaded {}\n", policy::summary(&merged, &name));
         if output.is_some() {
             write_stdout(&msg)?;
         } else {

@@ -405,26 +405,51 @@ fi
 escguardctl mode enforce
 
 # --- Trivy-driven hardening -------------------------------------------------------
+# Every derived rule is scoped to the workload the report is about.
 for f in /tests/trivy/*.json; do
 	case "$f" in *malformed*) continue ;; esac
 	b=$(basename "$f" .json)
-	escguardctl policy from-trivy "$f" --output "/tmp/trivy-$b.json" > /tmp/trivy.out 2>&1 \
+	if escguardctl policy from-trivy "$f" --container trivy-workload --output "/tmp/trivy-$b.json" > /tmp/trivy.out 2>&1 \
 		&& escguardctl policy check "/tmp/trivy-$b.json" > /dev/null 2>&1 \
-		&& pass "trivy-$b-derives-valid-policy" || fail "trivy-$b-derives-valid-policy" "$(tail -3 /tmp/trivy.out | tr '\n' ' ')"
+		&& [ "$(grep -c '"name": "trivy-' "/tmp/trivy-$b.json")" = "$(grep -c '"container": "trivy-workload"' "/tmp/trivy-$b.json")" ]; then
+		pass "trivy-$b-derives-valid-scoped-policy"
+	else
+		fail "trivy-$b-derives-valid-scoped-policy" "$(tail -3 /tmp/trivy.out | tr '\n' ' ')"
+	fi
 done
 for f in /tests/trivy/*malformed*.json; do
 	[ -e "$f" ] || continue
-	escguardctl policy from-trivy "$f" --output /tmp/trivy-bad.json > /dev/null 2>&1 \
+	escguardctl policy from-trivy "$f" --container trivy-workload --output /tmp/trivy-bad.json > /dev/null 2>&1 \
 		&& fail trivy-malformed-rejected || pass trivy-malformed-rejected
 done
+# Unscoped, the import would kill ordinary containers (their own /proc/1):
+# refused, saying why.
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --output /tmp/trivy-unscoped.json > /tmp/trivy.out 2>&1; rc=$?
+[ $rc = 2 ] && grep -q '/proc/1' /tmp/trivy.out && [ ! -s /tmp/trivy-unscoped.json ] \
+	&& pass trivy-unscoped-refused || fail trivy-unscoped-refused "rc=$rc $(head -3 /tmp/trivy.out | tr '\n' ' ')"
 # End to end: a Kubernetes config scan with a privileged container derives
-# "no writes under /proc/sys", loaded straight away, and enforced.
-escguardctl policy from-trivy /tests/trivy/k8s-config.json --load --output /tmp/trivy-k8s.json > /tmp/trivy.out 2>&1 \
+# "no writes under /proc/sys" for that workload, added to the active policy
+# and enforced there only; another container's own /proc/1 and /dev/shm
+# stay its own business.
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container trivy-rule-enforced --load --output /tmp/trivy-k8s.json > /tmp/trivy.out 2>&1 \
 	&& escguardctl rules list --json | grep -q '"trivy-no-proc-sys-write"' \
-	&& pass trivy-policy-loaded || fail trivy-policy-loaded "$(tail -3 /tmp/trivy.out | tr '\n' ' ')"
+	&& escguardctl rules list --json | grep -q '"no-passwd-read"' \
+	&& pass trivy-policy-added || fail trivy-policy-added "$(tail -3 /tmp/trivy.out | tr '\n' ' ')"
 head -12 /tmp/trivy.out | sed 's/^/    | /'
 trip trivy-rule-enforced enforce priv "sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'" trivy-no-proc-sys-write
 quiet trivy-rule-lookalike priv "cat /proc/sys/net/ipv4/ip_forward > /dev/null"
+quiet trivy-other-container-own-proc1 priv "cat /proc/1/status /proc/1/cmdline > /dev/null && ls /dev/shm > /dev/null && echo x > /dev/shm/own"
+# --load never silently replaces: the same report scoped elsewhere clashes
+# by name and is refused (nothing changes); --replace takes it.
+escguardctl policy show --json > /tmp/before-clash.json
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container other-workload --load > /tmp/trivy.out 2>&1; rc=$?
+escguardctl policy show --json > /tmp/after-clash.json
+[ $rc = 65 ] && grep -q 'trivy-no-proc-sys-write' /tmp/trivy.out && cmp -s /tmp/before-clash.json /tmp/after-clash.json \
+	&& pass trivy-load-clash-refused || fail trivy-load-clash-refused "rc=$rc $(tail -3 /tmp/trivy.out | tr '\n' ' ')"
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container other-workload --load --replace > /dev/null 2>&1 \
+	&& escguardctl policy show --json | grep -q '"other-workload"' && ! escguardctl policy show --json | grep -q '"trivy-rule-enforced"' \
+	&& pass trivy-load-replace || fail trivy-load-replace
+escguardctl policy load /tmp/pol.json > /dev/null || fail policy-reload-after-trivy
 
 drain_events
 st=$(escguardctl status --json)
