@@ -363,7 +363,7 @@ cat > /tmp/pol2.json <<'EOF'
   "rules": [
     {"name": "scoped-passwd", "type": "file", "path": "/etc/passwd", "access": ["read"], "scope": {"container": "scope-in"}},
     {"name": "scoped-group", "type": "file", "path": "/etc/group", "access": ["read"], "scope": {"cgroup": "/scope-cg"}},
-    {"name": "watch-hosts", "type": "file", "path": "/etc/hosts", "access": ["read"], "action": "monitor"}
+    {"name": "watch-trial", "type": "file", "path": "/dev/shm/trial", "access": ["read"], "action": "monitor"}
   ]
 }
 EOF
@@ -375,10 +375,10 @@ trip scope-cg enforce '' "cat /etc/group > /dev/null" scoped-group
 quiet scope-cg-sibling '' "cat /etc/group > /dev/null"
 escguardctl mode enforce
 drain_events
-out=$(run_container rule-monitor-action "cat /etc/hosts > /dev/null; echo rc=\$?" 2>&1)
+out=$(run_container rule-monitor-action "echo x > /dev/shm/trial && cat /dev/shm/trial > /dev/null; echo rc=\$?" 2>&1)
 ev=$(events_json)
 show_ev "$ev"
-if echo "$out" | grep -q 'rc=0' && [ "$(ev_n "$ev")" = 1 ] && echo "$ev" | grep -q '"rule":"watch-hosts"' \
+if echo "$out" | grep -q 'rc=0' && [ "$(ev_n "$ev")" = 1 ] && echo "$ev" | grep -q '"rule":"watch-trial"' \
 	&& echo "$ev" | grep -q '"action":"logged"' && echo "$ev" | grep -q '"denied":false'; then
 	pass rule-monitor-action-logs-lets-through
 else
