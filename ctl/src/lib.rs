@@ -4,6 +4,7 @@ pub mod device;
 pub mod error;
 pub mod events;
 pub mod logfile;
+pub mod metrics;
 pub mod policy;
 pub mod rules;
 pub mod status;
