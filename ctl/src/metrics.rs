@@ -36,11 +36,12 @@ impl From<&RuleRow> for RuleMetric {
     }
 }
 
+/// The OpenMetrics types we write: only those node_exporter's textfile
+/// collector (Prometheus text format) also accepts.
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Counter,
     Gauge,
-    Info,
 }
 
 impl Kind {
@@ -48,14 +49,12 @@ impl Kind {
         match self {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
-            Kind::Info => "info",
         }
     }
     fn suffix(self) -> &'static str {
         match self {
             Kind::Counter => "_total",
             Kind::Gauge => "",
-            Kind::Info => "_info",
         }
     }
 }
@@ -136,15 +135,18 @@ impl Out {
 /// The metrics of `st` (and of each rule in `rules`, if given) as an
 /// OpenMetrics text exposition ending in `# EOF`.
 pub fn render(st: &Status, rules: Option<&[RuleMetric]>) -> String {
-    use Kind::{Counter, Gauge, Info};
+    use Kind::{Counter, Gauge};
     let mut o = Out {
         text: String::new(),
     };
+    // A gauge, not an OpenMetrics info family: node_exporter's textfile
+    // collector reads the Prometheus text format, which refuses the whole
+    // file on "# TYPE ... info".
     o.family(
-        "escguard_build",
-        Info,
+        "escguard_build_info",
+        Gauge,
         None,
-        "Versions of the loaded module, its ABI and escguardctl",
+        "Versions of the loaded module, its ABI and escguardctl (always 1)",
         &[(
             vec![
                 ("module_version", st.module_version.clone()),
@@ -835,8 +837,25 @@ mod tests {
         assert!(text.contains(
             "# TYPE escguard_hook_seconds counter\n# UNIT escguard_hook_seconds seconds\n"
         ));
-        let info = &f["escguard_build"][0].1;
+        let info = &f["escguard_build_info"][0].1;
         assert_eq!(info["module_version"], "1.2.3");
+    }
+
+    #[test]
+    fn node_exporter_can_read_it() {
+        // The Prometheus text format (node_exporter's textfile collector)
+        // knows counter and gauge; other '#' lines (UNIT, EOF) are comments
+        // to it. No timestamps (the collector refuses them).
+        let text = render(&sample(), Some(&rules()));
+        for line in text.lines() {
+            if let Some(t) = line.strip_prefix("# TYPE ") {
+                let ty = t.rsplit(' ').next().unwrap();
+                assert!(ty == "counter" || ty == "gauge", "{line}");
+            } else if !line.starts_with('#') {
+                let value_part = line.rsplit('}').next().unwrap();
+                assert_eq!(value_part.split(' ').count(), 2, "{line}");
+            }
+        }
     }
 
     #[test]
