@@ -40,16 +40,17 @@ impl fmt::Display for Readers {
         match self {
             Readers::Group(g) => write!(
                 f,
-                "members of {g} (the module's events_gid) may read status, events and metrics \
-                 ('escguardctl status', 'tail', 'metrics'); every other request needs CAP_SYS_ADMIN"
+                "members of {g} (the module's events_gid) may read status, events, rules, the \
+                 policy and metrics ('escguardctl status', 'tail', 'rules list', 'policy show', \
+                 'metrics'); every other request needs CAP_SYS_ADMIN"
             ),
             Readers::NoGroup => f.write_str(
                 "the module was loaded without events_gid, so nobody else may (load it with \
-                 events_gid=GID to let a group read status, events and metrics)",
+                 events_gid=GID to let a group read status, events, rules and metrics)",
             ),
             Readers::Unknown => f.write_str(
                 "members of the module's events_gid group, if it was loaded with one, may read \
-                 status, events and metrics",
+                 status, events, rules and metrics",
             ),
         }
     }
@@ -163,7 +164,7 @@ mod tests {
         assert_eq!(e.exit_code(), exit::PERMISSION);
         let m = e.to_string();
         assert!(m.starts_with("permission denied: cannot open /dev/escguard: root with CAP_SYS_ADMIN may do everything; members of group escguard (gid 998)"), "{m}");
-        assert!(m.contains("may read status, events and metrics"), "{m}");
+        assert!(m.contains("may read status, events, rules"), "{m}");
         let e = Error::Permission {
             device: "/dev/escguard".into(),
             what: "policy load request refused by".into(),

@@ -97,10 +97,10 @@ kills, verdicts, events, table, hook calls and time per hook (seconds), mode,
 lock, rules. With --output FILE the text replaces FILE atomically (a temporary
 file in the same directory, then rename; mode 0644), as node_exporter's textfile
 collector wants (e.g. /var/lib/node_exporter/textfile_collector/escguard.prom;
-the escguard-metrics.timer unit refreshes it). Per-rule hits and switches
-(escguard_rule_hits_total, escguard_rule_enabled) need the rule list, which only
-the host admin may read; for a member of the events_gid group they are left out
-with a note on stderr.";
+the escguard-metrics.timer unit refreshes it). The host admin and members of
+the module's events_gid group may read them. Per-rule hits and switches
+(escguard_rule_hits_total, escguard_rule_enabled) come from the rule list; if
+the module refuses it, they are left out with a note on stderr.";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -414,7 +414,7 @@ fn metrics(paths: &Paths, output: Option<&Path>) -> Result<(), Error> {
         ),
         Err(Error::Permission { .. }) => {
             eprintln!(
-                "escguardctl: note: per-rule metrics left out (listing rules needs CAP_SYS_ADMIN)"
+                "escguardctl: note: per-rule metrics left out (the module refused the rule list)"
             );
             None
         }
