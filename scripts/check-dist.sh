@@ -70,6 +70,27 @@ fi
 v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$ESCGUARD_ROOT/dkms.conf")
 [ "$v" = "$(cat "$ESCGUARD_ROOT/VERSION")" ] && pass dist-dkms-version || fail dist-dkms-version "dkms.conf $v, VERSION $(cat "$ESCGUARD_ROOT/VERSION")"
 
+# DKMS, in a private tree (nothing under /usr/src or /var/lib/dkms): it
+# builds the module for the Rust-enabled 6.12 tree and skips a kernel
+# without CONFIG_RUST. Only where dkms is installed (not a dependency).
+if command -v dkms >/dev/null; then
+	K="$S/dkms"; mkdir -p "$K/tree" "$K/norust"
+	make -s -C "$ESCGUARD_ROOT" install-dkms DESTDIR="$K/src" >/dev/null
+	ver=$(cat "$ESCGUARD_ROOT/VERSION")
+	dk() { (cd "$K" && dkms "$@" -m escguard -v "$ver" --sourcetree "$K/src/usr/src" --dkmstree "$K/tree"); }
+	dk add >/dev/null 2>&1
+	out=$(dk build -k "$rel" --kernelsourcedir "$KDIR" 2>&1)
+	ko=$(find "$K/tree/escguard/$ver/$rel" -name 'escguard.ko*' 2>/dev/null | head -1)
+	if [ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$rel" ]; then pass dist-dkms-build
+	else fail dist-dkms-build "$(echo "$out" | tail -5)"; fi
+	echo "CONFIG_MODULES=y" > "$K/norust/.config"
+	out=$(dk build -k "$rel" --kernelsourcedir "$K/norust" --force 2>&1)
+	echo "$out" | grep -q 'BUILD_EXCLUSIVE directive which does not match' && pass dist-dkms-skips-kernel-without-rust \
+		|| fail dist-dkms-skips-kernel-without-rust "$(echo "$out" | tail -3)"
+else
+	echo "  (no dkms on this host: the DKMS build check is skipped)"
+fi
+
 # escguard-load with stand-ins: what it passes to modprobe and escguardctl.
 B="$S/bin"; mkdir -p "$B"
 cat > "$B/modprobe" <<'M'
