@@ -101,15 +101,15 @@ install:
 		[ "$$vm" = "$$rel" ] || { echo "error: $(KO) was built for kernel $$vm, KDIR=$(KDIR) is $$rel: rebuild with make module KDIR=$(KDIR)" >&2; exit 1; }; \
 	else echo "note: no modinfo; not checking that $(KO) was built for $$rel" >&2; fi; \
 	echo "installing escguard $(VERSION) for kernel $$rel into $${DESTDIR:-/}"; \
+	gen=$$(mktemp -d); trap 'rm -rf "$$gen"' EXIT; \
 	install -D -m 0644 "$(KO)" "$(DESTDIR)/lib/modules/$$rel/extra/escguard.ko"; \
 	depmod=$$(command -v depmod || ls /sbin/depmod /usr/sbin/depmod 2>/dev/null | head -1 || true); \
 	if [ -n "$$depmod" ]; then \
 		"$$depmod" $(if $(DESTDIR),-b "$(DESTDIR)") "$$rel"; \
 	else echo "note: depmod not found: skipped; run 'depmod $$rel' before 'modprobe escguard'" >&2; fi; \
 	install -D -m 0755 "$(CTL_BIN)" "$(DESTDIR)$(SBINDIR)/escguardctl"; \
-	$(SUBST) $(ROOT)/dist/libexec/escguard-load > "$(ROOT)/.escguard-load.tmp"; \
-	install -D -m 0755 "$(ROOT)/.escguard-load.tmp" "$(DESTDIR)$(LIBEXECDIR)/escguard-load"; \
-	rm -f "$(ROOT)/.escguard-load.tmp"; \
+	$(SUBST) $(ROOT)/dist/libexec/escguard-load > "$$gen/escguard-load"; \
+	install -D -m 0755 "$$gen/escguard-load" "$(DESTDIR)$(LIBEXECDIR)/escguard-load"; \
 	install -d "$(DESTDIR)$(UNITDIR)"; \
 	for u in $(UNITS); do \
 		$(SUBST) "$(ROOT)/dist/systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u"; \
@@ -119,14 +119,11 @@ install:
 		echo "note: keeping the existing $(SYSCONFDIR)/escguard/escguard.conf; the new default is escguard.conf.new" >&2; \
 		$(SUBST) $(ROOT)/dist/escguard.conf > "$(DESTDIR)$(SYSCONFDIR)/escguard/escguard.conf.new"; \
 	else $(SUBST) $(ROOT)/dist/escguard.conf > "$(DESTDIR)$(SYSCONFDIR)/escguard/escguard.conf"; fi; \
-	$(SUBST) $(ROOT)/dist/udev/60-escguard.rules > "$(ROOT)/.escguard-udev.tmp"; \
-	install -D -m 0644 "$(ROOT)/.escguard-udev.tmp" "$(DESTDIR)$(UDEVRULESDIR)/60-escguard.rules"; \
-	rm -f "$(ROOT)/.escguard-udev.tmp"; \
+	$(SUBST) $(ROOT)/dist/udev/60-escguard.rules > "$$gen/60-escguard.rules"; \
+	install -D -m 0644 "$$gen/60-escguard.rules" "$(DESTDIR)$(UDEVRULESDIR)/60-escguard.rules"; \
 	install -D -m 0644 $(ROOT)/dist/sysusers/escguard.conf "$(DESTDIR)$(SYSUSERSDIR)/escguard.conf"; \
-	$(SUBST) $(ROOT)/dist/logrotate/escguard > "$(ROOT)/.escguard-logrotate.tmp"; \
-	install -D -m 0644 "$(ROOT)/.escguard-logrotate.tmp" "$(DESTDIR)$(LOGROTATEDIR)/escguard"; \
-	rm -f "$(ROOT)/.escguard-logrotate.tmp"; \
-	gen=$$(mktemp -d); trap 'rm -rf "$$gen"' EXIT; \
+	$(SUBST) $(ROOT)/dist/logrotate/escguard > "$$gen/logrotate"; \
+	install -D -m 0644 "$$gen/logrotate" "$(DESTDIR)$(LOGROTATEDIR)/escguard"; \
 	"$(CTL_BIN)" dist-files --out-dir "$$gen"; \
 	install -D -m 0644 "$$gen/completions/escguardctl.bash" "$(DESTDIR)$(BASHCOMPDIR)/escguardctl"; \
 	install -D -m 0644 "$$gen/completions/_escguardctl" "$(DESTDIR)$(ZSHCOMPDIR)/_escguardctl"; \
