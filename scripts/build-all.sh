@@ -45,7 +45,7 @@ make -s ctl-static >&2
 CTL="$ESCGUARD_ROOT/ctl/target/x86_64-unknown-linux-gnu/release/escguardctl"
 
 mkdir -p "$ESCGUARD_ROOT/build"
-"$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" \
+KDIR="$KDIR" "$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" \
   "$ESCGUARD_ROOT/tests/kmod/escguard_test_payload.ko" "$ESCGUARD_ROOT/tests/kmod/escguard_test_direct.ko" >&2
 echo "KDIR=$(printf %q "$KDIR")"
 echo "IMAGE=$(printf %q "$ESCGUARD_ROOT/build/guest.img")"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Build the guest root disk: busybox, Debian's runc with its libraries,
-# escguard.ko, a static escguardctl, the guest test suites and an OCI bundle.
-# Made without root: mkfs.ext4 -d copies a staging directory into the image.
-#   scripts/build-guest.sh OUT.img KO CTL [TEST-MODULE.ko...]
+# escguard installed by 'make install' (escguard.ko, a static escguardctl,
+# units, config, completions, man pages), the guest test suites and an OCI
+# bundle. Made without root: mkfs.ext4 -d copies a staging directory into
+# the image.
+#   [KDIR=...] scripts/build-guest.sh OUT.img KO CTL [TEST-MODULE.ko...]
+# KDIR: the tree KO was built against (default: the cached test kernel).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -43,8 +46,15 @@ ldd "$RUNC" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' | while read -r lib; d
 done
 
 install -m 0755 "$ESCGUARD_ROOT/qemu/init.sh" "$STAGE/init"
-install -m 0644 "$KO" "$STAGE/escguard/escguard.ko"
-install -m 0755 "$CTL" "$STAGE/usr/bin/escguardctl"
+# escguard as a host gets it: make install into the guest's root.
+KDIR="${KDIR:-$(kernel_build_dir)}"
+make -s -C "$ESCGUARD_ROOT" install DESTDIR="$STAGE" KDIR="$KDIR" KO="$KO" CTL_BIN="$CTL" >&2 \
+  || die "make install into the guest root failed"
+# The suites insmod /escguard/escguard.ko and run escguardctl from /usr/bin
+# too: the same files, linked.
+rel="$(cat "$KDIR/include/config/kernel.release")"
+ln -s "../lib/modules/$rel/extra/escguard.ko" "$STAGE/escguard/escguard.ko"
+ln -s ../sbin/escguardctl "$STAGE/usr/bin/escguardctl"
 cp -r "$ESCGUARD_ROOT/tests/guest" "$STAGE/tests"
 cp "$ESCGUARD_ROOT/VERSION" "$STAGE/tests/VERSION"
 # Benchmark driver (static) and its configuration, if built.

@@ -28,8 +28,15 @@ cf=$(awk '/^test result:/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /^failed/) s+=$i} EN
 passed=$((passed + cp)); failed=$((failed + cf))
 [ "$cargo_rc" -eq 0 ] || [ "$cf" -gt 0 ] || { echo "FAIL cargo-test (exit $cargo_rc)"; failed=$((failed + 1)); }
 
+log "packaging: make install into a scratch root, systemd-analyze verify, loader script"
+scripts/check-dist.sh "$KDIR" escguard.ko ctl/target/x86_64-unknown-linux-gnu/release/escguardctl | tee build/check-dist.result
+p=$(tail -1 build/check-dist.result | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(tail -1 build/check-dist.result | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -z "$p" ]; then echo "FAIL check-dist (no summary)"; failed=$((failed + 1))
+else passed=$((passed + p)); failed=$((failed + f)); fi
+
 KERNEL="$KDIR/arch/x86/boot/bzImage"
-SUITES=${ESCGUARD_SUITES:-foundation.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh hardening.sh stress.sh}
+SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
 # process creations; `make stress` runs the long version).
 suite_args() {

@@ -1,7 +1,7 @@
 //! Access to `/dev/escguard`: opening with precise errors, and the ioctls.
 
 use crate::abi;
-use crate::error::Error;
+use crate::error::{Error, Readers};
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -64,6 +64,35 @@ impl Paths {
     }
 }
 
+/// The module's events_gid parameter, named from /etc/group if possible.
+pub fn readers(paths: &Paths) -> Readers {
+    let param = paths.sys_module.join("parameters/events_gid");
+    let Ok(text) = std::fs::read_to_string(param) else {
+        return Readers::Unknown;
+    };
+    match text.trim().parse::<i64>() {
+        Ok(gid) if (0..abi::ESCGUARD_NO_GID as i64).contains(&gid) => {
+            let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+            Readers::Group(describe_gid(&groups, gid as u32))
+        }
+        Ok(_) => Readers::NoGroup,
+        Err(_) => Readers::Unknown,
+    }
+}
+
+/// "group NAME (gid N)" from an /etc/group text, or "gid N".
+fn describe_gid(etc_group: &str, gid: u32) -> String {
+    etc_group
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let g: u32 = f.nth(1)?.parse().ok()?;
+            (g == gid && !name.is_empty()).then(|| format!("group {name} (gid {gid})"))
+        })
+        .unwrap_or_else(|| format!("gid {gid}"))
+}
+
 /// Classifies a failed `open()` of the device.
 pub fn classify_open_error(paths: &Paths, err: io::Error) -> Error {
     let device = paths.device.display().to_string();
@@ -73,6 +102,7 @@ pub fn classify_open_error(paths: &Paths, err: io::Error) -> Error {
         io::ErrorKind::PermissionDenied => Error::Permission {
             device,
             what: "cannot open".into(),
+            readers: readers(paths),
         },
         _ => match err.raw_os_error() {
             // A stale node whose driver is gone answers ENXIO/ENODEV.
@@ -346,6 +376,7 @@ fn ioctl_error(paths: &Paths, what: &str, e: nix::errno::Errno) -> Error {
         nix::errno::Errno::EPERM | nix::errno::Errno::EACCES => Error::Permission {
             device,
             what: format!("{what} request refused by"),
+            readers: readers(paths),
         },
         _ => Error::Io {
             what: format!("{what} request to {device}"),
@@ -446,6 +477,24 @@ mod tests {
         assert_eq!(e.exit_code(), exit::NOT_LOADED);
         let e = classify_open_error(&p, io::Error::from_raw_os_error(nix::libc::EIO));
         assert_eq!(e.exit_code(), exit::FAILURE);
+    }
+
+    #[test]
+    fn readers_come_from_the_events_gid_parameter() {
+        let dir = std::env::temp_dir().join(format!("escguard-readers-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("parameters")).unwrap();
+        let p = paths("/dev/escguard", &dir);
+        std::fs::write(dir.join("parameters/events_gid"), "-1\n").unwrap();
+        assert_eq!(readers(&p), Readers::NoGroup);
+        std::fs::write(dir.join("parameters/events_gid"), "4242424\n").unwrap();
+        assert_eq!(readers(&p), Readers::Group("gid 4242424".into()));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(readers(&p), Readers::Unknown);
+        assert_eq!(
+            describe_gid("root:x:0:\nescguard:x:998:alice\n", 998),
+            "group escguard (gid 998)"
+        );
+        assert_eq!(describe_gid("root:x:0:\n", 7), "gid 7");
     }
 
     #[test]

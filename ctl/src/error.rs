@@ -23,6 +23,39 @@ pub mod exit {
     pub const DATA: i32 = 65;
 }
 
+/// The group the module lets read status and events (its `events_gid`
+/// parameter), as far as escguardctl could tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Readers {
+    /// "group escguard (gid 998)", or "gid 998" without a name.
+    Group(String),
+    /// Loaded without events_gid: only the host admin.
+    NoGroup,
+    /// The parameter could not be read (module not loaded, no sysfs).
+    Unknown,
+}
+
+impl fmt::Display for Readers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Readers::Group(g) => write!(
+                f,
+                "members of {g} (the module's events_gid) may read status, events, rules, the \
+                 policy and metrics ('escguardctl status', 'tail', 'rules list', 'policy show', \
+                 'metrics'); every other request needs CAP_SYS_ADMIN"
+            ),
+            Readers::NoGroup => f.write_str(
+                "the module was loaded without events_gid, so nobody else may (load it with \
+                 events_gid=GID to let a group read status, events, rules and metrics)",
+            ),
+            Readers::Unknown => f.write_str(
+                "members of the module's events_gid group, if it was loaded with one, may read \
+                 status, events, rules and metrics",
+            ),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Error {
     NotLoaded {
@@ -34,6 +67,8 @@ pub enum Error {
     Permission {
         device: String,
         what: String,
+        /// Who besides the host admin may read (the events_gid group).
+        readers: Readers,
     },
     AbiMismatch {
         detail: String,
@@ -70,15 +105,20 @@ impl fmt::Display for Error {
         match self {
             Error::NotLoaded { device } => write!(
                 f,
-                "the escguard module is not loaded ({device} absent, no /sys/module/escguard); load it with 'insmod escguard.ko'"
+                "the escguard module is not loaded ({device} absent, no /sys/module/escguard); load it with 'systemctl start escguard' where it is installed, else 'insmod escguard.ko'"
             ),
             Error::NoDevice { device } => write!(
                 f,
                 "the escguard module is loaded but {device} does not exist (is devtmpfs mounted on /dev?)"
             ),
-            Error::Permission { device, what } => write!(
+            Error::Permission {
+                device,
+                what,
+                readers,
+            } => write!(
                 f,
-                "permission denied: {what} {device} (escguard requires root with CAP_SYS_ADMIN)"
+                "permission denied: {what} {device}: root with CAP_SYS_ADMIN may do everything; \
+                 {readers}"
             ),
             Error::AbiMismatch { detail } => write!(f, "ABI mismatch: {detail}"),
             Error::Data(msg) => f.write_str(msg),
@@ -112,5 +152,24 @@ mod tests {
             e.to_string(),
             "no rule named 'nope' (see 'escguardctl rules list')"
         );
+    }
+
+    #[test]
+    fn permission_denied_says_who_may_do_what() {
+        let e = Error::Permission {
+            device: "/dev/escguard".into(),
+            what: "cannot open".into(),
+            readers: Readers::Group("group escguard (gid 998)".into()),
+        };
+        assert_eq!(e.exit_code(), exit::PERMISSION);
+        let m = e.to_string();
+        assert!(m.starts_with("permission denied: cannot open /dev/escguard: root with CAP_SYS_ADMIN may do everything; members of group escguard (gid 998)"), "{m}");
+        assert!(m.contains("may read status, events, rules"), "{m}");
+        let e = Error::Permission {
+            device: "/dev/escguard".into(),
+            what: "policy load request refused by".into(),
+            readers: Readers::NoGroup,
+        };
+        assert!(e.to_string().contains("loaded without events_gid"), "{e}");
     }
 }

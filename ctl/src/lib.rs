@@ -6,6 +6,7 @@ pub mod error;
 pub mod escape;
 pub mod events;
 pub mod logfile;
+pub mod metrics;
 pub mod policy;
 pub mod rules;
 pub mod status;

@@ -1,4 +1,4 @@
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use escguardctl::abi;
 use escguardctl::device::{Device, Paths, DEFAULT_DEVICE};
 use escguardctl::error::{exit, Error};
@@ -177,13 +177,28 @@ fn hostname() -> Option<String> {
 #[derive(Parser, Debug)]
 #[command(name = "escguardctl", version, about = "Configure the escguard kernel module and read its events", after_help = AFTER_HELP)]
 struct Cli {
-    /// Path of the escguard device
-    #[arg(long, global = true, value_name = "PATH", env = "ESCGUARD_DEVICE", default_value = DEFAULT_DEVICE)]
-    device: PathBuf,
-
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--device`, on the subcommands that talk to the module.
+#[derive(Args, Debug, Clone)]
+struct DeviceArg {
+    /// Path of the escguard device
+    #[arg(long, global = true, value_name = "PATH", env = "ESCGUARD_DEVICE", default_value = DEFAULT_DEVICE)]
+    device: PathBuf,
+}
+
+const METRICS_HELP: &str = "\
+Prints the module's counters in the OpenMetrics text format (ending in '# EOF'):
+kills, verdicts, events, table, hook calls and time per hook (seconds), mode,
+lock, rules. With --output FILE the text replaces FILE atomically (a temporary
+file in the same directory, then rename; mode 0644), as node_exporter's textfile
+collector wants (e.g. /var/lib/node_exporter/textfile_collector/escguard.prom;
+the escguard-metrics.timer unit refreshes it). The host admin and members of
+the module's events_gid group may read them. Per-rule hits and switches
+(escguard_rule_hits_total, escguard_rule_enabled) come from the rule list; if
+the module refuses it, they are left out with a note on stderr.";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -192,6 +207,8 @@ enum Command {
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
     /// List the module's task table: every tracked task, its lineage and origin
     Tasks {
@@ -201,21 +218,33 @@ enum Command {
         /// Only tasks of container lineage
         #[arg(long)]
         container: bool,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
     /// Set the mode: enforce (kill escaping tasks) or monitor (report only)
     Mode {
         #[arg(value_enum)]
         mode: ModeArg,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
     /// Allow `rmmod escguard` (the module loads locked; host admin only)
-    Unlock,
+    Unlock {
+        #[command(flatten)]
+        dev: DeviceArg,
+    },
     /// Refuse `rmmod escguard` again
-    Lock,
+    Lock {
+        #[command(flatten)]
+        dev: DeviceArg,
+    },
     /// List, enable and disable rules (the presets and the policy's rules)
     #[command(after_help = rules_after_help())]
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
     /// Load, show and check policies: extra file and mount rules, runtime sockets
     #[command(after_help = policy::FORMAT_HELP)]
@@ -259,7 +288,49 @@ enum Command {
         /// Be the durable writer: append events to FILE as JSON lines and acknowledge them
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
+    /// Print the counters as OpenMetrics text (for node_exporter's textfile collector)
+    #[command(after_help = METRICS_HELP)]
+    Metrics {
+        /// Replace FILE atomically instead of printing (mode 0644)
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        dev: DeviceArg,
+    },
+    /// Write shell completions and man pages (used by 'make install')
+    #[command(hide = true)]
+    DistFiles {
+        /// Directory to write completions/ and man/ into
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+    },
+}
+
+impl Command {
+    /// The device this subcommand talks to (the default for those that
+    /// have no --device).
+    fn device(&self) -> &Path {
+        match self {
+            Command::Status { dev, .. }
+            | Command::Tasks { dev, .. }
+            | Command::Mode { dev, .. }
+            | Command::Unlock { dev }
+            | Command::Lock { dev }
+            | Command::Rules { dev, .. }
+            | Command::Tail { dev, .. }
+            | Command::Metrics { dev, .. } => &dev.device,
+            Command::Policy { command } => match command {
+                PolicyCommand::Load { dev, .. }
+                | PolicyCommand::Show { dev, .. }
+                | PolicyCommand::FromTrivy { dev, .. } => &dev.device,
+                PolicyCommand::Check { .. } => Path::new(DEFAULT_DEVICE),
+            },
+            Command::DistFiles { .. } => Path::new(DEFAULT_DEVICE),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -296,6 +367,8 @@ atomically. Prints a one-line summary."
         /// Policy file (JSON; see 'escguardctl policy --help')
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
     /// Show the active policy (the module's defaults if none was loaded)
     #[command(
@@ -307,6 +380,8 @@ runtime sockets as the module reports them. The load time is shown only in text.
         /// Print the policy in the file format (loadable)
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
     /// Validate FILE only (no device needed); exit 0 if valid, 65 if not
     Check {
@@ -338,6 +413,8 @@ runtime sockets as the module reports them. The load time is shown only in text.
         /// Policy name (default: "trivy:" and the report's ArtifactName; at most 63 bytes)
         #[arg(long, value_name = "NAME", value_parser = parse_policy_name)]
         name: Option<String>,
+        #[command(flatten)]
+        dev: DeviceArg,
     },
 }
 
@@ -360,9 +437,9 @@ enum ModeArg {
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
-    let paths = Paths::new(&cli.device);
+    let paths = Paths::new(cli.command.device());
     match cli.command {
-        Command::Status { json } => {
+        Command::Status { json, .. } => {
             let dev = Device::open(&paths)?;
             let st = Status::from_abi(&dev.version, &dev.status(&paths)?);
             let text = if json {
@@ -374,7 +451,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             write_stdout(&text)
         }
-        Command::Mode { mode } => {
+        Command::Mode { mode, .. } => {
             let dev = Device::open(&paths)?;
             let m = match mode {
                 ModeArg::Enforce => abi::ESCGUARD_MODE_ENFORCE,
@@ -382,11 +459,15 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             dev.set_mode(&paths, m)
         }
-        Command::Rules { command } => run_rules(&paths, command),
+        Command::Rules { command, .. } => run_rules(&paths, command),
         Command::Policy { command } => run_policy(&paths, command),
-        Command::Unlock => Device::open(&paths)?.set_locked(&paths, false),
-        Command::Lock => Device::open(&paths)?.set_locked(&paths, true),
-        Command::Tasks { json, container } => {
+        Command::Unlock { .. } => Device::open(&paths)?.set_locked(&paths, false),
+        Command::Lock { .. } => Device::open(&paths)?.set_locked(&paths, true),
+        Command::Metrics { output, .. } => metrics(&paths, output.as_deref()),
+        Command::DistFiles { out_dir } => dist_files(&out_dir),
+        Command::Tasks {
+            json, container, ..
+        } => {
             let dev = Device::open(&paths)?;
             let mut out = String::new();
             if !json {
@@ -430,6 +511,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             rule,
             container,
             output: None,
+            ..
         } => {
             let filter = TailFilter {
                 action,
@@ -444,6 +526,99 @@ fn run(cli: Cli) -> Result<(), Error> {
             tail(&paths, json, follow, lines, after.unwrap_or(0), &filter)
         }
     }
+}
+
+/// `metrics`: status (and the rule list, if the caller may read it) as
+/// OpenMetrics text, to stdout or atomically to a file.
+fn metrics(paths: &Paths, output: Option<&Path>) -> Result<(), Error> {
+    use escguardctl::metrics::{render, write_atomic, RuleMetric};
+    let dev = Device::open(paths)?;
+    let st = Status::from_abi(&dev.version, &dev.status(paths)?);
+    let rules = match dev.rules(paths) {
+        Ok(list) => Some(
+            list.iter()
+                .map(|r| {
+                    let kind = if r.id == abi::ESCGUARD_RULE_POLICY {
+                        "policy"
+                    } else {
+                        "preset"
+                    };
+                    RuleMetric {
+                        name: abi::cstr_field(&r.name),
+                        kind: kind.into(),
+                        enabled: r.enabled != 0,
+                        hits: r.hits,
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Err(Error::Permission { .. }) => {
+            eprintln!(
+                "escguardctl: note: per-rule metrics left out (the module refused the rule list)"
+            );
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let text = render(&st, rules.as_deref());
+    match output {
+        None => write_stdout(&text),
+        Some(file) => write_atomic(file, &text).map_err(|e| Error::Io {
+            what: format!("cannot write {}", file.display()),
+            err: e,
+        }),
+    }
+}
+
+/// The hidden `dist-files`: shell completions (bash, zsh, fish) and man
+/// pages (one for escguardctl, one per subcommand), from the clap
+/// definitions, for `make install`.
+fn dist_files(out_dir: &Path) -> Result<(), Error> {
+    use clap_complete::Shell;
+    let io_err = |p: &Path, e: std::io::Error| Error::Io {
+        what: format!("cannot write {}", p.display()),
+        err: e,
+    };
+    let comp = out_dir.join("completions");
+    let man = out_dir.join("man");
+    for d in [&comp, &man] {
+        std::fs::create_dir_all(d).map_err(|e| io_err(d, e))?;
+    }
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        clap_complete::generate_to(shell, &mut Cli::command(), "escguardctl", &comp)
+            .map_err(|e| io_err(&comp, e))?;
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    man_pages(&cmd, "", &man)
+}
+
+/// Writes NAME.8 for `cmd` and each visible subcommand below it
+/// (escguardctl-rules-list.8 for 'escguardctl rules list').
+fn man_pages(cmd: &clap::Command, prefix: &str, dir: &Path) -> Result<(), Error> {
+    let name = if prefix.is_empty() {
+        cmd.get_name().to_string()
+    } else {
+        format!("{prefix}-{}", cmd.get_name())
+    };
+    let page = cmd.clone().name(name.clone());
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(page)
+        .section("8")
+        .manual("escguard")
+        .render(&mut buf)
+        .map_err(|e| Error::Other(format!("cannot render the man page {name}: {e}")))?;
+    let path = dir.join(format!("{name}.8"));
+    std::fs::write(&path, buf).map_err(|e| Error::Io {
+        what: format!("cannot write {}", path.display()),
+        err: e,
+    })?;
+    for sub in cmd.get_subcommands() {
+        if !sub.is_hide_set() && sub.get_name() != "help" {
+            man_pages(sub, &name, dir)?;
+        }
+    }
+    Ok(())
 }
 
 fn run_rules(paths: &Paths, command: RulesCommand) -> Result<(), Error> {
@@ -548,14 +723,14 @@ fn run_policy(paths: &Paths, command: PolicyCommand) -> Result<(), Error> {
                 policy::summary(&p, &fallback_name(&file))
             ))
         }
-        PolicyCommand::Load { file } => {
+        PolicyCommand::Load { file, .. } => {
             let (p, shown) = read_policy(&file, "nothing was loaded, the active policy stays")?;
             let dev = Device::open(paths)?;
             let fallback = fallback_name(&file);
             dev.set_policy(paths, &policy::to_abi(&p, &fallback), &shown)?;
             write_stdout(&format!("loaded {}\n", policy::summary(&p, &fallback)))
         }
-        PolicyCommand::Show { json } => {
+        PolicyCommand::Show { json, .. } => {
             let dev = Device::open(paths)?;
             let (h, r) = dev.policy(paths)?;
             let active = policy::from_abi(&h, &r).map_err(Error::Other)?;
@@ -573,6 +748,7 @@ fn run_policy(paths: &Paths, command: PolicyCommand) -> Result<(), Error> {
             container,
             cgroup,
             replace,
+            ..
         } => {
             let scope = trivy::scope_from_flags(container.as_deref(), cgroup.as_deref())
                 .unwrap_or_else(|m| {

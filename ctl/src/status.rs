@@ -221,7 +221,13 @@ impl Status {
         }
     }
 
+    /// The text `escguardctl status` prints, with times relative to now.
     pub fn to_text(&self) -> String {
+        self.to_text_at(now_ns())
+    }
+
+    /// The text for a reader at `now_ns` (nanoseconds since the epoch).
+    pub fn to_text_at(&self, now_ns: u64) -> String {
         let mut out = String::new();
         let mut line = |k: &str, v: String| out.push_str(&format!("{k:<14} {v}\n"));
         line(
@@ -254,7 +260,10 @@ impl Status {
                 None => "root only".into(),
             },
         );
-        line("loaded at", self.loaded_at.clone());
+        line(
+            "loaded at",
+            format!("{} ({})", self.loaded_at, ago(self.loaded_ns, now_ns)),
+        );
         line("probes", self.probes.to_string());
         line(
             "tasks",
@@ -327,7 +336,11 @@ impl Status {
         line(
             "policy",
             match &self.policy_loaded_at {
-                Some(at) => format!("{} rules, loaded at {at}", self.policy_rules),
+                Some(at) => format!(
+                    "{} rules, loaded at {at} ({})",
+                    self.policy_rules,
+                    ago(self.policy_loaded_ns, now_ns)
+                ),
                 None => "none loaded (built-in defaults)".into(),
             },
         );
@@ -399,6 +412,26 @@ impl Status {
     }
 }
 
+/// Now, in nanoseconds since the epoch (0 if the clock is before 1970).
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// How long before `now_ns` the instant `then_ns` was, for people:
+/// "3m 12s ago" (whole seconds). A `then_ns` after `now_ns` (the clock
+/// was set back since) says so instead of printing a negative age.
+pub fn ago(then_ns: u64, now_ns: u64) -> String {
+    match now_ns.checked_sub(then_ns) {
+        Some(d) => format!(
+            "{} ago",
+            humantime::format_duration(std::time::Duration::from_secs(d / 1_000_000_000))
+        ),
+        None => "in the future: the clock was set back since".into(),
+    }
+}
+
 /// Formats nanoseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn rfc3339_utc(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
@@ -448,6 +481,15 @@ mod tests {
     }
 
     #[test]
+    fn ages_are_whole_seconds_and_never_negative() {
+        let t = 1_700_000_000_000_000_000;
+        assert_eq!(ago(t, t), "0s ago");
+        assert_eq!(ago(t, t + 12_900_000_000), "12s ago");
+        assert_eq!(ago(t, t + 90_061_000_000_000), "1day 1h 1m 1s ago");
+        assert_eq!(ago(t + 1, t), "in the future: the clock was set back since");
+    }
+
+    #[test]
     fn mode_names() {
         assert_eq!(mode_name(abi::ESCGUARD_MODE_ENFORCE), "enforce");
         assert_eq!(mode_name(abi::ESCGUARD_MODE_MONITOR), "monitor");
@@ -477,14 +519,14 @@ mod tests {
 
     #[test]
     fn text_has_one_labelled_line_per_field() {
-        let t = sample().to_text();
+        let t = sample().to_text_at(1_700_000_000_000_000_000 + 3_723_400_000_000);
         assert!(
             t.contains("module         escguard 9.8.7 (ABI 1.0)\n"),
             "{t}"
         );
         assert!(t.contains("mode           monitor\n"), "{t}");
         assert!(
-            t.contains("loaded at      2023-11-14T22:13:20.000Z\n"),
+            t.contains("loaded at      2023-11-14T22:13:20.000Z (1h 2m 3s ago)\n"),
             "{t}"
         );
         assert!(t.contains("device opens   3\n"), "{t}");
@@ -570,7 +612,7 @@ mod tests {
 
     #[test]
     fn abi3_text_lines() {
-        let t = abi3_sample().to_text();
+        let t = abi3_sample().to_text_at(1_700_000_000_000_000_000 + 45_000_000_000);
         assert!(
             t.contains("hooks          fork 10, exec 0, exit 0, unload 0, open 400, syscall 20, missed 0\n"),
             "{t}"
@@ -588,7 +630,7 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("policy         4 rules, loaded at 2023-11-14T22:13:20.000Z\n"),
+            t.contains("policy         4 rules, loaded at 2023-11-14T22:13:20.000Z (45s ago)\n"),
             "{t}"
         );
         assert!(

@@ -157,7 +157,7 @@ fn load_validates_before_touching_the_device() {
     let d = scratch("load");
     let bad = write(&d, "bad.json", r#"{"version": 3, "rules": []}"#);
     // Invalid: refused with 65 even though there is no device.
-    let o = ctl(&["--device", NO_DEVICE, "policy", "load", &bad]);
+    let o = ctl(&["policy", "load", &bad, "--device", NO_DEVICE]);
     assert_eq!(o.status.code(), Some(65));
     assert!(
         err(&o).contains("version: unsupported version 3"),
@@ -167,7 +167,7 @@ fn load_validates_before_touching_the_device() {
     assert!(err(&o).contains("nothing was loaded, the active policy stays"));
     // Valid: then the device is needed, and its absence is reported as usual.
     let good = write(&d, "good.json", EXAMPLE);
-    let o = ctl(&["--device", NO_DEVICE, "policy", "load", &good]);
+    let o = ctl(&["policy", "load", &good, "--device", NO_DEVICE]);
     device_absent(&o);
     assert!(o.stdout.is_empty());
 }
@@ -182,8 +182,8 @@ fn device_commands_without_a_device() {
         &["rules", "enable", "core_pattern"],
         &["rules", "disable", "no-shadow", "core_pattern"],
     ] {
-        let mut a = vec!["--device", NO_DEVICE];
-        a.extend_from_slice(args);
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["--device", NO_DEVICE]);
         let o = ctl(&a);
         device_absent(&o);
         assert!(o.stdout.is_empty(), "{args:?}");
@@ -454,8 +454,6 @@ fn trivy_load_without_device_writes_the_file_then_reports_the_device() {
     let d = scratch("trivy_load");
     let f = d.join("p.json");
     let o = ctl(&[
-        "--device",
-        NO_DEVICE,
         "policy",
         "from-trivy",
         &fixture("image-runc-kernel.json"),
@@ -464,6 +462,8 @@ fn trivy_load_without_device_writes_the_file_then_reports_the_device() {
         "--load",
         "--cgroup",
         "/kubepods.slice/kubepods-besteffort.slice",
+        "--device",
+        NO_DEVICE,
     ]);
     device_absent(&o);
     assert!(f.exists());

@@ -35,8 +35,8 @@ o2=$(escguardctl status --json | sed 's/.*"opens":\([0-9]*\).*/\1/')
 
 # Unix conventions: errors on stderr, nothing on stdout, distinct exit codes.
 expect_rc status-nonroot-denied 5 su -s /bin/sh nobody -c 'escguardctl status'
-expect_rc status-not-escguard-device 6 escguardctl --device /dev/null status
-if [ -z "$(escguardctl --device /nonexistent status 2>/dev/null)" ] && escguardctl --device /nonexistent status 2>&1 | grep -q '^escguardctl: .*/nonexistent does not exist'; then
+expect_rc status-not-escguard-device 6 escguardctl status --device /dev/null
+if [ -z "$(escguardctl status --device /nonexistent 2>/dev/null)" ] && escguardctl status --device /nonexistent 2>&1 | grep -q '^escguardctl: .*/nonexistent does not exist'; then
 	pass errors-on-stderr
 else
 	fail errors-on-stderr "stdout not empty or message unclear"
