@@ -142,6 +142,21 @@ l3=$(escguardctl tail --json -n 3 | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | tr '\
 last=$(escguardctl status --json | sed -n 's/.*"last_seq":\([0-9]*\).*/\1/p')
 [ "$l3" = "$((last - 2)) $((last - 1)) $last " ] && pass tail-n-last || fail tail-n-last "got [$l3] last $last"
 
+# Filters: a container by ID prefix or cgroup prefix (on a component
+# boundary), the action.
+all=$(escguardctl tail --json -n +1)
+n_c=$(escguardctl tail --json -n +1 --container s2 | grep -c '"seq"')
+n_c_ok=$(escguardctl tail --json -n +1 --container s2 | grep -c '"container":{"runtime":"runc","id":"s2"')
+n_cg=$(escguardctl tail --json -n +1 --container /s2 | grep -c '"seq"')
+n_none=$(escguardctl tail --json -n +1 --container /s | grep -c '"seq"')
+n_k=$(escguardctl tail --json -n +1 --action killed | grep -c '"seq"')
+n_k_ok=$(escguardctl tail --json -n +1 --action killed | grep -c '"action":"killed"')
+n_kall=$(echo "$all" | grep -c '"action":"killed"')
+echo "    | container s2: $n_c (/s2: $n_cg, /s: $n_none); killed: $n_k of $(echo "$all" | grep -c '"seq"')"
+[ "$n_c" -ge 1 ] && [ "$n_c" = "$n_c_ok" ] && [ "$n_cg" = "$n_c" ] && [ "$n_none" = 0 ] \
+	&& [ "$n_k" -ge 1 ] && [ "$n_k" = "$n_k_ok" ] && [ "$n_k" = "$n_kall" ] \
+	&& pass tail-filters || fail tail-filters "c=$n_c/$n_c_ok cg=$n_cg none=$n_none killed=$n_k/$n_k_ok/$n_kall"
+
 escguardctl tail -f > /dev/null 2>&1 &
 tp=$!
 sleep 1
