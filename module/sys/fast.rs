@@ -280,28 +280,17 @@ fn slot(task: u64) -> &'static VSlot {
     &VSLOTS[h as usize & (VSLOTS_N - 1)]
 }
 
-/// Whether an open of `file` by a container task whose own state is
-/// unchanged still needs a look: the object may live on the host (its
-/// mount is in the host's mount namespace, or shows the whole host root
-/// filesystem), an enabled file rule covers the open's mode, or it
-/// writes to a filesystem a preset looks at. (Kernel memory has hooks
-/// of its own on those files' open methods.)
-#[inline(always)]
-fn needs_look(file: FileRef<'_>, root_mnt: u64) -> bool {
-    let (mnt, mode) = (file.mnt(), file.mode());
-    // On the task's own root mount (most opens) the object is below a
-    // root the task verdict found not escaped: a path walk cannot climb
-    // above a mount's root, and file handles clear the cache.
-    if mnt as u64 != root_mnt
-        && (super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
-            || mnt_in_host_ns(mnt))
-    {
-        return true;
-    }
-    if mode & FILE_FMODE.load(Ordering::Relaxed) != 0 {
-        return true;
-    }
-    mode & FMODE_WRITE != 0 && magic_may_be_sensitive(file.magic())
+/// What the verdict cache says about an open by a container task.
+pub(crate) enum Cached {
+    /// Clean: the task's state is as last judged, and no rule can match.
+    Hit,
+    /// Judge in full.
+    Miss,
+    /// Clean but for one question: whether the file's mount (not the
+    /// task's root mount) is in the host's mount namespace. Asked out of
+    /// line ([`mount_on_host`]): a call here would make every hit pay for
+    /// saving registers across it.
+    Mount,
 }
 
 /// Whether `t` (current, a user task) has a clean cached verdict on
@@ -309,8 +298,14 @@ fn needs_look(file: FileRef<'_>, root_mnt: u64) -> bool {
 /// could match. The key is compared where it lives, word by word, with
 /// no copy. Any concurrent change (the slot being written, a chdir by a
 /// thread sharing the fs_struct) answers no.
+///
+/// After a clean key the open itself still needs a look when the object
+/// may live on the host (its mount shows the whole host root filesystem,
+/// or is in the host's mount namespace), an enabled file rule covers the
+/// open's mode, or it writes to a filesystem a preset looks at. (Kernel
+/// memory has hooks of its own on those files' open methods.)
 #[inline(always)]
-pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> bool {
+pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     let task = t.id();
     let s = slot(task);
     let fs = t.fs_raw();
@@ -320,7 +315,7 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> bool {
     // (validated by the sequence re-read below).
     let fseq = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
     if (seq | fseq) & 1 != 0 {
-        return false;
+        return Cached::Miss;
     }
     // Both sequences before the words they cover.
     fence(Ordering::Acquire);
@@ -343,17 +338,39 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> bool {
         || w(7) != unsafe { (*fs).pwd.dentry } as u64
         || w(8) != unsafe { (*fs).pwd.mnt } as u64
     {
-        return false;
+        return Cached::Miss;
     }
     // The words before the sequences are read again.
     fence(Ordering::Acquire);
     // SAFETY: as above.
     let fseq2 = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
     if s.seq.load(Ordering::Relaxed) != seq || fseq2 != fseq {
-        return false;
+        return Cached::Miss;
     }
-    // Nothing the escape verdict on the task depends on changed.
-    !needs_look(file, root_mnt as u64)
+    // Nothing the escape verdict on the task depends on changed; now the
+    // open itself.
+    let (mnt, mode) = (file.mnt(), file.mode());
+    if mode & FILE_FMODE.load(Ordering::Relaxed) != 0
+        || (mode & FMODE_WRITE != 0 && magic_may_be_sensitive(file.magic()))
+    {
+        return Cached::Miss;
+    }
+    // On the task's own root mount (most opens) the object is below a
+    // root the task verdict found not escaped: a path walk cannot climb
+    // above a mount's root, and file handles clear the cache.
+    if mnt == root_mnt {
+        return Cached::Hit;
+    }
+    if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed) {
+        return Cached::Miss;
+    }
+    Cached::Mount
+}
+
+/// The question [`Cached::Mount`] leaves: whether `file`'s mount is in the
+/// host's mount namespace.
+pub(crate) fn mount_on_host(file: FileRef<'_>) -> bool {
+    mnt_in_host_ns(file.mnt())
 }
 
 /// The key of current (`t`), read without a lock. Task 0: none (current is

@@ -559,15 +559,30 @@ fn open_judge<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
 }
 
 /// An open by a task that may be of container lineage: answered by the
-/// verdict cache (no call, so no frame to set up), or judged in full. Out
-/// of line, so that host tasks' opens do not pay for it.
+/// verdict cache, or judged in full. Every call from here is a tail call,
+/// so a hit sets up no frame. Out of line, so that host tasks' opens do
+/// not pay for it.
 #[inline(never)]
 fn open_container<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
-    if fast::cached(t, f) {
-        super::PcpuCounter::<{ super::PC_OPEN_CACHED }>.inc();
-        return 0;
+    match fast::cached(t, f) {
+        fast::Cached::Hit => {
+            super::PcpuCounter::<{ super::PC_OPEN_CACHED }>.inc();
+            0
+        }
+        fast::Cached::Miss => open_slow(ops, t, f),
+        fast::Cached::Mount => open_mount(ops, t, f),
     }
-    open_slow(ops, t, f)
+}
+
+/// A cache hit but for the file's mount, which is not the task's root
+/// mount: judged in full only if that mount is the host's.
+#[inline(never)]
+fn open_mount<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
+    if fast::mount_on_host(f) {
+        return open_slow(ops, t, f);
+    }
+    super::PcpuCounter::<{ super::PC_OPEN_CACHED }>.inc();
+    0
 }
 
 /// The full verdict on an open, with preemption off (as in a hook).
