@@ -180,7 +180,7 @@ impl sys::CheckHooks for State {
             if !pol.mount_rules {
                 return 0;
             }
-            pol.first_match(task, |r| {
+            pol.matching(task, |r| {
                 let field = match r.raw.flags {
                     abi::ESCGUARD_PF_SOURCE => source.as_bytes(),
                     abi::ESCGUARD_PF_TARGET => target.as_bytes(),

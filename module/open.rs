@@ -186,7 +186,7 @@ impl sys::OpenHooks for State {
             }
             file.path(&mut path);
             let p = until_nul(&path);
-            pol.first_match(task, |r| {
+            pol.matching(task, |r| {
                 r.raw.kind == abi::ESCGUARD_PRULE_FILE
                     && r.raw.flags & f.fmode != 0
                     && policy::path_matches(r.raw.match_, r.pattern(), p)

@@ -82,12 +82,31 @@ fn valid_container_id(id: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
-/// Whether a cgroup path component names container `id`: the ID itself, or
-/// the runtimes' "<prefix>-ID" / "<prefix>-ID.scope" (docker-,
-/// cri-containerd-, crio-, libpod-).
+/// The prefixes container runtimes give a container's systemd scope unit
+/// ("<prefix>ID.scope").
+const RUNTIME_SCOPE_PREFIXES: [&[u8]; 5] = [
+    b"docker-",
+    b"cri-containerd-",
+    b"crio-",
+    b"libpod-",
+    b"nerdctl-",
+];
+
+/// Whether a cgroup path component names container `id`: the ID itself
+/// (runc, and the cgroupfs layouts of Docker and Kubernetes), or a
+/// runtime's scope unit "<prefix>ID.scope". Nothing looser: "x-ID" is
+/// another container's name, and "ID.scope" without a runtime's prefix is
+/// runc's ID "ID.scope".
 fn component_names(c: &[u8], id: &[u8]) -> bool {
-    let c = c.strip_suffix(b".scope").unwrap_or(c);
-    c == id || (c.len() > id.len() && c.ends_with(id) && c[c.len() - id.len() - 1] == b'-')
+    if c == id {
+        return true;
+    }
+    let Some(unit) = c.strip_suffix(b".scope") else {
+        return false;
+    };
+    RUNTIME_SCOPE_PREFIXES
+        .iter()
+        .any(|p| unit.strip_prefix(*p) == Some(id))
 }
 
 /// Whether a task in cgroup `cgroup` (its path from the cgroup v2 root) is
@@ -249,36 +268,43 @@ impl Policy {
         Ok(p)
     }
 
-    /// The first enabled rule that `matches` and whose scope holds
-    /// `task`: counts the hit and says what it asks for. The task's cgroup
-    /// is read only if a scoped rule gets that far.
-    pub(crate) fn first_match(
+    /// The enabled rules that `matches` and whose scope holds `task`:
+    /// counts a hit on each and says what to do. Enforce wins: a
+    /// monitor-action rule (a trial) never silences an enforce rule that
+    /// matches the same call, whichever comes first. The task's cgroup is
+    /// read at most once, and only if a scoped rule gets that far.
+    pub(crate) fn matching(
         &mut self,
         task: sys::TaskRef<'_>,
         matches: impl Fn(&PolicyRule) -> bool,
     ) -> Option<Hit> {
         let mut cgroup: Option<[u8; PATH_LEN]> = None;
-        let r = self.rules.iter_mut().find(|r| {
+        let mut hit: Option<Hit> = None;
+        for r in self.rules.iter_mut() {
             if !r.enabled() || !matches(r) {
-                return false;
+                continue;
             }
-            if r.raw.scope_kind == abi::ESCGUARD_SCOPE_ALL {
-                return true;
+            if r.raw.scope_kind != abi::ESCGUARD_SCOPE_ALL {
+                let cg = cgroup.get_or_insert_with(|| {
+                    let mut b = [0u8; PATH_LEN];
+                    task.cgroup(&mut b);
+                    b
+                });
+                if !scope_matches(r.raw.scope_kind, r.scope(), until_nul(cg)) {
+                    continue;
+                }
             }
-            let cg = cgroup.get_or_insert_with(|| {
-                let mut b = [0u8; PATH_LEN];
-                task.cgroup(&mut b);
-                b
-            });
-            scope_matches(r.raw.scope_kind, r.scope(), until_nul(cg))
-        })?;
-        r.hits += 1;
-        let mut name = [0u8; NAME_LEN];
-        name.copy_from_slice(bytes_of(&r.raw.name));
-        Some(Hit {
-            name,
-            monitor: r.raw.action == abi::ESCGUARD_RACT_MONITOR,
-        })
+            r.hits += 1;
+            let monitor = r.raw.action == abi::ESCGUARD_RACT_MONITOR;
+            // The first enforce rule names the event; a monitor rule only
+            // until an enforce rule is found.
+            if hit.as_ref().is_none_or(|h| h.monitor && !monitor) {
+                let mut name = [0u8; NAME_LEN];
+                name.copy_from_slice(bytes_of(&r.raw.name));
+                hit = Some(Hit { name, monitor });
+            }
+        }
+        hit
     }
 
     /// The rule named `name`.
