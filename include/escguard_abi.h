@@ -165,7 +165,19 @@ struct escguard_event {
 	char cgroup[ESCGUARD_PATH_LEN]; /* that cgroup's path from the cgroup v2
 					 * root (not the task's cgroup namespace);
 					 * truncated paths end in "..." */
+	__u64 origin_cgroup_id; /* container lineage: the cgroup the task that
+				 * settled the origin was in at the container's
+				 * first exec (where the runtime put it, before
+				 * any container code ran); 0: unknown */
+	__u32 origin_cgroup_level; /* depth of that cgroup (0: the root) when the
+				    * task is still in it or below it, so the
+				    * first that many components of `cgroup`
+				    * name it; ESCGUARD_CGROUP_MOVED when the
+				    * task has left it */
+	__u32 pad2;
 };
+
+#define ESCGUARD_CGROUP_MOVED 0xffffffffU
 
 #define ESCGUARD_EVF_DENIED 0x1  /* the call was made to fail with EPERM */
 

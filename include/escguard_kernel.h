@@ -59,6 +59,7 @@ struct escguard_kinfo {
 	__u32 has_ns;     /* 0 while the task is exiting (no nsproxy) */
 	__u32 kthread;    /* a kernel thread (never a container task) */
 	__u32 pad;
+	__u64 cgroup_id;  /* cgroup v2 id (0: none read) */
 	char comm[ESCGUARD_COMM_LEN];
 };
 
@@ -242,6 +243,9 @@ const struct path *escguard_unix_path(struct sock *sk);
 /* @t's program file with a reference (NULL: none); takes task_lock. */
 struct file *escguard_task_exe_file(struct task_struct *t);
 __u64 escguard_task_cgroup(struct task_struct *t, char *buf, size_t len);
+__u64 escguard_task_cgroup_id(struct task_struct *t);
+int escguard_task_cgroup_level(struct task_struct *t);
+__u64 escguard_task_cgroup_ancestor_id(struct task_struct *t, int level);
 /* current's lowest open descriptor >= @fd, or -1. */
 int escguard_next_fd(unsigned int fd);
 /* The file at current's descriptor @fd (NULL: none); under RCU. */

@@ -28,7 +28,7 @@ const _: () = assert!(
 const _: () = assert!(core::mem::size_of::<escguard_fsid>() == 24);
 const _: () = assert!(
     core::mem::size_of::<escguard_event>()
-        == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 + 8 + 256
+        == 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 + 8 + 256 + 16
 );
 
 // SAFETY: `escguard_version` consists of two `u32` and a byte array: every

@@ -335,6 +335,40 @@ u64 escguard_task_cgroup(struct task_struct *t, char *buf, size_t len)
 	return id;
 }
 
+/* The task's cgroup v2 id, its depth, and the id of its ancestor at a depth
+ * (0 if out of range). Under RCU: a task may migrate between two calls. */
+u64 escguard_task_cgroup_id(struct task_struct *t)
+{
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(t));
+	rcu_read_unlock();
+	return id;
+}
+
+int escguard_task_cgroup_level(struct task_struct *t)
+{
+	int level;
+
+	rcu_read_lock();
+	level = task_dfl_cgroup(t)->level;
+	rcu_read_unlock();
+	return level;
+}
+
+u64 escguard_task_cgroup_ancestor_id(struct task_struct *t, int level)
+{
+	struct cgroup *a;
+	u64 id;
+
+	rcu_read_lock();
+	a = cgroup_ancestor(task_dfl_cgroup(t), level);
+	id = a ? cgroup_id(a) : 0;
+	rcu_read_unlock();
+	return id;
+}
+
 int escguard_next_fd(unsigned int fd)
 {
 	struct files_struct *files = current->files;

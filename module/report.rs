@@ -164,6 +164,16 @@ impl State {
             ev.origin_pid = o.pid;
             ev.ns_before = o.ns;
             ev.origin_root = o.root;
+            // Which container, by the cgroup the runtime gave it: the first
+            // `level` components of the cgroup path name it while the task
+            // is still in it or below it; a task that left it says so.
+            ev.origin_cgroup_id = o.cgroup_id;
+            ev.origin_cgroup_level = match o.cgroup_id {
+                0 => 0,
+                id => task
+                    .cgroup_level_of(id)
+                    .unwrap_or(abi::ESCGUARD_CGROUP_MOVED),
+            };
         }
         // Leave at least one trailing NUL.
         let n = x.target.len().min(ev.target.len() - 1);

@@ -62,6 +62,11 @@ pub(crate) struct Origin {
     pub(crate) pid: u32,
     pub(crate) ns: [u64; NS_COUNT],
     pub(crate) root: abi::escguard_fsid,
+    /// The cgroup v2 id the task was in when the origin was recorded: at
+    /// the container's first exec, where the runtime put it before any
+    /// container code ran (events name the container by it, not by a
+    /// cgroup the container may have made or moved into since).
+    pub(crate) cgroup_id: u64,
     /// False while a runtime is still building the container (between the
     /// clone into new namespaces and the first exec): namespaces and root
     /// are in flux and no verdict is made. Only runtime code runs then.
@@ -74,6 +79,7 @@ impl Origin {
             pid: i.pid,
             ns: i.ns,
             root: i.root,
+            cgroup_id: i.cgroup_id,
             settled,
         }
     }

@@ -36,7 +36,7 @@ if [ -z "$p" ]; then echo "FAIL check-dist (no summary)"; failed=$((failed + 1))
 else passed=$((passed + p)); failed=$((failed + f)); fi
 
 KERNEL="$KDIR/arch/x86/boot/bzImage"
-SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh hardening.sh stress.sh}
+SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh redteam4.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
 # process creations; `make stress` runs the long version).
 suite_args() {

@@ -48,6 +48,61 @@ pub struct Cgroup {
     pub id: u64,
     /// Its path from the cgroup v2 root; a cut path ends in "...".
     pub path: String,
+    /// Container tasks: the cgroup the runtime put the container in (at its
+    /// first exec, before any container code ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_id: Option<u64>,
+    /// That cgroup's path, while the task is still in it or below it: what
+    /// the container is named by (not a sub-cgroup the container made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_path: Option<String>,
+    /// The task has left the cgroup the runtime put it in: its container
+    /// cannot be named from where it is now.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
+}
+
+impl Cgroup {
+    fn from_abi(id: u64, path: String, origin_id: u64, origin_level: u32) -> Cgroup {
+        let moved = origin_id != 0 && origin_level == abi::ESCGUARD_CGROUP_MOVED;
+        let origin_path = (origin_id != 0 && !moved)
+            .then(|| path_prefix(&path, origin_level as usize))
+            .flatten();
+        Cgroup {
+            id,
+            path,
+            origin_id: (origin_id != 0).then_some(origin_id),
+            origin_path,
+            moved,
+        }
+    }
+
+    /// The path that names the task's container: the runtime's cgroup when
+    /// known, else (host tasks, older records) the cgroup itself; none for
+    /// a task that left its container's cgroup.
+    pub fn naming_path(&self) -> Option<&str> {
+        match (&self.origin_path, self.origin_id, self.moved) {
+            (Some(p), _, _) => Some(p),
+            (None, None, _) => Some(&self.path),
+            _ => None,
+        }
+    }
+}
+
+/// The first `level` components of cgroup path `path` ("/" for 0); none if
+/// the path (cut at the record's size) does not have them all.
+fn path_prefix(path: &str, level: usize) -> Option<String> {
+    if level == 0 {
+        return Some("/".into());
+    }
+    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let cut = path.ends_with("...");
+    let whole = if cut {
+        comps.len().saturating_sub(1)
+    } else {
+        comps.len()
+    };
+    (whole >= level).then(|| format!("/{}", comps[..level].join("/")))
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -176,12 +231,23 @@ pub fn ns_map(
         .collect()
 }
 
+/// One value of a text line's `key=value` fields: escaped as
+/// [`escape::text`] does, and a space as `\x20`, a `"` as `\"`, so that what
+/// a container controls cannot end its field and start another.
+pub fn field(s: &str) -> std::borrow::Cow<'_, str> {
+    let t = escape::text(s);
+    if !t.contains([' ', '"']) {
+        return t;
+    }
+    t.replace(' ', "\\x20").replace('"', "\\\"").into()
+}
+
 /// "runtime:ID" for people: a 64-hex ID shortened to 12 as `docker ps`
 /// shows it (JSON has the whole ID).
 pub fn container_label(c: &Container) -> String {
     let long_hex = c.id.len() == 64 && c.id.bytes().all(|b| b.is_ascii_hexdigit());
     let id = if long_hex { &c.id[..12] } else { &c.id };
-    format!("{}:{}", c.runtime, escape::text(id))
+    format!("{}:{}", c.runtime, field(id))
 }
 
 fn nonempty(s: String) -> Option<String> {
@@ -204,14 +270,16 @@ impl Event {
             escaped_fs.push("cwd".to_string());
         }
         let rule = abi::cstr_field(&e.rule);
-        let cgroup = Cgroup {
-            id: e.cgroup_id,
-            path: abi::cstr_field(&e.cgroup),
-        };
+        let cgroup = Cgroup::from_abi(
+            e.cgroup_id,
+            abi::cstr_field(&e.cgroup),
+            e.origin_cgroup_id,
+            e.origin_cgroup_level,
+        );
         Event {
             schema_version: SCHEMA_VERSION,
             hostname: None,
-            container: container::from_cgroup(&cgroup.path),
+            container: cgroup.naming_path().and_then(container::from_cgroup),
             cgroup,
             seq: e.seq,
             load_ns: None,
@@ -289,8 +357,9 @@ impl Event {
         // What matched and whether the call was refused come right after
         // the colon: the most important facts of a rule event.
         // Fields a container controls (comm, exe, paths, targets) are
-        // escaped: no newline or terminal control sequence gets through.
-        let esc = escape::text;
+        // escaped: no newline or terminal control sequence gets through, and
+        // no space or quote, so that a value cannot forge a key=value field.
+        let esc = field;
         let mut head = String::new();
         if !self.rule.is_empty() {
             head.push_str(&format!("rule={} ", esc(&self.rule)));
@@ -321,6 +390,12 @@ impl Event {
                 let ns = c.namespace.as_deref().unwrap_or("?");
                 s.push_str(&format!(" pod={}/{}", esc(ns), esc(p)));
             }
+        } else if self.cgroup.moved {
+            s.push_str(&format!(
+                " container=? (left its cgroup {}) cgroup={}",
+                self.cgroup.origin_id.unwrap_or(0),
+                esc(&self.cgroup.path)
+            ));
         } else if !self.cgroup.path.is_empty() {
             s.push_str(&format!(" cgroup={}", esc(&self.cgroup.path)));
         }
@@ -580,6 +655,60 @@ mod tests {
     }
 
     #[test]
+    fn the_container_is_named_by_the_cgroup_the_runtime_gave_it() {
+        // A container that made a sub-cgroup named like a pod's container
+        // and moved into it is still named by its own cgroup.
+        let mut raw = rule_sample();
+        put(&mut raw.cgroup, "/rt4sub/kubepods/besteffort/pod0c2d4e6f-1a3b-4c5d-8e9f-0a1b2c3d4e5f/3f2a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718");
+        raw.origin_cgroup_id = 77;
+        raw.origin_cgroup_level = 1;
+        let ev = Event::from_abi(&raw);
+        let c = ev.container.as_ref().expect("named");
+        assert_eq!((c.runtime, c.id.as_str()), ("runc", "rt4sub"));
+        assert_eq!(ev.cgroup.origin_path.as_deref(), Some("/rt4sub"));
+        assert!(
+            ev.to_text().contains(" container=runc:rt4sub "),
+            "{}",
+            ev.to_text()
+        );
+        // One that moved into another container's or a host service's
+        // cgroup names no container, and says so.
+        put(&mut raw.cgroup, "/system.slice/docker-4f6c2a3b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a.scope");
+        raw.origin_cgroup_level = abi::ESCGUARD_CGROUP_MOVED;
+        let ev = Event::from_abi(&raw);
+        assert!(ev.container.is_none());
+        assert!(ev.cgroup.moved);
+        let line = ev.to_text();
+        assert!(
+            line.contains(" container=? (left its cgroup 77) cgroup=/system.slice/docker-"),
+            "{line}"
+        );
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["cgroup"]["moved"], true);
+        assert!(v.get("container").is_none());
+        // A root-level origin and a cut path.
+        assert_eq!(path_prefix("/a/b", 0).as_deref(), Some("/"));
+        assert_eq!(path_prefix("/a/b/c", 2).as_deref(), Some("/a/b"));
+        assert_eq!(path_prefix("/a/b...", 2), None);
+        assert_eq!(path_prefix("/a/b/c...", 2).as_deref(), Some("/a/b"));
+    }
+
+    #[test]
+    fn text_fields_cannot_forge_fields() {
+        let mut raw = rule_sample();
+        put(&mut raw.comm, "x container=web");
+        put(&mut raw.target, "/dev/shm/a\" exe=\"/bin/fake");
+        let line = Event::from_abi(&raw).to_text();
+        assert_eq!(line.matches(" container=").count(), 0, "{line}");
+        assert!(line.contains("comm=x\\x20container=web"), "{line}");
+        assert!(
+            line.contains("target=\"/dev/shm/a\\\"\\x20exe=\\\"/bin/fake"),
+            "{line}"
+        );
+        assert_eq!(field("plain"), "plain");
+    }
+
+    #[test]
     fn unknown_codes_are_shown_not_hidden() {
         let mut e = sample();
         e.reason = 99;
@@ -779,10 +908,7 @@ impl Task {
             root: fsid(&t.root, None),
             cwd: fsid(&t.cwd, None),
             container: container::from_cgroup(&abi::cstr_field(&t.cgroup)),
-            cgroup: Cgroup {
-                id: t.cgroup_id,
-                path: abi::cstr_field(&t.cgroup),
-            },
+            cgroup: Cgroup::from_abi(t.cgroup_id, abi::cstr_field(&t.cgroup), 0, 0),
         }
     }
 
@@ -810,7 +936,7 @@ impl Task {
                 }
             }),
             if self.escaped { "yes" } else { "-" },
-            escape::text(&self.comm),
+            field(&self.comm),
             num("mnt"),
             num("pid"),
             format!("{}:{}", self.root.dev, self.root.ino),

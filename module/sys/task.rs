@@ -195,6 +195,7 @@ impl<'a> TaskRef<'a> {
             out.ns[abi::ESCGUARD_NS_PID as usize] =
                 unsafe { raw::escguard_task_pid_ns_inum(self.ptr) };
         }
+        out.cgroup_id = self.cgroup_id();
         // SAFETY: valid task (type invariant); task_lock pins `nsproxy` and
         // `fs`, `fs->lock` pins root and cwd.
         unsafe {
@@ -254,6 +255,24 @@ impl<'a> TaskRef<'a> {
             buf[len - 1] = 0;
         }
         id
+    }
+
+    /// The task's cgroup v2 id.
+    pub(crate) fn cgroup_id(&self) -> u64 {
+        // SAFETY: valid task (type invariant); the accessor takes RCU.
+        unsafe { raw::escguard_task_cgroup_id(self.ptr) }
+    }
+
+    /// The depth of the task's cgroup ancestor (or own cgroup) with id `id`
+    /// (0: the root); `None` if the task is not in that cgroup or below it.
+    pub(crate) fn cgroup_level_of(&self, id: u64) -> Option<u32> {
+        // SAFETY: valid task; the accessor takes RCU.
+        let level = unsafe { raw::escguard_task_cgroup_level(self.ptr) };
+        (0..=level).rev().find_map(|l| {
+            // SAFETY: as above; out-of-range levels answer 0.
+            let a = unsafe { raw::escguard_task_cgroup_ancestor_id(self.ptr, l) };
+            (a == id).then_some(l as u32)
+        })
     }
 
     /// Renders root, cwd (within their filesystems) and the program file's

@@ -432,22 +432,35 @@ escguardctl policy from-trivy /tests/trivy/k8s-config.json --output /tmp/trivy-u
 # and enforced there only; another container's own /proc/1 and /dev/shm
 # stay its own business.
 escguardctl policy from-trivy /tests/trivy/k8s-config.json --container trivy-rule-enforced --load --output /tmp/trivy-k8s.json > /tmp/trivy.out 2>&1 \
-	&& escguardctl rules list --json | grep -q '"trivy-no-proc-sys-write"' \
+	&& escguardctl rules list --json | grep -q 'no-proc-sys-write"' \
 	&& escguardctl rules list --json | grep -q '"no-passwd-read"' \
 	&& pass trivy-policy-added || fail trivy-policy-added "$(tail -3 /tmp/trivy.out | tr '\n' ' ')"
 head -12 /tmp/trivy.out | sed 's/^/    | /'
-trip trivy-rule-enforced enforce priv "sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'" trivy-no-proc-sys-write
+trip trivy-rule-enforced enforce priv "sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'" '[^"]*no-proc-sys-write'
 quiet trivy-rule-lookalike priv "cat /proc/sys/net/ipv4/ip_forward > /dev/null"
 quiet trivy-other-container-own-proc1 priv "cat /proc/1/status /proc/1/cmdline > /dev/null && ls /dev/shm > /dev/null && echo x > /dev/shm/own"
-# --load never silently replaces: the same report scoped elsewhere clashes
-# by name and is refused (nothing changes); --replace takes it.
+# Rule names carry the workload: a second workload's import adds its own
+# rules beside the first's, and importing the same one again changes
+# nothing.
+n1=$(escguardctl rules list --json | grep -c 'no-proc-sys-write"')
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container other-workload --load > /tmp/trivy.out 2>&1; rc1=$?
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container other-workload --load > /dev/null 2>&1; rc2=$?
+n2=$(escguardctl rules list --json | grep -c 'no-proc-sys-write"')
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$n1" = 1 ] && [ "$n2" = 2 ] \
+	&& pass trivy-workloads-coexist || fail trivy-workloads-coexist "rc $rc1/$rc2 rules $n1 -> $n2: $(tail -2 /tmp/trivy.out | tr '\n' ' ')"
+# --load never silently replaces: an active rule of the same name that
+# differs is a clash, refused with nothing changed; --replace takes it.
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container third-workload --output /tmp/third.json > /dev/null 2>&1
+tname=$(sed -n 's/.*"name": "\([^"]*no-proc-sys-write\)".*/\1/p' /tmp/third.json | head -1)
+printf '{"version": 2, "name": "mine", "rules": [{"name": "%s", "type": "file", "path": "/etc/mine", "access": ["read"]}]}\n' "$tname" > /tmp/mine.json
+escguardctl policy load /tmp/mine.json > /dev/null || fail trivy-load-clash-setup
 escguardctl policy show --json > /tmp/before-clash.json
-escguardctl policy from-trivy /tests/trivy/k8s-config.json --container other-workload --load > /tmp/trivy.out 2>&1; rc=$?
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container third-workload --load > /tmp/trivy.out 2>&1; rc=$?
 escguardctl policy show --json > /tmp/after-clash.json
-[ $rc = 65 ] && grep -q 'trivy-no-proc-sys-write' /tmp/trivy.out && cmp -s /tmp/before-clash.json /tmp/after-clash.json \
-	&& pass trivy-load-clash-refused || fail trivy-load-clash-refused "rc=$rc $(tail -3 /tmp/trivy.out | tr '\n' ' ')"
-escguardctl policy from-trivy /tests/trivy/k8s-config.json --container other-workload --load --replace > /dev/null 2>&1 \
-	&& escguardctl policy show --json | grep -q '"other-workload"' && ! escguardctl policy show --json | grep -q '"trivy-rule-enforced"' \
+[ -n "$tname" ] && [ $rc = 65 ] && grep -q "$tname" /tmp/trivy.out && cmp -s /tmp/before-clash.json /tmp/after-clash.json \
+	&& pass trivy-load-clash-refused || fail trivy-load-clash-refused "name '$tname' rc=$rc $(tail -3 /tmp/trivy.out | tr '\n' ' ')"
+escguardctl policy from-trivy /tests/trivy/k8s-config.json --container third-workload --load --replace > /dev/null 2>&1 \
+	&& escguardctl policy show --json | grep -q '"third-workload"' && ! escguardctl policy show --json | grep -q '"/etc/mine"' \
 	&& pass trivy-load-replace || fail trivy-load-replace
 escguardctl policy load /tmp/pol.json > /dev/null || fail policy-reload-after-trivy
 
