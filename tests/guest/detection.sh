@@ -168,7 +168,7 @@ dd if=/dev/escguard of=/dev/null bs=64 count=1 2>&1 | grep -q 'Invalid argument'
 
 # A blocking read (no O_NONBLOCK) returns whole records; once a descriptor
 # has read all held events, it sleeps until a new one arrives.
-rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 + 8 + 256 ))
+rec=$(( 2 * 8 + 10 * 4 + 2 * 9 * 8 + 3 * 24 + 16 + 4 * 256 + 32 + 4 * 4 + 8 + 256 + 16 ))
 held=$(escguardctl status --json | sed -n 's/.*"retained":\([0-9]*\).*/\1/p')
 ( dd bs=$rec count="$held" of=/dev/null 2>/dev/null; dd of=/tmp/blockread bs=$((rec * 4)) count=1 2>/dev/null ) < /dev/escguard &
 dp=$!
