@@ -74,11 +74,13 @@ full 64-digit ID, as 'docker ps --no-trunc', 'crictl ps --no-trunc' or 'podman p
 --no-trunc' show it) or --cgroup PATH (a cgroup v2 path from the root, as
 /proc/PID/cgroup shows it after \"0::\", e.g. a pod's /kubepods.slice/... cgroup:
 the rules cover it and every cgroup below). One of them is required: unscoped,
-rules such as trivy-no-host-init-proc (/proc/1) and trivy-no-host-shm (/dev/shm)
-would match every container's own /proc/1 and /dev/shm.
+rules such as no-host-init-proc (/proc/1) and no-host-shm (/dev/shm) would match
+every container's own /proc/1 and /dev/shm.
 
-Rules have fixed names (trivy-...) and are listed once, each with the findings
-that caused it and why. The policy (the file format of 'escguardctl policy --help')
+Rules are named tv-TAG-RULE (e.g. tv-c116ccf2-no-proc-sys-write), TAG being 8 hex
+digits of a hash of the scope: importing for the same workload again gives the
+same names (identical rules are kept), imports for other workloads add their own.
+Each rule is listed once, with the findings that caused it and why. The policy (the file format of 'escguardctl policy --help')
 goes to --output FILE, or to standard output; the explanation goes to standard
 output with --output, to standard error without. With --load the rules are also
 added to the module's active policy: an active rule of the same name is kept if

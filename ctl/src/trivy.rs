@@ -3,8 +3,11 @@
 //! SchemaVersion 2), explaining each rule with the findings behind it.
 //!
 //! Only the fields used here are read; Trivy adds fields over time and
-//! unknown ones are ignored. What is derived (each rule has a fixed name so
-//! that re-running on a new report gives comparable policies):
+//! unknown ones are ignored. What is derived (each rule's name is a fixed
+//! base name behind a tag of the scope, `tv-<tag>-<base>`, see
+//! [`rule_name`]: re-running for the same workload gives the same names, so
+//! a re-import is idempotent, and imports for other workloads have other
+//! names, so they coexist in the active policy):
 //!
 //! * privileged containers, added CAP_SYS_ADMIN or other capabilities,
 //!   allowed privilege escalation (KSV017, KSV005, KSV022, KSV001): no
@@ -31,9 +34,9 @@
 //! Every derived rule is scoped to the workload the report is about
 //! (`--container ID` or `--cgroup PATH`): a report describes one image or
 //! manifest, and some rules would break other containers if they applied
-//! to every container task (`trivy-no-host-init-proc` refuses `/proc/1`,
+//! to every container task (`no-host-init-proc` refuses `/proc/1`,
 //! which in a container with its own pid namespace is the container's own
-//! init; `trivy-no-host-shm` refuses every container's own `/dev/shm`).
+//! init; `no-host-shm` refuses every container's own `/dev/shm`).
 //! Derivation without a scope is refused ([`NO_SCOPE`]).
 //!
 //! Everything taken from the report (titles, messages, targets, IDs, the
@@ -210,8 +213,10 @@ enum Category {
     Kernel,
 }
 
-/// A rule the derivation can produce: fixed name, what it matches, why.
+/// A rule the derivation can produce: base name, what it matches, why.
 struct Template {
+    /// The rule's name without `tv-<tag>-` (see [`rule_name`]); at most
+    /// [`BASE_NAME_MAX`] bytes.
     name: &'static str,
     kind: TKind,
     pattern: &'static str,
@@ -232,10 +237,56 @@ joins the container) and replaces it on the host, so the next container start ru
 code as host root; escguard matches the file that is opened, not the name used, so the open through \
 /proc/self/exe is caught by the binary's own path";
 
+/// FNV-1a, 64 bits: a hash whose output is fixed by its definition (std's
+/// `DefaultHasher` may change between Rust releases, and derived rule
+/// names must not).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Hex digits of the scope tag in derived rule names.
+const TAG_LEN: usize = 8;
+
+/// The longest base name: "tv-", the tag and "-" take 12 of the 31 bytes.
+const BASE_NAME_MAX: usize = policy::RULE_NAME_MAX - 4 - TAG_LEN;
+
+// Every catalog name fits, whatever the scope (checked at compile time).
+const _: () = {
+    let mut i = 0;
+    while i < CATALOG.len() {
+        assert!(CATALOG[i].name.len() <= BASE_NAME_MAX);
+        i += 1;
+    }
+};
+
+/// The scope's tag in derived rule names: the first 8 hex digits of the
+/// FNV-1a 64 hash of the scope's kind and value ("container\0ID",
+/// "cgroup\0PATH"). Stable across runs, hosts and versions.
+pub fn scope_tag(scope: &Scope) -> String {
+    let key = match scope {
+        Scope::All => "all".to_string(),
+        Scope::Container(id) => format!("container\0{id}"),
+        Scope::Cgroup(path) => format!("cgroup\0{path}"),
+    };
+    let h = format!("{:016x}", fnv1a64(key.as_bytes()));
+    h[..TAG_LEN].to_string()
+}
+
+/// A derived rule's name: `tv-<scope tag>-<base>`, e.g.
+/// `tv-1a2b3c4d-no-proc-sys-write`.
+pub fn rule_name(base: &str, scope: &Scope) -> String {
+    format!("tv-{}-{base}", scope_tag(scope))
+}
+
 /// Every rule `from-trivy` can derive, in output order.
 const CATALOG: &[Template] = &[
     Template {
-        name: "trivy-no-dev-mount",
+        name: "no-dev-mount",
         kind: TKind::Mount(MountField::Source),
         pattern: "/dev",
         matching: Match::Prefix,
@@ -244,7 +295,7 @@ const CATALOG: &[Template] = &[
               system, this rule refuses every device node as a mount source",
     },
     Template {
-        name: "trivy-no-cgroup-mount",
+        name: "no-cgroup-mount",
         kind: TKind::Mount(MountField::Fstype),
         pattern: "cgroup",
         matching: Match::Exact,
@@ -254,7 +305,7 @@ const CATALOG: &[Template] = &[
               switched off",
     },
     Template {
-        name: "trivy-no-proc-sys-write",
+        name: "no-proc-sys-write",
         kind: TKind::FileWrite,
         pattern: "/proc/sys",
         matching: Match::Prefix,
@@ -264,7 +315,7 @@ const CATALOG: &[Template] = &[
               well: set those through the runtime (securityContext.sysctls)",
     },
     Template {
-        name: "trivy-no-sysrq-write",
+        name: "no-sysrq-write",
         kind: TKind::FileWrite,
         pattern: "/proc/sysrq-trigger",
         matching: Match::Exact,
@@ -272,7 +323,7 @@ const CATALOG: &[Template] = &[
               refuses it too, this rule keeps it refused if that preset is switched off",
     },
     Template {
-        name: "trivy-no-sys-kernel-write",
+        name: "no-sys-kernel-write",
         kind: TKind::FileWrite,
         pattern: "/sys/kernel",
         matching: Match::Prefix,
@@ -280,7 +331,7 @@ const CATALOG: &[Template] = &[
               kernel's debugging, tracing and security interfaces",
     },
     Template {
-        name: "trivy-no-host-init-proc",
+        name: "no-host-init-proc",
         kind: TKind::FileReadWrite,
         pattern: "/proc/1",
         matching: Match::Prefix,
@@ -289,7 +340,7 @@ const CATALOG: &[Template] = &[
               effect: 'ps' in the container cannot read init's entry)",
     },
     Template {
-        name: "trivy-no-host-shm",
+        name: "no-host-shm",
         kind: TKind::FileReadWrite,
         pattern: "/dev/shm",
         matching: Match::Prefix,
@@ -298,7 +349,7 @@ const CATALOG: &[Template] = &[
               \"enabled\" to false then",
     },
     Template {
-        name: "trivy-no-proc-sys-net-write",
+        name: "no-sysctl-net-write",
         kind: TKind::FileWrite,
         pattern: "/proc/sys/net",
         matching: Match::Prefix,
@@ -306,7 +357,7 @@ const CATALOG: &[Template] = &[
               configuration (forwarding, rp_filter, ...)",
     },
     Template {
-        name: "trivy-no-etc-kubernetes-write",
+        name: "no-etc-k8s-write",
         kind: TKind::FileWrite,
         pattern: "/etc/kubernetes",
         matching: Match::Prefix,
@@ -314,7 +365,7 @@ const CATALOG: &[Template] = &[
               /etc/kubernetes/manifests starts a static pod with any privileges on the node",
     },
     Template {
-        name: "trivy-no-kubelet-write",
+        name: "no-kubelet-write",
         kind: TKind::FileWrite,
         pattern: "/var/lib/kubelet",
         matching: Match::Prefix,
@@ -322,14 +373,14 @@ const CATALOG: &[Template] = &[
               node (a CSI node plugin that must write there needs this rule disabled)",
     },
     Template {
-        name: "trivy-no-containerd-state-write",
+        name: "no-containerd-state",
         kind: TKind::FileWrite,
         pattern: "/var/lib/containerd",
         matching: Match::Prefix,
         why: "containerd's state: the images and root file systems of every container on the host",
     },
     Template {
-        name: "trivy-no-docker-state-write",
+        name: "no-docker-state",
         kind: TKind::FileWrite,
         pattern: "/var/lib/docker",
         matching: Match::Prefix,
@@ -337,49 +388,49 @@ const CATALOG: &[Template] = &[
               host (docker-in-docker writes there: disable the rule for it)",
     },
     Template {
-        name: "trivy-runc-usr-bin",
+        name: "runc-usr-bin",
         kind: TKind::FileWrite,
         pattern: "/usr/bin/runc",
         matching: Match::Exact,
         why: RUNTIME_OVERWRITE,
     },
     Template {
-        name: "trivy-runc-usr-sbin",
+        name: "runc-usr-sbin",
         kind: TKind::FileWrite,
         pattern: "/usr/sbin/runc",
         matching: Match::Exact,
         why: RUNTIME_OVERWRITE,
     },
     Template {
-        name: "trivy-runc-usr-local-bin",
+        name: "runc-usr-local-bin",
         kind: TKind::FileWrite,
         pattern: "/usr/local/bin/runc",
         matching: Match::Exact,
         why: RUNTIME_OVERWRITE,
     },
     Template {
-        name: "trivy-containerd-bin",
+        name: "containerd-bin",
         kind: TKind::FileWrite,
         pattern: "/usr/bin/containerd",
         matching: Match::Exact,
         why: RUNTIME_OVERWRITE,
     },
     Template {
-        name: "trivy-containerd-shim-bin",
+        name: "containerd-shim-bin",
         kind: TKind::FileWrite,
         pattern: "/usr/bin/containerd-shim-runc-v2",
         matching: Match::Exact,
         why: RUNTIME_OVERWRITE,
     },
     Template {
-        name: "trivy-dockerd-bin",
+        name: "dockerd-bin",
         kind: TKind::FileWrite,
         pattern: "/usr/bin/dockerd",
         matching: Match::Exact,
         why: RUNTIME_OVERWRITE,
     },
     Template {
-        name: "trivy-crun-bin",
+        name: "crun-bin",
         kind: TKind::FileWrite,
         pattern: "/usr/bin/crun",
         matching: Match::Exact,
@@ -410,7 +461,7 @@ impl Template {
             },
         };
         Rule {
-            name: self.name.to_string(),
+            name: rule_name(self.name, scope),
             spec,
             enabled: true,
             action: policy::Action::Enforce,
@@ -435,11 +486,11 @@ fn consequence(c: Category) -> Consequence {
         Category::Privileged => Consequence {
             what: "privileged container, added CAP_SYS_ADMIN or other capabilities, or privilege escalation allowed",
             rules: &[
-                "trivy-no-dev-mount",
-                "trivy-no-cgroup-mount",
-                "trivy-no-proc-sys-write",
-                "trivy-no-sysrq-write",
-                "trivy-no-sys-kernel-write",
+                "no-dev-mount",
+                "no-cgroup-mount",
+                "no-proc-sys-write",
+                "no-sysrq-write",
+                "no-sys-kernel-write",
             ],
             presets: &[
                 ("release_agent", "a privileged container can mount cgroup v1 and set release_agent"),
@@ -454,10 +505,10 @@ fn consequence(c: Category) -> Consequence {
         Category::HostPath => Consequence {
             what: "hostPath volumes",
             rules: &[
-                "trivy-no-etc-kubernetes-write",
-                "trivy-no-kubelet-write",
-                "trivy-no-containerd-state-write",
-                "trivy-no-docker-state-write",
+                "no-etc-k8s-write",
+                "no-kubelet-write",
+                "no-containerd-state",
+                "no-docker-state",
             ],
             presets: &[(
                 "usermode_helper",
@@ -467,19 +518,19 @@ fn consequence(c: Category) -> Consequence {
         },
         Category::HostPid => Consequence {
             what: "the host's pid namespace shared",
-            rules: &["trivy-no-host-init-proc"],
+            rules: &["no-host-init-proc"],
             presets: &[("ptrace_host", "host processes are visible and could be traced")],
             no_rule: None,
         },
         Category::HostIpc => Consequence {
             what: "the host's IPC namespace shared",
-            rules: &["trivy-no-host-shm"],
+            rules: &["no-host-shm"],
             presets: &[],
             no_rule: None,
         },
         Category::HostNetwork => Consequence {
             what: "the host's network namespace shared",
-            rules: &["trivy-no-proc-sys-net-write"],
+            rules: &["no-sysctl-net-write"],
             presets: &[(
                 "runtime_socket",
                 "host-local runtime APIs are reachable (containerd's abstract socket: CVE-2020-15257)",
@@ -510,34 +561,34 @@ fn consequence(c: Category) -> Consequence {
         Category::Runc => Consequence {
             what: "vulnerable runc",
             rules: &[
-                "trivy-runc-usr-bin",
-                "trivy-runc-usr-sbin",
-                "trivy-runc-usr-local-bin",
+                "runc-usr-bin",
+                "runc-usr-sbin",
+                "runc-usr-local-bin",
             ],
             presets: &[],
             no_rule: None,
         },
         Category::Containerd => Consequence {
             what: "vulnerable containerd",
-            rules: &["trivy-containerd-bin", "trivy-containerd-shim-bin"],
+            rules: &["containerd-bin", "containerd-shim-bin"],
             presets: &[],
             no_rule: None,
         },
         Category::Docker => Consequence {
             what: "vulnerable Docker / moby",
-            rules: &["trivy-dockerd-bin"],
+            rules: &["dockerd-bin"],
             presets: &[],
             no_rule: None,
         },
         Category::Crun => Consequence {
             what: "vulnerable crun",
-            rules: &["trivy-crun-bin"],
+            rules: &["crun-bin"],
             presets: &[],
             no_rule: None,
         },
         Category::Kernel => Consequence {
             what: "vulnerable kernel (meaningful if this report scanned the host, e.g. 'trivy rootfs /'; an image's kernel packages do not run)",
-            rules: &["trivy-no-cgroup-mount"],
+            rules: &["no-cgroup-mount"],
             presets: &[
                 ("release_agent", "kernel exploits from containers often end by setting a cgroup release_agent (CVE-2022-0492)"),
                 ("core_pattern", "kernel exploits often end by setting core_pattern to run a program as host root"),
@@ -754,9 +805,9 @@ fn push_unique(v: &mut Vec<Finding>, f: &Finding) {
 /// [`scope_from_flags`] without one.
 pub const NO_SCOPE: &str = "policy from-trivy needs the workload the report is about: \
 --container ID or --cgroup PATH. Without one the derived rules would apply to every container \
-task on the host, and some of them break ordinary containers: trivy-no-host-init-proc refuses \
+task on the host, and some of them break ordinary containers: no-host-init-proc refuses \
 /proc/1, which in a container with its own pid namespace is that container's own init, and \
-trivy-no-host-shm refuses /dev/shm, every container's own shared memory. A report describes one \
+no-host-shm refuses /dev/shm, every container's own shared memory. A report describes one \
 image or manifest: scope its rules to the containers that run it (the ID as 'docker ps \
 --no-trunc', 'crictl ps --no-trunc' or 'podman ps --no-trunc' shows it, or the cgroup path after \"0::\" in \
 /proc/PID/cgroup of one of its processes, e.g. the pod's /kubepods.slice/... cgroup).";
@@ -1016,6 +1067,13 @@ pub fn explain(d: &Derivation, report: &Report, file: &str) -> String {
          setting, to every container)\n",
         d.scope.describe_full()
     ));
+    if !d.rules.is_empty() {
+        out.push_str(&format!(
+            "Rule names: tv-{}-<rule>, the tag from the scope: importing for this workload again \
+             gives the same names, other workloads' imports keep theirs\n",
+            scope_tag(&d.scope)
+        ));
+    }
     if d.rules.is_empty() && d.sockets.is_none() {
         out.push_str(
             "\nNothing escape-related found: the policy has no rules (the module's presets and \
@@ -1143,8 +1201,20 @@ mod tests {
         Scope::Container(ID.into())
     }
 
+    /// The base names of the derived rules (each checked to carry the
+    /// derivation's scope tag).
     fn names(d: &Derivation) -> Vec<&str> {
-        d.policy.rules.iter().map(|r| r.name.as_str()).collect()
+        let prefix = format!("tv-{}-", scope_tag(&d.scope));
+        d.policy
+            .rules
+            .iter()
+            .map(|r| r.name.strip_prefix(prefix.as_str()).unwrap())
+            .collect()
+    }
+
+    /// The full name of base rule `base` for [`scope`].
+    fn n(base: &str) -> String {
+        rule_name(base, &scope())
     }
 
     #[test]
@@ -1221,11 +1291,11 @@ mod tests {
         assert_eq!(
             names(&d),
             [
-                "trivy-no-dev-mount",
-                "trivy-no-cgroup-mount",
-                "trivy-no-proc-sys-write",
-                "trivy-no-sysrq-write",
-                "trivy-no-sys-kernel-write"
+                "no-dev-mount",
+                "no-cgroup-mount",
+                "no-proc-sys-write",
+                "no-sysrq-write",
+                "no-sys-kernel-write"
             ]
         );
         assert_eq!(d.rules[0].findings.len(), 2);
@@ -1243,7 +1313,7 @@ mod tests {
         let r = report(serde_json::json!([{"Target": "a.yaml", "Misconfigurations": [net]}]));
         assert_eq!(
             names(&derive(&r, "n", &scope()).unwrap()),
-            ["trivy-no-proc-sys-net-write"]
+            ["no-sysctl-net-write"]
         );
         let r = report(
             serde_json::json!([{"Target": "a.yaml", "Misconfigurations": [
@@ -1252,15 +1322,18 @@ mod tests {
             ]}]),
         );
         let d = derive(&r, "n", &scope()).unwrap();
-        assert!(!names(&d).contains(&"trivy-no-proc-sys-net-write"));
+        assert!(!names(&d).contains(&"no-sysctl-net-write"));
         let ps = d
             .rules
             .iter()
-            .find(|r| r.rule.name == "trivy-no-proc-sys-write")
+            .find(|r| r.rule.name == n("no-proc-sys-write"))
             .unwrap();
         assert_eq!(
             ps.covers,
-            ["trivy-no-proc-sys-net-write (open for write of /proc/sys/net or below)"]
+            [format!(
+                "{} (open for write of /proc/sys/net or below)",
+                n("no-sysctl-net-write")
+            )]
         );
         assert!(ps.causes.iter().any(|c| c.contains("network")));
         assert_eq!(ps.findings.len(), 2);
@@ -1448,13 +1521,94 @@ mod tests {
     }
 
     #[test]
+    fn fnv1a64_is_the_reference_function() {
+        // The reference test vectors (Fowler, Noll, Vo).
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn rule_names_carry_a_stable_tag_of_the_scope() {
+        // Pinned: a change here renames every rule users have loaded.
+        assert_eq!(scope_tag(&scope()), "cc893351");
+        assert_eq!(n("no-proc-sys-write"), "tv-cc893351-no-proc-sys-write");
+        let cg = Scope::Cgroup("/kubepods.slice".into());
+        let same_text = Scope::Container("/kubepods.slice".into());
+        let tags = [scope_tag(&scope()), scope_tag(&cg), scope_tag(&same_text)];
+        for (i, a) in tags.iter().enumerate() {
+            assert_eq!(a.len(), 8);
+            assert!(a
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            for b in &tags[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(scope_tag(&cg), scope_tag(&cg.clone()));
+    }
+
+    /// Every catalog rule derived for the longest scopes there are: names
+    /// within the ABI limit, valid and unique.
+    #[test]
+    fn every_catalog_name_fits_for_long_scopes() {
+        let mut long_cgroup = "/kubepods.slice".to_string();
+        while long_cgroup.len() < policy::PATH_MAX - 40 {
+            long_cgroup.push_str("/kubepods-burstable-pod0c2d.slice");
+        }
+        for s in [
+            scope(),
+            Scope::container(&"x".repeat(128)).unwrap(),
+            Scope::cgroup(&long_cgroup).unwrap(),
+            Scope::cgroup("/a").unwrap(),
+        ] {
+            let mut seen = std::collections::HashSet::new();
+            for t in CATALOG {
+                assert!(t.name.len() <= BASE_NAME_MAX, "{}", t.name);
+                let r = t.rule(&s);
+                assert!(r.name.len() <= policy::RULE_NAME_MAX, "{}", r.name);
+                policy::check_rule_name(&r.name).unwrap();
+                assert!(seen.insert(r.name.clone()), "{} twice", r.name);
+            }
+            let p = Policy {
+                name: Some("all".into()),
+                runtime_sockets: None,
+                rules: CATALOG.iter().map(|t| t.rule(&s)).collect(),
+            };
+            assert_eq!(policy::parse(&policy::to_json(&p)).unwrap(), p);
+        }
+    }
+
+    /// What `--load` does with two imports: the same workload again
+    /// changes nothing, another workload's rules are added beside the
+    /// first's, and `--replace` for one workload leaves the other's alone.
+    #[test]
+    fn imports_for_two_workloads_coexist_and_reimport_is_idempotent() {
+        let r = parse_report(include_str!("../tests/fixtures/trivy/k8s-config.json")).unwrap();
+        let other = Scope::Container("other-workload".into());
+        let a = derive(&r, "a", &scope()).unwrap().policy;
+        let b = derive(&r, "b", &other).unwrap().policy;
+        let active = policy::merge(&Policy::default(), &a, false).unwrap();
+        assert_eq!(active.rules, a.rules);
+        let again = policy::merge(&active, &a, false).unwrap();
+        assert_eq!(again.rules, a.rules);
+        let both = policy::merge(&active, &b, false).unwrap();
+        assert_eq!(both.rules.len(), a.rules.len() + b.rules.len());
+        assert!(a.rules.iter().all(|r| both.rules.contains(r)));
+        assert!(b.rules.iter().all(|r| both.rules.contains(r)));
+        let replaced = policy::merge(&both, &b, true).unwrap();
+        assert_eq!(replaced.rules, both.rules);
+        assert!(names(&derive(&r, "b", &other).unwrap()).contains(&"no-host-init-proc"));
+    }
+
+    #[test]
     fn derivation_needs_a_scope_and_says_why() {
         let r = report(serde_json::json!([]));
         let e = derive(&r, "n", &Scope::All).unwrap_err();
         assert_eq!(e, NO_SCOPE);
         assert!(e.contains("--container ID or --cgroup PATH"), "{e}");
-        assert!(e.contains("trivy-no-host-init-proc refuses /proc/1"), "{e}");
-        assert!(e.contains("trivy-no-host-shm refuses /dev/shm"), "{e}");
+        assert!(e.contains("no-host-init-proc refuses /proc/1"), "{e}");
+        assert!(e.contains("no-host-shm refuses /dev/shm"), "{e}");
         assert_eq!(scope_from_flags(None, None).unwrap_err(), NO_SCOPE);
         assert_eq!(
             scope_from_flags(Some(ID), None).unwrap(),
@@ -1517,9 +1671,13 @@ mod tests {
                 assert!(d.policy.rules.iter().all(|r| r.scope == scope));
                 assert!(d.rules.iter().all(|r| r.rule.scope == scope));
                 derived_any += d.policy.rules.len();
+                // The expected names carry the tag of the container scope.
                 let mut want = policy::parse(expected).unwrap();
+                let from = format!("tv-{}-", scope_tag(&super::tests::scope()));
                 for r in &mut want.rules {
                     r.scope = scope.clone();
+                    let base = r.name.strip_prefix(from.as_str()).unwrap();
+                    r.name = rule_name(base, &scope);
                 }
                 assert_eq!(d.policy, want);
                 // What from-trivy writes, 'policy load' reads back.
@@ -1547,7 +1705,7 @@ mod tests {
             ]}]),
         );
         let d = derive(&r, "n", &scope()).unwrap();
-        assert_eq!(names(&d), ["trivy-no-host-init-proc", "trivy-no-host-shm"]);
+        assert_eq!(names(&d), ["no-host-init-proc", "no-host-shm"]);
         for rule in &d.policy.rules {
             assert_eq!(rule.scope, Scope::Container(ID.into()));
             assert!(
@@ -1566,9 +1724,10 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains(
-                "- trivy-no-host-init-proc: deny open for read or write of /proc/1 or below\n"
-            ),
+            t.contains(&format!(
+                "- {}: deny open for read or write of /proc/1 or below\n",
+                n("no-host-init-proc")
+            )),
             "{t}"
         );
     }

@@ -262,7 +262,7 @@ fn help_documents_rules_policy_format_and_trivy_mapping() {
         "--container <ID>",
         "--cgroup <PATH>",
         "--replace",
-        "trivy-no-host-shm (/dev/shm)",
+        "no-host-shm (/dev/shm)",
     ] {
         assert!(s.contains(want), "from-trivy --help lacks {want:?}:\n{s}");
     }
@@ -301,23 +301,23 @@ fn trivy_image_with_vulnerable_runc_containerd_and_kernel() {
     assert_eq!(
         names,
         [
-            "trivy-no-cgroup-mount",
-            "trivy-runc-usr-bin",
-            "trivy-runc-usr-sbin",
-            "trivy-runc-usr-local-bin",
-            "trivy-containerd-bin",
-            "trivy-containerd-shim-bin",
+            "tv-cc893351-no-cgroup-mount",
+            "tv-cc893351-runc-usr-bin",
+            "tv-cc893351-runc-usr-sbin",
+            "tv-cc893351-runc-usr-local-bin",
+            "tv-cc893351-containerd-bin",
+            "tv-cc893351-containerd-shim-bin",
         ]
     );
     // The explanation goes to stderr when the policy goes to stdout, and
     // names each rule with its findings and reason.
     for want in [
         "Derived 6 rules:",
-        "- trivy-no-cgroup-mount: deny mount of file system type cgroup\n",
+        "- tv-cc893351-no-cgroup-mount: deny mount of file system type cgroup\n",
         "  from: CVE-2022-0185 (HIGH) in linux-image-5.10.0-10-amd64 5.10.84-1 (fixed in 5.10.92-1)",
         "CVE-2019-5736 style overwrite of the runtime binary",
         "caught by the binary's own path",
-        "- trivy-containerd-shim-bin: deny open for write of /usr/bin/containerd-shim-runc-v2\n  for:  vulnerable containerd\n  why:  as for trivy-runc-usr-bin\n  from: the same findings as trivy-containerd-bin\n",
+        "- tv-cc893351-containerd-shim-bin: deny open for write of /usr/bin/containerd-shim-runc-v2\n  for:  vulnerable containerd\n  why:  as for tv-cc893351-runc-usr-bin\n  from: the same findings as tv-cc893351-containerd-bin\n",
         "CVE-2024-21626 (HIGH) in github.com/opencontainers/runc v1.1.9 (fixed in 1.1.12), usr/local/bin/containerd",
         "  release_agent       kernel exploits",
         "  core_pattern        kernel exploits",
@@ -361,16 +361,16 @@ fn trivy_kubernetes_config_scan() {
         })
         .collect();
     let want: Vec<(String, String)> = [
-        ("trivy-no-dev-mount", "/dev"),
-        ("trivy-no-cgroup-mount", "cgroup"),
-        ("trivy-no-proc-sys-write", "/proc/sys"),
-        ("trivy-no-sysrq-write", "/proc/sysrq-trigger"),
-        ("trivy-no-sys-kernel-write", "/sys/kernel"),
-        ("trivy-no-host-init-proc", "/proc/1"),
-        ("trivy-no-etc-kubernetes-write", "/etc/kubernetes"),
-        ("trivy-no-kubelet-write", "/var/lib/kubelet"),
-        ("trivy-no-containerd-state-write", "/var/lib/containerd"),
-        ("trivy-no-docker-state-write", "/var/lib/docker"),
+        ("tv-cc893351-no-dev-mount", "/dev"),
+        ("tv-cc893351-no-cgroup-mount", "cgroup"),
+        ("tv-cc893351-no-proc-sys-write", "/proc/sys"),
+        ("tv-cc893351-no-sysrq-write", "/proc/sysrq-trigger"),
+        ("tv-cc893351-no-sys-kernel-write", "/sys/kernel"),
+        ("tv-cc893351-no-host-init-proc", "/proc/1"),
+        ("tv-cc893351-no-etc-k8s-write", "/etc/kubernetes"),
+        ("tv-cc893351-no-kubelet-write", "/var/lib/kubelet"),
+        ("tv-cc893351-no-containerd-state", "/var/lib/containerd"),
+        ("tv-cc893351-no-docker-state", "/var/lib/docker"),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -381,7 +381,7 @@ fn trivy_kubernetes_config_scan() {
         "Derived 10 rules and the runtime sockets:",
         "  from: KSV001 (MEDIUM) Can elevate its own privileges in node-agent.yaml: Container 'agent' of DaemonSet 'node-agent'",
         "        KSV017 (HIGH) Privileged container in node-agent.yaml",
-        "  from: the same findings as trivy-no-dev-mount\n",
+        "  from: the same findings as tv-cc893351-no-dev-mount\n",
         "  from: KSV010 (HIGH) Access to host PID in node-agent.yaml",
         "  from: KSV023 (MEDIUM) hostPath volumes mounted in node-agent.yaml",
         "- runtime_sockets: /run/containerd/containerd.sock",
@@ -433,7 +433,7 @@ fn trivy_output_file_puts_the_explanation_on_stdout() {
     assert!(o.stderr.is_empty(), "{}", err(&o));
     let s = out(&o);
     assert!(
-        s.contains("- trivy-no-dev-mount: deny mount with source /dev or below"),
+        s.contains("- tv-cc893351-no-dev-mount: deny mount with source /dev or below"),
         "{s}"
     );
     assert!(s.ends_with(&format!(
@@ -532,8 +532,8 @@ fn trivy_needs_a_scope_and_says_why() {
     assert!(o.stdout.is_empty());
     for want in [
         "--container ID or --cgroup PATH",
-        "trivy-no-host-init-proc refuses /proc/1",
-        "trivy-no-host-shm refuses /dev/shm",
+        "no-host-init-proc refuses /proc/1",
+        "no-host-shm refuses /dev/shm",
     ] {
         assert!(err(&o).contains(want), "{want:?} not in {}", err(&o));
     }
@@ -642,4 +642,39 @@ fn inputs_over_64_mib_are_refused_unread() {
         "{}",
         err(&o)
     );
+}
+
+/// Rule names carry a tag of the scope: the same workload always gets the
+/// same names, another workload other names (the guest suite's workloads
+/// are pinned here so that a change of the scheme is seen).
+#[test]
+fn trivy_rule_names_depend_on_the_scope() {
+    let names = |flag: &str, scope: &str| -> Vec<String> {
+        let o = ctl(&[
+            "policy",
+            "from-trivy",
+            &fixture("k8s-config.json"),
+            flag,
+            scope,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        let p: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+        p["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let a = names("--container", "trivy-rule-enforced");
+    assert_eq!(a[2], "tv-c116ccf2-no-proc-sys-write");
+    assert_eq!(a, names("--container", "trivy-rule-enforced"));
+    let b = names("--container", "other-workload");
+    assert_eq!(b[2], "tv-bce91fd5-no-proc-sys-write");
+    let c = names("--cgroup", "/kubepods.slice/kubepods-burstable.slice");
+    for n in a.iter().chain(&b).chain(&c) {
+        assert!(n.len() <= 31 && n.starts_with("tv-"), "{n}");
+    }
+    assert!(a.iter().all(|n| !b.contains(n) && !c.contains(n)));
+    assert!(b.iter().all(|n| !c.contains(n)));
 }
