@@ -43,10 +43,20 @@
 //! the module's `events_gid` is set ([`LogFile::open`]'s `gid`): the
 //! events are as sensitive as the device. An existing file's mode and
 //! owner are left as they are.
+//!
+//! # What the path may be
+//!
+//! The last component of the path is opened without following a symbolic
+//! link (`O_NOFOLLOW`) and without blocking (`O_NONBLOCK`, cleared once
+//! the file is known to be regular), and must be a regular file owned by
+//! the writer's effective uid: whoever may write to the log directory
+//! cannot redirect the host's event log into a file of theirs through a
+//! symbolic link, nor hang the writer with a FIFO or a device
+//! ([`check_log_file`]). The same holds for every [`LogFile::reopen`].
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The last event a log file holds.
@@ -84,14 +94,85 @@ fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(parent_dir(path))?.sync_all()
 }
 
+/// What a file that is not regular is, for errors.
+fn file_kind(ft: std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The writer's effective uid.
+fn euid() -> u32 {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    unsafe { nix::libc::geteuid() }
+}
+
+fn not_regular(path: &Path, what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is {what}, not a regular file; the event log must be a regular file (refusing \
+             to write to it)",
+            path.display()
+        ),
+    )
+}
+
+/// Refuses an opened log file that is not a regular file owned by `uid`
+/// (what the descriptor refers to, `fstat`: no race with the path), then
+/// clears the `O_NONBLOCK` it was opened with.
+fn check_log_file(path: &Path, f: &File, uid: u32) -> io::Result<()> {
+    let meta = f.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular(path, file_kind(meta.file_type())));
+    }
+    if meta.uid() != uid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is owned by uid {}, not by the writer (uid {uid}); the event log must \
+                 belong to the user that writes it (refusing to write to it)",
+                path.display(),
+                meta.uid()
+            ),
+        ));
+    }
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(f, FcntlArg::F_GETFL)?);
+    fcntl(f, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
 /// Opens `path` for appending, creating it `0600` (or `0640` with group
-/// `gid`) if it does not exist; whether it was created.
+/// `gid`) if it does not exist; whether it was created. A symbolic link
+/// at `path` is not followed, and anything but a regular file owned by the
+/// writer's euid is refused ([`check_log_file`]).
 fn open_append(path: &Path, gid: Option<u32>) -> io::Result<(File, bool)> {
+    open_append_as(path, gid, euid())
+}
+
+fn open_append_as(path: &Path, gid: Option<u32>, uid: u32) -> io::Result<(File, bool)> {
     let mut o = OpenOptions::new();
-    o.append(true).read(true);
+    o.append(true)
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK);
     // create_new: the mode and group are set only on a file made here.
+    // (O_CREAT | O_EXCL never follows a symbolic link either.)
     match o.clone().create_new(true).mode(MODE).open(path) {
         Ok(f) => {
+            check_log_file(path, &f, uid)?;
             if let Some(g) = gid {
                 // Group first, then group read: never readable by the
                 // creator's group by mistake.
@@ -103,7 +184,22 @@ fn open_append(path: &Path, gid: Option<u32>) -> io::Result<(File, bool)> {
             }
             Ok((f, true))
         }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok((o.open(path)?, false)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let f = o.open(path).map_err(|e| match e.raw_os_error() {
+                Some(nix::libc::ELOOP) => io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is a symbolic link; the event log must be a regular file \
+                         (escguardctl does not follow a link for it)",
+                        path.display()
+                    ),
+                ),
+                Some(nix::libc::EISDIR) => not_regular(path, "a directory"),
+                _ => e,
+            })?;
+            check_log_file(path, &f, uid)?;
+            Ok((f, false))
+        }
         Err(e) => Err(e),
     }
 }
@@ -398,6 +494,100 @@ mod tests {
             Path::new("/var/log")
         );
         sync_dir(Path::new("events.jsonl")).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_at_the_path_is_refused_and_nothing_is_written_through_it() {
+        let p = tmp("symlink");
+        let target = tmp("symlink-target");
+        std::fs::write(&target, "{\"seq\":1,\"load_ns\":5}\n").unwrap();
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        let e = LogFile::open(&p, None).err().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is a symbolic link; the event log must be a regular file (escguardctl does \
+                 not follow a link for it)",
+                p.display()
+            )
+        );
+        // A dangling link: not created through either.
+        std::fs::remove_file(&target).unwrap();
+        assert!(LogFile::open(&p, None).is_err());
+        assert!(!target.exists());
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn reopen_refuses_a_symlink_planted_after_rotation() {
+        let p = tmp("reopen-symlink");
+        let rotated = tmp("reopen-symlink.1");
+        let target = tmp("reopen-symlink-target");
+        std::fs::write(&target, "").unwrap();
+        let (mut f, _) = LogFile::open(&p, None).unwrap();
+        f.append("{\"seq\":1,\"load_ns\":5}\n").unwrap();
+        std::fs::rename(&p, &rotated).unwrap();
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        let e = f.reopen().err().unwrap();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+        for q in [&p, &rotated, &target] {
+            std::fs::remove_file(q).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_hanging() {
+        let p = tmp("fifo");
+        nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // No reader and no writer on the FIFO: a blocking open would hang.
+        let e = LogFile::open(&p, None).err().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is a FIFO (named pipe), not a regular file; the event log must be a \
+                 regular file (refusing to write to it)",
+                p.display()
+            )
+        );
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let p = tmp("dir");
+        let _ = std::fs::remove_dir(&p);
+        std::fs::create_dir(&p).unwrap();
+        let e = LogFile::open(&p, None).err().unwrap();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        std::fs::remove_dir(&p).unwrap();
+    }
+
+    #[test]
+    fn a_file_of_another_owner_is_refused() {
+        let p = tmp("owner");
+        std::fs::write(&p, "{\"seq\":1,\"load_ns\":5}\n").unwrap();
+        let other = euid().wrapping_add(1);
+        let e = open_append_as(&p, None, other).err().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is owned by uid {}, not by the writer (uid {other}); the event log must \
+                 belong to the user that writes it (refusing to write to it)",
+                p.display(),
+                euid()
+            )
+        );
+        // The writer's own file is used, and written without O_NONBLOCK.
+        let (f, created) = open_append_as(&p, None, euid()).unwrap();
+        assert!(!created);
+        let flags = nix::fcntl::fcntl(&f, nix::fcntl::FcntlArg::F_GETFL).unwrap();
+        assert_eq!(flags & nix::libc::O_NONBLOCK, 0);
+        assert_ne!(flags & nix::libc::O_APPEND, 0);
+        std::fs::remove_file(&p).unwrap();
     }
 
     #[test]
