@@ -289,9 +289,18 @@ fn under(root: &Path, abs: &str) -> PathBuf {
     root.join(abs.trim_start_matches('/'))
 }
 
-/// A regular file of at most `FILE_MAX` bytes, or `None`.
+/// A regular file of at most `FILE_MAX` bytes, or `None`. The last
+/// component is not followed if it is a symbolic link (`O_NOFOLLOW`: the
+/// state is the runtime's, not wherever a link points), and the open does
+/// not block (`O_NONBLOCK`: a FIFO planted in a state directory must not
+/// hang `escguardctl tail`); anything but a regular file is skipped.
 fn read_small(p: &Path) -> Option<Vec<u8>> {
-    let f = std::fs::File::open(p).ok()?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(p)
+        .ok()?;
     let meta = f.metadata().ok()?;
     if !meta.is_file() || meta.len() > FILE_MAX {
         return None;
@@ -942,6 +951,32 @@ mod tests {
         std::fs::write(&p, r#"{"Name":"/small"}"#).unwrap();
         enrich(&mut c, &r.0);
         assert_eq!(c.name.as_deref(), Some("small"));
+    }
+
+    #[test]
+    fn state_files_that_are_fifos_or_symlinks_are_skipped() {
+        let r = Root::new("special");
+        let cfg = format!("/var/lib/docker/containers/{H}/config.v2.json");
+        let p = under(&r.0, &cfg);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        // A FIFO with no writer: a blocking open or read would hang.
+        nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert_eq!(read_small(&p), None);
+        let mut c = Container::new("docker", H);
+        enrich(&mut c, &r.0);
+        assert_eq!(c.name, None);
+        // A symbolic link to a file that would name the container.
+        std::fs::remove_file(&p).unwrap();
+        r.write("/elsewhere/config.v2.json", r#"{"Name":"/via-link"}"#);
+        std::os::unix::fs::symlink(under(&r.0, "/elsewhere/config.v2.json"), &p).unwrap();
+        assert_eq!(read_small(&p), None);
+        enrich(&mut c, &r.0);
+        assert_eq!(c.name, None);
+        // The same content as a regular file is read.
+        std::fs::remove_file(&p).unwrap();
+        r.write(&cfg, r#"{"Name":"/regular"}"#);
+        enrich(&mut c, &r.0);
+        assert_eq!(c.name.as_deref(), Some("regular"));
     }
 
     #[test]
