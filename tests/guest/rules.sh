@@ -411,7 +411,7 @@ for f in /tests/trivy/*.json; do
 	b=$(basename "$f" .json)
 	if escguardctl policy from-trivy "$f" --container trivy-workload --output "/tmp/trivy-$b.json" > /tmp/trivy.out 2>&1 \
 		&& escguardctl policy check "/tmp/trivy-$b.json" > /dev/null 2>&1 \
-		&& [ "$(grep -c '"name": "trivy-' "/tmp/trivy-$b.json")" = "$(grep -c '"container": "trivy-workload"' "/tmp/trivy-$b.json")" ]; then
+		&& [ "$(grep -c '"name": "tv-' "/tmp/trivy-$b.json")" = "$(grep -c '"container": "trivy-workload"' "/tmp/trivy-$b.json")" ]; then
 		pass "trivy-$b-derives-valid-scoped-policy"
 	else
 		fail "trivy-$b-derives-valid-scoped-policy" "$(tail -3 /tmp/trivy.out | tr '\n' ' ')"
