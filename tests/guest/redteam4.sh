@@ -164,10 +164,10 @@ txt=$(escguardctl tail --after "$(cut -d' ' -f2 /tmp/.ev_mark)" --rule rt4-watch
 echo "    | $txt" | cut -c1-300
 n=$(printf '%s\n' "$txt" | grep -o ' container=' | wc -l)
 [ "$n" = 1 ] && pass text-field-comm-cannot-add-container || fail text-field-comm-cannot-add-container "$n container= fields: $(flat "$txt")"
-ctr rt4txtq '' "mkdir -p /dev/shm/rt4q && touch '/dev/shm/rt4q/a\" exe=\"/bin/fake' && cat /dev/shm/rt4q/* > /dev/null"
+ctr rt4txtq '' "mkdir -p /dev/shm/rt4q && touch '/dev/shm/rt4q/a\" exe=\"fake' && cat /dev/shm/rt4q/* > /dev/null"
 txt=$(escguardctl tail --after "$(cut -d' ' -f2 /tmp/.ev_mark)" --rule rt4-watch-shm)
 echo "    | $txt" | cut -c1-300
-if [ -n "$txt" ] && ! printf '%s' "$txt" | grep -qF 'a" exe="/bin/fake'; then pass text-field-target-quote-escaped
+if [ -n "$txt" ] && ! printf '%s' "$txt" | grep -qF 'a" exe="fake'; then pass text-field-target-quote-escaped
 else fail text-field-target-quote-escaped "$(flat "$txt")"; fi
 ctr rt4txtok '' "printf 'plainname' > /proc/self/comm; read x < /etc/group; true"
 txt=$(escguardctl tail --after "$(cut -d' ' -f2 /tmp/.ev_mark)" --rule rt4-watch-group)
