@@ -130,10 +130,11 @@ echo "$line" | grep -qE '^20[0-9-]+T[0-9:.]+Z LOGGED namespace-escape at syscall
 # The event names the container's cgroup as the kernel saw it (runc's
 # default cgroup is /<id>), the node, and the schema version.
 ev=$(escguardctl tail --json -n 1)
-cg_id=$(echo "$ev" | sed -n 's/.*"cgroup":{"id":\([0-9]*\),"path":"\([^"]*\)"}.*/\1/p')
-cg_path=$(echo "$ev" | sed -n 's/.*"cgroup":{"id":\([0-9]*\),"path":"\([^"]*\)"}.*/\2/p')
+cg_id=$(echo "$ev" | sed -n 's/.*"cgroup":{"id":\([0-9]*\),"path":"\([^"]*\)".*/\1/p')
+cg_path=$(echo "$ev" | sed -n 's/.*"cgroup":{"id":\([0-9]*\),"path":"\([^"]*\)".*/\2/p')
 echo "    | cgroup $cg_id $cg_path"
 [ -n "$cg_id" ] && [ "$cg_id" != 0 ] && [ "${cg_path##*/}" = s2 ] && echo "$ev" | grep -q '"schema_version":1' \
+	&& echo "$ev" | grep -q "\"origin_id\":$cg_id,\"origin_path\":\"/s2\"" \
 	&& echo "$ev" | grep -q "\"hostname\":\"$(hostname)\"" \
 	&& pass event-names-container || fail event-names-container "$(echo "$ev" | head -c 800)"
 
