@@ -9,6 +9,30 @@ KBINDGEN="$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")"
 KRUST_LIB_SRC=/usr/lib/rustlib/src/rust/library
 KMAKEFLAGS=(RUSTC="$KRUSTC" BINDGEN="$KBINDGEN" RUST_LIB_SRC="$KRUST_LIB_SRC")
 
+# Flavors: test (default; GCC, debug checks), bench (GCC, no debug checks),
+# kasan and kcsan (clang, sanitizers on top of the test flavor's checks).
+# The sanitizer flavors are built with clang/lld/llvm 22 (LLVM=-22): the
+# LLVM that rustc-web is built on, so that the C and the Rust side of the
+# kernel are instrumented by the same sanitizer runtime ABI. The module and
+# the test-only modules must then be built with the same LLVM=-22.
+KLLVM=-22
+flavor_is_clang() {
+  case "${ESCGUARD_FLAVOR:-test}" in kasan|kcsan) return 0 ;; *) return 1 ;; esac
+}
+case "${ESCGUARD_FLAVOR:-test}" in
+  test|bench|kasan|kcsan) ;;
+  *) printf 'error: unknown ESCGUARD_FLAVOR=%s (test, bench, kasan, kcsan)\n' "$ESCGUARD_FLAVOR" >&2; exit 2 ;;
+esac
+if flavor_is_clang; then KMAKEFLAGS+=(LLVM="$KLLVM"); fi
+
+# Extra kernel command line for the guest. The sanitizer kernels boot with
+# no5lvl: under QEMU TCG -cpu max (5-level paging) the core kernel itself
+# reports "BUG: KASAN: wild-memory-access in do_raw_spin_lock" during
+# identify_cpu, before any module loads; with 4-level paging it does not.
+kernel_append() {
+  if flavor_is_clang; then echo "no5lvl"; fi
+}
+
 kernel_version() { dpkg-query -W -f='${Version}' linux-source-6.12; }
 
 # Bump when scripts/build-kernel.sh changes what it builds (not its messages).
@@ -16,10 +40,13 @@ KERNEL_RECIPE=1
 
 # Cache key: kernel package version + config fragment + toolchain versions +
 # recipe version. Any change gives a new build directory.
-# ESCGUARD_FLAVOR=bench adds qemu/kernel-bench.config (no debug checks).
+# ESCGUARD_FLAVOR=bench adds qemu/kernel-bench.config (no debug checks),
+# kasan adds qemu/kernel-kasan.config, kcsan qemu/kernel-kcsan.config.
 kernel_fragments() {
   echo "$ESCGUARD_ROOT/qemu/kernel.config"
-  [ "${ESCGUARD_FLAVOR:-test}" != bench ] || echo "$ESCGUARD_ROOT/qemu/kernel-bench.config"
+  case "${ESCGUARD_FLAVOR:-test}" in
+    bench|kasan|kcsan) echo "$ESCGUARD_ROOT/qemu/kernel-$ESCGUARD_FLAVOR.config" ;;
+  esac
 }
 
 kernel_key() {
@@ -28,6 +55,9 @@ kernel_key() {
     [ "${ESCGUARD_FLAVOR:-test}" = test ] || echo "flavor $ESCGUARD_FLAVOR"
     kernel_fragments | xargs cat
     "$KRUSTC" --version; "$KBINDGEN" --version; gcc --version | head -1
+    # Only the clang flavors hash the clang/lld version: the test and bench
+    # keys (and their cached trees) stay what they were.
+    if flavor_is_clang; then "clang$KLLVM" --version | head -1; "ld.lld$KLLVM" --version; fi
   } | sha256sum | cut -c1-12
 }
 
