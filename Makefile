@@ -4,6 +4,8 @@
 #   make demo       build everything and boot a guest showing escguard at work
 #   make bench      fork/exec overhead and table-size scaling, in the guest
 #   make stress     the long stress run (200,000 processes, 4 vCPUs)
+#   make test-kasan the whole suite on the clang KASAN+UBSAN kernel flavor
+#   make test-kcsan the whole suite on the clang KCSAN kernel flavor
 #   make KDIR=/path/to/your/rust-enabled-6.12-build module
 #   make install    install what 'make module ctl' built (no build step; see
 #                   README "Install on a host"); DESTDIR, PREFIX, KDIR honoured
@@ -16,9 +18,14 @@ KRUSTC ?= /usr/bin/rustc
 KBINDGEN ?= $(shell command -v bindgen || echo $(HOME)/.cargo/bin/bindgen)
 KRUST_LIB_SRC ?= /usr/lib/rustlib/src/rust/library
 KDIR ?= $(shell $(ROOT)/scripts/build-kernel.sh --print)
-KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUSTC=$(KRUSTC) BINDGEN=$(KBINDGEN) RUST_LIB_SRC=$(KRUST_LIB_SRC)
+# A clang-built tree (the kasan and kcsan flavors) needs the same LLVM for
+# its modules: LLVM=-22 for a tree built by clang 22, read from the tree's
+# own config (CONFIG_CLANG_VERSION=220108 -> -22), so that
+# `make module KDIR=<clang tree>` works without naming a flavor.
+KLLVM = $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([0-9]*\)[0-9][0-9][0-9][0-9]$$/LLVM=-\1/p' $(KDIR)/.config 2>/dev/null)
+KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUSTC=$(KRUSTC) BINDGEN=$(KBINDGEN) RUST_LIB_SRC=$(KRUST_LIB_SRC) $(KLLVM)
 
-.PHONY: all deps kernel module ctl ctl-static guest test demo bench stress clean install install-dkms
+.PHONY: all deps kernel module ctl ctl-static guest test test-kasan test-kcsan demo bench stress clean install install-dkms
 
 all: module ctl
 
@@ -48,6 +55,14 @@ ctl-static:
 
 test:
 	$(ROOT)/scripts/test.sh
+
+# The sanitizer flavors (README, Kernel flavors): not part of `make test`,
+# whose cold-CI budget has no room for their kernel builds and slower suites.
+test-kasan:
+	ESCGUARD_FLAVOR=kasan $(ROOT)/scripts/test.sh
+
+test-kcsan:
+	ESCGUARD_FLAVOR=kcsan $(ROOT)/scripts/test.sh
 
 demo:
 	$(ROOT)/scripts/demo.sh

@@ -20,10 +20,11 @@ rm -f build-module.log
 log "building the test-only payload module"
 # Same as the Makefile's module target: objects of another tree are cleaned.
 if [ "$(cat tests/kmod/.kdir-stamp 2>/dev/null)" != "$KDIR" ]; then
-    make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" clean >/dev/null
+    make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" "${KMAKEFLAGS[@]}" clean >/dev/null
     echo "$KDIR" > tests/kmod/.kdir-stamp
 fi
-make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" RUSTC="$KRUSTC" BINDGEN="$KBINDGEN" RUST_LIB_SRC="$KRUST_LIB_SRC" modules >&2
+# KMAKEFLAGS carries LLVM=-22 for the clang-built flavors (scripts/env.sh).
+make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" "${KMAKEFLAGS[@]}" modules >&2
 
 log "building the static fuzzer"
 mkdir -p "$ESCGUARD_ROOT/build/fuzz"

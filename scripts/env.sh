@@ -32,6 +32,12 @@ if flavor_is_clang; then KMAKEFLAGS+=(LLVM="$KLLVM"); fi
 kernel_append() {
   if flavor_is_clang; then echo "no5lvl"; fi
 }
+# Guest suite timeouts are multiplied by this: the sanitizers slow every
+# instrumented access (the hardening suite alone takes about 14 minutes
+# on the KASAN kernel, against a default timeout of 15).
+kernel_timeout_scale() {
+  if flavor_is_clang; then echo 3; else echo 1; fi
+}
 
 kernel_version() { dpkg-query -W -f='${Version}' linux-source-6.12; }
 

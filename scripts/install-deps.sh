@@ -15,6 +15,13 @@ PKGS=(
   busybox-static qemu-system-x86
   runc util-linux
 )
+# The sanitizer kernel flavors (ESCGUARD_FLAVOR=kasan|kcsan, make test-kasan /
+# test-kcsan) are built with clang 22: the LLVM of rustc-web (1.96, LLVM 22),
+# from bookworm's own archive (1:22.1.8-1~deb12u1). `make test` does not need
+# them, so a cold CI run does not download them.
+case "${ESCGUARD_FLAVOR:-test}" in
+  kasan|kcsan) PKGS+=(clang-22 lld-22 llvm-22) ;;
+esac
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

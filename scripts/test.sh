@@ -2,6 +2,8 @@
 # The whole test suite (README's test command, and .ci/run): host-side checks
 # of the CLI (fmt, clippy, cargo test) and every QEMU guest suite. Ends with
 # one "N passed, N failed" line over all of it; exits non-zero on any failure.
+# ESCGUARD_FLAVOR=kasan|kcsan (make test-kasan, make test-kcsan) runs it all
+# on a clang-built sanitizer kernel instead of the GCC debug kernel.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ESCGUARD_ROOT"
@@ -39,17 +41,23 @@ KERNEL="$KDIR/arch/x86/boot/bzImage"
 SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh redteam4.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
 # process creations; `make stress` runs the long version).
+# The sanitizer flavors (ESCGUARD_FLAVOR=kasan|kcsan) boot with their extra
+# kernel command line (no5lvl) and longer timeouts; see scripts/env.sh.
+scale=$(kernel_timeout_scale)
+kappend=$(kernel_append)
 suite_args() {
   case "$1" in
     # About 12 ms per process creation under TCG, plus boot and cycles.
     stress.sh) p=${ESCGUARD_STRESS_PROCS:-24000}
-      echo "--smp 4 --timeout $((900 + p / 50)) --append escguard.stress=$p" ;;
+      echo "--smp 4 --timeout $(( (900 + p / 50) * scale )) --append escguard.stress=$p" ;;
+    *) echo "--timeout $((900 * scale))" ;;
   esac
 }
 for suite in $SUITES; do
-  log "QEMU suite $suite"
+  log "QEMU suite $suite${ESCGUARD_FLAVOR:+ (kernel flavor $ESCGUARD_FLAVOR)}"
   # shellcheck disable=SC2046
   qemu/run-guest.sh --kernel "$KERNEL" --image "$IMAGE" --suite "$suite" $(suite_args "$suite") \
+    ${kappend:+--append "$kappend"} \
     --log "build/$suite.log" | tee "build/$suite.result"
   p=$(tail -1 "build/$suite.result" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
   f=$(tail -1 "build/$suite.result" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
