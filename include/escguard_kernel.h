@@ -59,7 +59,6 @@ struct escguard_kinfo {
 	__u32 has_ns;     /* 0 while the task is exiting (no nsproxy) */
 	__u32 kthread;    /* a kernel thread (never a container task) */
 	__u32 pad;
-	__u64 cgroup_id;  /* cgroup v2 id (0: none read) */
 	char comm[ESCGUARD_COMM_LEN];
 };
 

@@ -136,7 +136,8 @@ impl State {
             let contained = self.base.looks_contained(&i);
             self.fast.set_settled(i.pid, contained);
             let lineage = if contained {
-                let o = Origin::from_info(&i, true);
+                let mut o = Origin::from_info(&i, true);
+                o.cgroup_id = t.cgroup_id();
                 self.note_origin(&o);
                 Lineage::Container(o)
             } else {

@@ -115,7 +115,7 @@ impl State {
             None => {
                 let l = if contained {
                     let settled = hook == Hook::Exec || self.fast.settled(i.pid);
-                    Lineage::Container(Origin::from_info(i, settled))
+                    Lineage::Container(Origin::of_current(i, settled))
                 } else {
                     Lineage::Host
                 };
@@ -126,7 +126,7 @@ impl State {
             // one: from here on it is of container lineage. Its origin is
             // settled by its next exec, the first program it runs there.
             Some(Lineage::Host) if contained => (
-                Lineage::Container(Origin::from_info(i, hook == Hook::Exec)),
+                Lineage::Container(Origin::of_current(i, hook == Hook::Exec)),
                 Escape::default(),
             ),
             Some(Lineage::Host) => (Lineage::Host, Escape::default()),
@@ -136,7 +136,7 @@ impl State {
                     (Lineage::Container(o), Escape::default())
                 } else if contained {
                     (
-                        Lineage::Container(Origin::from_info(i, true)),
+                        Lineage::Container(Origin::of_current(i, true)),
                         Escape::default(),
                     )
                 } else {
@@ -239,7 +239,7 @@ impl State {
     fn untracked_origin(&self) -> Option<(Origin, bool, bool)> {
         let own = sys::current_facts();
         (self.fast.settled(own.pid) && self.base.looks_contained(&own))
-            .then(|| (Origin::from_info(&own, true), false, false))
+            .then(|| (Origin::of_current(&own, true), false, false))
     }
 
     /// Whether `target` is a host task for a container task reaching into

@@ -74,14 +74,27 @@ pub(crate) struct Origin {
 }
 
 impl Origin {
+    /// The origin `i` describes; no cgroup yet (see [`Origin::of_current`]).
     pub(crate) fn from_info(i: &KInfo, settled: bool) -> Self {
         Origin {
             pid: i.pid,
             ns: i.ns,
             root: i.root,
-            cgroup_id: i.cgroup_id,
+            cgroup_id: 0,
             settled,
         }
+    }
+
+    /// The origin of the calling task, whose facts `i` are: a settled one
+    /// also records the cgroup the task is in now (at the container's first
+    /// exec: where the runtime put it). Read only here, not for every task
+    /// read: host forks and execs do not pay for it.
+    pub(crate) fn of_current(i: &KInfo, settled: bool) -> Self {
+        let mut o = Origin::from_info(i, settled);
+        if settled {
+            o.cgroup_id = sys::TaskRef::current().cgroup_id();
+        }
+        o
     }
 }
 

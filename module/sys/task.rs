@@ -195,7 +195,6 @@ impl<'a> TaskRef<'a> {
             out.ns[abi::ESCGUARD_NS_PID as usize] =
                 unsafe { raw::escguard_task_pid_ns_inum(self.ptr) };
         }
-        out.cgroup_id = self.cgroup_id();
         // SAFETY: valid task (type invariant); task_lock pins `nsproxy` and
         // `fs`, `fs->lock` pins root and cwd.
         unsafe {
