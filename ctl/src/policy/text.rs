@@ -192,7 +192,11 @@ pub fn to_text(a: &ActivePolicy) -> String {
         if a.loaded_ns == 0 {
             "never (built-in defaults: no rules, default sockets)".into()
         } else {
-            crate::status::rfc3339_utc(a.loaded_ns)
+            format!(
+                "{} ({})",
+                crate::status::rfc3339_utc(a.loaded_ns),
+                crate::status::ago(a.loaded_ns, crate::status::now_ns())
+            )
         },
     );
     let sockets = p.runtime_sockets.clone().unwrap_or_default();
@@ -310,6 +314,11 @@ mod tests {
         let t = to_text(&a);
         assert!(t.contains("policy           web-tier\n"), "{t}");
         assert!(t.contains("loaded at        never"), "{t}");
+        // A loaded policy says when, and how long ago, for people.
+        let mut loaded = from_abi(&to_abi(&p, "x").header, &to_abi(&p, "x").rules).unwrap();
+        loaded.loaded_ns = crate::status::now_ns() - 90 * 1_000_000_000;
+        let t2 = to_text(&loaded);
+        assert!(t2.contains("Z (1m 30s ago)\n"), "{t2}");
         assert!(t.contains("rules            5 (4 enabled)\n"), "{t}");
         assert!(
             t.contains(
