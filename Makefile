@@ -23,7 +23,11 @@ KDIR ?= $(shell $(ROOT)/scripts/build-kernel.sh --print)
 # own config (CONFIG_CLANG_VERSION=220108 -> -22), so that
 # `make module KDIR=<clang tree>` works without naming a flavor.
 KLLVM = $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([0-9]*\)[0-9][0-9][0-9][0-9]$$/LLVM=-\1/p' $(KDIR)/.config 2>/dev/null)
-KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUSTC=$(KRUSTC) BINDGEN=$(KBINDGEN) RUST_LIB_SRC=$(KRUST_LIB_SRC) $(KLLVM)
+# DKMS passes CC=clang LD=ld.lld for a clang-built kernel, names that only
+# exist where the unversioned clang is installed: name the versioned tools.
+KLLVM_SUFFIX = $(patsubst LLVM=%,%,$(KLLVM))
+KLLVM_TOOLS = $(if $(KLLVM),CC=clang$(KLLVM_SUFFIX) LD=ld.lld$(KLLVM_SUFFIX))
+KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUSTC=$(KRUSTC) BINDGEN=$(KBINDGEN) RUST_LIB_SRC=$(KRUST_LIB_SRC) $(KLLVM) $(KLLVM_TOOLS)
 
 .PHONY: all deps kernel module ctl ctl-static guest test test-kasan test-kcsan demo bench stress clean install install-dkms
 
