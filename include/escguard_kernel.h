@@ -2,7 +2,7 @@
 /*
  * Glue between escguard's Rust code and the parts of the kernel that the 6.12
  * `kernel` crate cannot reach: module parameters, the misc device, per-CPU
- * data, the hooks' registration and trampolines, and one-line accessors for
+ * data, the hooks' ftrace_ops objects and trampolines, and one-line accessors for
  * the kernel's inline functions, locks and RCU. The C side
  * (module/helpers.c) decides nothing: every check is made in Rust.
  *
@@ -27,11 +27,16 @@ struct vfsmount;
 struct inode;
 struct pid;
 struct linux_binprm;
+struct ftrace_ops;
 
 #ifdef __BINDGEN__
 /* The one kernel structure Rust reads that the kernel crate leaves opaque:
- * the open hook's fast path compares a task's root and cwd without a call. */
+ * the open hook's fast path compares a task's root and cwd without a call.
+ * And the ftrace registration functions and local_clock(), which it does
+ * not declare. */
 #include <linux/fs_struct.h>
+#include <linux/ftrace.h>
+#include <linux/sched/clock.h>
 #endif
 
 /* What a task's root or cwd is, relative to the host and to its container.
@@ -185,9 +190,8 @@ void escguard_misc_deregister(void);
 /* Wake readers blocked on /dev/escguard; any context (deferred by irq_work). */
 void escguard_wake_readers(void);
 
-/* CLOCK_REALTIME in nanoseconds; local_clock(). */
+/* CLOCK_REALTIME in nanoseconds. */
 __u64 escguard_now_ns(void);
-__u64 escguard_clock(void);
 
 /* A function to hook (the table is Rust's: module/sys/hooks.rs). */
 struct escguard_hook_site {
@@ -200,17 +204,28 @@ struct escguard_hook_site {
 };
 
 /*
- * Register a hook on each of the @n @sites and the open hook on
- * security_file_open, all through ftrace: either all are registered or none
- * is and a negative errno is returned. Their entries call escguard_rs_hook()
- * with @ctx, and escguard_rs_open_hook(); @ctx and @sites must stay valid
- * until escguard_probes_unregister() has returned (then no hook runs).
+ * The hooks' registration glue (the registration itself is Rust's,
+ * module/sys/ftrace.rs). Two ftrace_ops carry the hooked functions, one
+ * observing, one that may redirect (IPMODIFY); their callback calls
+ * escguard_rs_hook(). The open hook is a direct call to the trampoline at
+ * escguard_open_tramp_addr() (its ops: open_direct), or an ftrace callback
+ * (open_ftrace); both call escguard_rs_open_hook().
  */
-int escguard_probes_register(void *ctx, const struct escguard_hook_site *sites, __u32 n);
-void escguard_probes_unregister(void);
+struct ftrace_ops *escguard_ops_observe(void);
+struct ftrace_ops *escguard_ops_refuse(void);
+struct ftrace_ops *escguard_ops_open_direct(void);
+struct ftrace_ops *escguard_ops_open_ftrace(void);
+unsigned long escguard_open_tramp_addr(void);
+/* The open_hook module parameter's buffer: "direct" or "ftrace". */
+#define ESCGUARD_OPEN_HOOK_LEN 8
+char *escguard_param_open_hook(void);
+/* Each of the @n @sites' address by name into @addrs (0: not found).
+ * Process context; 0 or -ENOMEM. */
+int escguard_hooks_resolve(const struct escguard_hook_site *sites, __u32 n, unsigned long *addrs);
+/* Waits until no wake-up queued by escguard_wake_readers() is pending. */
+void escguard_wake_sync(void);
 
-/* Adds @n to this CPU's counter @idx (any context); sums it over CPUs. */
-void escguard_pcpu_add(unsigned int idx, __u64 n);
+/* This CPU's counters are bumped by Rust in place; the sum over CPUs. */
 __u64 escguard_pcpu_sum(unsigned int idx);
 /* This CPU's handler scratch; preemption must be off while it is used. */
 struct escguard_scratch *escguard_scratch(void);
@@ -239,12 +254,6 @@ __u64 escguard_proc_sb_pid_ns_inum(struct super_block *sb);
 struct file *escguard_bprm_file(const struct linux_binprm *bprm);
 /* The path a unix socket is bound at (NULL: none); unix_state_lock held. */
 const struct path *escguard_unix_path(struct sock *sk);
-/* @t's program file with a reference (NULL: none); takes task_lock. */
-struct file *escguard_task_exe_file(struct task_struct *t);
-__u64 escguard_task_cgroup(struct task_struct *t, char *buf, size_t len);
-__u64 escguard_task_cgroup_id(struct task_struct *t);
-int escguard_task_cgroup_level(struct task_struct *t);
-__u64 escguard_task_cgroup_ancestor_id(struct task_struct *t, int level);
 /* current's lowest open descriptor >= @fd, or -1. */
 int escguard_next_fd(unsigned int fd);
 /* The file at current's descriptor @fd (NULL: none); under RCU. */
@@ -272,10 +281,11 @@ long escguard_rs_read(void *ctx, struct escguard_file *f, struct task_struct *t,
 		      unsigned long ubuf, unsigned long len);
 int escguard_rs_readable(void *ctx, struct escguard_file *f);
 
-/* A hook's entry (ESCGUARD_HOOK_* @id with its @arg), preemption off, the
- * function's arguments in @regs. Returns 0, or the negative errno a
- * refusing hook's function then returns without running. */
-int escguard_rs_hook(void *ctx, unsigned int id, unsigned int arg, struct pt_regs *regs);
+/* A hook's entry at fentry address @ip (an address of the @refusing ops),
+ * preemption off, the function's arguments in @regs. Returns 0, or (only
+ * for a refusing hook) the negative errno its function then returns
+ * without running. */
+int escguard_rs_hook(unsigned long ip, int refusing, struct pt_regs *regs);
 /* security_file_open(@file) by current; preemptible. Returns 0 or the
  * errno the open fails with. */
 int escguard_rs_open_hook(struct file *file);

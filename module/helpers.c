@@ -2,9 +2,11 @@
 /*
  * C glue for escguard, where the 6.12 Rust `kernel` crate cannot reach:
  * module parameters, the misc device with its wait queue, per-CPU data,
- * the hooks' ftrace registration and trampolines, and one-line accessors
- * for inline functions, locks and RCU. It decides nothing: every hook
- * calls Rust (module/sys/hooks.rs), which reads the arguments and judges.
+ * the hooks' ftrace_ops objects, callbacks and trampolines (registered by
+ * Rust, module/sys/ftrace.rs), the symbol lookup through disabled kprobes,
+ * and one-line accessors for inline functions, locks and RCU. It decides
+ * nothing: every hook calls Rust (module/sys/hooks.rs), which finds the
+ * hooked function, reads the arguments and judges.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -97,6 +99,11 @@ static struct irq_work escguard_wake_work = IRQ_WORK_INIT(escguard_wake_fn);
 void escguard_wake_readers(void)
 {
 	irq_work_queue(&escguard_wake_work);
+}
+
+void escguard_wake_sync(void)
+{
+	irq_work_sync(&escguard_wake_work);
 }
 
 /* ------------------------------------------------------------------ */
@@ -194,18 +201,13 @@ int escguard_misc_register(void *ctx, u16 mode)
 void escguard_misc_deregister(void)
 {
 	misc_deregister(&escguard_misc);
-	irq_work_sync(&escguard_wake_work);
+	escguard_wake_sync();
 	escguard_ctx = NULL;
 }
 
 u64 escguard_now_ns(void)
 {
 	return ktime_get_real_ns();
-}
-
-u64 escguard_clock(void)
-{
-	return local_clock();
 }
 
 /* ------------------------------------------------------------------ */
@@ -219,13 +221,6 @@ struct escguard_pcpu {
 /* Not static: Rust increments it in place (sys.rs, PcpuCounter). */
 DECLARE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
 DEFINE_PER_CPU(struct escguard_pcpu, escguard_pcpu);
-
-void escguard_pcpu_add(unsigned int idx, u64 n)
-{
-	/* Safe with preemption on (ioctl context) or off (handlers). */
-	if (idx < ESCGUARD_PC_COUNT)
-		this_cpu_add(escguard_pcpu.count[idx], n);
-}
 
 u64 escguard_pcpu_sum(unsigned int idx)
 {
@@ -302,73 +297,6 @@ const struct path *escguard_unix_path(struct sock *sk)
 	return unix_sk(sk)->path.dentry ? &unix_sk(sk)->path : NULL;
 }
 
-struct file *escguard_task_exe_file(struct task_struct *t)
-{
-	struct file *f = NULL;
-
-	/* get_task_exe_file(), which is not exported. */
-	task_lock(t);
-	if (t->mm && !(t->flags & PF_KTHREAD)) {
-		rcu_read_lock();
-		f = get_file_rcu(&t->mm->exe_file);
-		rcu_read_unlock();
-	}
-	task_unlock(t);
-	return f;
-}
-
-/*
- * The task's cgroup v2 id and its path from the cgroup root. kernfs_path()
- * takes a spinning rwlock only: callable from the hooks. Truncates to len.
- */
-u64 escguard_task_cgroup(struct task_struct *t, char *buf, size_t len)
-{
-	struct cgroup *cgrp;
-	u64 id;
-
-	rcu_read_lock();
-	cgrp = task_dfl_cgroup(t);
-	id = cgroup_id(cgrp);
-	if (kernfs_path(cgrp->kn, buf, len) < 0)
-		buf[0] = '\0';
-	rcu_read_unlock();
-	return id;
-}
-
-/* The task's cgroup v2 id, its depth, and the id of its ancestor at a depth
- * (0 if out of range). Under RCU: a task may migrate between two calls. */
-u64 escguard_task_cgroup_id(struct task_struct *t)
-{
-	u64 id;
-
-	rcu_read_lock();
-	id = cgroup_id(task_dfl_cgroup(t));
-	rcu_read_unlock();
-	return id;
-}
-
-int escguard_task_cgroup_level(struct task_struct *t)
-{
-	int level;
-
-	rcu_read_lock();
-	level = task_dfl_cgroup(t)->level;
-	rcu_read_unlock();
-	return level;
-}
-
-u64 escguard_task_cgroup_ancestor_id(struct task_struct *t, int level)
-{
-	struct cgroup *a;
-	u64 id;
-
-	rcu_read_lock();
-	a = cgroup_ancestor(task_dfl_cgroup(t), level);
-	id = a ? cgroup_id(a) : 0;
-	rcu_read_unlock();
-	return id;
-}
-
 int escguard_next_fd(unsigned int fd)
 {
 	struct files_struct *files = current->files;
@@ -416,27 +344,16 @@ struct pid *escguard_proc_pid(struct inode *inode) { return proc_pid(inode); }
 /* ------------------------------------------------------------------ */
 /* Hooks                                                              */
 
-/* Set before the hooks are armed, cleared after they are disarmed. */
-static void *escguard_probe_ctx;
-
 /*
- * Each hook is an ftrace_ops of ours on a function's entry, not a kprobe.
- * Kprobes can be switched off system-wide by anyone who can write debugfs'
- * kprobes/enabled; an ftrace_ops can only be removed by its owner, and
- * FTRACE_OPS_FL_PERMANENT makes the kernel refuse the ftrace_enabled sysctl
- * while one is registered. Every hook saves the full registers (Rust reads
- * the arguments from pt_regs); the ones that can refuse a call also
- * declare IPMODIFY: ftrace then lets no other ops redirect the same
- * function, and a BPF trampoline attached to it (fexit, fmod_ret) is rebuilt
- * to call the function through the address we may have replaced, instead of
- * calling its body directly (BPF_TRAMP_F_SHARE_IPMODIFY): a refusal cannot
- * be lost.
+ * The hooks are ftrace_ops of ours on functions' entries (why, and how they
+ * are registered: module/sys/ftrace.rs). Every hook saves the full
+ * registers (Rust reads the arguments from pt_regs); the ones that can
+ * refuse a call also declare IPMODIFY: ftrace then lets no other ops
+ * redirect the same function, and a BPF trampoline attached to it (fexit,
+ * fmod_ret) is rebuilt to call the function through the address we may
+ * have replaced, instead of calling its body directly
+ * (BPF_TRAMP_F_SHARE_IPMODIFY): a refusal cannot be lost.
  */
-static const struct escguard_hook_site *escguard_sites;
-static unsigned int escguard_nsites;
-/* Each site's fentry address, learnt at its first call (0 until then). */
-static unsigned long *escguard_site_ip;
-
 /*
  * Where a refused call resumes instead of the probed function's body: a
  * plain return to its caller with the errno in %rax (the mechanism of the
@@ -474,11 +391,8 @@ static unsigned long escguard_refusal(int err)
 			     : (unsigned long)&escguard_just_return;
 }
 
-/*
- * Two ftrace_ops carry every hook: one that only observes, one that may
- * redirect (IPMODIFY). One registration each, not one per hook:
- * unregistering a dynamic ops waits for two RCU-tasks grace periods.
- */
+/* Two ftrace_ops carry every hook: one that only observes, one that may
+ * redirect (IPMODIFY). */
 #define ESCGUARD_OPS_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT | \
 			    FTRACE_OPS_FL_RECURSION)
 
@@ -495,36 +409,15 @@ static struct ftrace_ops escguard_refuse_ops = {
 	.flags = ESCGUARD_OPS_FLAGS | FTRACE_OPS_FL_IPMODIFY,
 };
 
-static const struct escguard_hook_site *escguard_hook_of(unsigned long ip, bool refusing)
-{
-	char name[KSYM_NAME_LEN];
-	unsigned int i;
-
-	for (i = 0; i < escguard_nsites; i++) {
-		if (READ_ONCE(escguard_site_ip[i]) == ip)
-			return &escguard_sites[i];
-	}
-	/* The first call at this site: which of our functions is it? */
-	sprint_symbol_no_offset(name, ip);
-	for (i = 0; i < escguard_nsites; i++) {
-		if (!!escguard_sites[i].refusing == refusing && !strcmp(escguard_sites[i].sym, name)) {
-			WRITE_ONCE(escguard_site_ip[i], ip);
-			return &escguard_sites[i];
-		}
-	}
-	return NULL;
-}
-
-/* Every hook's entry: Rust reads the arguments from @regs and answers 0 or
- * the errno the call fails with; a refusing hook then resumes at a stub
- * that returns it (IPMODIFY), instead of the function's body. */
+/* Every hook's entry: Rust finds the site of @ip, reads the arguments from
+ * @regs and answers 0 or the errno the call fails with (only a refusing
+ * hook answers one); the call then resumes at a stub that returns it
+ * (IPMODIFY), instead of the function's body. */
 static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip,
 				       struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
-	const struct escguard_hook_site *h;
 	int bit, ret;
-	u64 t0;
 
 	/* Also disables preemption, as the handlers expect. */
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
@@ -532,15 +425,10 @@ static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip
 		this_cpu_inc(escguard_pcpu.count[ESCGUARD_PC_HOOK_MISSED]);
 		return;
 	}
-	h = escguard_hook_of(ip, op == &escguard_refuse_ops);
-	if (h && regs) {
-		t0 = local_clock();
-		ret = escguard_rs_hook(escguard_probe_ctx, h->id, h->arg, regs);
-		this_cpu_add(escguard_pcpu.count[h->time], local_clock() - t0);
-		if (ret && h->refusing) {
-			regs_set_return_value(regs, ret);
-			regs->ip = escguard_refusal(ret);
-		}
+	ret = escguard_rs_hook(ip, op == &escguard_refuse_ops, regs);
+	if (ret) {
+		regs_set_return_value(regs, ret);
+		regs->ip = escguard_refusal(ret);
 	}
 	ftrace_test_recursion_unlock(bit);
 }
@@ -559,7 +447,7 @@ static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip
  * given, the hook is an ftrace_ops callback (escguard_open_ftrace) instead:
  * same checks, a few dozen instructions more per open.
  */
-static char open_hook[8] = "direct";
+static char open_hook[ESCGUARD_OPEN_HOOK_LEN] = "direct";
 module_param_string(open_hook, open_hook, sizeof(open_hook), 0444);
 MODULE_PARM_DESC(open_hook, "How the file-open hook attaches: direct (default; falls back to ftrace if security_file_open already has a direct call, e.g. a BPF fentry program) or ftrace; reads back the mode in effect");
 
@@ -617,88 +505,13 @@ static void notrace escguard_open_ftrace(unsigned long ip, unsigned long parent_
 /* register_ftrace_direct() gives the ops its own func and flags. */
 static struct ftrace_ops escguard_open_direct_ops;
 
-/* IPMODIFY: see struct escguard_hook. The direct call already there is
+/* IPMODIFY: see the hooks above. The direct call already there is
  * asked (ops_func) to share the function with a redirecting ops, as a BPF
  * trampoline does; one that cannot makes the registration fail. */
 static struct ftrace_ops escguard_open_ftrace_ops = {
 	.func = escguard_open_ftrace,
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
-
-/* The ops in effect, NULL while unhooked. */
-static struct ftrace_ops *escguard_open_ops;
-
-static int escguard_open_filter(struct ftrace_ops *ops)
-{
-	/* ftrace_set_filter() parses its buffer in place. */
-	char sym[] = "security_file_open";
-
-	/* An exact name: -EINVAL unless the function exists and is
-	 * traceable, so a kernel without it refuses the load. */
-	return ftrace_set_filter(ops, sym, strlen(sym), 1);
-}
-
-static int escguard_open_hook_register(void)
-{
-	bool direct = !strcmp(open_hook, "direct");
-	int ret;
-
-	if (!direct && strcmp(open_hook, "ftrace")) {
-		pr_err("open_hook=%s: expected direct or ftrace\n", open_hook);
-		return -EINVAL;
-	}
-	if (direct) {
-		ret = escguard_open_filter(&escguard_open_direct_ops);
-		if (!ret)
-			ret = register_ftrace_direct(&escguard_open_direct_ops,
-						     (unsigned long)escguard_open_tramp);
-		if (!ret) {
-			/* Not marked permanent itself (register_ftrace_direct()
-			 * owns the ops' flags): the hooks registered before it
-			 * are, and any one makes the kernel refuse
-			 * ftrace_enabled=0. */
-			escguard_open_ops = &escguard_open_direct_ops;
-			return 0;
-		}
-		ftrace_free_filter(&escguard_open_direct_ops);
-		if (ret != -EBUSY) {
-			pr_err("cannot hook security_file_open (direct call): %d\n", ret);
-			return ret;
-		}
-		pr_warn("security_file_open already has a direct call (a BPF fentry program?); using an ftrace callback\n");
-	}
-	ret = escguard_open_filter(&escguard_open_ftrace_ops);
-	if (!ret)
-		ret = register_ftrace_function(&escguard_open_ftrace_ops);
-	if (ret) {
-		pr_err("cannot hook security_file_open through ftrace: %d\n", ret);
-		ftrace_free_filter(&escguard_open_ftrace_ops);
-		return ret;
-	}
-	strscpy(open_hook, "ftrace", sizeof(open_hook));
-	escguard_open_ops = &escguard_open_ftrace_ops;
-	return 0;
-}
-
-static void escguard_open_hook_unregister(void)
-{
-	if (escguard_open_ops == &escguard_open_direct_ops) {
-		unregister_ftrace_direct(&escguard_open_direct_ops,
-					 (unsigned long)escguard_open_tramp, true);
-	} else if (escguard_open_ops) {
-		unregister_ftrace_function(&escguard_open_ftrace_ops);
-		ftrace_free_filter(&escguard_open_ftrace_ops);
-	}
-	escguard_open_ops = NULL;
-}
-
-static void escguard_hooks_unregister(void)
-{
-	unregister_ftrace_function(&escguard_refuse_ops);
-	unregister_ftrace_function(&escguard_observe_ops);
-	ftrace_free_filter(&escguard_refuse_ops);
-	ftrace_free_filter(&escguard_observe_ops);
-}
 
 /*
  * Each site's address, resolved by name with kallsyms through a kprobe that
@@ -708,16 +521,16 @@ static void escguard_hooks_unregister(void)
  * slow on a large kernel. 0 for a name a kprobe cannot resolve (then the
  * filter is set by name).
  */
-static int escguard_hooks_resolve(unsigned long *addrs)
+int escguard_hooks_resolve(const struct escguard_hook_site *sites, u32 nsites, unsigned long *addrs)
 {
-	struct kprobe *kp = kcalloc(escguard_nsites, sizeof(*kp), GFP_KERNEL);
-	struct kprobe **kps = kcalloc(escguard_nsites, sizeof(*kps), GFP_KERNEL);
+	struct kprobe *kp = kcalloc(nsites, sizeof(*kp), GFP_KERNEL);
+	struct kprobe **kps = kcalloc(nsites, sizeof(*kps), GFP_KERNEL);
 	unsigned int i, n = 0;
 	int ret = -ENOMEM;
 
 	if (kp && kps) {
-		for (i = 0; i < escguard_nsites; i++) {
-			kp[i].symbol_name = escguard_sites[i].sym;
+		for (i = 0; i < nsites; i++) {
+			kp[i].symbol_name = sites[i].sym;
 			kp[i].flags = KPROBE_FLAG_DISABLED;
 			if (!register_kprobe(&kp[i])) {
 				addrs[i] = (unsigned long)kp[i].addr;
@@ -733,94 +546,10 @@ static int escguard_hooks_resolve(unsigned long *addrs)
 	return ret;
 }
 
-static int escguard_hooks_register(void)
-{
-	unsigned long *addrs = kcalloc(escguard_nsites, sizeof(*addrs), GFP_KERNEL);
-	unsigned int i;
-	int ret;
-
-	ret = addrs ? escguard_hooks_resolve(addrs) : -ENOMEM;
-	for (i = 0; !ret && i < escguard_nsites; i++) {
-		const struct escguard_hook_site *h = &escguard_sites[i];
-		struct ftrace_ops *ops = h->refusing ? &escguard_refuse_ops : &escguard_observe_ops;
-		char sym[KSYM_NAME_LEN];
-
-		if (!addrs[i] && h->optional)
-			continue;
-		if (addrs[i]) {
-			ret = ftrace_set_filter_ips(ops, &addrs[i], 1, 0, 0);
-		} else {
-			/* ftrace_set_filter() parses its buffer in place; an
-			 * exact name fails unless the function is traceable. */
-			strscpy(sym, h->sym, sizeof(sym));
-			ret = ftrace_set_filter(ops, sym, strlen(sym), 0);
-		}
-		if (ret)
-			pr_err("cannot hook %s: %d\n", h->sym, ret);
-	}
-	kfree(addrs);
-	/* Observers (exit among them) first: every entry a hook adds has its
-	 * removal hooked already. -EBUSY: another ops already redirects one of
-	 * the functions (a livepatch, a kprobe with a post handler), or
-	 * ftrace_enabled is 0. */
-	if (!ret) {
-		ret = register_ftrace_function(&escguard_observe_ops);
-		if (ret)
-			pr_err("cannot register the observing hooks: %d\n", ret);
-	}
-	if (!ret) {
-		ret = register_ftrace_function(&escguard_refuse_ops);
-		if (ret) {
-			pr_err("cannot register the refusing hooks: %d\n", ret);
-			unregister_ftrace_function(&escguard_observe_ops);
-		}
-	}
-	if (ret) {
-		ftrace_free_filter(&escguard_refuse_ops);
-		ftrace_free_filter(&escguard_observe_ops);
-	}
-	return ret;
-}
-
-int escguard_probes_register(void *ctx, const struct escguard_hook_site *sites, u32 n)
-{
-	int ret;
-
-	escguard_site_ip = kcalloc(n, sizeof(*escguard_site_ip), GFP_KERNEL);
-	if (!escguard_site_ip)
-		return -ENOMEM;
-	escguard_sites = sites;
-	escguard_nsites = n;
-	escguard_probe_ctx = ctx;
-	ret = escguard_hooks_register();
-	if (!ret) {
-		/* Last: exit (first above) must be hooked before any hook
-		 * can add entries. */
-		ret = escguard_open_hook_register();
-		if (ret)
-			escguard_hooks_unregister();
-	}
-	if (ret) {
-		escguard_probe_ctx = NULL;
-		kfree(escguard_site_ip);
-		escguard_site_ip = NULL;
-	}
-	return ret;
-}
-
-void escguard_probes_unregister(void)
-{
-	/* Each waits until no callback of its own runs any more (ftrace:
-	 * RCU-tasks grace periods, the trampoline is freed after). */
-	escguard_open_hook_unregister();
-	escguard_hooks_unregister();
-	/* A task may have been preempted in our module text: in the open
-	 * hook's trampoline or fast path (both preemptible), or between the
-	 * ftrace trampoline and a refusal stub. Wait until every task has
-	 * passed a voluntary schedule point. */
-	synchronize_rcu_tasks();
-	irq_work_sync(&escguard_wake_work);
-	escguard_probe_ctx = NULL;
-	kfree(escguard_site_ip);
-	escguard_site_ip = NULL;
-}
+/* The ftrace objects Rust registers (module/sys/ftrace.rs). */
+struct ftrace_ops *escguard_ops_observe(void) { return &escguard_observe_ops; }
+struct ftrace_ops *escguard_ops_refuse(void) { return &escguard_refuse_ops; }
+struct ftrace_ops *escguard_ops_open_direct(void) { return &escguard_open_direct_ops; }
+struct ftrace_ops *escguard_ops_open_ftrace(void) { return &escguard_open_ftrace_ops; }
+unsigned long escguard_open_tramp_addr(void) { return (unsigned long)escguard_open_tramp; }
+char *escguard_param_open_hook(void) { return open_hook; }

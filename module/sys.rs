@@ -11,6 +11,7 @@
 //! safe to use elsewhere.
 
 mod fast;
+mod ftrace;
 mod hooks;
 mod task;
 mod vfs;
@@ -20,7 +21,7 @@ pub(crate) use task::{baseline, for_each_task, TaskHold, TaskRef};
 pub(crate) use vfs::{current_dir_fds, FileRef};
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
@@ -349,6 +350,28 @@ extern "C" {
     static escguard_pcpu: [u64; raw::ESCGUARD_PC_COUNT as usize];
 }
 
+/// Adds `n` to this CPU's counter `idx` (one of `raw::ESCGUARD_PC_*`):
+/// one `addq` on %gs, inline, as `this_cpu_add()`. Any context.
+#[inline(always)]
+pub(crate) fn pcpu_add(idx: u32, n: u64) {
+    if idx >= raw::ESCGUARD_PC_COUNT {
+        return;
+    }
+    // SAFETY: `escguard_pcpu` is the glue's per-CPU array of
+    // `ESCGUARD_PC_COUNT` u64 counters (see `PcpuCounter::inc`), and `idx`
+    // is in range. One `addq` on %gs is atomic against preemption and
+    // interrupts on this CPU.
+    unsafe {
+        core::arch::asm!(
+            "addq {n}, %gs:{base}(,{i},8)",
+            n = in(reg) n,
+            base = sym escguard_pcpu,
+            i = in(reg) idx as usize,
+            options(att_syntax, nostack)
+        )
+    }
+}
+
 /// A counter bumped on every hooked call: per CPU on the C side (index `I`,
 /// one of `raw::ESCGUARD_PC_*`), so that hooks on many CPUs do not share a
 /// cache line. Zero-sized.
@@ -439,7 +462,7 @@ pub(crate) fn probes_missed() -> u64 {
 /// Number of probes `Registration` arms.
 pub(crate) fn probe_count() -> u32 {
     // The hooked functions and the open hook.
-    hooks::site_count() as u32 + 1
+    hooks::SITE_COUNT as u32 + 1
 }
 
 /// The module's live state `T`, with the hooks and `/dev/escguard`
@@ -450,41 +473,32 @@ pub(crate) fn probe_count() -> u32 {
 ///
 /// # Invariants
 ///
-/// If `probes` is true, the hooks are registered with the address of
-/// `*state` as context; if `misc` is true, so is the misc device. `state` is
-/// pinned, so that address is stable until `drop` has unregistered both.
+/// If `hooks` is set, the hooks run with the address of `*state` as
+/// context; if `misc` is true, so does the misc device. `state` is pinned,
+/// so that address is stable until `drop` has unregistered both.
 pub(crate) struct Registration<T: Ops> {
     state: Pin<KBox<T>>,
-    sites: hooks::Sites,
-    probes: bool,
+    hooks: Option<ftrace::Hooks>,
     misc: bool,
 }
 
 impl<T: Ops> Registration<T> {
-    /// Arms the probes, then runs `snapshot` (which sees every task that
-    /// existed before the probes and none twice: later forks are hooked),
+    /// Arms the hooks, then runs `snapshot` (which sees every task that
+    /// existed before the hooks and none twice: later forks are hooked),
     /// then registers `/dev/escguard`. On error nothing stays registered.
     pub(crate) fn new(state: Pin<KBox<T>>, snapshot: impl FnOnce(&T) -> Result) -> Result<Self> {
         let mut reg = Registration {
             state,
-            sites: hooks::Sites::new()?,
-            probes: false,
+            hooks: None,
             misc: false,
         };
         let ctx = reg.ctx();
         // SAFETY: `ctx` is the address of the pinned `*reg.state`, which
-        // `reg` keeps alive and in place until `drop` has unregistered the
-        // probes (also on the error paths below, through `drop`); so does
-        // it keep the sites table (never moved: a `KVec`'s buffer stays put).
-        // Handlers only use `ctx` as `&T` (see `callbacks!`).
-        OPEN_CTX.store(ctx, Ordering::Relaxed);
-        // SAFETY: as above.
-        to_result(unsafe {
-            raw::escguard_probes_register(ctx, reg.sites.as_ptr(), reg.sites.len() as u32)
-        })
-        .inspect_err(|_| OPEN_CTX.store(core::ptr::null_mut(), Ordering::Relaxed))?;
-        // INVARIANT: registered with `ctx` just above.
-        reg.probes = true;
+        // `reg` keeps alive and in place until `drop` has disarmed the
+        // hooks (also on the error paths below, through `drop`). Handlers
+        // only use `ctx` as `&T` (see `hook` and `open_hook`).
+        // INVARIANT: armed with `ctx`.
+        reg.hooks = Some(unsafe { ftrace::Hooks::arm(ctx) }?);
         snapshot(&reg.state)?;
         // A reader group (`events_gid`) needs group read access to the node.
         let mode = if params().events_gid == crate::abi::ESCGUARD_NO_GID {
@@ -518,12 +532,9 @@ impl<T: Ops> Drop for Registration<T> {
             // started while one exists.
             unsafe { raw::escguard_misc_deregister() };
         }
-        if self.probes {
-            // SAFETY: registered (type invariant). On return no handler is
-            // running or will run, so `state` may be freed after this.
-            unsafe { raw::escguard_probes_unregister() };
-            OPEN_CTX.store(core::ptr::null_mut(), Ordering::Relaxed);
-        }
+        // Disarms the hooks; on return no handler is running or will run,
+        // so `state` may be freed after this.
+        self.hooks = None;
     }
 }
 
@@ -552,24 +563,35 @@ pub(crate) unsafe fn task_of<'a>(t: *mut bindings::task_struct) -> TaskRef<'a> {
     unsafe { TaskRef::from_raw(t) }
 }
 
-/// A hook's entry, for `callbacks!`.
+/// A hook's entry, for `callbacks!`: the call at fentry address `ip`, of
+/// the refusing ops if `refusing`. Returns 0 or, for a refusing site only,
+/// the errno the call fails with.
 ///
 /// # Safety
 ///
-/// As for `hooks::dispatch`, with `ctx` the live registration's context.
-pub(crate) unsafe fn hook<T: Ops>(
-    ctx: *mut c_void,
-    id: u32,
-    arg: u32,
-    regs: *mut bindings::pt_regs,
-) -> i32 {
-    // SAFETY: forwarded to the caller.
-    unsafe { hooks::dispatch(ops_of::<T>(ctx), id, arg, regs) }
+/// Called only by the glue's hook callback, with preemption off and
+/// `regs` null or ftrace's saved registers at the hooked function's entry.
+pub(crate) unsafe fn hook<T: Ops>(ip: usize, refusing: bool, regs: *mut bindings::pt_regs) -> i32 {
+    let ctx = ftrace::ctx();
+    if ctx.is_null() || regs.is_null() {
+        return 0;
+    }
+    let Some(s) = ftrace::site_of(ip, refusing) else {
+        return 0;
+    };
+    // SAFETY: local_clock() may be called in any context.
+    let t0 = unsafe { raw::local_clock() };
+    // SAFETY: `ctx` is the live registration's (set while hooks are
+    // armed); `regs` as required; the site's id and argument are its own.
+    let ret = unsafe { hooks::dispatch(ops_of::<T>(ctx), s.id.into(), s.arg.into(), regs) };
+    // SAFETY: as above.
+    pcpu_add(s.time.into(), unsafe { raw::local_clock() } - t0);
+    if s.refusing != 0 {
+        ret
+    } else {
+        0
+    }
 }
-
-/// The context the open hook's entry runs with: the registration's, set
-/// before the open hook is registered and cleared after it is gone.
-static OPEN_CTX: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
 
 /// The calling task, read as `current` is on x86-64: the first word of
 /// this CPU's `pcpu_hot`.
@@ -601,12 +623,13 @@ fn current_raw() -> *mut bindings::task_struct {
 /// with the file being opened, in the opening task.
 #[inline(always)]
 pub(crate) unsafe fn open_hook<T: Ops>(file: *mut bindings::file) -> i32 {
-    let ctx = OPEN_CTX.load(Ordering::Relaxed);
+    let ctx = ftrace::ctx();
     if ctx.is_null() {
         return 0;
     }
     let n = PcpuCounter::<PC_HOOK_OPEN>.inc_return();
-    // SAFETY: `ctx` is the live registration's (see `OPEN_CTX`); the task
+    // SAFETY: `ctx` is the live registration's (set while hooks are
+    // armed); the task
     // is current and `file` the file being opened.
     unsafe { hooks::open(ops_of::<T>(ctx), current_raw(), file, n) }
 }
@@ -743,18 +766,17 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by the C glue's hook callback only, with the registered
-        /// context, the hook's id and argument, and the saved registers at
-        /// the hooked function's entry; preemption is off.
+        /// Called by the C glue's hook callback only, with the call's
+        /// fentry address, which ops it came through, and the saved
+        /// registers at the hooked function's entry; preemption is off.
         #[no_mangle]
         pub unsafe extern "C" fn escguard_rs_hook(
-            ctx: *mut kernel::ffi::c_void,
-            id: kernel::ffi::c_uint,
-            arg: kernel::ffi::c_uint,
+            ip: kernel::ffi::c_ulong,
+            refusing: kernel::ffi::c_int,
             regs: *mut kernel::bindings::pt_regs,
         ) -> kernel::ffi::c_int {
             // SAFETY: forwarded from the C glue's guarantees.
-            unsafe { $crate::sys::hook::<$t>(ctx, id, arg, regs) }
+            unsafe { $crate::sys::hook::<$t>(ip as usize, refusing != 0, regs) }
         }
 
         /// C callback: the open hook's entry.

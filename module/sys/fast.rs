@@ -328,8 +328,10 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     // SAFETY (for the reads of `*fs`): as above; plain reads of
     // current's fs_struct, validated by `fs->seq`.
     let root_mnt = unsafe { (*fs).root.mnt };
+    let w1 = w(1);
     if w(0) != task
-        || w(1) != (t.pid() as u64 | (fseq as u64) << 32)
+        || w1 as u32 != t.pid()
+        || (w1 >> 32) as u32 != fseq
         || w(2) != t.nsproxy_raw() as u64
         || w(3) != t.user_ns_raw() as u64
         || w(4) != fs as u64

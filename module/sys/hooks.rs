@@ -13,7 +13,6 @@ use super::{fast, raw, Ops, SbFacts};
 use core::ptr::{self, addr_of};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int};
-use kernel::prelude::*;
 use kernel::str::CStr;
 
 /// `PTRACE_MODE_ATTACH` (`linux/ptrace.h`).
@@ -515,8 +514,9 @@ pub(crate) unsafe fn dispatch<T: Ops>(
 }
 
 /// One open hook call in this many (per CPU) is timed: two clock reads
-/// cost about as much as the common path.
-const OPEN_SAMPLE: u64 = 16;
+/// cost about as much as the common path, and every open would pay a
+/// share of them. Enough samples still on any host busy enough to care.
+const OPEN_SAMPLE: u64 = 64;
 
 /// The open hook's entry: security_file_open(`file`) by `t` (current);
 /// `n` is this CPU's count of calls. Preemptible: the fast path needs no
@@ -601,10 +601,10 @@ fn open_timed<T: Ops>(ops: &T, t: TaskRef<'_>, f: FileRef<'_>) -> c_int {
     let _p = NoPreempt::new();
     super::PcpuCounter::<{ super::PC_OPEN_TIMED }>.inc();
     // SAFETY: `local_clock()` may be called in any context.
-    let t0 = unsafe { raw::escguard_clock() };
+    let t0 = unsafe { raw::local_clock() };
     let ret = open_judge(ops, t, f);
-    // SAFETY: as above; the slot index is in range.
-    unsafe { raw::escguard_pcpu_add(raw::ESCGUARD_TIME_OPEN, raw::escguard_clock() - t0) };
+    // SAFETY: as above.
+    super::pcpu_add(raw::ESCGUARD_TIME_OPEN, unsafe { raw::local_clock() } - t0);
     ret
 }
 
@@ -627,7 +627,7 @@ impl Drop for NoPreempt {
 }
 
 /// A hooked function.
-type Site = raw::escguard_hook_site;
+pub(crate) type Site = raw::escguard_hook_site;
 
 const fn site(sym: &'static CStr, id: u32, arg: u32, time: u32, refusing: bool) -> Site {
     Site {
@@ -841,39 +841,56 @@ const IA32_SITES: [Site; 14] = [
 #[cfg(not(CONFIG_IA32_EMULATION))]
 const IA32_SITES: [Site; 0] = [];
 
-/// The table of hooked functions the glue registers.
+/// How many functions are hooked (besides the open hook).
+pub(crate) const SITE_COUNT: usize = SITES.len() + IA32_SITES.len();
+
+/// Every hooked function, in arming and lookup order: `SITES`, then
+/// `IA32_SITES`.
 ///
 /// # Invariants
 ///
-/// Every `sym` points to a `'static` C string.
-pub(crate) struct Sites(KVec<Site>);
+/// Every `sym` points to a `'static` C string (each entry is made by
+/// `site()` from a `c_str!`).
+struct SiteTable([Site; SITE_COUNT]);
 
-// SAFETY: the table is read-only once built, and its pointers are to
-// `'static` strings, so it may be shared and sent between threads.
-unsafe impl Send for Sites {}
-// SAFETY: as above.
-unsafe impl Sync for Sites {}
+// SAFETY: the table is immutable and its pointers are to `'static` strings,
+// so it may be shared between threads.
+unsafe impl Sync for SiteTable {}
 
-/// How many functions are hooked (besides the open hook).
-pub(crate) fn site_count() -> usize {
-    SITES.len() + IA32_SITES.len()
+static ALL_SITES: SiteTable = SiteTable({
+    // Field by field: bindgen derives no `Copy` for the C struct here.
+    const fn copy(s: &Site) -> Site {
+        Site {
+            sym: s.sym,
+            id: s.id,
+            arg: s.arg,
+            time: s.time,
+            refusing: s.refusing,
+            optional: s.optional,
+        }
+    }
+    const NONE: Site = site(kernel::c_str!(""), 0, 0, 0, false);
+    let mut a = [NONE; SITE_COUNT];
+    let mut i = 0;
+    while i < SITE_COUNT {
+        a[i] = if i < SITES.len() {
+            copy(&SITES[i])
+        } else {
+            copy(&IA32_SITES[i - SITES.len()])
+        };
+        i += 1;
+    }
+    a
+});
+
+/// The table of hooked functions.
+pub(crate) fn sites() -> &'static [Site; SITE_COUNT] {
+    &ALL_SITES.0
 }
 
-impl Sites {
-    pub(crate) fn new() -> Result<Self> {
-        let mut v = KVec::with_capacity(SITES.len() + IA32_SITES.len(), GFP_KERNEL)?;
-        for s in Iterator::chain(SITES.into_iter(), IA32_SITES) {
-            v.push(s, GFP_KERNEL)?;
-        }
-        // INVARIANT: every entry comes from `site()`, with a `c_str!`.
-        Ok(Sites(v))
-    }
-
-    pub(crate) fn as_ptr(&self) -> *const Site {
-        self.0.as_ptr()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
+/// A site's function name.
+pub(crate) fn site_name(s: &Site) -> &'static CStr {
+    // SAFETY: every site's `sym` is a `'static` C string (`SiteTable`'s
+    // invariant; sites are only handed out from it).
+    unsafe { CStr::from_char_ptr(s.sym) }
 }

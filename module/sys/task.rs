@@ -237,6 +237,36 @@ impl<'a> TaskRef<'a> {
         out
     }
 
+    /// The task's program file with a reference (`get_task_exe_file()`,
+    /// which is not exported), or null. Takes `task_lock`.
+    fn exe_file(&self) -> *mut bindings::file {
+        // SAFETY: valid task (type invariant); `task_lock` pins `mm` (exit
+        // clears it under the lock), and a user task's mm pins its
+        // `exe_file` slot. `get_file_rcu()` takes a reference only on a
+        // file that is still live, which RCU keeps readable meanwhile.
+        unsafe {
+            raw::escguard_task_lock(self.ptr);
+            let mm = (*self.ptr).mm;
+            let f = if mm.is_null() || self.flags() & PF_KTHREAD != 0 {
+                ptr::null_mut()
+            } else {
+                let _rcu = Rcu::lock();
+                bindings::get_file_rcu(ptr::addr_of_mut!((*mm).__bindgen_anon_1.exe_file))
+            };
+            raw::escguard_task_unlock(self.ptr);
+            f
+        }
+    }
+
+    /// The task's cgroup on the default (v2) hierarchy, as
+    /// `task_dfl_cgroup()`: valid while `_rcu` is held.
+    fn dfl_cgroup(&self, _rcu: &Rcu) -> *mut bindings::cgroup {
+        // SAFETY: valid task (type invariant); `cgroups` is RCU-protected
+        // (read once, as `task_css_set()` does) and a css_set's `dfl_cgrp`
+        // is fixed for its life, which RCU extends past our use.
+        unsafe { (*ptr::read_volatile(addr_of!((*self.ptr).cgroups))).dfl_cgrp }
+    }
+
     /// The task's cgroup v2 id, and its path from the cgroup root into `buf`
     /// (NUL-terminated; a path that fills `buf` ends in "..." as it may have
     /// been cut). Takes a spinning lock only: callable from the hooks.
@@ -245,9 +275,22 @@ impl<'a> TaskRef<'a> {
         if len < 4 {
             return 0;
         }
-        // SAFETY: valid task (type invariant); `buf` is writable for `len`
-        // bytes, and the accessor writes at most `len` of them, NUL included.
-        let id = unsafe { raw::escguard_task_cgroup(self.ptr, buf.as_mut_ptr().cast(), len) };
+        let rcu = Rcu::lock();
+        let cg = self.dfl_cgroup(&rcu);
+        // SAFETY: `cg` is valid under `rcu`, and so is its kernfs node
+        // (fixed for the cgroup's life). `kernfs_path_from_node()` takes
+        // `kernfs_rename_lock` (a spinning lock) and writes at most `len`
+        // bytes of `buf`, NUL included.
+        let (id, r) = unsafe {
+            let kn = (*cg).kn;
+            let r =
+                bindings::kernfs_path_from_node(kn, ptr::null_mut(), buf.as_mut_ptr().cast(), len);
+            ((*kn).id, r)
+        };
+        drop(rcu);
+        if r < 0 {
+            buf[0] = 0;
+        }
         let end = buf.iter().position(|&b| b == 0).unwrap_or(len);
         if end >= len - 1 {
             buf[len - 4..len - 1].copy_from_slice(b"...");
@@ -256,22 +299,31 @@ impl<'a> TaskRef<'a> {
         id
     }
 
-    /// The task's cgroup v2 id.
+    /// The task's cgroup v2 id (`cgroup_id()`).
     pub(crate) fn cgroup_id(&self) -> u64 {
-        // SAFETY: valid task (type invariant); the accessor takes RCU.
-        unsafe { raw::escguard_task_cgroup_id(self.ptr) }
+        let rcu = Rcu::lock();
+        // SAFETY: the cgroup and its kernfs node are valid under `rcu`.
+        unsafe { (*(*self.dfl_cgroup(&rcu)).kn).id }
     }
 
     /// The depth of the task's cgroup ancestor (or own cgroup) with id `id`
     /// (0: the root); `None` if the task is not in that cgroup or below it.
+    /// One look under RCU: a task that migrates meanwhile is judged in its
+    /// old cgroup or its new one, never in a mix.
     pub(crate) fn cgroup_level_of(&self, id: u64) -> Option<u32> {
-        // SAFETY: valid task; the accessor takes RCU.
-        let level = unsafe { raw::escguard_task_cgroup_level(self.ptr) };
-        (0..=level).rev().find_map(|l| {
-            // SAFETY: as above; out-of-range levels answer 0.
-            let a = unsafe { raw::escguard_task_cgroup_ancestor_id(self.ptr, l) };
-            (a == id).then_some(l as u32)
-        })
+        let rcu = Rcu::lock();
+        let cg = self.dfl_cgroup(&rcu);
+        // SAFETY: `cg` is valid under `rcu`; its `ancestors` array holds
+        // `level + 1` cgroups (`cgroup_ancestor()`), each pinned by `cg`,
+        // with their kernfs nodes.
+        unsafe {
+            let level = (*cg).level.max(0) as usize;
+            let ancestors = (*cg).ancestors.as_ptr();
+            (0..=level)
+                .rev()
+                .find(|&l| (*(**ancestors.add(l)).kn).id == id)
+                .map(|l| l as u32)
+        }
     }
 
     /// Renders root, cwd (within their filesystems) and the program file's
@@ -305,9 +357,7 @@ impl<'a> TaskRef<'a> {
         match file {
             Some(f) => f.path(exe),
             None => {
-                // SAFETY: valid task; the accessor takes task_lock and
-                // returns a referenced file or null.
-                let f = unsafe { raw::escguard_task_exe_file(self.ptr) };
+                let f = self.exe_file();
                 if !f.is_null() {
                     // SAFETY: we hold a reference on `f` until the fput below.
                     if let Some(f) = unsafe { FileRef::from_raw(f) } {
