@@ -2,6 +2,7 @@
 # Boot the test kernel with the guest disk, run one guest suite, and judge it.
 #   qemu/run-guest.sh --kernel BZIMAGE --image IMG --suite NAME [--log FILE]
 #                     [--timeout SEC] [--smp N] [--mem MB] [--append 'k=v ...']
+#   qemu/run-guest.sh --judge LOG      (judge a saved guest log; no boot)
 # (--append may be given more than once; the words accumulate.)
 # Prints the guest's ESCGUARD-TEST lines as they come, then a verdict:
 # every PASS/FAIL line counts; a missing end marker (hang, crash, timeout)
@@ -17,7 +18,7 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-kernel="" image="" suite="" logf="" timeout=900 smp=2 mem=1536 verbose=0 append=""
+kernel="" image="" suite="" logf="" judge="" timeout=900 smp=2 mem=1536 verbose=0 append=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel="$2"; shift 2 ;;
@@ -29,58 +30,66 @@ while [ $# -gt 0 ]; do
     --mem) mem="$2"; shift 2 ;;
     --append) append="${append:+$append }$2"; shift 2 ;;
     --verbose) verbose=1; shift ;;
+    --judge) judge="$2"; shift 2 ;;
     *) echo "run-guest: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -f "$kernel" ] && [ -f "$image" ] && [ -n "$suite" ] || {
-  echo "run-guest: need --kernel, --image and --suite" >&2; exit 2; }
-logf="${logf:-$(dirname "$image")/$suite.log}"
+if [ -n "$judge" ]; then
+  [ -f "$judge" ] || { echo "run-guest: no such log: $judge" >&2; exit 2; }
+  # The derived files (.clean, .kcsan, .bad) go to a scratch directory.
+  work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+  logf="$work/$(basename "$judge")"; cp "$judge" "$logf"
+else
+  [ -f "$kernel" ] && [ -f "$image" ] && [ -n "$suite" ] || {
+    echo "run-guest: need --kernel, --image and --suite" >&2; exit 2; }
+  logf="${logf:-$(dirname "$image")/$suite.log}"
 
-# ESCGUARD_ICOUNT=SHIFT (benchmarks): the guest clock counts executed
-# instructions (2^SHIFT ns each) instead of host time, so timings are
-# instruction counts: deterministic, free of host noise, and not distorted
-# by what TCG emulates slowly (see README, Performance).
-icount=()
-if [ -n "${ESCGUARD_ICOUNT:-}" ]; then
-  icount=(-icount "shift=$ESCGUARD_ICOUNT,sleep=off")
-fi
-
-boot() { # accel timeout suite log
-  # The disk is used read-write by the guest; a snapshot keeps the image
-  # pristine for the next run.
-  timeout -k 10 "$2" qemu-system-x86_64 \
-    -accel "$1" ${icount[@]+"${icount[@]}"} -cpu max -smp "$smp" -m "$mem" \
-    -kernel "$kernel" \
-    -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 $append" \
-    -drive "file=$image,format=raw,if=virtio,snapshot=on" \
-    -nic none -display none -monitor none -serial stdio -no-reboot \
-    </dev/null 2>&1 | tee "$4" | show
-}
-
-# What reaches the terminal: test and guest lines plus kernel alarms, or with
-# --verbose everything the guest prints except the final dmesg dump.
-show() {
-  if [ "$verbose" = 1 ]; then
-    awk '/^ESCGUARD-GUEST: dmesg begin/{skip=1} !skip{print; fflush()} /^ESCGUARD-GUEST: dmesg end/{skip=0}'
-  else
-    grep --line-buffered -E '^ESCGUARD-(TEST|GUEST)|^BENCH|^    \||^\[ *[0-9.]+\] (WARNING|BUG|Kernel panic|Oops)'
+  # ESCGUARD_ICOUNT=SHIFT (benchmarks): the guest clock counts executed
+  # instructions (2^SHIFT ns each) instead of host time, so timings are
+  # instruction counts: deterministic, free of host noise, and not distorted
+  # by what TCG emulates slowly (see README, Performance).
+  icount=()
+  if [ -n "${ESCGUARD_ICOUNT:-}" ]; then
+    icount=(-icount "shift=$ESCGUARD_ICOUNT,sleep=off")
   fi
-}
 
-accel="tcg,thread=single"
-if [ "${ESCGUARD_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
-  echo "run-guest: ESCGUARD_KVM=1: probing a KVM boot" >&2
-  probe_log="$(mktemp)"
-  boot kvm 60 __probe__ "$probe_log" >/dev/null
-  if grep -q '^ESCGUARD-GUEST: done' "$probe_log"; then accel=kvm
-  else echo "run-guest: KVM boot failed; using TCG" >&2; fi
-  rm -f "$probe_log"
+  boot() { # accel timeout suite log
+    # The disk is used read-write by the guest; a snapshot keeps the image
+    # pristine for the next run.
+    timeout -k 10 "$2" qemu-system-x86_64 \
+      -accel "$1" ${icount[@]+"${icount[@]}"} -cpu max -smp "$smp" -m "$mem" \
+      -kernel "$kernel" \
+      -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 $append" \
+      -drive "file=$image,format=raw,if=virtio,snapshot=on" \
+      -nic none -display none -monitor none -serial stdio -no-reboot \
+      </dev/null 2>&1 | tee "$4" | show
+  }
+
+  # What reaches the terminal: test and guest lines plus kernel alarms, or with
+  # --verbose everything the guest prints except the final dmesg dump.
+  show() {
+    if [ "$verbose" = 1 ]; then
+      awk '/^ESCGUARD-GUEST: dmesg begin/{skip=1} !skip{print; fflush()} /^ESCGUARD-GUEST: dmesg end/{skip=0}'
+    else
+      grep --line-buffered -E '^ESCGUARD-(TEST|GUEST)|^BENCH|^    \||^\[ *[0-9.]+\] (WARNING|BUG|Kernel panic|Oops)'
+    fi
+  }
+
+  accel="tcg,thread=single"
+  if [ "${ESCGUARD_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+    echo "run-guest: ESCGUARD_KVM=1: probing a KVM boot" >&2
+    probe_log="$(mktemp)"
+    boot kvm 60 __probe__ "$probe_log" >/dev/null
+    if grep -q '^ESCGUARD-GUEST: done' "$probe_log"; then accel=kvm
+    else echo "run-guest: KVM boot failed; using TCG" >&2; fi
+    rm -f "$probe_log"
+  fi
+
+  echo "run-guest: booting suite $suite ($accel${ESCGUARD_ICOUNT:+, icount shift=$ESCGUARD_ICOUNT}, $smp cpus, timeout ${timeout}s, log $logf)" >&2
+  start=$(date +%s)
+  boot "$accel" "$timeout" "$suite" "$logf"
+  echo "run-guest: guest ended after $(( $(date +%s) - start ))s" >&2
 fi
-
-echo "run-guest: booting suite $suite ($accel${ESCGUARD_ICOUNT:+, icount shift=$ESCGUARD_ICOUNT}, $smp cpus, timeout ${timeout}s, log $logf)" >&2
-start=$(date +%s)
-boot "$accel" "$timeout" "$suite" "$logf"
-echo "run-guest: guest ended after $(( $(date +%s) - start ))s" >&2
 
 # The console can interleave kernel messages into a line; strip CRs first.
 tr -d '\r' < "$logf" > "$logf.clean"
@@ -99,26 +108,11 @@ fi
 # as one in escguard, and the kasan kernel boots clean (with no5lvl).
 bad='WARNING:|BUG:|KASAN:|UBSAN|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|scheduling while atomic|unreferenced object|list_add corruption|list_del corruption|hung_task|soft lockup|INFO: task .* blocked'
 
-# KCSAN reports ("BUG: KCSAN: data-race in f / g", then the two accesses'
-# stacks, then "Reported by Kernel Concurrency Sanitizer on:") fail the run
-# only when a frame of either stack is escguard's (a module frame ends in
-# "[escguard]"; helpers.c's functions and the Rust symbols contain
-# "escguard"). The core kernel has data races of its own that KCSAN reports
-# under TCG with no escguard frame (timer migration, timekeeping,
-# blake2s_update); those are listed here but are not failures. Only stack
-# frame lines are looked at: the report's "Comm: escguardctl" line names
-# the process, not the code.
-# Prints "LINE<TAB>escguard|core<TAB>header" per report.
-kcsan_reports() {
-  awk '
-    function flush() { if (hdr != "") print hdr_nr "\t" (esc ? "escguard" : "core") "\t" hdr; hdr = ""; esc = 0 }
-    { line = $0; sub(/^\[ *[0-9.]+\] /, "", line) }
-    line ~ /BUG: KCSAN:/ { flush(); hdr = line; hdr_nr = NR; next }
-    hdr != "" && line ~ /Reported by Kernel Concurrency Sanitizer/ { flush(); next }
-    hdr != "" && line ~ /^ *(\? )?[A-Za-z0-9_.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$/ && line ~ /escguard/ { esc = 1 }
-    END { flush() }' "$1"
-}
-kcsan_reports "$logf.clean" > "$logf.kcsan"
+# KCSAN reports fail the run only when they involve escguard's code (see
+# kcsan-classify.awk). The core kernel has data races of its own that KCSAN
+# reports under TCG (timer migration, timekeeping, blake2s_update); those are
+# listed here but are not failures.
+awk -f "$here/kcsan-classify.awk" "$logf.clean" > "$logf.kcsan"
 if [ -s "$logf.kcsan" ]; then
   # Each report is in the log twice (console, then the final dmesg dump).
   echo "run-guest: KCSAN reports (escguard = has an escguard frame, fails the run;"

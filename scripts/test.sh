@@ -37,6 +37,13 @@ f=$(tail -1 build/check-dist.result | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) f
 if [ -z "$p" ]; then echo "FAIL check-dist (no summary)"; failed=$((failed + 1))
 else passed=$((passed + p)); failed=$((failed + f)); fi
 
+log "guest-log gate: what fails a QEMU run, judged on saved logs"
+scripts/check-log-gate.sh | tee build/check-log-gate.result
+p=$(tail -1 build/check-log-gate.result | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(tail -1 build/check-log-gate.result | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -z "$p" ]; then echo "FAIL check-log-gate (no summary)"; failed=$((failed + 1))
+else passed=$((passed + p)); failed=$((failed + f)); fi
+
 KERNEL="$KDIR/arch/x86/boot/bzImage"
 SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh redteam4.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
