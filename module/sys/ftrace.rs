@@ -289,7 +289,7 @@ fn arm_open() -> Result<OpenMode> {
                     return Err(e);
                 }
                 pr_warn!(
-                    "{} already has a direct call (a BPF fentry program?); using an ftrace callback\n",
+                    "{} has a direct call already (BPF fentry?); using an ftrace callback\n",
                     OPEN_FN
                 );
             }

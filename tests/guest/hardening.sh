@@ -192,7 +192,7 @@ fi
 # declared IPMODIFY, so that the trampoline was asked to call through the
 # redirected return address (shared=Y): it then sees the -EPERM itself.
 if insmod /tests/escguard_test_direct.ko; then
-	if insmod "$KO" && dmesg | tail -5 | grep -q 'security_file_open already has a direct call'; then
+	if insmod "$KO" && dmesg | tail -5 | grep -q 'security_file_open has a direct call already'; then
 		_r0=$(cat /sys/module/escguard_test_direct/parameters/refused)
 		open_hook_callback open-hook-falls-back
 		_r1=$(cat /sys/module/escguard_test_direct/parameters/refused)
