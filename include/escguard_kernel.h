@@ -267,6 +267,9 @@ const void *escguard_mnt_ns(struct vfsmount *mnt);
 __u32 escguard_mnt_id(struct vfsmount *mnt);
 __u64 escguard_mnt_ns_inum(const void *ns);
 struct pid *escguard_proc_pid(struct inode *inode);
+/* kern_path(@name, LOOKUP_FOLLOW, @p): 0 and a held @p, or an errno.
+ * Process context (load-time checks). */
+int escguard_kern_path_follow(const char *name, struct path *p);
 
 /* ---- implemented in Rust (module/sys/), called from C ---- */
 

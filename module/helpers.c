@@ -21,6 +21,7 @@
 #include <linux/kprobes.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/namei.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
@@ -37,10 +38,9 @@
 #include <asm/linkage.h>
 #include <asm/nospec-branch.h>
 
-/* Private VFS headers: struct mount, real_mount(), struct mnt_namespace;
- * proc_pid() of a procfs inode. */
-#include "fs/mount.h"
-#include "fs/proc/internal.h"
+/* Linux 6.12's private VFS structures (a mount's namespace and id, a
+ * procfs inode's pid), copied: checked at load by module/sys/vfs.rs. */
+#include "vfs_private.h"
 
 #include "escguard_abi.h"
 #include "escguard_kernel.h"
@@ -331,8 +331,8 @@ void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *
 	rcu_read_unlock();
 }
 
-/* The only readers of the VFS's private structures (fs/mount.h,
- * fs/proc/internal.h): a mount's namespace and id, a procfs inode's pid. */
+/* The only readers of the VFS's private structures (vfs_private.h): a
+ * mount's namespace and id, a procfs inode's pid. */
 const void *escguard_mnt_ns(struct vfsmount *mnt) { return READ_ONCE(real_mount(mnt)->mnt_ns); }
 u32 escguard_mnt_id(struct vfsmount *mnt) { return real_mount(mnt)->mnt_id; }
 u64 escguard_mnt_ns_inum(const void *ns)
@@ -340,6 +340,7 @@ u64 escguard_mnt_ns_inum(const void *ns)
 	return IS_ERR_OR_NULL(ns) ? 0 : ((const struct mnt_namespace *)ns)->ns.inum;
 }
 struct pid *escguard_proc_pid(struct inode *inode) { return proc_pid(inode); }
+int escguard_kern_path_follow(const char *name, struct path *p) { return kern_path(name, LOOKUP_FOLLOW, p); }
 
 /* ------------------------------------------------------------------ */
 /* Hooks                                                              */

@@ -178,6 +178,8 @@ impl kernel::Module for Escguard {
             );
             return Err(EINVAL);
         }
+        // Before anything reads a mount or a procfs inode.
+        sys::verify_private_layout()?;
         let state = State::new(&p)?;
         let reg = sys::Registration::new(state, |s| s.snapshot())?;
         // Last: nothing after this can fail and leave the reference behind.

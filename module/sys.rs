@@ -18,7 +18,7 @@ mod vfs;
 
 pub(crate) use fast::{OpenFast, OpenKey};
 pub(crate) use task::{baseline, for_each_task, TaskHold, TaskRef};
-pub(crate) use vfs::{current_dir_fds, FileRef};
+pub(crate) use vfs::{current_dir_fds, verify_private_layout, FileRef};
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};

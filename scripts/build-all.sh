@@ -26,6 +26,21 @@ fi
 # KMAKEFLAGS carries LLVM=-22 for the clang-built flavors (scripts/env.sh).
 make -s -C "$KDIR" M="$ESCGUARD_ROOT/tests/kmod" "${KMAKEFLAGS[@]}" modules >&2
 
+log "building the test-only skewed escguards (vfs_private.h that does not match the kernel)"
+# From the sources make install-dkms ships, in a scratch tree: the guest
+# suite proves that each load-time layout check refuses its skew
+# (module/vfs_private.h says which member each moves).
+rm -rf build/skew; make -s install-dkms DESTDIR="$ESCGUARD_ROOT/build/skew" >/dev/null
+skew_src=$(echo "$ESCGUARD_ROOT"/build/skew/usr/src/escguard-*)
+for n in 1 2 3 4; do
+    make -s -C "$KDIR" M="$skew_src" "${KMAKEFLAGS[@]}" KCFLAGS=-DESCGUARD_TEST_VFS_SKEW=$n modules >&2
+    cp "$skew_src/escguard.ko" "$ESCGUARD_ROOT/build/skew/escguard_skew$n.ko"
+done
+# Only helpers.c reads vfs_private.h; kbuild rebuilds it when KCFLAGS changes.
+for n in 2 3 4; do
+    ! cmp -s build/skew/escguard_skew$((n - 1)).ko build/skew/escguard_skew$n.ko || die "skewed test modules $((n - 1)) and $n are identical"
+done
+
 log "building the static fuzzer"
 mkdir -p "$ESCGUARD_ROOT/build/fuzz"
 gcc -static -O2 -Wall -Wextra -Werror -I "$ESCGUARD_ROOT/include" -o "$ESCGUARD_ROOT/build/fuzz/fuzz" "$ESCGUARD_ROOT/tests/fuzz/fuzz.c" -lpthread >&2 || die "fuzzer build failed"
@@ -47,6 +62,7 @@ CTL="$ESCGUARD_ROOT/ctl/target/x86_64-unknown-linux-gnu/release/escguardctl"
 
 mkdir -p "$ESCGUARD_ROOT/build"
 KDIR="$KDIR" "$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" \
-  "$ESCGUARD_ROOT/tests/kmod/escguard_test_payload.ko" "$ESCGUARD_ROOT/tests/kmod/escguard_test_direct.ko" >&2
+  "$ESCGUARD_ROOT/tests/kmod/escguard_test_payload.ko" "$ESCGUARD_ROOT/tests/kmod/escguard_test_direct.ko" \
+  "$ESCGUARD_ROOT"/build/skew/escguard_skew[1-4].ko >&2
 echo "KDIR=$(printf %q "$KDIR")"
 echo "IMAGE=$(printf %q "$ESCGUARD_ROOT/build/guest.img")"

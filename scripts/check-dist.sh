@@ -91,6 +91,34 @@ else
 	echo "  (no dkms on this host: the DKMS build check is skipped)"
 fi
 
+# A packaged build tree, as a linux-headers package has it (no fs/, no
+# sources; scripts/make-build-tree.sh): the module builds against it, from
+# the sources make install-dkms ships, with the same vermagic.
+T="$S/buildtree"
+if "$ESCGUARD_ROOT/scripts/make-build-tree.sh" "$KDIR" "$T" >/dev/null 2>"$S/bt.err"; then
+	[ ! -e "$T/fs" ] && pass dist-packaged-tree-has-no-private-headers \
+		|| fail dist-packaged-tree-has-no-private-headers "$T/fs exists"
+	P="$S/pkgsrc"; make -s -C "$ESCGUARD_ROOT" install-dkms DESTDIR="$P" >/dev/null
+	src=$(echo "$P"/usr/src/escguard-*)
+	out=$(make -C "$T" M="$src" "${KMAKEFLAGS[@]}" modules 2>&1)
+	if [ -f "$src/escguard.ko" ] && [ "$(modinfo -F vermagic "$src/escguard.ko")" = "$(modinfo -F vermagic "$KO")" ] \
+		&& ! echo "$out" | grep -qi warning; then
+		pass dist-module-builds-against-packaged-tree
+	else
+		fail dist-module-builds-against-packaged-tree "$(echo "$out" | grep -iE 'error|warning' | head -5)"
+	fi
+	# DKMS builds against /lib/modules/<release>/build, which is such a tree.
+	if command -v dkms >/dev/null; then
+		rm -rf "$K/tree/escguard/$ver/$rel"
+		out=$(dk build -k "$rel" --kernelsourcedir "$T" --force 2>&1)
+		ko=$(find "$K/tree/escguard/$ver/$rel" -name 'escguard.ko*' 2>/dev/null | head -1)
+		if [ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$rel" ]; then pass dist-dkms-build-packaged-tree
+		else fail dist-dkms-build-packaged-tree "$(echo "$out" | tail -5)"; fi
+	fi
+else
+	fail dist-packaged-tree "$(tail -3 "$S/bt.err")"
+fi
+
 # escguard-load with stand-ins: what it passes to modprobe and escguardctl.
 B="$S/bin"; mkdir -p "$B"
 cat > "$B/modprobe" <<'M'

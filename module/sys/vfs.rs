@@ -13,7 +13,10 @@ use crate::abi::escguard_fsid as FsId;
 use core::marker::PhantomData;
 use core::ptr::{self, addr_of};
 use kernel::bindings;
+use kernel::c_str;
+use kernel::error::code::{ENOENT, ENOEXEC, ESRCH};
 use kernel::ffi::c_char;
+use kernel::prelude::*;
 
 use super::{FileFacts, FsRef};
 
@@ -410,5 +413,231 @@ impl Iterator for OpenFds {
         let fd = u32::try_from(unsafe { raw::escguard_next_fd(self.0) }).ok()?;
         self.0 = fd.checked_add(1)?;
         Some(fd)
+    }
+}
+
+/// A path reference taken by this module (`path_get`, a lookup); dropping
+/// it puts it.
+///
+/// # Invariants
+///
+/// `0` holds a reference on its mount and dentry.
+struct HeldPath(bindings::path);
+
+impl Drop for HeldPath {
+    fn drop(&mut self) {
+        // SAFETY: the reference is ours (type invariant).
+        unsafe { bindings::path_put(&self.0) };
+    }
+}
+
+/// Checks that `module/vfs_private.h`, the module's copy of Linux 6.12's
+/// private VFS structures, reads this kernel right, against what the
+/// kernel's own code shows: the mount namespace of the caller's root mount
+/// against its `nsproxy`, that namespace's inode number against
+/// `/proc/thread-self/ns/mnt`, that mount's id against the kernel's own
+/// `/proc/thread-self/mountinfo` (6.12 exports no mount-id getter:
+/// `vfs_getattr_nosec` leaves `stat.mnt_id` 0), and the pid of the procfs
+/// inode of `/proc/self` against `get_task_pid()`. A kernel whose private
+/// structures differ from the copy fails the load (`ENOEXEC`) instead of
+/// being read wrong. Process context only (it looks up paths, reads a file
+/// and may sleep); run before anything reads those structures.
+pub(crate) fn verify_private_layout() -> Result {
+    // SAFETY: reads the running task; valid for this call.
+    let t = unsafe { bindings::get_current() };
+    // SAFETY: `current` is alive; only the task itself changes its `fs` and
+    // `nsproxy` pointers (unshare, setns, exit), so they are stable here.
+    let (fs, nsp) = unsafe { ((*t).fs as *mut raw::fs_struct, (*t).nsproxy) };
+    if fs.is_null() || nsp.is_null() {
+        return Err(ESRCH);
+    }
+    // SAFETY: `fs` is current's, alive; `fs->lock` pins `root` while we
+    // take our own reference on it.
+    let root = unsafe {
+        raw::escguard_fs_lock(fs.cast());
+        let root = (*fs).root;
+        bindings::path_get(&root);
+        raw::escguard_fs_unlock(fs.cast());
+        // INVARIANT: referenced just above.
+        HeldPath(root)
+    };
+    // SAFETY: `nsp` is current's nsproxy (see above).
+    let task_ns = unsafe { (*nsp).mnt_ns };
+    if mnt_ns(root.0.mnt) != task_ns as usize {
+        pr_err!("struct mount differs from module/vfs_private.h (namespace); not loading\n");
+        return Err(ENOEXEC);
+    }
+    let ns_link = lookup(c_str!("/proc/thread-self/ns/mnt"))?;
+    // SAFETY: `ns_link` is held, so its dentry and inode are alive.
+    let ino = unsafe { (*(*ns_link.0.dentry).d_inode).i_ino } as u64;
+    // SAFETY: `task_ns` is current's mount namespace, pinned by its nsproxy.
+    if unsafe { raw::escguard_mnt_ns_inum(task_ns.cast()) } != ino {
+        pr_err!("struct mnt_namespace differs from module/vfs_private.h; not loading\n");
+        return Err(ENOEXEC);
+    }
+    // SAFETY: `root` is held.
+    let id = unsafe { raw::escguard_mnt_id(root.0.mnt) };
+    if !mountinfo_shows_at_root(id)? {
+        pr_err!(
+            "struct mount differs from module/vfs_private.h (id {} not at / in mountinfo); \
+             not loading\n",
+            id
+        );
+        return Err(ENOEXEC);
+    }
+    let p = lookup(c_str!("/proc/self"))?;
+    // SAFETY: `p` is held, so its dentry, superblock and inode are alive.
+    let (magic, inode) = unsafe { ((*(*p.0.dentry).d_sb).s_magic, (*p.0.dentry).d_inode) };
+    if magic != bindings::PROC_SUPER_MAGIC as usize || inode.is_null() {
+        pr_err!("cannot check struct proc_inode: /proc is not procfs; not loading\n");
+        return Err(ENOENT);
+    }
+    // SAFETY: `t` is current; the reference is put below.
+    let want = unsafe { bindings::get_task_pid(t, bindings::pid_type_PIDTYPE_TGID) };
+    // SAFETY: `inode` is a procfs inode of a held path.
+    let got = unsafe { raw::escguard_proc_pid(inode) };
+    // SAFETY: ours, from get_task_pid() above (NULL is allowed).
+    unsafe { bindings::put_pid(want) };
+    if got != want {
+        pr_err!("struct proc_inode differs from module/vfs_private.h; not loading\n");
+        return Err(ENOEXEC);
+    }
+    Ok(())
+}
+
+/// Looks up `name` from the caller's root, following symlinks; the path,
+/// held. Process context (may sleep).
+fn lookup(name: &CStr) -> Result<HeldPath> {
+    let mut p = bindings::path {
+        mnt: ptr::null_mut(),
+        dentry: ptr::null_mut(),
+    };
+    // SAFETY: a NUL-terminated name and a path for the result.
+    let r = unsafe { raw::escguard_kern_path_follow(name.as_char_ptr(), &mut p) };
+    if r != 0 {
+        pr_err!(
+            "cannot check the VFS layout: no {} ({}); not loading\n",
+            name,
+            r
+        );
+        return Err(Error::from_errno(r));
+    }
+    // INVARIANT: the lookup returned a referenced path.
+    Ok(HeldPath(p))
+}
+
+/// A file this module opened with `filp_open`; dropping it closes it.
+///
+/// # Invariants
+///
+/// `0` is a file reference from `filp_open`, not yet closed.
+struct OpenedFile(*mut bindings::file);
+
+impl Drop for OpenedFile {
+    fn drop(&mut self) {
+        // SAFETY: the reference is ours (type invariant); no lock owner.
+        unsafe { bindings::filp_close(self.0, ptr::null_mut()) };
+    }
+}
+
+/// Whether the caller's `/proc/thread-self/mountinfo` has a line for mount
+/// `id` whose mount point is `/`: the kernel's own code formats it, so a
+/// mount id read at a wrong offset does not pass. Streams the file (it can
+/// be long on a container host). Process context (may sleep).
+fn mountinfo_shows_at_root(id: u32) -> Result<bool> {
+    let name = c_str!("/proc/thread-self/mountinfo");
+    // SAFETY: a NUL-terminated name; read-only open, no mode.
+    let f = unsafe { bindings::filp_open(name.as_char_ptr(), bindings::O_RDONLY as i32, 0) };
+    let err = f as isize;
+    if (-(bindings::MAX_ERRNO as isize)..0).contains(&err) {
+        pr_err!(
+            "cannot check the VFS layout: cannot open {} ({}); not loading\n",
+            name,
+            err
+        );
+        return Err(Error::from_errno(err as i32));
+    }
+    // INVARIANT: `filp_open` returned a file, not an error.
+    let f = OpenedFile(f);
+    let mut line = MountinfoLine::default();
+    let mut buf = [0u8; 256];
+    let mut pos: bindings::loff_t = 0;
+    loop {
+        // SAFETY: `f` is open; `buf` is ours and `buf.len()` bytes long.
+        let n = unsafe { bindings::kernel_read(f.0, buf.as_mut_ptr().cast(), buf.len(), &mut pos) };
+        let Ok(n) = usize::try_from(n) else {
+            pr_err!(
+                "cannot check the VFS layout: reading {} failed ({}); not loading\n",
+                name,
+                n
+            );
+            return Err(Error::from_errno(n as i32));
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        for &b in buf.iter().take(n) {
+            if line.feed(b) == Some(id) {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Where a byte-by-byte reader of one mountinfo line is: "ID PARENT
+/// MAJ:MIN ROOT MOUNTPOINT ..." (fields separated by single spaces, as
+/// `show_mountinfo` writes them).
+#[derive(Default)]
+struct MountinfoLine {
+    /// Index of the field being read.
+    field: u32,
+    /// The mount id's value so far.
+    id: u32,
+    /// Digits of the mount id seen so far.
+    id_digits: u32,
+    /// Whether the mount id field holds something other than a `u32`.
+    id_bad: bool,
+    /// Bytes of the mount point seen so far (`/` is the only one wanted).
+    mount_point_len: u32,
+    /// Whether the mount point so far is exactly `/`.
+    mount_point_slash: bool,
+}
+
+impl MountinfoLine {
+    /// Takes one byte; at the end of a line whose mount point is `/`, that
+    /// line's mount id.
+    fn feed(&mut self, b: u8) -> Option<u32> {
+        match (b, self.field) {
+            (b'\n', _) => {
+                let l = core::mem::take(self);
+                let root = l.mount_point_len == 1 && l.mount_point_slash;
+                (l.field >= 4 && l.id_digits > 0 && !l.id_bad && root).then_some(l.id)
+            }
+            (b' ', _) => {
+                self.field = self.field.saturating_add(1);
+                None
+            }
+            (_, 0) => {
+                let d = b.wrapping_sub(b'0');
+                match self
+                    .id
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u32::from(d)))
+                {
+                    Some(v) if d < 10 => {
+                        self.id = v;
+                        self.id_digits = self.id_digits.saturating_add(1);
+                    }
+                    _ => self.id_bad = true,
+                }
+                None
+            }
+            (_, 4) => {
+                self.mount_point_slash = self.mount_point_len == 0 && b == b'/';
+                self.mount_point_len = self.mount_point_len.saturating_add(1);
+                None
+            }
+            _ => None,
+        }
     }
 }

@@ -209,6 +209,29 @@ if insmod /tests/escguard_test_direct.ko; then
 else
 	fail open-hook-falls-back "cannot load the competing direct call"
 fi
+# A module whose copy of the kernel's private VFS structures
+# (module/vfs_private.h) does not match the running kernel is refused at
+# load with a clear message, before it reads a mount: no oops, nothing left
+# registered, and the right module loads afterwards.
+# One skewed build per checked member (module/vfs_private.h): a mount's
+# namespace, its id (checked against the kernel's own mountinfo), a procfs
+# inode's pid, a mount namespace's inode number.
+for skew in '1 struct mount differs from module/vfs_private.h (namespace)' \
+	'2 struct mount differs from module/vfs_private.h (id ' \
+	'3 struct proc_inode differs from module/vfs_private.h' \
+	'4 struct mnt_namespace differs from module/vfs_private.h'; do
+	n=${skew%% *} want=${skew#* }
+	if insmod /tests/escguard_skew$n.ko 2>/tmp/skew.err; then
+		fail private-layout-mismatch-refused-$n "the skewed module loaded"; unload
+	elif grep -qiE 'exec format error|invalid module format' /tmp/skew.err && dmesg | tail -5 | grep -qF "escguard: $want" \
+		&& [ ! -e /sys/module/escguard ] && [ ! -e /dev/escguard ]; then
+		insmod "$KO" && pass private-layout-mismatch-refused-$n \
+			|| fail private-layout-mismatch-refused-$n "the right module no longer loads"
+		unload
+	else
+		fail private-layout-mismatch-refused-$n "$(cat /tmp/skew.err) / $(dmesg | tail -2)"
+	fi
+done
 # Once the direct call is free again, escguard takes it.
 insmod "$KO" && [ "$(cat /sys/module/escguard/parameters/open_hook)" = direct ] \
 	&& pass open-hook-direct-again || fail open-hook-direct-again "$(cat /sys/module/escguard/parameters/open_hook 2>&1)"
