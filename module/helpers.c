@@ -30,6 +30,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/time_namespace.h>
+#include <linux/uaccess.h>
 #include <linux/utsname.h>
 #include <net/af_unix.h>
 #include <net/net_namespace.h>
@@ -340,6 +341,24 @@ u64 escguard_mnt_ns_inum(const void *ns)
 	return IS_ERR_OR_NULL(ns) ? 0 : ((const struct mnt_namespace *)ns)->ns.inum;
 }
 struct pid *escguard_proc_pid(struct inode *inode) { return proc_pid(inode); }
+int escguard_mnt_ns_top_nofault(const void *ns, struct rb_node **top)
+{
+	return get_kernel_nofault(*top, &((const struct mnt_namespace *)ns)->mounts.rb_node);
+}
+int escguard_rb_node_nofault(const struct rb_node *n, struct rb_node *out)
+{
+	return copy_from_kernel_nofault(out, n, sizeof(*out));
+}
+struct vfsmount *escguard_mnt_of_node(struct rb_node *n) { return &rb_entry(n, struct mount, mnt_node)->mnt; }
+int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent)
+{
+	struct mount *p;
+
+	if (get_kernel_nofault(*root, &mnt->mnt_root) || get_kernel_nofault(p, &real_mount(mnt)->mnt_parent))
+		return -EFAULT;
+	*parent = &p->mnt;
+	return 0;
+}
 int escguard_kern_path_follow(const char *name, struct path *p) { return kern_path(name, LOOKUP_FOLLOW, p); }
 
 /* ------------------------------------------------------------------ */

@@ -138,6 +138,7 @@ impl State {
             let lineage = if contained {
                 let mut o = Origin::from_info(&i, true);
                 o.cgroup_id = t.cgroup_id();
+                o.host_root_volume = t.host_root_volume();
                 self.note_origin(&o);
                 Lineage::Container(o)
             } else {

@@ -17,7 +17,7 @@ mod task;
 mod vfs;
 
 pub(crate) use fast::{OpenFast, OpenKey};
-pub(crate) use task::{baseline, for_each_task, TaskHold, TaskRef};
+pub(crate) use task::{baseline, current_host_root_volume, for_each_task, TaskHold, TaskRef};
 pub(crate) use vfs::{current_dir_fds, verify_private_layout, FileRef};
 
 use core::marker::PhantomData;

@@ -71,6 +71,12 @@ pub(crate) struct Origin {
     /// clone into new namespaces and the first exec): namespaces and root
     /// are in flux and no verdict is made. Only runtime code runs then.
     pub(crate) settled: bool,
+    /// Whether the container was configured with a host-root volume: a
+    /// mount of the host's whole root filesystem below its root when it
+    /// settled (`-v /:/host`, as node agents run). What that configuration
+    /// grants is not an escape: its cwd and the objects it opens there are
+    /// not judged for being on the host root (its root still is).
+    pub(crate) host_root_volume: bool,
 }
 
 impl Origin {
@@ -82,19 +88,33 @@ impl Origin {
             root: i.root,
             cgroup_id: 0,
             settled,
+            host_root_volume: false,
         }
     }
 
     /// The origin of the calling task, whose facts `i` are: a settled one
     /// also records the cgroup the task is in now (at the container's first
-    /// exec: where the runtime put it). Read only here, not for every task
-    /// read: host forks and execs do not pay for it.
+    /// exec: where the runtime put it) and whether its runtime gave it a
+    /// host-root volume. Read only here, not for every task read: host
+    /// forks and execs do not pay for it.
     pub(crate) fn of_current(i: &KInfo, settled: bool) -> Self {
         let mut o = Origin::from_info(i, settled);
         if settled {
             o.cgroup_id = sys::TaskRef::current().cgroup_id();
+            o.host_root_volume = sys::current_host_root_volume();
         }
         o
+    }
+
+    /// `flags` of a cwd or an opened object with the host-root mark taken
+    /// off for a container configured with a host-root volume (see
+    /// `host_root_volume`): on such a mount it is where it was put.
+    fn configured(&self, flags: u32) -> u32 {
+        if self.host_root_volume {
+            flags & !sys::FS_MNT_HOST_ROOT
+        } else {
+            flags
+        }
     }
 }
 
@@ -151,14 +171,15 @@ pub(crate) fn fs_escaped(flags: u32) -> bool {
 /// a container whose origin had a mount namespace of its own, lives on the
 /// host: on a mount of the host's mount namespace (reached through
 /// `/proc/<host pid>/root|cwd|fd`, a leaked host directory descriptor), or on
-/// the host's filesystem outside the container as `fs_escaped` says.
+/// the host's filesystem outside the container as `fs_escaped` says (a
+/// configured host-root volume not counting as such).
 pub(crate) fn object_on_host(base: &Baseline, origin: &Origin, flags: u32) -> bool {
     let mnt = abi::ESCGUARD_NS_MNT as usize;
     // A container configured to share the host's mounts reaches them by design.
     if origin.ns[mnt] == base.ns[mnt] {
         return false;
     }
-    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(flags)
+    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(origin.configured(flags))
 }
 
 /// The verdict for a container task whose origin is settled.
@@ -176,7 +197,10 @@ pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
         if fs_escaped(i.root_flags) {
             e.fs_mask |= abi::ESCGUARD_FSE_ROOT;
         }
-        if fs_escaped(i.cwd_flags) {
+        // A root is judged as it is even on a configured host-root volume
+        // (`chroot /host` makes the host's root the task's own); a cwd there
+        // is where the volume was put.
+        if fs_escaped(origin.configured(i.cwd_flags)) {
             e.fs_mask |= abi::ESCGUARD_FSE_CWD;
         }
     }

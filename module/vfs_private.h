@@ -33,7 +33,8 @@
 /* TEST ONLY: the guest suite's skewed builds (-DESCGUARD_TEST_VFS_SKEW=N,
  * scripts/build-all.sh) each move one member the module reads (1: a mount's
  * mnt_ns, 2: its mnt_id, 3: a procfs inode's pid, 4: a mount namespace's
- * inode number): a copy that no longer matches the kernel, to prove that
+ * inode number, 5: a mount's rbtree node, 6: its parent, 7: a namespace's
+ * mount tree): a copy that no longer matches the kernel, to prove that
  * each load-time check refuses it. */
 #ifndef ESCGUARD_TEST_VFS_SKEW
 #define ESCGUARD_TEST_VFS_SKEW 0
@@ -46,6 +47,9 @@ struct mnt_namespace {
 #endif
 	struct ns_common	ns;
 	struct mount *	root;
+#if ESCGUARD_TEST_VFS_SKEW == 7
+	void *escguard_test_skew;
+#endif
 	struct rb_root		mounts; /* Protected by namespace_sem */
 	struct user_namespace	*user_ns;
 	struct ucounts		*ucounts;
@@ -66,8 +70,14 @@ struct mnt_pcp {
 struct mount {
 	struct hlist_node mnt_hash;
 	struct mount *mnt_parent;
+#if ESCGUARD_TEST_VFS_SKEW == 6
+	void *escguard_test_skew;
+#endif
 	struct dentry *mnt_mountpoint;
 	struct vfsmount mnt;
+#if ESCGUARD_TEST_VFS_SKEW == 5
+	void *escguard_test_skew;
+#endif
 	union {
 		struct rb_node mnt_node; /* node in the ns->mounts rbtree */
 		struct rcu_head mnt_rcu;

@@ -171,6 +171,16 @@ hr = copy.deepcopy(c)
 hr["mounts"].append(bind("/hostrun", "/run", ["rbind", "ro"]))
 json.dump(hr, open(d + "/config-hostrun.json", "w"), indent=1)
 
+# The host's whole root filesystem as a read-only volume at /host (hostroot),
+# as node agents and monitoring daemons are configured (`-v /:/host:ro`),
+# and the same on a privileged container (priv-hostroot).
+hv = copy.deepcopy(c)
+hv["mounts"].append(bind("/host", "/", ["rbind", "ro"]))
+json.dump(hv, open(d + "/config-hostroot.json", "w"), indent=1)
+ph = copy.deepcopy(p)
+ph["mounts"].append(bind("/host", "/", ["rbind", "ro"]))
+json.dump(ph, open(d + "/config-priv-hostroot.json", "w"), indent=1)
+
 # The bundle the nested runc runs: the default container on the same
 # read-only image, printing a greeting. Without /sys and its cgroup mount
 # (and the /sys masks): the bypass suite tests a nested runtime's own proc

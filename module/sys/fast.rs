@@ -132,6 +132,11 @@ pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
     HOST_ROOT_DENTRY.store(root_dentry, Ordering::Relaxed);
 }
 
+/// The host root's dentry, by address (see `baseline`).
+pub(crate) fn host_root_dentry() -> *mut kernel::bindings::dentry {
+    HOST_ROOT_DENTRY.load(Ordering::Relaxed) as *mut kernel::bindings::dentry
+}
+
 /// Whether `mnt` is a mount of the host's mount namespace. Out of line and
 /// cold: the cache's common path (an open on the task's own root mount)
 /// then makes no call.

@@ -299,6 +299,33 @@ impl<'a> TaskRef<'a> {
         id
     }
 
+    /// Whether the task's mount namespace holds a host-root volume below
+    /// its root (see [`vfs::host_root_volume_below`]). Takes `task_lock`
+    /// and `fs->lock` (never call it holding either); for tasks other than
+    /// current (current uses [`current_host_root_volume`]).
+    pub(crate) fn host_root_volume(&self) -> bool {
+        // SAFETY: valid task (type invariant); task_lock pins `nsproxy` (and
+        // so its mount namespace) and `fs`, `fs->lock` pins the root.
+        unsafe {
+            raw::escguard_task_lock(self.ptr);
+            let (nsp, fs) = ((*self.ptr).nsproxy, (*self.ptr).fs as *mut raw::fs_struct);
+            let mut hit = false;
+            if !nsp.is_null() && !fs.is_null() {
+                raw::escguard_fs_lock(fs.cast());
+                let root = (*fs).root.mnt;
+                raw::escguard_fs_unlock(fs.cast());
+                // The root mount is compared by address only.
+                hit = vfs::host_root_volume_below(
+                    (*nsp).mnt_ns.cast::<c_void>().cast_const(),
+                    root,
+                    super::fast::host_root_dentry(),
+                );
+            }
+            raw::escguard_task_unlock(self.ptr);
+            hit
+        }
+    }
+
     /// The task's cgroup v2 id (`cgroup_id()`).
     pub(crate) fn cgroup_id(&self) -> u64 {
         let rcu = Rcu::lock();
@@ -426,6 +453,35 @@ pub(crate) fn current_facts() -> KInfo {
         }
     }
     out
+}
+
+/// Whether the calling task's mount namespace holds a host-root volume
+/// below its root (see [`vfs::host_root_volume_below`]). Lock-free: only
+/// current replaces its own nsproxy and fs pointers, and the root mount is
+/// compared by address only. Never sleeps.
+pub(crate) fn current_host_root_volume() -> bool {
+    let t = TaskRef::current();
+    let (nsp, fs) = (t.nsproxy_raw(), t.fs_raw());
+    if nsp.is_null() || fs.is_null() {
+        return false;
+    }
+    let root = loop {
+        // SAFETY: current's fs, stable for the call (see above).
+        let seq = unsafe { raw::escguard_fs_seq_begin(fs.cast()) };
+        // SAFETY: as above; validated by the sequence.
+        let root = unsafe { (*fs).root.mnt };
+        // SAFETY: as above.
+        if unsafe { raw::escguard_fs_seq_retry(fs.cast(), seq) } == 0 {
+            break root;
+        }
+    };
+    // SAFETY: current's nsproxy pins its mount namespace (see above).
+    let ns = unsafe { (*nsp).mnt_ns };
+    vfs::host_root_volume_below(
+        ns.cast::<c_void>().cast_const(),
+        root,
+        super::fast::host_root_dentry(),
+    )
 }
 
 /// current's facts with the namespaces of `new` (being installed by setns

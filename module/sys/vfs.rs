@@ -15,7 +15,7 @@ use core::ptr::{self, addr_of};
 use kernel::bindings;
 use kernel::c_str;
 use kernel::error::code::{ENOENT, ENOEXEC, ESRCH};
-use kernel::ffi::c_char;
+use kernel::ffi::{c_char, c_void};
 use kernel::prelude::*;
 
 use super::{FileFacts, FsRef};
@@ -434,7 +434,8 @@ impl Drop for HeldPath {
 /// Checks that `module/vfs_private.h`, the module's copy of Linux 6.12's
 /// private VFS structures, reads this kernel right, against what the
 /// kernel's own code shows: the mount namespace of the caller's root mount
-/// against its `nsproxy`, that namespace's inode number against
+/// against its `nsproxy`, that mount's place in its namespace's mount tree
+/// and its parent, that namespace's inode number against
 /// `/proc/thread-self/ns/mnt`, that mount's id against the kernel's own
 /// `/proc/thread-self/mountinfo` (6.12 exports no mount-id getter:
 /// `vfs_getattr_nosec` leaves `stat.mnt_id` 0), and the pid of the procfs
@@ -463,6 +464,21 @@ pub(crate) fn verify_private_layout() -> Result {
     };
     // SAFETY: `nsp` is current's nsproxy (see above).
     let task_ns = unsafe { (*nsp).mnt_ns };
+    // In field order, so that a member moved in the copy fails its own
+    // check: the mount tree and parent links (the host-root-volume scan),
+    // then the mount's namespace and id.
+    let ns = task_ns.cast::<c_void>().cast_const();
+    if !MountScan::new().any(ns, |_, m| m == root.0.mnt) {
+        pr_err!("struct mount differs from module/vfs_private.h (mount tree); not loading\n");
+        return Err(ENOEXEC);
+    }
+    let parent = MountScan::new().mount(root.0.mnt).map(|(_, p)| p);
+    let parent_ok =
+        parent.is_some_and(|p| p == root.0.mnt || MountScan::new().any(ns, |_, m| m == p));
+    if !parent_ok {
+        pr_err!("struct mount differs from module/vfs_private.h (parent); not loading\n");
+        return Err(ENOEXEC);
+    }
     if mnt_ns(root.0.mnt) != task_ns as usize {
         pr_err!("struct mount differs from module/vfs_private.h (namespace); not loading\n");
         return Err(ENOEXEC);
@@ -640,4 +656,141 @@ impl MountinfoLine {
             _ => None,
         }
     }
+}
+
+/// Nodes a lockless scan of one mount namespace visits at most (rbtree
+/// steps and parent steps together): far more than any container's mounts;
+/// a scan that runs out answers "no".
+const MOUNT_SCAN_BUDGET: u32 = 8192;
+
+/// A walk of a mount namespace's mounts (its `mounts` rbtree, in order)
+/// without the namespace's lock, which probe context cannot take. Every
+/// read is fault-proof (`copy_from_kernel_nofault`) and mounts are freed
+/// after an RCU grace period, so a tree changed under the walk yields a
+/// wrong answer, never a fault, and the budget bounds the work. Used only
+/// where the namespace is quiescent in practice (a container's first exec:
+/// its runtime is done and no container code has run yet) and at load.
+struct MountScan {
+    budget: u32,
+}
+
+impl MountScan {
+    fn new() -> Self {
+        MountScan {
+            budget: MOUNT_SCAN_BUDGET,
+        }
+    }
+
+    /// A copy of node `n`; `None` when it cannot be read or the budget is
+    /// spent.
+    fn node(&mut self, n: *mut bindings::rb_node) -> Option<bindings::rb_node> {
+        self.budget = self.budget.checked_sub(1)?;
+        let mut out = bindings::rb_node::default();
+        // SAFETY: the accessor reads with copy_from_kernel_nofault(); any
+        // address is allowed.
+        (unsafe { raw::escguard_rb_node_nofault(n, &mut out) } == 0).then_some(out)
+    }
+
+    /// The leftmost node below `n`.
+    fn leftmost(&mut self, mut n: *mut bindings::rb_node) -> Option<*mut bindings::rb_node> {
+        loop {
+            let l = self.node(n)?.rb_left;
+            if l.is_null() {
+                return Some(n);
+            }
+            n = l;
+        }
+    }
+
+    /// The node after `n` in order (null at the end).
+    fn next(&mut self, mut n: *mut bindings::rb_node) -> Option<*mut bindings::rb_node> {
+        let mut cur = self.node(n)?;
+        if !cur.rb_right.is_null() {
+            return self.leftmost(cur.rb_right);
+        }
+        loop {
+            let parent = (cur.__rb_parent_color & !3) as *mut bindings::rb_node;
+            if parent.is_null() {
+                return Some(ptr::null_mut());
+            }
+            let up = self.node(parent)?;
+            if up.rb_right != n {
+                return Some(parent);
+            }
+            (n, cur) = (parent, up);
+        }
+    }
+
+    /// `mnt`'s root dentry and parent mount (itself for a namespace's root).
+    fn mount(
+        &mut self,
+        mnt: *mut bindings::vfsmount,
+    ) -> Option<(*mut bindings::dentry, *mut bindings::vfsmount)> {
+        self.budget = self.budget.checked_sub(1)?;
+        let (mut root, mut parent) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: the accessor reads with copy_from_kernel_nofault().
+        (unsafe { raw::escguard_mnt_nofault(mnt, &mut root, &mut parent) } == 0)
+            .then_some((root, parent))
+    }
+
+    /// Whether `mnt` is mounted below `root` (through any number of mounts).
+    fn below(&mut self, mut mnt: *mut bindings::vfsmount, root: *mut bindings::vfsmount) -> bool {
+        while let Some((_, parent)) = self.mount(mnt) {
+            if parent == root {
+                return true;
+            }
+            if parent == mnt {
+                return false;
+            }
+            mnt = parent;
+        }
+        false
+    }
+
+    /// Calls `f` with each mount of namespace `ns` until it returns true;
+    /// whether it did (`false` also when the walk could not finish).
+    fn any<F>(&mut self, ns: *const c_void, mut f: F) -> bool
+    where
+        F: FnMut(&mut Self, *mut bindings::vfsmount) -> bool,
+    {
+        let mut top = ptr::null_mut();
+        // SAFETY: the accessor reads with copy_from_kernel_nofault().
+        if unsafe { raw::escguard_mnt_ns_top_nofault(ns, &mut top) } != 0 || top.is_null() {
+            return false;
+        }
+        let mut n = match self.leftmost(top) {
+            Some(n) => n,
+            None => return false,
+        };
+        while !n.is_null() {
+            // SAFETY: address arithmetic only (container_of).
+            let mnt = unsafe { raw::escguard_mnt_of_node(n) };
+            if f(self, mnt) {
+                return true;
+            }
+            n = match self.next(n) {
+                Some(n) => n,
+                None => return false,
+            };
+        }
+        false
+    }
+}
+
+/// Whether mount namespace `ns` holds, mounted below the container root
+/// mount `root`, a mount of the host's whole root filesystem (its root
+/// dentry is `host_root`): a host-root volume (`-v /:/host`) that the
+/// container's runtime configured, when read at the container's first
+/// exec. Not `root` itself, and not a host mount left *above* the root (a
+/// runtime that chroots instead of pivoting keeps one: that one is reached
+/// only by escaping the root). Never sleeps; see [`MountScan`].
+pub(crate) fn host_root_volume_below(
+    ns: *const c_void,
+    root: *mut bindings::vfsmount,
+    host_root: *mut bindings::dentry,
+) -> bool {
+    let _rcu = Rcu::lock();
+    MountScan::new().any(ns, |s, mnt| {
+        mnt != root && s.mount(mnt).map(|(d, _)| d) == Some(host_root) && s.below(mnt, root)
+    })
 }

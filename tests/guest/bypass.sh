@@ -13,7 +13,10 @@
 #   5. a host exec of a program a container planted as a binfmt_misc
 #      interpreter (reason host-exec, rule planted_exec);
 #   6. nested runtimes (a procfs for a new pid namespace, a real nested
-#      runc) are left alone, a procfs of the host's pid namespace is not.
+#      runc) are left alone, a procfs of the host's pid namespace is not;
+#   9. a host-root volume its runtime configured is not an escape; a
+#      chroot into it is, and so is the host's disk in a --no-pivot
+#      container (whose host root mount lies above its root).
 . /tests/lib.sh
 MARK='host-only marker'
 BM=/proc/sys/fs/binfmt_misc
@@ -424,6 +427,28 @@ silent binfmt-own-userns-lookalike priv "unshare -U -r -m sh -c 'mkdir -p /dev/s
 # classifies it must reach the mount's root, not give up and call it
 # disconnected (a false kill of an ordinary, if odd, workload).
 silent deep-volume-cwd-lookalike vol "cd /vol && egprobe deepcwd 4300 /etc/passwd" "deep 4300 ok"
+
+# ---- 9. Host-root volumes: configuration, not escape -------------------------
+# A container whose runtime gave it the host's whole root filesystem as a
+# volume (`-v /:/host`, as node agents and monitoring daemons run) reads,
+# lists, runs programs and sits in it, in a nested mount namespace too:
+# what its configuration grants is not an escape.
+silent hostroot-volume-read-lookalike hostroot "cat /host/etc/passwd > /dev/null && ls /host/bin > /dev/null && echo hr-ok" hr-ok
+silent hostroot-volume-cwd-lookalike hostroot "cd /host/etc && cat passwd > /dev/null && /host/bin/busybox true && echo hr-ok" hr-ok
+silent hostroot-volume-nested-ns-lookalike priv-hostroot "unshare -m sh -c 'cd /host && cat etc/passwd > /dev/null' && echo hr-ok" hr-ok
+# Its root is judged as ever: chroot /host makes the host's root its own.
+attack hostroot-volume-chroot-enforce enforce priv-hostroot "chroot /host /bin/cat /host-marker" root-escape "" nodeny
+# A runtime that chroots instead of pivoting (runc --no-pivot) leaves the
+# host's root mount in the container's namespace *above* its root: not a
+# configured volume, so the host's disk mounted there is still caught.
+run_nopivot() {
+	make_bundle "$1" "$2" "${3:-}" || return 1
+	runc run --no-pivot --bundle "/run/bundles/$1" "$1"
+}
+RUNNER=run_nopivot
+silent nopivot-lookalike priv "cat /etc/passwd > /dev/null && echo np-ok" np-ok
+attack nopivot-hostdisk-enforce enforce priv "$HD" "host-object|block_device_mount" "$MARK"
+RUNNER=run_container
 
 # ---- 8. Disarming is refused for containers and visible for the host -------
 # A container's delete_module of *any* name re-locks escguard before the

@@ -134,12 +134,13 @@ unload
 # ---- Parameters and resource caps ----------------------------------------
 
 for bad in max_tasks=10 max_tasks=99999999 ring_events=1 ring_events=100000; do
+	klog_mark
 	if insmod "$KO" "$bad" 2>/dev/null; then
 		fail "param-rejected-$bad" "loaded"; unload
-	elif dmesg | tail -5 | grep -q "escguard: ${bad%%=*}=${bad#*=} is outside"; then
+	elif klog_since | grep -q "escguard: ${bad%%=*}=${bad#*=} is outside"; then
 		pass "param-rejected-$bad"
 	else
-		fail "param-rejected-$bad" "no clear message: $(dmesg | tail -2)"
+		fail "param-rejected-$bad" "no clear message: $(klog_since | tail -2)"
 	fi
 done
 
@@ -180,19 +181,21 @@ open_hook_callback() {
 }
 insmod "$KO" open_hook=ftrace && open_hook_callback open-hook-ftrace-param || fail open-hook-ftrace-param "insmod"
 unload
+klog_mark
 if insmod "$KO" open_hook=bogus 2>/dev/null; then
 	fail open-hook-param-rejected "loaded"; unload
-elif dmesg | tail -5 | grep -q 'escguard: open_hook=bogus: expected direct or ftrace'; then
+elif klog_since | grep -q 'escguard: open_hook=bogus: expected direct or ftrace'; then
 	pass open-hook-param-rejected
 else
-	fail open-hook-param-rejected "no clear message: $(dmesg | tail -2)"
+	fail open-hook-param-rejected "no clear message: $(klog_since | tail -2)"
 fi
 # The test module's trampoline behaves as a BPF fexit program's: it calls
 # security_file_open() itself. A refusal is kept only if escguard's callback
 # declared IPMODIFY, so that the trampoline was asked to call through the
 # redirected return address (shared=Y): it then sees the -EPERM itself.
 if insmod /tests/escguard_test_direct.ko; then
-	if insmod "$KO" && dmesg | tail -5 | grep -q 'security_file_open has a direct call already'; then
+	klog_mark
+	if insmod "$KO" && klog_since | grep -q 'security_file_open has a direct call already'; then
 		_r0=$(cat /sys/module/escguard_test_direct/parameters/refused)
 		open_hook_callback open-hook-falls-back
 		_r1=$(cat /sys/module/escguard_test_direct/parameters/refused)
@@ -202,7 +205,7 @@ if insmod /tests/escguard_test_direct.ko; then
 			fail refusal-kept-under-fexit "shared=$(cat /sys/module/escguard_test_direct/parameters/shared) refused $_r0 -> $_r1"
 		fi
 	else
-		fail open-hook-falls-back "insmod or no warning: $(dmesg | tail -2)"
+		fail open-hook-falls-back "insmod or no warning: $(klog_since | tail -2)"
 	fi
 	unload
 	rmmod escguard_test_direct || fail open-hook-falls-back "cannot remove the test module"
@@ -215,21 +218,26 @@ fi
 # registered, and the right module loads afterwards.
 # One skewed build per checked member (module/vfs_private.h): a mount's
 # namespace, its id (checked against the kernel's own mountinfo), a procfs
-# inode's pid, a mount namespace's inode number.
+# inode's pid, a mount namespace's inode number, the mount tree and parent
+# links the host-root-volume scan walks.
 for skew in '1 struct mount differs from module/vfs_private.h (namespace)' \
 	'2 struct mount differs from module/vfs_private.h (id ' \
 	'3 struct proc_inode differs from module/vfs_private.h' \
-	'4 struct mnt_namespace differs from module/vfs_private.h'; do
+	'4 struct mnt_namespace differs from module/vfs_private.h' \
+	'5 struct mount differs from module/vfs_private.h (mount tree)' \
+	'6 struct mount differs from module/vfs_private.h (parent)' \
+	'7 struct mount differs from module/vfs_private.h (mount tree)'; do
 	n=${skew%% *} want=${skew#* }
+	klog_mark
 	if insmod /tests/escguard_skew$n.ko 2>/tmp/skew.err; then
 		fail private-layout-mismatch-refused-$n "the skewed module loaded"; unload
-	elif grep -qiE 'exec format error|invalid module format' /tmp/skew.err && dmesg | tail -5 | grep -qF "escguard: $want" \
+	elif grep -qiE 'exec format error|invalid module format' /tmp/skew.err && klog_since | grep -qF "escguard: $want" \
 		&& [ ! -e /sys/module/escguard ] && [ ! -e /dev/escguard ]; then
 		insmod "$KO" && pass private-layout-mismatch-refused-$n \
 			|| fail private-layout-mismatch-refused-$n "the right module no longer loads"
 		unload
 	else
-		fail private-layout-mismatch-refused-$n "$(cat /tmp/skew.err) / $(dmesg | tail -2)"
+		fail private-layout-mismatch-refused-$n "$(cat /tmp/skew.err) / $(klog_since | tail -2)"
 	fi
 done
 # Once the direct call is free again, escguard takes it.

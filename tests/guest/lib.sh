@@ -41,6 +41,12 @@ run_container() {
 	runc run --bundle "/run/bundles/$1" "$1"
 }
 
+# klog_mark, then klog_since: the kernel log written after the mark. Not
+# "its last N lines": a sanitizer's report of a core race can land between
+# a load and the check of its message.
+klog_mark() { _klog=$((${_klog:-0} + 1)); echo "egtest-mark $_klog" > /dev/kmsg; }
+klog_since() { dmesg | sed -n "/egtest-mark $_klog\$/,\$p" | sed 1d; }
+
 loaded() { [ -d /sys/module/escguard ]; }
 load() { loaded || insmod "$KO"; }
 # The module loads locked: rmmod needs the host admin's unlock first.
