@@ -243,13 +243,15 @@ impl State {
     }
 
     /// Whether `target` is a host task for a container task reaching into
-    /// it: its entry is of host lineage, or it is untracked and does not
-    /// look contained. Takes `target`'s task_lock (not for hooks that hold
+    /// it: its entry is of host lineage or of a container not settled yet
+    /// (runtime code), or it is untracked and does not look contained. Takes `target`'s task_lock (not for hooks that hold
     /// one).
     pub(crate) fn host_task(&self, target: sys::TaskRef<'_>) -> bool {
         match self.lineage_of(target) {
             Some((Lineage::Host, _)) => true,
-            Some((Lineage::Container(_), _)) => false,
+            // Not settled: a runtime still building a container, host code
+            // until the container's first program starts.
+            Some((Lineage::Container(o), _)) => !o.settled,
             // Untracked: host only if it has namespaces and a root to tell
             // by. An exiting task (its entry gone, its namespaces dropped)
             // is unknown, not host: a runtime signalling its dying child.

@@ -230,9 +230,13 @@ impl sys::CheckHooks for State {
         // classified by its namespaces (its task_lock, which that read
         // takes, is held), so it is host unless its hooks found it of
         // settled container lineage (the bit they keep for untracked tasks
-        // too). Untracked is not container either.
+        // too). Untracked is not container either. A container task that
+        // has not settled is a runtime still building it (runc:[2:INIT]
+        // waiting for `runc start`, a `runc exec` before its exec): host
+        // code, which a hijacker could steer back to the host before it
+        // execs.
         let host = match self.lineage_of(child) {
-            Some((l, _)) => matches!(l, Lineage::Host),
+            Some((l, _)) => !matches!(l, Lineage::Container(o) if o.settled),
             None => !self.fast.settled(child.pid()) && child.info_light().kthread == 0,
         };
         if !host {

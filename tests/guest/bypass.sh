@@ -9,7 +9,8 @@
 #      still judged as a container;
 #   3. a clone that fails late in copy_process() does not blind the module;
 #   4. the presets kernel_memory, instrument, binfmt_misc and ptrace_host
-#      (and escguard does not depend on kprobes the host can switch off);
+#      (of a host task, and of a container init runc has not started yet;
+#      escguard does not depend on kprobes the host can switch off);
 #   5. a host exec of a program a container planted as a binfmt_misc
 #      interpreter (reason host-exec, rule planted_exec);
 #   6. nested runtimes (a procfs for a new pid namespace, a real nested
@@ -336,6 +337,20 @@ attack ptrace-host-memread-enforce enforce priv-hostpid "egprobe memread $HP" pt
 attack ptrace-host-memread-monitor monitor priv-hostpid "egprobe memread $HP" ptrace_host ok
 silent ptrace-own-child-memread-lookalike priv-hostpid "sleep 60 & egprobe memread \$!; r=\$?; kill \$!; [ \$r = 0 ]"
 kill $HP 2>/dev/null; wait $HP 2>/dev/null
+# A task a runtime is still building is host code: runc create leaves the
+# new container's init (runc:[2:INIT]) waiting for runc start, in the new
+# namespaces but not yet running the container's program. Hijacked by
+# ptrace from a privileged hostPID container, it could be steered back into
+# the host's namespaces and exec as a host task (red-team report 2).
+make_bundle egvictim 'echo victim-ran'
+if runc create --bundle /run/bundles/egvictim egvictim; then
+	VP=$(runc state egvictim | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+	attack ptrace-unsettled-init-enforce enforce priv-hostpid "egprobe ptrace $VP" ptrace_host ok
+	attack ptrace-unsettled-init-memread-enforce enforce priv-hostpid "egprobe memread $VP" ptrace_host ok
+	runc delete -f egvictim
+else
+	fail ptrace-unsettled-init-enforce "runc create failed"
+fi
 
 # ---- 5. Host exec of a program a container planted ------------------------------
 # With the binfmt_misc rule off, a privileged container registers a handler
