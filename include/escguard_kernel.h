@@ -270,12 +270,13 @@ struct pid *escguard_proc_pid(struct inode *inode);
 /* A mount namespace's mounts, for a reader that holds no namespace lock:
  * the top of its rbtree (0 and @top set, or -EFAULT), one node copied
  * (0 or -EFAULT), the mount a node is embedded in (address arithmetic
- * only), and a mount's root dentry and parent (0 or -EFAULT). Every read
+ * only), and a mount's root dentry, parent and MNT_* flags (0 or
+ * -EFAULT). Every read
  * is copy_from_kernel_nofault(): never faults, may see a node in flux. */
 int escguard_mnt_ns_top_nofault(const void *ns, struct rb_node **top);
 int escguard_rb_node_nofault(const struct rb_node *n, struct rb_node *out);
 struct vfsmount *escguard_mnt_of_node(struct rb_node *n);
-int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent);
+int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent, int *flags);
 /* kern_path(@name, LOOKUP_FOLLOW, @p): 0 and a held @p, or an errno.
  * Process context (load-time checks). */
 int escguard_kern_path_follow(const char *name, struct path *p);

@@ -350,11 +350,12 @@ int escguard_rb_node_nofault(const struct rb_node *n, struct rb_node *out)
 	return copy_from_kernel_nofault(out, n, sizeof(*out));
 }
 struct vfsmount *escguard_mnt_of_node(struct rb_node *n) { return &rb_entry(n, struct mount, mnt_node)->mnt; }
-int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent)
+int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent, int *flags)
 {
 	struct mount *p;
 
-	if (get_kernel_nofault(*root, &mnt->mnt_root) || get_kernel_nofault(p, &real_mount(mnt)->mnt_parent))
+	if (get_kernel_nofault(*root, &mnt->mnt_root) || get_kernel_nofault(*flags, &mnt->mnt_flags)
+	    || get_kernel_nofault(p, &real_mount(mnt)->mnt_parent))
 		return -EFAULT;
 	*parent = &p->mnt;
 	return 0;

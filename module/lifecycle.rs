@@ -8,7 +8,7 @@ use crate::bytes::until_nul;
 use crate::lineage::Hook;
 use crate::report::Extra;
 use crate::table::{self, Entry, StoreError};
-use crate::verdict::{self, Escape, Lineage, Origin};
+use crate::verdict::{self, Escape, HostRootVolume, Lineage, Origin};
 use crate::{abi, sys, State, PATH_LEN};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
@@ -138,7 +138,8 @@ impl State {
             let lineage = if contained {
                 let mut o = Origin::from_info(&i, true);
                 o.cgroup_id = t.cgroup_id();
-                o.host_root_volume = t.host_root_volume();
+                // Running before the load: taken as configured.
+                o.host_root_volume = HostRootVolume::from_scan(t.host_root_volume());
                 self.note_origin(&o);
                 Lineage::Container(o)
             } else {
@@ -262,7 +263,7 @@ impl sys::LifecycleHooks for State {
             if o.settled {
                 let refs = self.base.refs(Some(&lineage));
                 esc.object = sys::current_dir_fds(|d| {
-                    let host = verdict::object_on_host(&self.base, &o, d.classify(&refs));
+                    let host = verdict::object_on_host(&self.base, &o, d.classify(&refs), false);
                     if host {
                         d.path(&mut leaked);
                     }

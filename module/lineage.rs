@@ -6,7 +6,7 @@
 //! remembered to attribute programs a container plants for the host.
 
 use crate::counters::Counter;
-use crate::verdict::{self, Baseline, Escape, Lineage, Origin};
+use crate::verdict::{self, Baseline, Escape, HostRootVolume, Lineage, Origin};
 use crate::{abi, sys, State};
 use kernel::prelude::*;
 
@@ -125,20 +125,19 @@ impl State {
             // (`runc exec`, `nsenter -t <container>`) or is a runtime building
             // one: from here on it is of container lineage. Its origin is
             // settled by its next exec, the first program it runs there.
-            Some(Lineage::Host) if contained => (
-                Lineage::Container(Origin::of_current(i, hook == Hook::Exec)),
-                Escape::default(),
-            ),
+            Some(Lineage::Host) if contained => {
+                let o = Origin::of_current(i, hook == Hook::Exec);
+                let o = if o.settled { self.settle_volume(o) } else { o };
+                (Lineage::Container(o), Escape::default())
+            }
             Some(Lineage::Host) => (Lineage::Host, Escape::default()),
             // Runtime code between clone and exec: settle at the first exec.
             Some(Lineage::Container(o)) if !o.settled => {
                 if hook != Hook::Exec {
                     (Lineage::Container(o), Escape::default())
                 } else if contained {
-                    (
-                        Lineage::Container(Origin::of_current(i, true)),
-                        Escape::default(),
-                    )
+                    let o = self.settle_volume(Origin::of_current(i, true));
+                    (Lineage::Container(o), Escape::default())
                 } else {
                     // The runtime went back to the host before running
                     // anything: it never was a container program.
@@ -165,6 +164,22 @@ impl State {
             return Some((Lineage::Host, false));
         }
         self.table.lock().lineage_of(t.pid(), t.id())
+    }
+
+    /// `o`, settling now (the first program of a container, or of a task
+    /// that entered one, starts), with its host-root volume: decided once
+    /// per container mount namespace, when the first of its tasks settles
+    /// (its runtime is done then, and no container code has run), and
+    /// inherited by tasks that join it later (`runc exec`), so that nothing
+    /// a container mounts afterwards becomes configuration.
+    fn settle_volume(&self, mut o: Origin) -> Origin {
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        let known = self.origins.lock().by_mnt_ns(o.ns[mnt]);
+        o.host_root_volume = match known {
+            Some(k) => k.host_root_volume,
+            None => HostRootVolume::from_scan(sys::current_host_root_volume()),
+        };
+        o
     }
 
     /// Remembers a settled container origin (see `Origins`).

@@ -147,7 +147,10 @@ impl sys::OpenHooks for State {
         if !rep && (f.host_mnt_ns != 0 || f.dev == self.base.root.dev) {
             let flags = file.classify(&self.base.refs(Some(&lin)));
             let dir = f.mode & S_IFMT == S_IFDIR;
-            if verdict::object_on_host(&self.base, &o, flags) && (dir || !file.held_by_current()) {
+            let write = f.fmode & abi::ESCGUARD_PF_WRITE != 0;
+            if verdict::object_on_host(&self.base, &o, flags, write)
+                && (dir || !file.held_by_current())
+            {
                 let esc = Escape {
                     object: true,
                     ..Default::default()

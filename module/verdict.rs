@@ -71,12 +71,33 @@ pub(crate) struct Origin {
     /// clone into new namespaces and the first exec): namespaces and root
     /// are in flux and no verdict is made. Only runtime code runs then.
     pub(crate) settled: bool,
-    /// Whether the container was configured with a host-root volume: a
-    /// mount of the host's whole root filesystem below its root when it
-    /// settled (`-v /:/host`, as node agents run). What that configuration
-    /// grants is not an escape: its cwd and the objects it opens there are
-    /// not judged for being on the host root (its root still is).
-    pub(crate) host_root_volume: bool,
+    /// Whether the container was configured with a host-root volume (see
+    /// [`HostRootVolume`]).
+    pub(crate) host_root_volume: HostRootVolume,
+}
+
+/// A mount of the host's whole root filesystem below a container's root
+/// when its first program started (`-v /:/host`, as node agents run): its
+/// runtime made it, so what it grants is configuration, not escape. Its
+/// root and cwd are not judged for being on the host root, nor objects
+/// opened there -- for writing only if the volume was writable then (a
+/// read-only volume remounted writable does not grant writes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostRootVolume {
+    None,
+    ReadOnly,
+    ReadWrite,
+}
+
+impl HostRootVolume {
+    /// From a scan's answer: `Some(read_only)` if there is one.
+    pub(crate) fn from_scan(scan: Option<bool>) -> Self {
+        match scan {
+            None => HostRootVolume::None,
+            Some(true) => HostRootVolume::ReadOnly,
+            Some(false) => HostRootVolume::ReadWrite,
+        }
+    }
 }
 
 impl Origin {
@@ -88,29 +109,32 @@ impl Origin {
             root: i.root,
             cgroup_id: 0,
             settled,
-            host_root_volume: false,
+            host_root_volume: HostRootVolume::None,
         }
     }
 
     /// The origin of the calling task, whose facts `i` are: a settled one
     /// also records the cgroup the task is in now (at the container's first
-    /// exec: where the runtime put it) and whether its runtime gave it a
-    /// host-root volume. Read only here, not for every task read: host
-    /// forks and execs do not pay for it.
+    /// exec: where the runtime put it). Read only here, not for every task
+    /// read: host forks and execs do not pay for it.
     pub(crate) fn of_current(i: &KInfo, settled: bool) -> Self {
         let mut o = Origin::from_info(i, settled);
         if settled {
             o.cgroup_id = sys::TaskRef::current().cgroup_id();
-            o.host_root_volume = sys::current_host_root_volume();
         }
         o
     }
 
-    /// `flags` of a cwd or an opened object with the host-root mark taken
-    /// off for a container configured with a host-root volume (see
-    /// `host_root_volume`): on such a mount it is where it was put.
-    fn configured(&self, flags: u32) -> u32 {
-        if self.host_root_volume {
+    /// `flags` of a root, cwd or object with the host-root mark taken off
+    /// where a configured host-root volume grants it (see
+    /// [`HostRootVolume`]); `write` for an object opened for writing.
+    fn configured(&self, flags: u32, write: bool) -> u32 {
+        let granted = match self.host_root_volume {
+            HostRootVolume::None => false,
+            HostRootVolume::ReadOnly => !write,
+            HostRootVolume::ReadWrite => true,
+        };
+        if granted {
             flags & !sys::FS_MNT_HOST_ROOT
         } else {
             flags
@@ -172,14 +196,15 @@ pub(crate) fn fs_escaped(flags: u32) -> bool {
 /// host: on a mount of the host's mount namespace (reached through
 /// `/proc/<host pid>/root|cwd|fd`, a leaked host directory descriptor), or on
 /// the host's filesystem outside the container as `fs_escaped` says (a
-/// configured host-root volume not counting as such).
-pub(crate) fn object_on_host(base: &Baseline, origin: &Origin, flags: u32) -> bool {
+/// configured host-root volume not counting as such; `write`: opened for
+/// writing).
+pub(crate) fn object_on_host(base: &Baseline, origin: &Origin, flags: u32, write: bool) -> bool {
     let mnt = abi::ESCGUARD_NS_MNT as usize;
     // A container configured to share the host's mounts reaches them by design.
     if origin.ns[mnt] == base.ns[mnt] {
         return false;
     }
-    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(origin.configured(flags))
+    flags & sys::FS_HOST_MNT_NS != 0 || fs_escaped(origin.configured(flags, write))
 }
 
 /// The verdict for a container task whose origin is settled.
@@ -194,13 +219,10 @@ pub(crate) fn judge(base: &Baseline, origin: &Origin, i: &KInfo) -> Escape {
         }
     }
     if i.has_fs != 0 {
-        if fs_escaped(i.root_flags) {
+        if fs_escaped(origin.configured(i.root_flags, false)) {
             e.fs_mask |= abi::ESCGUARD_FSE_ROOT;
         }
-        // A root is judged as it is even on a configured host-root volume
-        // (`chroot /host` makes the host's root the task's own); a cwd there
-        // is where the volume was put.
-        if fs_escaped(origin.configured(i.cwd_flags)) {
+        if fs_escaped(origin.configured(i.cwd_flags, false)) {
             e.fs_mask |= abi::ESCGUARD_FSE_CWD;
         }
     }

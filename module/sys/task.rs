@@ -300,16 +300,17 @@ impl<'a> TaskRef<'a> {
     }
 
     /// Whether the task's mount namespace holds a host-root volume below
-    /// its root (see [`vfs::host_root_volume_below`]). Takes `task_lock`
+    /// its root, and if so whether read-only (see
+    /// [`vfs::host_root_volume_below`]). Takes `task_lock`
     /// and `fs->lock` (never call it holding either); for tasks other than
     /// current (current uses [`current_host_root_volume`]).
-    pub(crate) fn host_root_volume(&self) -> bool {
+    pub(crate) fn host_root_volume(&self) -> Option<bool> {
         // SAFETY: valid task (type invariant); task_lock pins `nsproxy` (and
         // so its mount namespace) and `fs`, `fs->lock` pins the root.
         unsafe {
             raw::escguard_task_lock(self.ptr);
             let (nsp, fs) = ((*self.ptr).nsproxy, (*self.ptr).fs as *mut raw::fs_struct);
-            let mut hit = false;
+            let mut hit = None;
             if !nsp.is_null() && !fs.is_null() {
                 raw::escguard_fs_lock(fs.cast());
                 let root = (*fs).root.mnt;
@@ -456,14 +457,15 @@ pub(crate) fn current_facts() -> KInfo {
 }
 
 /// Whether the calling task's mount namespace holds a host-root volume
-/// below its root (see [`vfs::host_root_volume_below`]). Lock-free: only
+/// below its root, and if so whether read-only (see
+/// [`vfs::host_root_volume_below`]). Lock-free: only
 /// current replaces its own nsproxy and fs pointers, and the root mount is
 /// compared by address only. Never sleeps.
-pub(crate) fn current_host_root_volume() -> bool {
+pub(crate) fn current_host_root_volume() -> Option<bool> {
     let t = TaskRef::current();
     let (nsp, fs) = (t.nsproxy_raw(), t.fs_raw());
     if nsp.is_null() || fs.is_null() {
-        return false;
+        return None;
     }
     let root = loop {
         // SAFETY: current's fs, stable for the call (see above).

@@ -465,30 +465,29 @@ pub(crate) fn verify_private_layout() -> Result {
     // SAFETY: `nsp` is current's nsproxy (see above).
     let task_ns = unsafe { (*nsp).mnt_ns };
     // In field order, so that a member moved in the copy fails its own
-    // check: the mount tree and parent links (the host-root-volume scan),
-    // then the mount's namespace and id.
-    let ns = task_ns.cast::<c_void>().cast_const();
-    if !MountScan::new().any(ns, |_, m| m == root.0.mnt) {
-        pr_err!("struct mount differs from module/vfs_private.h (mount tree); not loading\n");
-        return Err(ENOEXEC);
-    }
-    let parent = MountScan::new().mount(root.0.mnt).map(|(_, p)| p);
-    let parent_ok =
-        parent.is_some_and(|p| p == root.0.mnt || MountScan::new().any(ns, |_, m| m == p));
-    if !parent_ok {
-        pr_err!("struct mount differs from module/vfs_private.h (parent); not loading\n");
-        return Err(ENOEXEC);
-    }
-    if mnt_ns(root.0.mnt) != task_ns as usize {
-        pr_err!("struct mount differs from module/vfs_private.h (namespace); not loading\n");
-        return Err(ENOEXEC);
-    }
+    // check: the namespace's inode number, the mount tree and parent links
+    // (the host-root-volume scan), then the mount's namespace and id.
     let ns_link = lookup(c_str!("/proc/thread-self/ns/mnt"))?;
     // SAFETY: `ns_link` is held, so its dentry and inode are alive.
     let ino = unsafe { (*(*ns_link.0.dentry).d_inode).i_ino } as u64;
     // SAFETY: `task_ns` is current's mount namespace, pinned by its nsproxy.
     if unsafe { raw::escguard_mnt_ns_inum(task_ns.cast()) } != ino {
         pr_err!("struct mnt_namespace differs from module/vfs_private.h; not loading\n");
+        return Err(ENOEXEC);
+    }
+    let ns = task_ns.cast::<c_void>().cast_const();
+    if !MountScan::new().holds(ns, root.0.mnt) {
+        pr_err!("struct mount differs from module/vfs_private.h (mount tree); not loading\n");
+        return Err(ENOEXEC);
+    }
+    let parent = MountScan::new().mount(root.0.mnt).map(|m| m.parent);
+    let parent_ok = parent.is_some_and(|p| p == root.0.mnt || MountScan::new().holds(ns, p));
+    if !parent_ok {
+        pr_err!("struct mount differs from module/vfs_private.h (parent); not loading\n");
+        return Err(ENOEXEC);
+    }
+    if mnt_ns(root.0.mnt) != task_ns as usize {
+        pr_err!("struct mount differs from module/vfs_private.h (namespace); not loading\n");
         return Err(ENOEXEC);
     }
     // SAFETY: `root` is held.
@@ -658,6 +657,13 @@ impl MountinfoLine {
     }
 }
 
+/// What [`MountScan::mount`] reads of a mount.
+struct MountFacts {
+    root: *mut bindings::dentry,
+    parent: *mut bindings::vfsmount,
+    flags: u32,
+}
+
 /// Nodes a lockless scan of one mount namespace visits at most (rbtree
 /// steps and parent steps together): far more than any container's mounts;
 /// a scan that runs out answers "no".
@@ -721,21 +727,23 @@ impl MountScan {
         }
     }
 
-    /// `mnt`'s root dentry and parent mount (itself for a namespace's root).
-    fn mount(
-        &mut self,
-        mnt: *mut bindings::vfsmount,
-    ) -> Option<(*mut bindings::dentry, *mut bindings::vfsmount)> {
+    /// `mnt`'s root dentry, parent mount (itself for a namespace's root)
+    /// and `MNT_*` flags.
+    fn mount(&mut self, mnt: *mut bindings::vfsmount) -> Option<MountFacts> {
         self.budget = self.budget.checked_sub(1)?;
-        let (mut root, mut parent) = (ptr::null_mut(), ptr::null_mut());
+        let (mut root, mut parent, mut flags) = (ptr::null_mut(), ptr::null_mut(), 0);
         // SAFETY: the accessor reads with copy_from_kernel_nofault().
-        (unsafe { raw::escguard_mnt_nofault(mnt, &mut root, &mut parent) } == 0)
-            .then_some((root, parent))
+        (unsafe { raw::escguard_mnt_nofault(mnt, &mut root, &mut parent, &mut flags) } == 0)
+            .then_some(MountFacts {
+                root,
+                parent,
+                flags: flags as u32,
+            })
     }
 
     /// Whether `mnt` is mounted below `root` (through any number of mounts).
     fn below(&mut self, mut mnt: *mut bindings::vfsmount, root: *mut bindings::vfsmount) -> bool {
-        while let Some((_, parent)) = self.mount(mnt) {
+        while let Some(MountFacts { parent, .. }) = self.mount(mnt) {
             if parent == root {
                 return true;
             }
@@ -747,33 +755,33 @@ impl MountScan {
         false
     }
 
-    /// Calls `f` with each mount of namespace `ns` until it returns true;
-    /// whether it did (`false` also when the walk could not finish).
-    fn any<F>(&mut self, ns: *const c_void, mut f: F) -> bool
+    /// Calls `f` with each mount of namespace `ns` until it returns true:
+    /// `Some(true)` if it did, `Some(false)` after every mount, `None` when
+    /// the walk could not finish (a node it could not read, the budget).
+    fn any<F>(&mut self, ns: *const c_void, mut f: F) -> Option<bool>
     where
-        F: FnMut(&mut Self, *mut bindings::vfsmount) -> bool,
+        F: FnMut(&mut Self, *mut bindings::vfsmount) -> Option<bool>,
     {
         let mut top = ptr::null_mut();
         // SAFETY: the accessor reads with copy_from_kernel_nofault().
         if unsafe { raw::escguard_mnt_ns_top_nofault(ns, &mut top) } != 0 || top.is_null() {
-            return false;
+            return None;
         }
-        let mut n = match self.leftmost(top) {
-            Some(n) => n,
-            None => return false,
-        };
+        let mut n = self.leftmost(top)?;
         while !n.is_null() {
             // SAFETY: address arithmetic only (container_of).
             let mnt = unsafe { raw::escguard_mnt_of_node(n) };
-            if f(self, mnt) {
-                return true;
+            if f(self, mnt)? {
+                return Some(true);
             }
-            n = match self.next(n) {
-                Some(n) => n,
-                None => return false,
-            };
+            n = self.next(n)?;
         }
-        false
+        Some(false)
+    }
+
+    /// Whether namespace `ns`'s mount tree holds `want`.
+    fn holds(&mut self, ns: *const c_void, want: *mut bindings::vfsmount) -> bool {
+        self.any(ns, |_, m| Some(m == want)) == Some(true)
     }
 }
 
@@ -781,16 +789,26 @@ impl MountScan {
 /// mount `root`, a mount of the host's whole root filesystem (its root
 /// dentry is `host_root`): a host-root volume (`-v /:/host`) that the
 /// container's runtime configured, when read at the container's first
-/// exec. Not `root` itself, and not a host mount left *above* the root (a
-/// runtime that chroots instead of pivoting keeps one: that one is reached
-/// only by escaping the root). Never sleeps; see [`MountScan`].
+/// exec. `Some(read_only)` if so (read-only if every such mount is), `None`
+/// if not (or if the walk could not finish). Not `root` itself, and not a
+/// host mount left *above* the root (a runtime that chroots instead of
+/// pivoting keeps one: that one is reached only by escaping the root).
+/// Never sleeps; see [`MountScan`].
 pub(crate) fn host_root_volume_below(
     ns: *const c_void,
     root: *mut bindings::vfsmount,
     host_root: *mut bindings::dentry,
-) -> bool {
+) -> Option<bool> {
     let _rcu = Rcu::lock();
+    let mut found = None;
+    // A walk that could not see every mount answers "no".
     MountScan::new().any(ns, |s, mnt| {
-        mnt != root && s.mount(mnt).map(|(d, _)| d) == Some(host_root) && s.below(mnt, root)
-    })
+        let m = s.mount(mnt)?;
+        if mnt != root && m.root == host_root && s.below(mnt, root) {
+            let ro = m.flags & bindings::MNT_READONLY != 0;
+            found = Some(found.unwrap_or(true) && ro);
+        }
+        Some(false)
+    })?;
+    found
 }

@@ -15,9 +15,10 @@
 #      interpreter (reason host-exec, rule planted_exec);
 #   6. nested runtimes (a procfs for a new pid namespace, a real nested
 #      runc) are left alone, a procfs of the host's pid namespace is not;
-#   9. a host-root volume its runtime configured is not an escape; a
-#      chroot into it is, and so is the host's disk in a --no-pivot
-#      container (whose host root mount lies above its root).
+#   9. a host-root volume its runtime configured is not an escape (nor a
+#      chroot into it); writing through it once remounted writable is, and
+#      so is the host's disk in a --no-pivot container (whose host root
+#      mount lies above its root).
 . /tests/lib.sh
 MARK='host-only marker'
 BM=/proc/sys/fs/binfmt_misc
@@ -451,8 +452,14 @@ silent deep-volume-cwd-lookalike vol "cd /vol && egprobe deepcwd 4300 /etc/passw
 silent hostroot-volume-read-lookalike hostroot "cat /host/etc/passwd > /dev/null && ls /host/bin > /dev/null && echo hr-ok" hr-ok
 silent hostroot-volume-cwd-lookalike hostroot "cd /host/etc && cat passwd > /dev/null && /host/bin/busybox true && echo hr-ok" hr-ok
 silent hostroot-volume-nested-ns-lookalike priv-hostroot "unshare -m sh -c 'cd /host && cat etc/passwd > /dev/null' && echo hr-ok" hr-ok
-# Its root is judged as ever: chroot /host makes the host's root its own.
-attack hostroot-volume-chroot-enforce enforce priv-hostroot "chroot /host /bin/cat /host-marker" root-escape "" nodeny
+# Including `chroot /host`, as `kubectl debug node/...` documents it.
+silent hostroot-volume-chroot-lookalike priv-hostroot "chroot /host /bin/cat /host-marker" "$MARK"
+# What it grants is what was configured: a read-only volume remounted
+# writable does not grant writes to the host.
+attack hostroot-ro-remount-write-enforce enforce priv-hostroot "mount -o remount,bind,rw /host && echo x > /host/egremount && echo wrote" host-object wrote
+# (O_CREAT makes the file before the open is judged: it may exist, empty.)
+if [ -s /egremount ]; then fail hostroot-ro-remount-nothing-written; else pass hostroot-ro-remount-nothing-written; fi
+rm -f /egremount
 # A runtime that chroots instead of pivoting (runc --no-pivot) leaves the
 # host's root mount in the container's namespace *above* its root: not a
 # configured volume, so the host's disk mounted there is still caught.
