@@ -39,11 +39,17 @@ impl Origins {
 
     /// Remembers `o`, unless it is known already or its root is the host's
     /// (a container of its own pid namespace only: everything would be
-    /// "below" that root).
+    /// "below" that root). A known one in another cgroup is a new container
+    /// that reuses a dead one's namespace number and image root: it
+    /// replaces it.
     pub(crate) fn note(&mut self, o: &Origin, base: &Baseline) {
-        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino)
-            || self.slots.iter().any(|s| Self::same(s, o))
-        {
+        if (o.root.dev, o.root.ino) == (base.root.dev, base.root.ino) {
+            return;
+        }
+        if let Some(s) = self.slots.iter_mut().find(|s| Self::same(s, o)) {
+            if s.cgroup_id != o.cgroup_id {
+                *s = *o;
+            }
             return;
         }
         if self.slots.len() < ORIGIN_SLOTS {
@@ -53,6 +59,18 @@ impl Origins {
             *s = *o;
             self.next = (self.next + 1) % ORIGIN_SLOTS;
         }
+    }
+
+    /// The container that mount namespace `ns` and cgroup `cgroup_id` are
+    /// of: namespace numbers are reused once a namespace dies, cgroup ids
+    /// are not (a task joining a container, `runc exec`, is put in its
+    /// cgroup first).
+    pub(crate) fn by_instance(&self, ns: u64, cgroup_id: u64) -> Option<Origin> {
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        self.slots
+            .iter()
+            .find(|o| cgroup_id != 0 && o.ns[mnt] == ns && o.cgroup_id == cgroup_id)
+            .copied()
     }
 
     pub(crate) fn by_mnt_ns(&self, ns: u64) -> Option<Origin> {
@@ -168,13 +186,13 @@ impl State {
 
     /// `o`, settling now (the first program of a container, or of a task
     /// that entered one, starts), with its host-root volume: decided once
-    /// per container mount namespace, when the first of its tasks settles
-    /// (its runtime is done then, and no container code has run), and
-    /// inherited by tasks that join it later (`runc exec`), so that nothing
-    /// a container mounts afterwards becomes configuration.
+    /// per container (mount namespace and cgroup), when the first of its
+    /// tasks settles (its runtime is done then, and no container code has
+    /// run), and inherited by tasks that join it later (`runc exec`), so
+    /// that nothing a container mounts afterwards becomes configuration.
     fn settle_volume(&self, mut o: Origin) -> Origin {
         let mnt = abi::ESCGUARD_NS_MNT as usize;
-        let known = self.origins.lock().by_mnt_ns(o.ns[mnt]);
+        let known = self.origins.lock().by_instance(o.ns[mnt], o.cgroup_id);
         o.host_root_volume = match known {
             Some(k) => k.host_root_volume,
             None => HostRootVolume::from_scan(sys::current_host_root_volume()),

@@ -452,6 +452,23 @@ silent deep-volume-cwd-lookalike vol "cd /vol && egprobe deepcwd 4300 /etc/passw
 silent hostroot-volume-read-lookalike hostroot "cat /host/etc/passwd > /dev/null && ls /host/bin > /dev/null && echo hr-ok" hr-ok
 silent hostroot-volume-cwd-lookalike hostroot "cd /host/etc && cat passwd > /dev/null && /host/bin/busybox true && echo hr-ok" hr-ok
 silent hostroot-volume-nested-ns-lookalike priv-hostroot "unshare -m sh -c 'cd /host && cat etc/passwd > /dev/null' && echo hr-ok" hr-ok
+# A task that joins it later (runc exec) inherits the decision made when
+# it started; so does a container that reuses a dead one's mount namespace
+# number and image root (the plain container just before it, gone).
+silent plain-before-hostroot-lookalike vol "true"
+drain_events
+_k0=$(kills)
+if start_container hrjoin 'sleep 30' hostroot; then
+	out=$(timeout 60 runc exec hrjoin sh -c 'cat /host/etc/passwd > /dev/null && cd /host && ls > /dev/null; echo rc=$?' 2>&1)
+	if [ "$out" = rc=0 ] && [ "$(ev_n "$(events_json)")" = 0 ] && [ "$(kills)" = "$_k0" ]; then
+		pass hostroot-volume-runc-exec-lookalike
+	else
+		fail hostroot-volume-runc-exec-lookalike "$(flat "$out"), kills $_k0 -> $(kills)"
+	fi
+	runc kill hrjoin KILL 2>/dev/null; wait "$CRUN" 2>/dev/null; runc delete -f hrjoin 2>/dev/null
+else
+	fail hostroot-volume-runc-exec-lookalike "container did not start"
+fi
 # Including `chroot /host`, as `kubectl debug node/...` documents it.
 silent hostroot-volume-chroot-lookalike priv-hostroot "chroot /host /bin/cat /host-marker" "$MARK"
 # What it grants is what was configured: a read-only volume remounted
