@@ -335,15 +335,26 @@ impl sys::LifecycleHooks for State {
         // Judge the change where it happens: a task that setns'es into the
         // host's namespaces may do its harm with calls that open nothing
         // (truncate, chmod, connect) and switch back before any other hook
-        // would look. It dies before it returns to user space.
+        // would look. It dies before it returns to user space. Judged by
+        // the whole resulting state, root and cwd included: a mount
+        // namespace that is not the host's can still put the host's root
+        // under the task (a host service's private one, `PrivateTmp=`).
         let Some((o, rep, tracked)) = self.contained(task) else {
             return;
         };
         if rep {
             return;
         }
+        // The new mount namespace's root and cwd are current's already;
+        // its namespaces are `i`'s (the new ones, not yet installed).
+        let fs = task.info(&self.base.refs(Some(&Lineage::Container(o))));
+        let i = &sys::KInfo {
+            root_flags: fs.root_flags,
+            cwd_flags: fs.cwd_flags,
+            ..*i
+        };
         let esc = verdict::judge(&self.base, &o, i);
-        if esc.ns_mask == 0 {
+        if !esc.any() {
             return;
         }
         // Who it is, for the event and the table (the facts are the lock-free

@@ -30,6 +30,24 @@ for v in nsfile pidfd; do
 	else fail setns-metadata-$v "killed but host changed (size=$sz mode=$md)"; fi
 done
 
+# 2b. The same into a host service's *private* mount namespace (as any
+# PrivateTmp= unit has): not the host's namespace, but its root is the
+# host's root filesystem (red-team report 1). Judged at the switch by the
+# whole resulting state.
+unshare -m --propagation private sleep 600 &
+SP=$!
+sleep 0.5
+f=/rt2-victim-privns
+echo "victim data" > $f; chmod 0644 $f
+ctr rt2setnsprivns priv-hostpid "egprobe setns-meta /proc/$SP/ns/mnt $f"
+sz=$(wc -c < $f); md=$(stat -c %a $f)
+echo "  host victim: size=$sz mode=$md"
+if [ "$KILLED" = no ] && { [ "$sz" = 0 ] || [ "$md" = 4755 ]; }; then
+	fail setns-metadata-privns "host file changed after setns into a host service's private mnt ns, no kill (size=$sz mode=$md)"
+elif [ "$sz" != 0 ] && [ "$md" != 4755 ]; then pass setns-metadata-privns
+else fail setns-metadata-privns "killed but host changed (size=$sz mode=$md)"; fi
+kill $SP 2>/dev/null; wait $SP 2>/dev/null
+
 # 3. setns(2) into the host's network namespace and read a host
 # loopback-only service (no open at all).
 ( echo "$MARK" | nc -l -p 7777 ) &
