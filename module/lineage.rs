@@ -277,8 +277,8 @@ impl State {
 
     /// Whether `target` is a host task for a container task reaching into
     /// it: its entry is of host lineage or of a container not settled yet
-    /// (runtime code), or it is untracked and does not look contained. Takes `target`'s task_lock (not for hooks that hold
-    /// one).
+    /// (runtime code), or it is untracked and does not look contained.
+    /// Takes `target`'s task_lock (not for hooks that hold one).
     pub(crate) fn host_task(&self, target: sys::TaskRef<'_>) -> bool {
         match self.lineage_of(target) {
             Some((Lineage::Host, _)) => true,
