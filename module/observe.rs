@@ -343,6 +343,43 @@ impl sys::CheckHooks for State {
         )
     }
 
+    fn on_task_control(
+        &self,
+        task: sys::TaskRef<'_>,
+        target: sys::TaskRef<'_>,
+        what: &[u8],
+    ) -> i32 {
+        self.c.hook_syscall.inc();
+        // Acting on a host task is judged whatever the interface: a limit
+        // (RLIMIT_FSIZE on the host's event writer), a priority or a CPU
+        // set starves it as surely as a signal kills it.
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        let c = target.info_light();
+        if c.tgid == task.info_light().tgid || !self.host_task(target) {
+            return 0;
+        }
+        let mut buf = [0u8; 64];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(what);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" of pid {} ", c.pid));
+        w.bytes(until_nul(bytes::bytes_of(&c.comm)));
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_SIGNAL_HOST,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
     fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {

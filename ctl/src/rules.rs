@@ -107,8 +107,9 @@ pub const PRESETS: [Preset; abi::ESCGUARD_RULE_COUNT as usize] = [
     Preset {
         id: abi::ESCGUARD_RULE_SIGNAL_HOST,
         name: "signal_host",
-        description:
-            "signal a host task (kill, tkill, tgkill, sigqueue; kill -1 with the host's pids)",
+        description: "signal a host task (kill, tkill, tgkill, sigqueue; kill -1 with the host's \
+                      pids) or change its limits, priority or CPUs (prlimit64, setpriority, \
+                      sched_set*, ioprio_set)",
     },
 ];
 

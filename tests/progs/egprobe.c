@@ -28,6 +28,11 @@
  * For the bypass suite (tests/guest/bypass.sh):
  *
  *   egprobe ioperm | iopl       ask for I/O port access (port 0x80; level 3)
+ *   egprobe act HOW PID        change PID without a signal, by HOW: prlimit
+ *                              (RLIMIT_FSIZE to 0), nice (setpriority 19),
+ *                              affinity (sched_setaffinity to CPU 0),
+ *                              sched (sched_setscheduler SCHED_IDLE),
+ *                              ioprio (ioprio_set idle class)
  *   egprobe signal HOW PID SIG send SIG to PID by HOW: kill, tkill, tgkill,
  *                              sigqueue, tgsigqueue, pidfd (pidfd_open +
  *                              pidfd_send_signal) or procfd
@@ -95,6 +100,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -181,6 +187,29 @@ static void *chdir_thread(void *dir)
 	if (read(go[0], &c, 1) != 1)
 		return (void *)-1L;
 	return (void *)(long)chdir(dir);
+}
+
+static int do_act(const char *how, pid_t pid)
+{
+	struct rlimit64 { uint64_t cur, max; } lim = { 0, 0 };
+	struct sched_param sp = { 0 };
+	cpu_set_t set;
+
+	if (!strcmp(how, "prlimit"))
+		return result(syscall(SYS_prlimit64, pid, RLIMIT_FSIZE, &lim, NULL));
+	if (!strcmp(how, "nice"))
+		return result(setpriority(PRIO_PROCESS, pid, 19));
+	if (!strcmp(how, "affinity")) {
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		return result(sched_setaffinity(pid, sizeof(set), &set));
+	}
+	if (!strcmp(how, "sched"))
+		return result(sched_setscheduler(pid, SCHED_IDLE, &sp));
+	if (!strcmp(how, "ioprio"))
+		return result(syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, pid, 3 << 13 /* IDLE */));
+	errno = EINVAL;
+	return result(-1);
 }
 
 static int do_chdir_open(const char *dir, const char *file, int thread)
@@ -836,13 +865,15 @@ int main(int argc, char **argv)
 	if (!strcmp(base ? base + 1 : argv[0], "egpayload"))
 		return do_payload(argc, argv);
 	if (argc < 2) {
-		fprintf(stderr, "usage: egprobe signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
+		fprintf(stderr, "usage: egprobe act|signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "ioperm"))
 		return result(syscall(SYS_ioperm, 0x80UL, 1UL, 1));
 	if (!strcmp(argv[1], "iopl"))
 		return result(syscall(SYS_iopl, 3));
+	if (!strcmp(argv[1], "act") && argc == 4)
+		return do_act(argv[2], atoi(argv[3]));
 	if (!strcmp(argv[1], "signal") && argc == 5)
 		return do_signal(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(argv[1], "setns-meta") && argc == 4)
