@@ -290,7 +290,7 @@ struct escguard_task_list {
 #define ESCGUARD_RULE_INSTRUMENT 14        /* "instrument": write to a debugfs or tracefs file (kprobes/enabled, tracing controls) */
 #define ESCGUARD_RULE_BINFMT_MISC 15       /* "binfmt_misc": write to the host's (initial user namespace's) binfmt_misc instance */
 #define ESCGUARD_RULE_PLANTED_EXEC 16      /* "planted_exec": host-context exec of a program or interpreter in a container's filesystem */
-#define ESCGUARD_RULE_SIGNAL_HOST 17       /* "signal_host": a signal to a host task (kill, tkill, tgkill, sigqueue; kill(-1) sharing the host pid namespace), or a change of its limits, priority or CPUs (prlimit64, setpriority, sched_set*, ioprio_set) */
+#define ESCGUARD_RULE_SIGNAL_HOST 17       /* "signal_host": a signal to a host task (kill, tkill, tgkill, sigqueue; kill(-1) sharing the host pid namespace), or setting its resource limits (prlimit64) */
 #define ESCGUARD_RULE_COUNT 18
 #define ESCGUARD_RULE_POLICY 0xffffffffU   /* event.rule_id of a loaded policy's rule */
 

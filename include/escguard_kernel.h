@@ -147,12 +147,9 @@ struct escguard_scratch {
 #define ESCGUARD_SIG_KILL_GROUP 4 /* (pid, sig), pid < -1 a process group: kill */
 #define ESCGUARD_SIG_TGKILL 2	/* (tgid, pid, sig): tgkill, rt_tgsigqueueinfo */
 #define ESCGUARD_SIG_PIDFD 3	/* (pidfd, sig): pidfd_send_signal */
-/* Calls that change another task's resources or scheduling without a
- * signal or ptrace's access check (judged as signal_host): */
+/* A call that changes another task's limits without a signal or ptrace's
+ * access check (judged as signal_host): */
 #define ESCGUARD_SIG_PRLIMIT 5	/* (pid, resource, new, old): prlimit64, new != NULL */
-#define ESCGUARD_SIG_PRIORITY 6	/* (which, who, prio): setpriority, PRIO_PROCESS */
-#define ESCGUARD_SIG_SCHED 7	/* (pid, ...): sched_setaffinity/setscheduler/setparam/setattr */
-#define ESCGUARD_SIG_IOPRIO 8	/* (which, who, ioprio): ioprio_set, IOPRIO_WHO_PROCESS */
 
 /* Counters kept per CPU (ESCGUARD_PC_*): calls of hooks, the open
  * path's outcomes, handler time by hook (ESCGUARD_TIME_*, nanoseconds;

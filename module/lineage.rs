@@ -61,15 +61,14 @@ impl Origins {
         }
     }
 
-    /// The container that mount namespace `ns` and cgroup `cgroup_id` are
-    /// of: namespace numbers are reused once a namespace dies, cgroup ids
-    /// are not (a task joining a container, `runc exec`, is put in its
-    /// cgroup first).
-    pub(crate) fn by_instance(&self, ns: u64, cgroup_id: u64) -> Option<Origin> {
-        let mnt = abi::ESCGUARD_NS_MNT as usize;
+    /// The container whose first task settled in cgroup `cgroup_id`: a
+    /// task that joins a container (`runc exec`) is put in its cgroup
+    /// first, whatever mount namespace its init has moved to since; cgroup
+    /// ids are not reused (namespace numbers are).
+    pub(crate) fn by_cgroup(&self, cgroup_id: u64) -> Option<Origin> {
         self.slots
             .iter()
-            .find(|o| cgroup_id != 0 && o.ns[mnt] == ns && o.cgroup_id == cgroup_id)
+            .find(|o| cgroup_id != 0 && o.cgroup_id == cgroup_id)
             .copied()
     }
 
@@ -133,7 +132,7 @@ impl State {
             None => {
                 let l = if contained {
                     let settled = hook == Hook::Exec || self.fast.settled(i.pid);
-                    Lineage::Container(Origin::of_current(i, settled))
+                    Lineage::Container(self.known_volume(Origin::of_current(i, settled)))
                 } else {
                     Lineage::Host
                 };
@@ -186,17 +185,25 @@ impl State {
 
     /// `o`, settling now (the first program of a container, or of a task
     /// that entered one, starts), with its host-root volume: decided once
-    /// per container (mount namespace and cgroup), when the first of its
-    /// tasks settles (its runtime is done then, and no container code has
-    /// run), and inherited by tasks that join it later (`runc exec`), so
-    /// that nothing a container mounts afterwards becomes configuration.
+    /// per container (by its cgroup), when the first of its tasks settles
+    /// (its runtime is done then, and no container code has run), and
+    /// inherited by tasks that join it later (`runc exec`), so that nothing
+    /// a container mounts afterwards becomes configuration.
     fn settle_volume(&self, mut o: Origin) -> Origin {
-        let mnt = abi::ESCGUARD_NS_MNT as usize;
-        let known = self.origins.lock().by_instance(o.ns[mnt], o.cgroup_id);
+        let known = self.origins.lock().by_cgroup(o.cgroup_id);
         o.host_root_volume = match known {
             Some(k) => k.host_root_volume,
             None => HostRootVolume::from_scan(sys::current_host_root_volume()),
         };
+        o
+    }
+
+    /// `o` (an untracked task's present state) with the host-root volume
+    /// of the container its cgroup is of, if known; never scanned here.
+    fn known_volume(&self, mut o: Origin) -> Origin {
+        if let Some(k) = self.origins.lock().by_cgroup(o.cgroup_id) {
+            o.host_root_volume = k.host_root_volume;
+        }
         o
     }
 
@@ -271,20 +278,27 @@ impl State {
     /// then taken as its origin.
     fn untracked_origin(&self) -> Option<(Origin, bool, bool)> {
         let own = sys::current_facts();
-        (self.fast.settled(own.pid) && self.base.looks_contained(&own))
-            .then(|| (Origin::of_current(&own, true), false, false))
+        (self.fast.settled(own.pid) && self.base.looks_contained(&own)).then(|| {
+            (
+                self.known_volume(Origin::of_current(&own, true)),
+                false,
+                false,
+            )
+        })
     }
 
     /// Whether `target` is a host task for a container task reaching into
-    /// it: its entry is of host lineage or of a container not settled yet
-    /// (runtime code), or it is untracked and does not look contained.
-    /// Takes `target`'s task_lock (not for hooks that hold one).
+    /// it: its entry is of host lineage, or it is untracked and does not
+    /// look contained. Takes `target`'s task_lock (not for hooks that hold
+    /// one).
     pub(crate) fn host_task(&self, target: sys::TaskRef<'_>) -> bool {
         match self.lineage_of(target) {
             Some((Lineage::Host, _)) => true,
-            // Not settled: a runtime still building a container, host code
-            // until the container's first program starts.
-            Some((Lineage::Container(o), _)) => !o.settled,
+            // A container still being built too: `/proc/<pid>` links,
+            // environ and signals of a runtime's init are judged by what
+            // they reach, and tools in containers walk them (lsof, fuser);
+            // only ptrace treats it as host (`on_ptrace`).
+            Some((Lineage::Container(_), _)) => false,
             // Untracked: host only if it has namespaces and a root to tell
             // by. An exiting task (its entry gone, its namespaces dropped)
             // is unknown, not host: a runtime signalling its dying child.

@@ -170,8 +170,8 @@ pub(crate) trait CheckHooks {
     /// `task` sends signal `sig` to `target` (`None`: to every task it
     /// may signal).
     fn on_signal(&self, task: TaskRef<'_>, target: Option<TaskRef<'_>>, sig: i32) -> i32;
-    /// `task` changes `target`'s resource limits, priority or scheduling
-    /// (`what`: the call, e.g. `prlimit64`).
+    /// `task` changes `target`'s resource limits (`what`: the call,
+    /// `prlimit64`).
     fn on_task_control(&self, task: TaskRef<'_>, target: TaskRef<'_>, what: &[u8]) -> i32;
     /// `task` opens `target`'s `/proc/<pid>/environ`.
     fn on_environ(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;

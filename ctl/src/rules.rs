@@ -108,8 +108,7 @@ pub const PRESETS: [Preset; abi::ESCGUARD_RULE_COUNT as usize] = [
         id: abi::ESCGUARD_RULE_SIGNAL_HOST,
         name: "signal_host",
         description: "signal a host task (kill, tkill, tgkill, sigqueue; kill -1 with the host's \
-                      pids) or change its limits, priority or CPUs (prlimit64, setpriority, \
-                      sched_set*, ioprio_set)",
+                      pids) or set its resource limits (prlimit64)",
     },
 ];
 

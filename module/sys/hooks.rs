@@ -684,29 +684,18 @@ use crate::abi::{
 use kernel::c_str;
 use raw::{
     ESCGUARD_AT_IA32 as IA32, ESCGUARD_AT_SIGNAL as SIGNAL, ESCGUARD_AT_SYSCALL as SYSCALL,
-    ESCGUARD_SIG_IOPRIO as IOPRIO, ESCGUARD_SIG_KILL as KILL,
-    ESCGUARD_SIG_KILL_GROUP as KILL_GROUP, ESCGUARD_SIG_PIDFD as PIDFD,
-    ESCGUARD_SIG_PRIORITY as PRIORITY, ESCGUARD_SIG_PRLIMIT as PRLIMIT,
-    ESCGUARD_SIG_SCHED as SCHED, ESCGUARD_SIG_TGKILL as TGKILL,
+    ESCGUARD_SIG_KILL as KILL, ESCGUARD_SIG_KILL_GROUP as KILL_GROUP, ESCGUARD_SIG_PIDFD as PIDFD,
+    ESCGUARD_SIG_PRLIMIT as PRLIMIT, ESCGUARD_SIG_TGKILL as TGKILL,
 };
 
 /// For a call that changes another task without a signal
-/// (`ESCGUARD_SIG_PRLIMIT` and on), the target as the caller names it and
-/// the call's name; `None` for a signal, or a call that changes no other
-/// single task (a read-only `prlimit64`, a process group or user).
+/// (`ESCGUARD_SIG_PRLIMIT`), the target as the caller names it and the
+/// call's name; `None` for a signal. A read-only `prlimit64` changes
+/// nothing (target 0: not judged).
 fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'static [u8])> {
-    const PRIO_PROCESS: usize = 0;
-    const IOPRIO_WHO_PROCESS: usize = 1;
     match arg {
         PRLIMIT if user_arg(2) != 0 => Some((user_arg(0) as i32, b"prlimit64")),
-        PRIORITY if user_arg(0) as u32 as usize == PRIO_PROCESS => {
-            Some((user_arg(1) as i32, b"setpriority"))
-        }
-        SCHED => Some((user_arg(0) as i32, b"sched_set*")),
-        IOPRIO if user_arg(0) as u32 as usize == IOPRIO_WHO_PROCESS => {
-            Some((user_arg(1) as i32, b"ioprio_set"))
-        }
-        PRLIMIT | PRIORITY | IOPRIO => Some((0, b"")),
+        PRLIMIT => Some((0, b"")),
         _ => None,
     }
 }
@@ -716,7 +705,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 46] = [
+const SITES: [Site; 40] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -821,19 +810,13 @@ const SITES: [Site; 46] = [
     refuse(c_str!("__x64_sys_rt_tgsigqueueinfo"), SIGNAL, TGKILL),
     refuse(c_str!("__x64_sys_pidfd_send_signal"), SIGNAL, PIDFD),
     refuse(c_str!("__x64_sys_prlimit64"), SIGNAL, PRLIMIT),
-    refuse(c_str!("__x64_sys_setpriority"), SIGNAL, PRIORITY),
-    refuse(c_str!("__x64_sys_sched_setaffinity"), SIGNAL, SCHED),
-    refuse(c_str!("__x64_sys_sched_setscheduler"), SIGNAL, SCHED),
-    refuse(c_str!("__x64_sys_sched_setparam"), SIGNAL, SCHED),
-    refuse(c_str!("__x64_sys_sched_setattr"), SIGNAL, SCHED),
-    refuse(c_str!("__x64_sys_ioprio_set"), SIGNAL, IOPRIO),
 ];
 
 /// The 32-bit syscall wrappers of the same calls, on a kernel that runs
 /// 32-bit programs (their user registers hold the arguments in the ia32
 /// order). setns/unshare: a 32-bit task must not switch namespaces unseen.
 #[cfg(CONFIG_IA32_EMULATION)]
-const IA32_SITES: [Site; 21] = [
+const IA32_SITES: [Site; 15] = [
     refuse(
         c_str!("__ia32_sys_delete_module"),
         raw::ESCGUARD_AT_UNLOAD | IA32,
@@ -871,20 +854,6 @@ const IA32_SITES: [Site; 21] = [
     ),
     refuse(c_str!("__ia32_sys_pidfd_send_signal"), SIGNAL | IA32, PIDFD),
     refuse(c_str!("__ia32_sys_prlimit64"), SIGNAL | IA32, PRLIMIT),
-    refuse(c_str!("__ia32_sys_setpriority"), SIGNAL | IA32, PRIORITY),
-    refuse(
-        c_str!("__ia32_compat_sys_sched_setaffinity"),
-        SIGNAL | IA32,
-        SCHED,
-    ),
-    refuse(
-        c_str!("__ia32_sys_sched_setscheduler"),
-        SIGNAL | IA32,
-        SCHED,
-    ),
-    refuse(c_str!("__ia32_sys_sched_setparam"), SIGNAL | IA32, SCHED),
-    refuse(c_str!("__ia32_sys_sched_setattr"), SIGNAL | IA32, SCHED),
-    refuse(c_str!("__ia32_sys_ioprio_set"), SIGNAL | IA32, IOPRIO),
     refuse(
         c_str!("__ia32_sys_ioperm"),
         raw::ESCGUARD_AT_PORT_IO | IA32,

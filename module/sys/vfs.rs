@@ -789,8 +789,8 @@ impl MountScan {
 /// mount `root`, a mount of the host's whole root filesystem (its root
 /// dentry is `host_root`): a host-root volume (`-v /:/host`) that the
 /// container's runtime configured, when read at the container's first
-/// exec. `Some(read_only)` if so (read-only if every such mount is), `None`
-/// if not (or if the walk could not finish). Not `root` itself, and not a
+/// exec. `Some(read_only)` for the first one found, `None` if none (or if
+/// the walk could not reach one). Not `root` itself, and not a
 /// host mount left *above* the root (a runtime that chroots instead of
 /// pivoting keeps one: that one is reached only by escaping the root).
 /// Never sleeps; see [`MountScan`].
@@ -801,14 +801,17 @@ pub(crate) fn host_root_volume_below(
 ) -> Option<bool> {
     let _rcu = Rcu::lock();
     let mut found = None;
-    // A walk that could not see every mount answers "no".
+    // Stops at the first one: mounts are in creation order, and a volume's
+    // own mount precedes the host mounts an rbind copies under it, so a
+    // node with thousands of mounts does not exhaust the budget. A walk
+    // that fails before one answers "no".
     MountScan::new().any(ns, |s, mnt| {
         let m = s.mount(mnt)?;
-        if mnt != root && m.root == host_root && s.below(mnt, root) {
-            let ro = m.flags & bindings::MNT_READONLY != 0;
-            found = Some(found.unwrap_or(true) && ro);
+        let hit = mnt != root && m.root == host_root && s.below(mnt, root);
+        if hit {
+            found = Some(m.flags & bindings::MNT_READONLY != 0);
         }
-        Some(false)
+        Some(hit)
     })?;
     found
 }

@@ -348,6 +348,8 @@ if runc create --bundle /run/bundles/egvictim egvictim; then
 	VP=$(runc state egvictim | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
 	attack ptrace-unsettled-init-enforce enforce priv-hostpid "egprobe ptrace $VP" ptrace_host ok
 	attack ptrace-unsettled-init-memread-enforce enforce priv-hostpid "egprobe memread $VP" ptrace_host ok
+	# Only ptrace: tools that walk /proc (lsof, fuser) may meet it too.
+	silent unsettled-init-root-lookalike priv-hostpid "ls /proc/$VP/root/ > /dev/null && echo ls-ok" ls-ok
 	runc delete -f egvictim
 else
 	fail ptrace-unsettled-init-enforce "runc create failed"
@@ -453,8 +455,9 @@ silent hostroot-volume-read-lookalike hostroot "cat /host/etc/passwd > /dev/null
 silent hostroot-volume-cwd-lookalike hostroot "cd /host/etc && cat passwd > /dev/null && /host/bin/busybox true && echo hr-ok" hr-ok
 silent hostroot-volume-nested-ns-lookalike priv-hostroot "unshare -m sh -c 'cd /host && cat etc/passwd > /dev/null' && echo hr-ok" hr-ok
 # A task that joins it later (runc exec) inherits the decision made when
-# it started; so does a container that reuses a dead one's mount namespace
-# number and image root (the plain container just before it, gone).
+# it started (by the container's cgroup: a container that reuses a dead
+# one's mount namespace number and image root, as the plain container just
+# before it, gone, gets its own).
 silent plain-before-hostroot-lookalike vol "true"
 drain_events
 _k0=$(kills)
