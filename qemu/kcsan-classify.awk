@@ -24,6 +24,10 @@ line ~ /^ *(\? )?[A-Za-z0-9_.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$
   if (live && line ~ /escguard/) esc = 1
   next
 }
+# A frame without a symbol (an ftrace trampoline's address) is still a
+# frame of the same stack: it neither ends an interrupted context nor
+# names escguard.
+line ~ /^ *(\? )?0x[0-9a-f]+$/ { next }
 # Any other line ("read to 0x... by task 1 on cpu 0:", a blank line) starts
 # the next access's stack.
 { live = 1 }
