@@ -8,11 +8,29 @@
 use crate::bytes::{self, until_nul};
 use crate::presets::PRESET_NAMES;
 use crate::report::{syscall_name, BufWriter, Extra};
-use crate::verdict::{Escape, Lineage};
+use crate::verdict::{Escape, Lineage, Origin};
 use crate::{abi, policy, presets, sys, State, PATH_LEN};
 use kernel::str::CStr;
 
 impl State {
+    /// A `signal_host` hit by container task `task` (of origin `o`) on the
+    /// host task `target` describes.
+    fn signal_host_hit(&self, o: &Origin, task: sys::TaskRef<'_>, target: &[u8]) -> i32 {
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target,
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_SIGNAL_HOST,
+            o,
+            task,
+            &i,
+            x,
+        )
+    }
+
     /// Host-context execution planted by a container: `task`, in host
     /// context (a usermode helper the kernel started, or any task whose own
     /// namespaces and root are not a container's), is about to exec `file`
@@ -328,19 +346,7 @@ impl sys::CheckHooks for State {
                 w.bytes(until_nul(bytes::bytes_of(&c.comm)));
             }
         }
-        let i = task.info(&self.base.refs(None));
-        let x = Extra {
-            target: w.done(),
-            ..Default::default()
-        };
-        self.preset_hit(
-            abi::ESCGUARD_HOOK_SYSCALL,
-            abi::ESCGUARD_RULE_SIGNAL_HOST,
-            &o,
-            task,
-            &i,
-            x,
-        )
+        self.signal_host_hit(&o, task, w.done())
     }
 
     fn on_task_control(
@@ -365,19 +371,7 @@ impl sys::CheckHooks for State {
         w.bytes(what);
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" of pid {} ", c.pid));
         w.bytes(until_nul(bytes::bytes_of(&c.comm)));
-        let i = task.info(&self.base.refs(None));
-        let x = Extra {
-            target: w.done(),
-            ..Default::default()
-        };
-        self.preset_hit(
-            abi::ESCGUARD_HOOK_SYSCALL,
-            abi::ESCGUARD_RULE_SIGNAL_HOST,
-            &o,
-            task,
-            &i,
-            x,
-        )
+        self.signal_host_hit(&o, task, w.done())
     }
 
     fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
