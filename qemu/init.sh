@@ -24,11 +24,52 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo clear > /sys/kernel/debug/kmemleak
 fi
 
+# A guest that goes quiet is either slow or stuck; which, and where, must be
+# in the log, not guessed afterwards. When the suite prints nothing for
+# escguard.stall seconds (default 300), print every task's state, syscall and
+# kernel stack, and the kernel's backtrace of all CPUs (sysrq l) and of blocked
+# tasks (sysrq w); at most three times. Informational: slow is not a failure,
+# the runner's timeout decides that.
+stall_dump() { # number seconds
+	echo "ESCGUARD-GUEST: stall $1: no suite output for $2 s; tasks, stacks and CPU backtraces follow"
+	echo "egguest-stall $1" > /dev/kmsg
+	for d in /proc/[0-9]*; do
+		_stat=$(cat "$d/stat" 2>/dev/null) || continue
+		_st=${_stat##*) }; _st=${_st%% *}
+		echo "stall-task ${d#/proc/} $_st comm=$(cat "$d/comm" 2>/dev/null) wchan=$(cat "$d/wchan" 2>/dev/null) syscall=$(cat "$d/syscall" 2>/dev/null | cut -d' ' -f1) cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null | cut -c1-160)"
+		# Kernel stacks of tasks not asleep in S: the running and the stuck.
+		[ "$_st" = S ] || [ "$_st" = I ] || sed 's/^/    /' "$d/stack" 2>/dev/null
+	done
+	echo l > /proc/sysrq-trigger 2>/dev/null
+	echo w > /proc/sysrq-trigger 2>/dev/null
+	dmesg | sed -n "/egguest-stall $1\$/,\$p" | sed 1d
+	echo "ESCGUARD-GUEST: stall $1 end"
+}
+stall_watch() { # output-file seconds
+	_size=-1 _quiet=0 _n=0
+	while [ "$_n" -lt 3 ] && sleep 10; do
+		_now=$(wc -c < "$1")
+		if [ "$_now" != "$_size" ]; then _size=$_now _quiet=0; continue; fi
+		_quiet=$((_quiet + 10))
+		[ "$_quiet" -ge "$2" ] || continue
+		_n=$((_n + 1)) _quiet=0
+		stall_dump "$_n" "$2"
+	done
+}
+
 suite=$(sed -n 's/.*escguard\.suite=\([^ ]*\).*/\1/p' /proc/cmdline)
+stall=$(sed -n 's/.*escguard\.stall=\([0-9]*\).*/\1/p' /proc/cmdline)
 echo "ESCGUARD-GUEST: boot ok, suite '${suite}', $(nproc) cpus"
+# Where KASLR put the kernel: lets the runner name a wedged guest's
+# instruction pointers from System.map (qemu/run-guest.sh).
+echo "ESCGUARD-GUEST: kernel _text at $(grep -m1 ' _text$' /proc/kallsyms | cut -d' ' -f1)"
 if [ -n "$suite" ] && [ -f "/tests/$suite" ]; then
-	( cd /tests && sh "/tests/$suite" ) < /dev/null
-	echo "ESCGUARD-GUEST: suite exit $?"
+	: > /run/suite.out
+	stall_watch /run/suite.out "${stall:-300}" &
+	watch=$!
+	( cd /tests && sh "/tests/$suite"; echo $? > /run/suite.rc ) < /dev/null 2>&1 | tee /run/suite.out
+	kill "$watch" 2>/dev/null
+	echo "ESCGUARD-GUEST: suite exit $(cat /run/suite.rc 2>/dev/null || echo unknown)"
 else
 	echo "ESCGUARD-GUEST: no such suite '/tests/$suite'"
 fi

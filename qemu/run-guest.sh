@@ -53,16 +53,81 @@ else
     icount=(-icount "shift=$ESCGUARD_ICOUNT,sleep=off")
   fi
 
+  # A guest too wedged to report its own stall (qemu/init.sh prints tasks
+  # and stacks after escguard.stall quiet seconds) is looked at from
+  # outside: when the log has not grown for that long plus a minute, each
+  # vCPU's instruction pointer is read from QEMU's monitor and named from
+  # the kernel's System.map, appended to the log when the guest ends; once.
+  sysmap="$(dirname "$kernel")/../../../System.map"
+  wedge_watch() { # monitor-socket log quiet-seconds
+    local size=-1 quiet=0 now
+    while sleep 10; do
+      [ -S "$1" ] || continue
+      now=$(stat -c %s "$2" 2>/dev/null || echo 0)
+      if [ "$now" != "$size" ]; then size=$now quiet=0; continue; fi
+      quiet=$((quiet + 10))
+      [ "$quiet" -ge "$3" ] || continue
+      { echo "run-guest: no guest output for ${quiet}s; vCPU instruction pointers:"
+        python3 - "$1" "$sysmap" "$2" <<'PY'
+import bisect, os, re, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(5)
+s.sendall(b"info registers -a\n")
+time.sleep(2)
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+syms = []
+if os.path.exists(sys.argv[2]):
+    for line in open(sys.argv[2]):
+        a, _, name = line.split()[:3]
+        syms.append((int(a, 16), name))
+    syms.sort()
+keys = [a for a, _ in syms]
+# KASLR: the guest printed where _text is (qemu/init.sh).
+slide = 0
+m = re.search(rb"kernel _text at ([0-9a-f]+)", open(sys.argv[3], "rb").read())
+text = [a for a, n in syms if n == "_text"]
+if m and text:
+    slide = int(m.group(1), 16) - text[0]
+for cpu, m in enumerate(re.finditer(rb"RIP=([0-9a-f]+)", out)):
+    rip = int(m.group(1), 16)
+    i = bisect.bisect_right(keys, rip - slide) - 1
+    if rip < 0xffff800000000000:
+        where = "(user space)"
+    else:
+        where = "%s+0x%x" % (syms[i][1], rip - slide - syms[i][0]) if i >= 0 else "?"
+    print("run-guest:   cpu %d RIP %x %s" % (cpu, rip, where))
+PY
+      } > "$2.wedge"
+      return
+    done
+  }
+
   boot() { # accel timeout suite log
     # The disk is used read-write by the guest; a snapshot keeps the image
     # pristine for the next run.
+    local mon="$4.mon" watcher
+    rm -f "$mon"
+    wedge_watch "$mon" "$4" $(( $2 / 3 + 60 )) &
+    watcher=$!
     timeout -k 10 "$2" qemu-system-x86_64 \
       -accel "$1" ${icount[@]+"${icount[@]}"} -cpu max -smp "$smp" -m "$mem" \
       -kernel "$kernel" \
-      -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 $append" \
+      -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 escguard.stall=$(( $2 / 3 )) $append" \
       -drive "file=$image,format=raw,if=virtio,snapshot=on" \
-      -nic none -display none -monitor none -serial stdio -no-reboot \
+      -nic none -display none -monitor "unix:$mon,server=on,wait=off" -serial stdio -no-reboot \
       </dev/null 2>&1 | tee "$4" | show
+    kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; rm -f "$mon"
+    # (Appended only now: tee writes the log at its own offset.)
+    [ -f "$4.wedge" ] && { cat "$4.wedge" >> "$4"; cat "$4.wedge" >&2; rm -f "$4.wedge"; }
   }
 
   # What reaches the terminal: test and guest lines plus kernel alarms, or with
