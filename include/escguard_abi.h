@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define ESCGUARD_ABI_MAJOR 4
-#define ESCGUARD_ABI_MINOR 0
+#define ESCGUARD_ABI_MINOR 1
 
 #define ESCGUARD_DEVICE_NAME "escguard"
 #define ESCGUARD_VERSION_LEN 32
@@ -291,7 +291,8 @@ struct escguard_task_list {
 #define ESCGUARD_RULE_BINFMT_MISC 15       /* "binfmt_misc": write to the host's (initial user namespace's) binfmt_misc instance */
 #define ESCGUARD_RULE_PLANTED_EXEC 16      /* "planted_exec": host-context exec of a program or interpreter in a container's filesystem */
 #define ESCGUARD_RULE_SIGNAL_HOST 17       /* "signal_host": a signal to a host task (kill, tkill, tgkill, sigqueue; kill(-1) sharing the host pid namespace), or setting its resource limits (prlimit64) */
-#define ESCGUARD_RULE_COUNT 18
+#define ESCGUARD_RULE_HOST_CGROUP 18       /* "host_cgroup": open for writing a file of a cgroup v2 group outside the container's own cgroup (cgroup.kill, cgroup.freeze, memory.max, cgroup.procs, ...) (ABI 4.1) */
+#define ESCGUARD_RULE_COUNT 19
 #define ESCGUARD_RULE_POLICY 0xffffffffU   /* event.rule_id of a loaded policy's rule */
 
 /* Syscalls the syscall observation point sees (event.syscall). */

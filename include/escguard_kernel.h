@@ -140,6 +140,7 @@ struct escguard_scratch {
 #define ESCGUARD_AT_UNLOAD 17		/* delete_module(name, flags) */
 #define ESCGUARD_AT_SIGNAL 18		/* arg: ESCGUARD_SIG_* */
 #define ESCGUARD_AT_PORT_IO 19		/* ioperm(2), iopl(2) (user regs) */
+#define ESCGUARD_AT_CGROUP_ATTACH 20	/* cgroup_attach_task(dst_cgrp, leader, threadgroup) */
 #define ESCGUARD_AT_IA32 0x100
 
 /* Signal syscalls by where the target and signal are. */
@@ -180,10 +181,6 @@ __u32 escguard_param_ring_events(void);
 int escguard_param_events_gid(void); /* < 0: none */
 __u32 escguard_param_locked(void);
 
-/* Take (1 on success, 0 if the module is going away) or drop the module
- * reference that makes rmmod fail while escguard is locked. */
-int escguard_module_lock(void);
-void escguard_module_unlock(void);
 
 /* Register the misc device /dev/escguard with file mode @mode. @ctx is
  * handed back to every escguard_rs_* file operation; it must stay valid
@@ -248,7 +245,8 @@ void escguard_rename_seq_done(int seq);
 void escguard_preempt_disable(void);
 void escguard_preempt_enable(void);
 /* Inode numbers of @nsp's namespaces into @ns (ESCGUARD_NS_* slots except
- * USER and PID); the caller pins @nsp. */
+ * USER and PID); the caller pins @nsp. (kernel::bindings has these
+ * namespace types opaque.) */
 void escguard_nsproxy_inums(const struct nsproxy *nsp, __u64 *ns);
 /* Inode number of @t's active pid namespace (0: none); under RCU. */
 __u64 escguard_task_pid_ns_inum(struct task_struct *t);

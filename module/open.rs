@@ -165,7 +165,21 @@ impl sys::OpenHooks for State {
         if f.fmode & abi::ESCGUARD_PF_WRITE != 0 && sys::magic_may_be_sensitive(f.magic) {
             let mut path = [0u8; PATH_LEN];
             file.sb_path(&mut path);
-            if let Some(id) = presets::sensitive_write(&f, until_nul(&path)) {
+            // The container's own cgroup: the one its runtime put it in
+            // (recorded at its first exec), or for want of that the task's.
+            let own_cgroup = || {
+                let cg = if o.cgroup_id != 0 {
+                    o.cgroup_id
+                } else {
+                    task.cgroup_id()
+                };
+                // On 64-bit, a cgroup's id is its directory's inode number
+                // (kernfs_ino()). An ancestor chain too deep to walk is
+                // found with device 0: not the container's.
+                file.find_ancestor(|id| id.ino == cg)
+                    .is_some_and(|id| id.dev != 0)
+            };
+            if let Some(id) = presets::sensitive_write(&f, until_nul(&path), own_cgroup) {
                 file.path(&mut path);
                 let x = Extra {
                     target: until_nul(&path),

@@ -33,6 +33,7 @@ pub(crate) const PRESET_NAMES: [&[u8]; PRESET_COUNT] = [
     b"binfmt_misc",
     b"planted_exec",
     b"signal_host",
+    b"host_cgroup",
 ];
 
 /// The preset rules' switches and hit counters. Lock-free: read by every hook.
@@ -90,8 +91,8 @@ impl Presets {
 /// The filesystems `sensitive_write` looks at: a write to any other can
 /// trip no preset, and the open hook's fast path lets it through without
 /// looking at the path. One list, next to the rules it serves.
-pub(crate) const SENSITIVE_WRITE_FS: [u64; 6] =
-    [CGROUP_V1, PROC, SYSFS, DEBUGFS, TRACEFS, BINFMTFS];
+pub(crate) const SENSITIVE_WRITE_FS: [u64; 7] =
+    [CGROUP_V1, CGROUP2, PROC, SYSFS, DEBUGFS, TRACEFS, BINFMTFS];
 
 /// Whether a write-open of a file on a filesystem of `magic` may trip a
 /// preset (`sensitive_write`), so its path must be looked at.
@@ -101,9 +102,20 @@ pub(crate) fn write_may_be_sensitive(magic: u64) -> bool {
 }
 
 /// Only magics in `SENSITIVE_WRITE_FS` can match (the open hook's fast
-/// path skips the rest without looking at the path).
-pub(crate) fn sensitive_write(f: &FileFacts, sb_path: &[u8]) -> Option<u32> {
+/// path skips the rest without looking at the path). `own_cgroup` tells
+/// whether a cgroup v2 file is of the container's own cgroup or one below.
+pub(crate) fn sensitive_write(
+    f: &FileFacts,
+    sb_path: &[u8],
+    own_cgroup: impl FnOnce() -> bool,
+) -> Option<u32> {
     match f.magic {
+        // A cgroup v2 group is the container's by where it is, not by the
+        // file's name or the path the task used: its own group and those
+        // below it (a nested runtime's, systemd's) are its own; any other
+        // is the host's or another container's, whose cgroup.kill,
+        // cgroup.freeze, memory.max or cgroup.procs act on their tasks.
+        CGROUP2 => (!own_cgroup()).then_some(abi::ESCGUARD_RULE_HOST_CGROUP),
         CGROUP_V1 => {
             let base = sb_path.rsplit(|&b| b == b'/').next().unwrap_or(sb_path);
             (base == b"release_agent" || base == b"notify_on_release")
@@ -145,7 +157,8 @@ pub(crate) fn sensitive_fs(sb: &SbFacts, host_pid_ns: u64, host_net_ns: bool) ->
 
 const PROC: u64 = 0x9fa0; // PROC_SUPER_MAGIC
 const SYSFS: u64 = 0x6265_6572; // SYSFS_MAGIC
-const CGROUP_V1: u64 = 0x27e0eb; // CGROUP_SUPER_MAGIC (cgroup2 differs)
+const CGROUP_V1: u64 = 0x27e0eb; // CGROUP_SUPER_MAGIC
+const CGROUP2: u64 = 0x6367_7270; // CGROUP2_SUPER_MAGIC
 const DEBUGFS: u64 = 0x6462_6720; // DEBUGFS_MAGIC
 const TRACEFS: u64 = 0x7472_6163; // TRACEFS_MAGIC
 const SECURITYFS: u64 = 0x7363_6673; // SECURITYFS_MAGIC

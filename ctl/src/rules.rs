@@ -108,7 +108,14 @@ pub const PRESETS: [Preset; abi::ESCGUARD_RULE_COUNT as usize] = [
         id: abi::ESCGUARD_RULE_SIGNAL_HOST,
         name: "signal_host",
         description: "signal a host task (kill, tkill, tgkill, sigqueue; kill -1 with the host's \
-                      pids) or set its resource limits (prlimit64)",
+                      pids), set its resource limits (prlimit64) or move it to another cgroup",
+    },
+    Preset {
+        id: abi::ESCGUARD_RULE_HOST_CGROUP,
+        name: "host_cgroup",
+        description: "write a cgroup v2 file outside the container's own cgroup (cgroup.kill, \
+                      cgroup.freeze, memory.max, cgroup.procs of the host's or another \
+                      container's groups)",
     },
 ];
 
@@ -132,6 +139,17 @@ pub fn enabled_names(mask: u32) -> Vec<String> {
             None => format!("unknown({bit})"),
         })
         .collect()
+}
+
+/// The presets a module of ABI `major`.`minor` has: `host_cgroup` came
+/// with ABI 4.1 (the ids are stable; new presets are only appended).
+pub fn module_presets(major: u32, minor: u32) -> &'static [Preset] {
+    let n = if (major, minor) < (4, 1) {
+        abi::ESCGUARD_RULE_HOST_CGROUP as usize
+    } else {
+        PRESETS.len()
+    };
+    &PRESETS[..n]
 }
 
 /// Names of the known presets whose bit is clear.
@@ -244,6 +262,7 @@ mod tests {
                 "binfmt_misc",
                 "planted_exec",
                 "signal_host",
+                "host_cgroup",
             ]
         );
         assert_eq!(

@@ -314,13 +314,15 @@ impl Status {
                 avg(self.hooks.syscall_ns, self.hooks.syscall)
             ),
         );
-        let known = crate::rules::PRESETS.len();
+        // The module's presets: an older module lacks the newer ones.
+        let presets = crate::rules::module_presets(self.module_abi.major, self.module_abi.minor);
+        let known = presets.len();
         let on = self
             .rules_enabled
             .iter()
             .filter(|n| crate::rules::preset_by_name(n).is_some())
             .count();
-        let off: Vec<&str> = crate::rules::PRESETS
+        let off: Vec<&str> = presets
             .iter()
             .map(|p| p.name)
             .filter(|n| !self.rules_enabled.iter().any(|e| e == n))
@@ -546,7 +548,8 @@ mod tests {
             abi_major: 3,
             ..Default::default()
         };
-        let all = (1u32 << abi::ESCGUARD_RULE_COUNT) - 1;
+        // An ABI 3 module has the presets before host_cgroup.
+        let all = (1u32 << abi::ESCGUARD_RULE_HOST_CGROUP) - 1;
         let s = abi::escguard_status {
             abi_major: 3,
             hook_fork: 10,
@@ -642,8 +645,18 @@ mod tests {
             "{t}"
         );
         let mut st = abi3_sample();
-        st.rules_enabled = crate::rules::enabled_names((1 << abi::ESCGUARD_RULE_COUNT) - 1);
+        st.rules_enabled = crate::rules::enabled_names((1 << abi::ESCGUARD_RULE_HOST_CGROUP) - 1);
         assert!(st.to_text().contains("presets        all 18 enabled\n"));
+        // A module of this escguardctl's ABI has every preset.
+        st.module_abi = Abi {
+            major: abi::ESCGUARD_ABI_MAJOR,
+            minor: abi::ESCGUARD_ABI_MINOR,
+        };
+        assert!(st
+            .to_text()
+            .contains("presets        18 of 19 enabled (disabled: host_cgroup)\n"));
+        st.rules_enabled = crate::rules::enabled_names((1 << abi::ESCGUARD_RULE_COUNT) - 1);
+        assert!(st.to_text().contains("presets        all 19 enabled\n"));
     }
 
     #[test]

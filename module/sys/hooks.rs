@@ -413,6 +413,17 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 vfs::render_dentry(dentry, s.a);
                 ops.on_proc_link(cur, t.task(), cstr(s.a))
             }
+            raw::ESCGUARD_AT_CGROUP_ATTACH => {
+                // cgroup_attach_task(dst_cgrp, leader, threadgroup): a pid
+                // written to a cgroup.procs, cgroup.threads or v1 tasks file
+                // (cgroup_mutex held, @leader pinned). A host task moved into
+                // a cgroup the container controls is under its freezer, its
+                // limits and its cgroup.kill: acting on it, as a signal does.
+                if !maybe_container(cur) {
+                    return 0;
+                }
+                ops.on_task_control(cur, TaskRef::from_raw(r.arg(1) as *mut _), b"cgroup move")
+            }
             raw::ESCGUARD_AT_ENVIRON => {
                 // environ_open(inode, file): another task's environment.
                 if !maybe_container(cur) {
@@ -705,7 +716,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 40] = [
+const SITES: [Site; 41] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -788,6 +799,11 @@ const SITES: [Site; 40] = [
         0,
     ),
     refuse(c_str!("environ_open"), raw::ESCGUARD_AT_ENVIRON, 0),
+    refuse(
+        c_str!("cgroup_attach_task"),
+        raw::ESCGUARD_AT_CGROUP_ATTACH,
+        0,
+    ),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     // /dev/cpu/N/msr: writing MSRs (LSTAR, ...) is running code in the kernel.

@@ -72,7 +72,7 @@ rule() { escguardctl rules "$1" "$2" > /dev/null || fail "rules-$1-$2"; }
 # All presets are on at load.
 out=$(escguardctl rules list --json)
 n=$(echo "$out" | grep -o '"enabled":true' | wc -l)
-[ "$n" = 18 ] && pass presets-on-at-load || fail presets-on-at-load "$n enabled: $out"
+[ "$n" = 19 ] && pass presets-on-at-load || fail presets-on-at-load "$n enabled: $out"
 
 # --- Writes to the kernel's host-wide knobs --------------------------------
 CP0=$(cat /proc/sys/kernel/core_pattern)
@@ -182,12 +182,55 @@ trip act-host-prlimit-enforce enforce priv-hostpid "egprobe act prlimit $HP" sig
 grep -q '^Max file size *unlimited' /proc/$HP/limits && pass act-host-prlimit-unchanged \
 	|| fail act-host-prlimit-unchanged "$(grep '^Max file size' /proc/$HP/limits)"
 trip act-host-prlimit-monitor monitor priv-hostpid "egprobe act prlimit $HP" signal_host
+# Moving a host task into a cgroup the container controls (its own, with
+# the host's cgroup namespace: runc's default) puts it under the
+# container's freezer, limits and cgroup.kill: judged as signal_host at the
+# move, whichever cgroup file named it. The victim stays where it was.
+HPCG=$(cat /proc/$HP/cgroup)
+OWNCG='/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)'
+trip cgroup-move-host-task-enforce enforce priv-hostpid "mount -o remount,rw /sys/fs/cgroup && echo $HP > $OWNCG/cgroup.procs" signal_host
+[ "$(cat /proc/$HP/cgroup)" = "$HPCG" ] && pass cgroup-move-host-task-unmoved \
+	|| fail cgroup-move-host-task-unmoved "$(cat /proc/$HP/cgroup)"
+# (A victim of its own: moved, it is killed with the container by runc.)
+sleep 600 &
+MV=$!
+trip cgroup-move-host-task-monitor monitor priv-hostpid "mount -o remount,rw /sys/fs/cgroup && echo $MV > $OWNCG/cgroup.procs" signal_host
+kill $MV 2>/dev/null
 quiet act-own-lookalike priv-hostpid "sleep 60 & p=\$!; egprobe act prlimit \$p && egprobe act nice \$p && egprobe act affinity \$p && egprobe act sched \$p && egprobe act ioprio \$p; r=\$?; kill \$p; [ \$r = 0 ]"
 quiet act-read-limits-lookalike priv-hostpid "cat /proc/$HP/limits > /dev/null"
 # (Without CAP_SYS_NICE the kernel may refuse some: only escguard's
 # silence is tested.)
 quiet act-host-tuning-lookalike priv-hostpid "egprobe act affinity $HP; egprobe act nice $HP; egprobe act sched $HP; egprobe act ioprio $HP; true"
 kill $HP
+
+# --- cgroup v2 files of groups not the container's ---------------------------
+# Judged by where the group is: outside the container's own cgroup (the one
+# its runtime put it in) it is the host's or another container's, and its
+# cgroup.kill, cgroup.freeze, limits and cgroup.procs act on their tasks.
+# runc's default gives no cgroup namespace, so a privileged container's own
+# cgroup2 mount shows the whole hierarchy.
+mkdir -p /sys/fs/cgroup/egvictim
+sleep 600 &
+VP=$!
+echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs
+# (runc mounts it read-only; a privileged container remounts it.)
+CGMNT='mount -o remount,rw /sys/fs/cgroup'
+trip host-cgroup-kill-enforce enforce priv "$CGMNT && echo 1 > /sys/fs/cgroup/egvictim/cgroup.kill" host_cgroup
+kill -0 $VP 2>/dev/null && pass host-cgroup-kill-victim-alive || { fail host-cgroup-kill-victim-alive "host task died"; sleep 600 & VP=$!; echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs; }
+trip host-cgroup-freeze-enforce enforce priv "$CGMNT && echo 1 > /sys/fs/cgroup/egvictim/cgroup.freeze" host_cgroup
+grep -q '^frozen 0' /sys/fs/cgroup/egvictim/cgroup.events && pass host-cgroup-freeze-victim-running \
+	|| { fail host-cgroup-freeze-victim-running "$(cat /sys/fs/cgroup/egvictim/cgroup.events)"; echo 0 > /sys/fs/cgroup/egvictim/cgroup.freeze; }
+# Through a second mount of the hierarchy: the same object.
+trip host-cgroup-second-mount-enforce enforce priv "mkdir /dev/cg && mount -t cgroup2 none /dev/cg && echo 1 > /dev/cg/egvictim/cgroup.kill" host_cgroup
+trip host-cgroup-root-enforce enforce priv "$CGMNT && echo +pids > /sys/fs/cgroup/cgroup.subtree_control" host_cgroup
+trip host-cgroup-monitor monitor priv "$CGMNT && echo max > /sys/fs/cgroup/egvictim/cgroup.max.depth" host_cgroup
+# The container's own cgroup and groups it makes below it are its own (a
+# nested runtime's, systemd's); reading any group is fine; the host is not
+# judged.
+quiet own-cgroup-lookalike priv "$CGMNT && cg=$OWNCG && mkdir \$cg/sub && { sleep 60 & p=\$!; echo \$p > \$cg/sub/cgroup.procs && echo 1 > \$cg/sub/cgroup.freeze && echo 0 > \$cg/sub/cgroup.freeze && echo 1 > \$cg/sub/cgroup.kill; sleep 1; rmdir \$cg/sub || true; }"
+quiet read-host-cgroup-lookalike priv "cat /sys/fs/cgroup/egvictim/cgroup.procs /sys/fs/cgroup/egvictim/cgroup.events > /dev/null"
+host_quiet host-cgroup-host "echo max > /sys/fs/cgroup/egvictim/cgroup.max.depth"
+kill $VP; sleep 1; rmdir /sys/fs/cgroup/egvictim
 
 # The runtime's socket, handed to a container in a volume (the host's /run
 # at /hostrun), matched on the path the runtime bound it to.
