@@ -72,17 +72,6 @@ u32 escguard_param_ring_events(void) { return ring_events; }
 int escguard_param_events_gid(void) { return events_gid; }
 u32 escguard_param_locked(void) { return locked; }
 
-int escguard_module_lock(void)
-{
-	/* Fails only once module exit has begun. */
-	return try_module_get(THIS_MODULE);
-}
-
-void escguard_module_unlock(void)
-{
-	module_put(THIS_MODULE);
-}
-
 /* ------------------------------------------------------------------ */
 /* Readers of /dev/escguard                                           */
 
@@ -366,26 +355,14 @@ int escguard_kern_path_follow(const char *name, struct path *p) { return kern_pa
 /* Hooks                                                              */
 
 /*
- * The hooks are ftrace_ops of ours on functions' entries (why, and how they
- * are registered: module/sys/ftrace.rs). Every hook saves the full
- * registers (Rust reads the arguments from pt_regs); the ones that can
- * refuse a call also declare IPMODIFY: ftrace then lets no other ops
- * redirect the same function, and a BPF trampoline attached to it (fexit,
- * fmod_ret) is rebuilt to call the function through the address we may
- * have replaced, instead of calling its body directly
- * (BPF_TRAMP_F_SHARE_IPMODIFY): a refusal cannot be lost.
- */
-/*
- * Where a refused call resumes instead of the probed function's body: a
- * plain return to its caller with the errno in %rax (the mechanism of the
- * kernel's own error injection, override_function_with_return(), which is
- * not exported). Used only on functions whose callers treat any error
- * return as a refusal and clean up: syscall wrappers (which the kernel
- * itself marks error-injectable), LSM hooks and open methods. ftrace
- * restores %rax from the saved registers, but when the function also has a
- * direct call (a BPF fentry program, say), ftrace runs that trampoline
- * after us and it may clobber %rax on its way back: the common -EPERM is
- * therefore set by the stub itself.
+ * Hooks: ftrace_ops of ours on functions' entries, saving the registers;
+ * why ftrace, IPMODIFY and a direct call for open: module/sys/ftrace.rs.
+ *
+ * Where a refused call resumes instead of the function's body: a plain
+ * return to its caller with the errno in %rax, as the kernel's (unexported)
+ * override_function_with_return() does. A BPF trampoline that ftrace runs
+ * after us may clobber %rax on its way back, so the common -EPERM is set
+ * by the stub itself.
  */
 asmlinkage void escguard_just_return(void);
 asmlinkage void escguard_return_eperm(void);
@@ -455,35 +432,19 @@ static void notrace escguard_hook_func(unsigned long ip, unsigned long parent_ip
 }
 
 /* ------------------------------------------------------------------ */
-/*
- * The open hook is an ftrace direct call on security_file_open(): its
- * fentry site calls escguard_open_tramp below, which saves the one
- * argument and calls Rust. Cheaper than any ftrace_ops callback (which
- * saves registers for every call): this runs on every open on the system.
- *
- * A function has at most one direct call, so while escguard holds it a BPF
- * fentry/fexit program on security_file_open() cannot attach (kprobes,
- * fprobes and BPF LSM programs, which use other attach points, are not
- * affected). If another direct call is there first, or open_hook=ftrace is
- * given, the hook is an ftrace_ops callback (escguard_open_ftrace) instead:
- * same checks, a few dozen instructions more per open.
- */
+/* The open hook: a direct call to escguard_open_tramp on
+ * security_file_open(), or the ftrace callback escguard_open_ftrace. */
 static char open_hook[ESCGUARD_OPEN_HOOK_LEN] = "direct";
 module_param_string(open_hook, open_hook, sizeof(open_hook), 0444);
 MODULE_PARM_DESC(open_hook, "How the file-open hook attaches: direct (default; falls back to ftrace if security_file_open already has a direct call, e.g. a BPF fentry program) or ftrace; reads back the mode in effect");
 
 /*
  * The direct-call trampoline, entered as if called from
- * security_file_open()'s first instruction (directly, or via ftrace_caller
- * when other ftrace users share the function): the return address on the
- * stack leads into the function's body, %rdi holds its argument, which it
- * passes on to Rust (module/sys.rs, open_hook). It keeps
- * %rdi for the body (the only argument register in use at entry; the rest
- * are free under the C calling convention, as the BPF trampoline also
- * assumes). To refuse, it replaces that return address with
- * escguard_just_return and leaves the errno in %rax: security_file_open()'s
- * caller gets the error and the body never runs, as with an ftrace_ops that
- * redirects the instruction pointer.
+ * security_file_open()'s first instruction: the return address leads into
+ * its body, %rdi holds its argument (kept for the body; the other
+ * registers are free at entry, as the BPF trampoline also assumes). To
+ * refuse, it replaces that return address with escguard_just_return and
+ * leaves the errno in %rax: the caller gets the error, the body never runs.
  */
 asmlinkage void escguard_open_tramp(void);
 asm(
@@ -526,21 +487,17 @@ static void notrace escguard_open_ftrace(unsigned long ip, unsigned long parent_
 /* register_ftrace_direct() gives the ops its own func and flags. */
 static struct ftrace_ops escguard_open_direct_ops;
 
-/* IPMODIFY: see the hooks above. The direct call already there is
- * asked (ops_func) to share the function with a redirecting ops, as a BPF
- * trampoline does; one that cannot makes the registration fail. */
+/* IPMODIFY: see module/sys/ftrace.rs. */
 static struct ftrace_ops escguard_open_ftrace_ops = {
 	.func = escguard_open_ftrace,
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
 
 /*
- * Each site's address, resolved by name with kallsyms through a kprobe that
- * is registered disabled (never armed) and removed at once: the kernel
- * exports no other name lookup. ftrace_set_filter() by name would do the
- * same but scans every traceable function's name once per hook, which is
- * slow on a large kernel. 0 for a name a kprobe cannot resolve (then the
- * filter is set by name).
+ * Each site's address by name, through a kprobe registered disabled (never
+ * armed) and removed at once: the kernel exports no other name lookup
+ * (module/sys/ftrace.rs says why not ftrace_set_filter() by name). 0 for a
+ * name a kprobe cannot resolve.
  */
 int escguard_hooks_resolve(const struct escguard_hook_site *sites, u32 nsites, unsigned long *addrs)
 {

@@ -314,8 +314,9 @@ pub(crate) fn params() -> Params {
 /// Takes the module reference that makes `rmmod` fail. False if module
 /// exit has already begun. Safe in any context.
 pub(crate) fn module_lock() -> bool {
-    // SAFETY: `try_module_get(THIS_MODULE)` is an atomic increment.
-    unsafe { raw::escguard_module_lock() != 0 }
+    // SAFETY: `THIS_MODULE` is this module, alive while its code runs;
+    // `try_module_get()` is an atomic increment that fails once exit began.
+    unsafe { bindings::try_module_get(crate::THIS_MODULE.as_ptr()) }
 }
 
 /// Drops a reference taken by [`module_lock`].
@@ -325,7 +326,7 @@ pub(crate) fn module_lock() -> bool {
 /// The caller must own a reference taken by [`module_lock`] and give it up.
 pub(crate) unsafe fn module_unlock() {
     // SAFETY: by the requirement, the reference exists and is ours.
-    unsafe { raw::escguard_module_unlock() }
+    unsafe { bindings::module_put(crate::THIS_MODULE.as_ptr()) }
 }
 
 /// Wakes readers blocked on `/dev/escguard`. Safe in any context.

@@ -14,6 +14,36 @@
 //! every hook (one observing, one that may redirect the call, IPMODIFY):
 //! one registration each, since unregistering a dynamic ops waits for two
 //! RCU-tasks grace periods.
+//!
+//! Every hook saves the full registers (`sys/hooks.rs` reads the arguments
+//! from `pt_regs`). The ones that can refuse a call declare IPMODIFY:
+//! ftrace then lets no other ops redirect the same function, and a BPF
+//! trampoline attached to it (fexit, fmod_ret) is rebuilt to call the
+//! function through the address we may have replaced instead of its body
+//! (`BPF_TRAMP_F_SHARE_IPMODIFY`), so a refusal cannot be lost. A direct
+//! call already on a function is asked (`ops_func`) to share it with a
+//! redirecting ops, as a BPF trampoline does; one that cannot makes the
+//! registration fail. A refused call returns to its caller with the errno
+//! (the C glue's stubs), so refusing hooks sit only on functions whose
+//! callers treat any error return as a refusal and clean up: syscall
+//! wrappers (which the kernel marks error-injectable), LSM hooks and open
+//! methods.
+//!
+//! The open hook runs on every open on the system, so it is an ftrace
+//! *direct call* on `security_file_open()`: its fentry site calls the glue's
+//! trampoline, which saves the one argument and calls Rust, cheaper than
+//! any `ftrace_ops` callback (which saves registers for every call). A
+//! function has at most one direct call, so while escguard holds it a BPF
+//! fentry/fexit program on `security_file_open()` cannot attach (kprobes,
+//! fprobes and BPF LSM programs, which use other attach points, are not
+//! affected). If another direct call is there first, or `open_hook=ftrace`
+//! is given, the hook is an `ftrace_ops` callback instead: same checks, a
+//! few dozen instructions more per open.
+//!
+//! Sites are resolved to addresses by name through disabled kprobes (the
+//! glue's `escguard_hooks_resolve`): `ftrace_set_filter()` by name would
+//! scan every traceable function's name once per hook, slow on a large
+//! kernel; it remains the fallback for a name a kprobe cannot resolve.
 
 use super::hooks::{self, Site, SITE_COUNT};
 use super::raw;
