@@ -6,6 +6,10 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mountpoint -q /proc || mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+# Everything this guest's programs print goes to the second UART; the
+# kernel's console keeps the first (qemu/run-guest.sh says why).
+# (Only if that UART is there: a failed exec would end PID 1.)
+if ( : > /dev/ttyS1 ) 2>/dev/null; then exec > /dev/ttyS1 2>&1; fi
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm

@@ -111,6 +111,12 @@ PY
     done
   }
 
+  # Two UARTs on one output: the kernel's console is ttyS0, the guest's
+  # programs write to ttyS1 (qemu/init.sh). A kernel report printed while a
+  # program holds its UART's port lock (a KCSAN race found inside the tty
+  # write path) would otherwise flush the console into the same lock and
+  # deadlock the CPU, with interrupts off and nothing printed: the KCSAN
+  # hardening hang (2026-12-04), read off the wedged guest's stack.
   boot() { # accel timeout suite log
     # The disk is used read-write by the guest; a snapshot keeps the image
     # pristine for the next run.
@@ -123,7 +129,8 @@ PY
       -kernel "$kernel" \
       -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/init panic=-1 oops=panic quiet loglevel=5 escguard.suite=$3 escguard.stall=$(( $2 / 3 )) $append" \
       -drive "file=$image,format=raw,if=virtio,snapshot=on" \
-      -nic none -display none -monitor "unix:$mon,server=on,wait=off" -serial stdio -no-reboot \
+      -nic none -display none -monitor "unix:$mon,server=on,wait=off" -no-reboot \
+      -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -serial chardev:con \
       </dev/null 2>&1 | tee "$4" | show
     kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; rm -f "$mon"
     # (Appended only now: tee writes the log at its own offset.)
