@@ -8,7 +8,7 @@ use crate::bytes::until_nul;
 use crate::lineage::Hook;
 use crate::report::Extra;
 use crate::table::{self, Entry, StoreError};
-use crate::verdict::{self, Escape, HostRootVolume, Lineage, Origin};
+use crate::verdict::{self, Escape, Lineage, Origin};
 use crate::{abi, sys, State, PATH_LEN};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
@@ -136,10 +136,9 @@ impl State {
             let contained = self.base.looks_contained(&i);
             self.fast.set_settled(i.pid, contained);
             let lineage = if contained {
-                let mut o = Origin::from_info(&i, true);
+                // Running before the load: its mounts taken as configured.
+                let mut o = Origin::from_info(&i, true).with_configured(t.configured_mounts());
                 o.cgroup_id = t.cgroup_id();
-                // Running before the load: taken as configured.
-                o.host_root_volume = HostRootVolume::from_scan(t.host_root_volume());
                 self.note_origin(&o);
                 Lineage::Container(o)
             } else {

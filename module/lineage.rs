@@ -6,7 +6,7 @@
 //! remembered to attribute programs a container plants for the host.
 
 use crate::counters::Counter;
-use crate::verdict::{self, Baseline, Escape, HostRootVolume, Lineage, Origin};
+use crate::verdict::{self, Baseline, Escape, Lineage, Origin};
 use crate::{abi, sys, State};
 use kernel::prelude::*;
 
@@ -184,25 +184,30 @@ impl State {
     }
 
     /// `o`, settling now (the first program of a container, or of a task
-    /// that entered one, starts), with its host-root volume: decided once
+    /// that entered one, starts), with what its runtime configured (a
+    /// host-root volume, a writable cgroup hierarchy): decided once
     /// per container (by its cgroup), when the first of its tasks settles
     /// (its runtime is done then, and no container code has run), and
     /// inherited by tasks that join it later (`runc exec`), so that nothing
     /// a container mounts afterwards becomes configuration.
     fn settle_volume(&self, mut o: Origin) -> Origin {
         let known = self.origins.lock().by_cgroup(o.cgroup_id);
-        o.host_root_volume = match known {
-            Some(k) => k.host_root_volume,
-            None => HostRootVolume::from_scan(sys::current_host_root_volume()),
-        };
-        o
+        match known {
+            Some(k) => {
+                o.host_root_volume = k.host_root_volume;
+                o.cgroup_delegated = k.cgroup_delegated;
+                o
+            }
+            None => o.with_configured(sys::current_configured_mounts()),
+        }
     }
 
-    /// `o` (an untracked task's present state) with the host-root volume
+    /// `o` (an untracked task's present state) with the configured mounts
     /// of the container its cgroup is of, if known; never scanned here.
     fn known_volume(&self, mut o: Origin) -> Origin {
         if let Some(k) = self.origins.lock().by_cgroup(o.cgroup_id) {
             o.host_root_volume = k.host_root_volume;
+            o.cgroup_delegated = k.cgroup_delegated;
         }
         o
     }

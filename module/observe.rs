@@ -374,6 +374,40 @@ impl sys::CheckHooks for State {
         self.signal_host_hit(&o, task, w.done())
     }
 
+    fn on_cgroup_dest(&self, task: sys::TaskRef<'_>, dst: sys::CgroupRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
+        // As host_cgroup judges a write-open of a group's file: a group is
+        // the container's if it is its own or below it (not the root), or
+        // if its runtime delegated the hierarchy to it.
+        let own = if o.cgroup_id != 0 {
+            o.cgroup_id
+        } else {
+            task.cgroup_id()
+        };
+        if o.cgroup_delegated || matches!(dst.level_of(own), Some(l) if l > 0) {
+            return 0;
+        }
+        let mut buf = [0u8; 48];
+        let mut w = BufWriter::new(&mut buf);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("into cgroup id {}", dst.id()));
+        let i = task.info(&self.base.refs(None));
+        let x = Extra {
+            target: w.done(),
+            ..Default::default()
+        };
+        self.preset_hit(
+            abi::ESCGUARD_HOOK_SYSCALL,
+            abi::ESCGUARD_RULE_HOST_CGROUP,
+            &o,
+            task,
+            &i,
+            x,
+        )
+    }
+
     fn on_environ(&self, task: sys::TaskRef<'_>, target: sys::TaskRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {

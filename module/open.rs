@@ -167,12 +167,23 @@ impl sys::OpenHooks for State {
             file.sb_path(&mut path);
             // The container's own cgroup: the one its runtime put it in
             // (recorded at its first exec), or for want of that the task's.
+            // A runtime that gave the container a writable cgroup hierarchy
+            // delegated the groups it shows (a nested runtime's setup).
             let own_cgroup = || {
+                if o.cgroup_delegated {
+                    return true;
+                }
                 let cg = if o.cgroup_id != 0 {
                     o.cgroup_id
                 } else {
                     task.cgroup_id()
                 };
+                // The hierarchy's root is no container's own group (a task
+                // that entered a container from the root group, an
+                // untracked task recorded where it is).
+                if task.cgroup_level_of(cg) == Some(0) {
+                    return false;
+                }
                 // On 64-bit, a cgroup's id is its directory's inode number
                 // (kernfs_ino()). An ancestor chain too deep to walk is
                 // found with device 0: not the container's.

@@ -17,7 +17,10 @@ mod task;
 mod vfs;
 
 pub(crate) use fast::{OpenFast, OpenKey};
-pub(crate) use task::{baseline, current_host_root_volume, for_each_task, TaskHold, TaskRef};
+pub(crate) use task::{
+    baseline, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
+};
+pub(crate) use vfs::ConfiguredMounts;
 pub(crate) use vfs::{current_dir_fds, verify_private_layout, FileRef};
 
 use core::marker::PhantomData;
@@ -173,6 +176,10 @@ pub(crate) trait CheckHooks {
     /// `task` changes `target`'s resource limits (`what`: the call,
     /// `prlimit64`).
     fn on_task_control(&self, task: TaskRef<'_>, target: TaskRef<'_>, what: &[u8]) -> i32;
+    /// `task` asks to put a task in cgroup `dst` (a `clone3()` with
+    /// `CLONE_INTO_CGROUP`, or a pid written to a `cgroup.procs` file):
+    /// the kernel's permission check, under `cgroup_mutex`.
+    fn on_cgroup_dest(&self, task: TaskRef<'_>, dst: CgroupRef<'_>) -> i32;
     /// `task` opens `target`'s `/proc/<pid>/environ`.
     fn on_environ(&self, task: TaskRef<'_>, target: TaskRef<'_>) -> i32;
     /// `task` connects to a unix stream socket bound at `path` (as its owner

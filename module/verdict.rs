@@ -74,6 +74,10 @@ pub(crate) struct Origin {
     /// Whether the container was configured with a host-root volume (see
     /// [`HostRootVolume`]).
     pub(crate) host_root_volume: HostRootVolume,
+    /// Whether its runtime gave it a writable cgroup v2 hierarchy (a nested
+    /// runtime's setup): groups outside its own are then its to manage, by
+    /// configuration (`host_cgroup`).
+    pub(crate) cgroup_delegated: bool,
 }
 
 /// A mount of the host's whole root filesystem below a container's root
@@ -110,7 +114,15 @@ impl Origin {
             cgroup_id: 0,
             settled,
             host_root_volume: HostRootVolume::None,
+            cgroup_delegated: false,
         }
+    }
+
+    /// `o` with what its runtime configured (see [`sys::ConfiguredMounts`]).
+    pub(crate) fn with_configured(mut self, c: sys::ConfiguredMounts) -> Self {
+        self.host_root_volume = HostRootVolume::from_scan(c.host_root);
+        self.cgroup_delegated = c.cgroup_rw;
+        self
     }
 
     /// The origin of the calling task, whose facts `i` are: a settled one

@@ -7,7 +7,7 @@
 //! Every hook runs with preemption off (the C glue's ftrace callback),
 //! except the open hook, which turns it off for the handler only.
 
-use super::task::{self, Rcu, TaskHold, TaskRef};
+use super::task::{self, CgroupRef, Rcu, TaskHold, TaskRef};
 use super::vfs::{self, FileRef};
 use super::{fast, raw, Ops, SbFacts};
 use core::ptr::{self, addr_of};
@@ -424,6 +424,20 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 }
                 ops.on_task_control(cur, TaskRef::from_raw(r.arg(1) as *mut _), b"cgroup move")
             }
+            raw::ESCGUARD_AT_CGROUP_DEST => {
+                // cgroup_attach_permissions(src, dst, sb, threadgroup, ns):
+                // may a task go into @dst? Asked for a clone3() with
+                // CLONE_INTO_CGROUP (a new task born in a group named by a
+                // directory descriptor, which no write-open shows) and for
+                // a cgroup.procs write. @dst is pinned by the caller.
+                if !maybe_container(cur) {
+                    return 0;
+                }
+                match CgroupRef::from_raw(r.arg(1) as *mut _) {
+                    Some(dst) => ops.on_cgroup_dest(cur, dst),
+                    None => 0,
+                }
+            }
             raw::ESCGUARD_AT_ENVIRON => {
                 // environ_open(inode, file): another task's environment.
                 if !maybe_container(cur) {
@@ -716,7 +730,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 41] = [
+const SITES: [Site; 42] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -803,6 +817,13 @@ const SITES: [Site; 41] = [
         c_str!("cgroup_attach_task"),
         raw::ESCGUARD_AT_CGROUP_ATTACH,
         0,
+    ),
+    // A static function: out of line in our GCC and clang builds (its
+    // callers inline the clone path into cgroup_can_fork()). Optional so
+    // that a build which inlines it still loads.
+    refuse_optional(
+        c_str!("cgroup_attach_permissions"),
+        raw::ESCGUARD_AT_CGROUP_DEST,
     ),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),

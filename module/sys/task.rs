@@ -299,28 +299,24 @@ impl<'a> TaskRef<'a> {
         id
     }
 
-    /// Whether the task's mount namespace holds a host-root volume below
-    /// its root, and if so whether read-only (see
-    /// [`vfs::host_root_volume_below`]). Takes `task_lock`
+    /// What the task's runtime configured into its mount namespace below
+    /// its root (see [`vfs::ConfiguredMounts`]). Takes `task_lock`
     /// and `fs->lock` (never call it holding either); for tasks other than
-    /// current (current uses [`current_host_root_volume`]).
-    pub(crate) fn host_root_volume(&self) -> Option<bool> {
+    /// current (current uses [`current_configured_mounts`]).
+    pub(crate) fn configured_mounts(&self) -> vfs::ConfiguredMounts {
         // SAFETY: valid task (type invariant); task_lock pins `nsproxy` (and
         // so its mount namespace) and `fs`, `fs->lock` pins the root.
         unsafe {
             raw::escguard_task_lock(self.ptr);
             let (nsp, fs) = ((*self.ptr).nsproxy, (*self.ptr).fs as *mut raw::fs_struct);
-            let mut hit = None;
+            let mut hit = vfs::ConfiguredMounts::default();
             if !nsp.is_null() && !fs.is_null() {
                 raw::escguard_fs_lock(fs.cast());
                 let root = (*fs).root.mnt;
                 raw::escguard_fs_unlock(fs.cast());
                 // The root mount is compared by address only.
-                hit = vfs::host_root_volume_below(
-                    (*nsp).mnt_ns.cast::<c_void>().cast_const(),
-                    root,
-                    super::fast::host_root_dentry(),
-                );
+                hit =
+                    vfs::ConfiguredMounts::scan((*nsp).mnt_ns.cast::<c_void>().cast_const(), root);
             }
             raw::escguard_task_unlock(self.ptr);
             hit
@@ -340,18 +336,8 @@ impl<'a> TaskRef<'a> {
     /// old cgroup or its new one, never in a mix.
     pub(crate) fn cgroup_level_of(&self, id: u64) -> Option<u32> {
         let rcu = Rcu::lock();
-        let cg = self.dfl_cgroup(&rcu);
-        // SAFETY: `cg` is valid under `rcu`; its `ancestors` array holds
-        // `level + 1` cgroups (`cgroup_ancestor()`), each pinned by `cg`,
-        // with their kernfs nodes.
-        unsafe {
-            let level = (*cg).level.max(0) as usize;
-            let ancestors = (*cg).ancestors.as_ptr();
-            (0..=level)
-                .rev()
-                .find(|&l| (*(**ancestors.add(l)).kn).id == id)
-                .map(|l| l as u32)
-        }
+        // SAFETY: the task's cgroup is valid under `rcu`.
+        unsafe { CgroupRef::from_raw(self.dfl_cgroup(&rcu)) }.and_then(|cg| cg.level_of(id))
     }
 
     /// Renders root, cwd (within their filesystems) and the program file's
@@ -456,16 +442,15 @@ pub(crate) fn current_facts() -> KInfo {
     out
 }
 
-/// Whether the calling task's mount namespace holds a host-root volume
-/// below its root, and if so whether read-only (see
-/// [`vfs::host_root_volume_below`]). Lock-free: only
+/// What the calling task's runtime configured into its mount namespace
+/// below its root (see [`vfs::ConfiguredMounts`]). Lock-free: only
 /// current replaces its own nsproxy and fs pointers, and the root mount is
 /// compared by address only. Never sleeps.
-pub(crate) fn current_host_root_volume() -> Option<bool> {
+pub(crate) fn current_configured_mounts() -> vfs::ConfiguredMounts {
     let t = TaskRef::current();
     let (nsp, fs) = (t.nsproxy_raw(), t.fs_raw());
     if nsp.is_null() || fs.is_null() {
-        return None;
+        return vfs::ConfiguredMounts::default();
     }
     let root = loop {
         // SAFETY: current's fs, stable for the call (see above).
@@ -479,11 +464,53 @@ pub(crate) fn current_host_root_volume() -> Option<bool> {
     };
     // SAFETY: current's nsproxy pins its mount namespace (see above).
     let ns = unsafe { (*nsp).mnt_ns };
-    vfs::host_root_volume_below(
-        ns.cast::<c_void>().cast_const(),
-        root,
-        super::fast::host_root_dentry(),
-    )
+    vfs::ConfiguredMounts::scan(ns.cast::<c_void>().cast_const(), root)
+}
+
+/// A cgroup v2 group.
+///
+/// # Invariants
+///
+/// `ptr` points to a valid cgroup for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct CgroupRef<'a> {
+    ptr: *mut bindings::cgroup,
+    _p: PhantomData<&'a ()>,
+}
+
+impl<'a> CgroupRef<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must be null or point to a cgroup that stays valid for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::cgroup) -> Option<Self> {
+        // INVARIANT: non-null pointers are valid for `'a` by the requirement.
+        (!ptr.is_null()).then_some(CgroupRef {
+            ptr,
+            _p: PhantomData,
+        })
+    }
+
+    /// Its id (`cgroup_id()`).
+    pub(crate) fn id(&self) -> u64 {
+        // SAFETY: valid cgroup (type invariant); its kernfs node is fixed.
+        unsafe { (*(*self.ptr).kn).id }
+    }
+
+    /// The depth of its ancestor (or itself) with id `id` (0: the root);
+    /// `None` if it is not that group or below it.
+    pub(crate) fn level_of(&self, id: u64) -> Option<u32> {
+        // SAFETY: valid cgroup (type invariant); its `ancestors` array holds
+        // `level + 1` cgroups (`cgroup_ancestor()`), each pinned by it,
+        // with their kernfs nodes.
+        unsafe {
+            let level = (*self.ptr).level.max(0) as usize;
+            let ancestors = (*self.ptr).ancestors.as_ptr();
+            (0..=level)
+                .rev()
+                .find(|&l| (*(**ancestors.add(l)).kn).id == id)
+                .map(|l| l as u32)
+        }
+    }
 }
 
 /// current's facts with the namespaces of `new` (being installed by setns

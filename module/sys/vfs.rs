@@ -11,7 +11,7 @@ use super::raw;
 use super::task::Rcu;
 use crate::abi::escguard_fsid as FsId;
 use core::marker::PhantomData;
-use core::ptr::{self, addr_of};
+use core::ptr::{self, addr_of, addr_of_mut};
 use kernel::bindings;
 use kernel::c_str;
 use kernel::error::code::{ENOENT, ENOEXEC, ESRCH};
@@ -741,6 +741,30 @@ impl MountScan {
             })
     }
 
+    /// The superblock magic of the filesystem `dentry` is of.
+    fn magic(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
+        self.budget = self.budget.checked_sub(1)?;
+        let mut sb: *mut bindings::super_block = ptr::null_mut();
+        let mut magic: core::ffi::c_ulong = 0;
+        // SAFETY: copy_from_kernel_nofault() accepts any source address;
+        // the destinations are ours and of the copied sizes.
+        unsafe {
+            let copy = |dst: *mut c_void, src: *const c_void, n: usize| {
+                bindings::copy_from_kernel_nofault(dst, src, n) == 0
+            };
+            (copy(
+                addr_of_mut!(sb).cast(),
+                addr_of!((*dentry).d_sb).cast(),
+                core::mem::size_of_val(&sb),
+            ) && copy(
+                addr_of_mut!(magic).cast(),
+                addr_of!((*sb).s_magic).cast(),
+                core::mem::size_of_val(&magic),
+            ))
+            .then_some(magic as u64)
+        }
+    }
+
     /// Whether `mnt` is mounted below `root` (through any number of mounts).
     fn below(&mut self, mut mnt: *mut bindings::vfsmount, root: *mut bindings::vfsmount) -> bool {
         while let Some(MountFacts { parent, .. }) = self.mount(mnt) {
@@ -783,6 +807,44 @@ impl MountScan {
     fn holds(&mut self, ns: *const c_void, want: *mut bindings::vfsmount) -> bool {
         self.any(ns, |_, m| Some(m == want)) == Some(true)
     }
+}
+
+/// What a container's runtime configured into its mount namespace, read
+/// at its first exec (its runtime is done, no container code has run).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ConfiguredMounts {
+    /// A host-root volume, and whether read-only ([`host_root_volume_below`]).
+    pub(crate) host_root: Option<bool>,
+    /// A writable cgroup v2 hierarchy ([`cgroup_rw_below`]).
+    pub(crate) cgroup_rw: bool,
+}
+
+impl ConfiguredMounts {
+    /// Scans namespace `ns` below the container root mount `root` (compared
+    /// by address only).
+    pub(crate) fn scan(ns: *const c_void, root: *mut bindings::vfsmount) -> Self {
+        ConfiguredMounts {
+            host_root: host_root_volume_below(ns, root, super::fast::host_root_dentry()),
+            cgroup_rw: cgroup_rw_below(ns, root),
+        }
+    }
+}
+
+/// Whether mount namespace `ns` holds, below the container root mount
+/// `root`, a writable mount of the cgroup v2 hierarchy, when read at the
+/// container's first exec: its runtime delegated cgroup management to it
+/// (a nested runtime's setup), and groups it can see are its to manage.
+/// False if none, or if the walk could not reach one. Never sleeps; see
+/// [`MountScan`].
+pub(crate) fn cgroup_rw_below(ns: *const c_void, root: *mut bindings::vfsmount) -> bool {
+    let _rcu = Rcu::lock();
+    MountScan::new().any(ns, |s, mnt| {
+        let m = s.mount(mnt)?;
+        if mnt == root || m.flags & bindings::MNT_READONLY != 0 {
+            return Some(false);
+        }
+        Some(s.magic(m.root)? == bindings::CGROUP2_SUPER_MAGIC as u64 && s.below(mnt, root))
+    }) == Some(true)
 }
 
 /// Whether mount namespace `ns` holds, mounted below the container root

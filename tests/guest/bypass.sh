@@ -430,6 +430,11 @@ attack nested-hostpid-proc-mount-monitor monitor priv-hostpid "mkdir -p /dev/shm
 # which runc runs the default busybox container.
 silent nested-volumes-lookalike nested "ls /lib /bundles > /dev/null && cat /bundles/busybox/config.json > /dev/null && runc --version > /dev/null"
 silent nested-runc-lookalike nested "timeout 120 runc run --bundle /bundles/nested-inner egnested" nested-hello
+# Its cgroups: without a cgroup namespace (runc's default) a nested runc
+# makes its groups beside the outer container's and enables controllers at
+# the hierarchy's root. The writable cgroup2 mount the outer runtime gave
+# it is that delegation: host_cgroup lets it manage the groups it sees.
+silent nested-cgroup-lookalike nested "echo +pids > /sys/fs/cgroup/cgroup.subtree_control && mkdir /sys/fs/cgroup/egn2 && echo 100 > /sys/fs/cgroup/egn2/pids.max && rmdir /sys/fs/cgroup/egn2 && echo nested-cg-ok" nested-cg-ok
 rmdir /sys/fs/cgroup/egnested 2>/dev/null
 
 # A sysfs mounted from the host's network namespace shows the host's

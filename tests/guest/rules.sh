@@ -228,8 +228,40 @@ trip host-cgroup-monitor monitor priv "$CGMNT && echo max > /sys/fs/cgroup/egvic
 # nested runtime's, systemd's); reading any group is fine; the host is not
 # judged.
 quiet own-cgroup-lookalike priv "$CGMNT && cg=$OWNCG && mkdir \$cg/sub && { sleep 60 & p=\$!; echo \$p > \$cg/sub/cgroup.procs && echo 1 > \$cg/sub/cgroup.freeze && echo 0 > \$cg/sub/cgroup.freeze && echo 1 > \$cg/sub/cgroup.kill; sleep 1; rmdir \$cg/sub || true; }"
+# A task born in a host group (clone3 with CLONE_INTO_CGROUP and a
+# directory descriptor of the group): no write-open shows it, and an
+# unprivileged default container can do it through its read-only mount.
+trip clone-into-host-cgroup-enforce enforce "" "egprobe cgexec /sys/fs/cgroup/egvictim 'sleep 5'" host_cgroup
+[ "$(wc -l < /sys/fs/cgroup/egvictim/cgroup.procs)" = 1 ] && pass clone-into-host-cgroup-unborn \
+	|| fail clone-into-host-cgroup-unborn "$(cat /sys/fs/cgroup/egvictim/cgroup.procs | tr '\n' ' ')"
+# (The technique itself works: with the preset off, the child is born there.)
+rule disable host_cgroup
+out=$(run_container clone-into-disabled "egprobe cgexec /sys/fs/cgroup/egvictim 'cat /proc/self/cgroup'" 2>&1)
+echo "$out" | grep -q '^0::/egvictim$' && pass clone-into-host-cgroup-works-when-disabled \
+	|| fail clone-into-host-cgroup-works-when-disabled "$(echo "$out" | tr '\n' ' ')"
+rule enable host_cgroup
+trip clone-into-host-cgroup-monitor monitor "" "egprobe cgexec /sys/fs/cgroup/egvictim true | grep -q 'status 0'" host_cgroup
+quiet clone-into-own-cgroup-lookalike priv "$CGMNT && cg=$OWNCG && mkdir \$cg/sub2 && egprobe cgexec \$cg/sub2 true | grep -q 'status 0' && rmdir \$cg/sub2"
 quiet read-host-cgroup-lookalike priv "cat /sys/fs/cgroup/egvictim/cgroup.procs /sys/fs/cgroup/egvictim/cgroup.events > /dev/null"
 host_quiet host-cgroup-host "echo max > /sys/fs/cgroup/egvictim/cgroup.max.depth"
+# A task that enters a container from the host's root group (nsenter by an
+# admin) settles there: the hierarchy's root is no container's own group.
+make_bundle cgenter 'sleep 60' priv && { runc run --bundle /run/bundles/cgenter cgenter > /dev/null 2>&1 & }
+sleep 2
+CP=$(runc state cgenter 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+escguardctl mode enforce; drain_events
+# (Programs by their path in the container: the guest's busybox nsenter
+# runs sh in-process, and its applets would re-exec the host's busybox
+# through /proc/self/exe, itself refused as a host object.)
+out=$(nsenter -t "$CP" -m -p -u -i -n sh -c '/bin/mount -o remount,rw /sys/fs/cgroup; echo 1 > /sys/fs/cgroup/egvictim/cgroup.kill; echo rc=$?' 2>&1); rc=$?
+ev=$(events_json); show_ev "$ev"
+if [ $rc = 137 ] && echo "$ev" | grep -q '"rule":"host_cgroup"' && kill -0 $VP 2>/dev/null; then
+	pass host-cgroup-entered-from-root-enforce
+else
+	fail host-cgroup-entered-from-root-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ') victim=$(kill -0 $VP 2>/dev/null && echo alive)"
+	kill -0 $VP 2>/dev/null || { sleep 600 & VP=$!; }
+fi
+runc kill cgenter KILL 2>/dev/null; sleep 0.3; runc delete -f cgenter 2>/dev/null
 kill $VP; sleep 1; rmdir /sys/fs/cgroup/egvictim
 
 # The runtime's socket, handed to a container in a volume (the host's /run

@@ -33,6 +33,10 @@
  *                              affinity (sched_setaffinity to CPU 0),
  *                              sched (sched_setscheduler SCHED_IDLE),
  *                              ioprio (ioprio_set idle class)
+ *   egprobe cgexec DIR CMD     run sh -c CMD in a child born in the cgroup v2
+ *                              group DIR (clone3 CLONE_INTO_CGROUP with an
+ *                              O_PATH descriptor: no write-open); prints
+ *                              "ok" and the child's status, or the error
  *   egprobe signal HOW PID SIG send SIG to PID by HOW: kill, tkill, tgkill,
  *                              sigqueue, tgsigqueue, pidfd (pidfd_open +
  *                              pidfd_send_signal) or procfd
@@ -362,6 +366,40 @@ struct eg_clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
 	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
 };
+
+/* struct clone_args up to cgroup (CLONE_ARGS_SIZE_VER2, 88 bytes). */
+struct eg_clone_args2 {
+	struct eg_clone_args v1;
+	uint64_t cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+static int do_cgexec(const char *dir, const char *cmd)
+{
+	struct eg_clone_args2 a;
+	int fd = open(dir, O_PATH | O_DIRECTORY), st;
+	long rc;
+
+	if (fd < 0)
+		return result(-1);
+	memset(&a, 0, sizeof(a));
+	a.v1.flags = CLONE_INTO_CGROUP;
+	a.v1.exit_signal = SIGCHLD;
+	a.cgroup = fd;
+	rc = syscall(SYS_clone3, &a, sizeof(a));
+	if (rc == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (rc < 0)
+		return result(-1);
+	waitpid(rc, &st, 0);
+	printf("ok child status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
 
 /* A clone that fails after copy_process() has copied the child's files
  * (and so tears them down again: exit_files() on a task that never ran,
@@ -865,7 +903,7 @@ int main(int argc, char **argv)
 	if (!strcmp(base ? base + 1 : argv[0], "egpayload"))
 		return do_payload(argc, argv);
 	if (argc < 2) {
-		fprintf(stderr, "usage: egprobe act|signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
+		fprintf(stderr, "usage: egprobe act|cgexec|signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "ioperm"))
@@ -874,6 +912,8 @@ int main(int argc, char **argv)
 		return result(syscall(SYS_iopl, 3));
 	if (!strcmp(argv[1], "act") && argc == 4)
 		return do_act(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "cgexec") && argc == 4)
+		return do_cgexec(argv[2], argv[3]);
 	if (!strcmp(argv[1], "signal") && argc == 5)
 		return do_signal(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(argv[1], "setns-meta") && argc == 4)
