@@ -180,6 +180,7 @@ impl kernel::Module for Escguard {
         }
         // Before anything reads a mount or a procfs inode.
         sys::verify_private_layout()?;
+        sys::note_host_sysfs();
         let state = State::new(&p)?;
         let reg = sys::Registration::new(state, |s| s.snapshot())?;
         // Last: nothing after this can fail and leave the reference behind.

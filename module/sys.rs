@@ -21,7 +21,7 @@ pub(crate) use task::{
     baseline, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
 };
 pub(crate) use vfs::ConfiguredMounts;
-pub(crate) use vfs::{current_dir_fds, verify_private_layout, FileRef};
+pub(crate) use vfs::{current_dir_fds, note_host_sysfs, verify_private_layout, FileRef};
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};

@@ -132,6 +132,18 @@ pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
     HOST_ROOT_DENTRY.store(root_dentry, Ordering::Relaxed);
 }
 
+/// The superblock of the host's `/sys` at load (0 if it was no sysfs),
+/// compared by address only (see `vfs::cgroup_rw_below`).
+static HOST_SYSFS_SB: AtomicUsize = AtomicUsize::new(0);
+
+pub(crate) fn set_host_sysfs_sb(sb: usize) {
+    HOST_SYSFS_SB.store(sb, Ordering::Relaxed);
+}
+
+pub(crate) fn host_sysfs_sb() -> usize {
+    HOST_SYSFS_SB.load(Ordering::Relaxed)
+}
+
 /// The host root's dentry, by address (see `baseline`).
 pub(crate) fn host_root_dentry() -> *mut kernel::bindings::dentry {
     HOST_ROOT_DENTRY.load(Ordering::Relaxed) as *mut kernel::bindings::dentry

@@ -741,8 +741,9 @@ impl MountScan {
             })
     }
 
-    /// The superblock magic of the filesystem `dentry` is of.
-    fn magic(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
+    /// The superblock (by address) and its magic of the filesystem
+    /// `dentry` is of.
+    fn sb_magic(&mut self, dentry: *mut bindings::dentry) -> Option<(usize, u64)> {
         self.budget = self.budget.checked_sub(1)?;
         let mut sb: *mut bindings::super_block = ptr::null_mut();
         let mut magic: core::ffi::c_ulong = 0;
@@ -761,7 +762,7 @@ impl MountScan {
                 addr_of!((*sb).s_magic).cast(),
                 core::mem::size_of_val(&magic),
             ))
-            .then_some(magic as u64)
+            .then_some((sb as usize, magic as u64))
         }
     }
 
@@ -831,20 +832,46 @@ impl ConfiguredMounts {
 }
 
 /// Whether mount namespace `ns` holds, below the container root mount
-/// `root`, a writable mount of the cgroup v2 hierarchy, when read at the
-/// container's first exec: its runtime delegated cgroup management to it
-/// (a nested runtime's setup), and groups it can see are its to manage.
+/// `root`, a writable mount of the cgroup v2 hierarchy on a sysfs of the
+/// container's own (not the host's `/sys`), when read at the container's
+/// first exec: its runtime built it a `/sys` and delegated cgroup
+/// management to it there (a nested runtime's setup), and the groups it
+/// can see are its to manage. A copy of the host's `/sys` in a volume
+/// (`-v /:/host:ro`, whose submounts stay writable) delegates nothing.
 /// False if none, or if the walk could not reach one. Never sleeps; see
 /// [`MountScan`].
 pub(crate) fn cgroup_rw_below(ns: *const c_void, root: *mut bindings::vfsmount) -> bool {
+    let host_sysfs = super::fast::host_sysfs_sb();
     let _rcu = Rcu::lock();
     MountScan::new().any(ns, |s, mnt| {
         let m = s.mount(mnt)?;
         if mnt == root || m.flags & bindings::MNT_READONLY != 0 {
             return Some(false);
         }
-        Some(s.magic(m.root)? == bindings::CGROUP2_SUPER_MAGIC as u64 && s.below(mnt, root))
+        if s.sb_magic(m.root)?.1 != bindings::CGROUP2_SUPER_MAGIC as u64 {
+            return Some(false);
+        }
+        let p = s.mount(m.parent)?;
+        let (psb, pmagic) = s.sb_magic(p.root)?;
+        Some(pmagic == bindings::SYSFS_MAGIC as u64 && psb != host_sysfs && s.below(mnt, root))
     }) == Some(true)
+}
+
+/// Records the superblock of the host's `/sys` (see [`cgroup_rw_below`]).
+/// Process context, at load.
+pub(crate) fn note_host_sysfs() {
+    let sb = lookup(kernel::c_str!("/sys")).map_or(0, |p| {
+        // SAFETY: the held path pins its mount and so its superblock.
+        unsafe {
+            let sb = (*p.0.mnt).mnt_sb;
+            if (*sb).s_magic as u64 == bindings::SYSFS_MAGIC as u64 {
+                sb as usize
+            } else {
+                0
+            }
+        }
+    });
+    super::fast::set_host_sysfs_sb(sb);
 }
 
 /// Whether mount namespace `ns` holds, mounted below the container root

@@ -220,6 +220,11 @@ kill -0 $VP 2>/dev/null && pass host-cgroup-kill-victim-alive || { fail host-cgr
 trip host-cgroup-freeze-enforce enforce priv "$CGMNT && echo 1 > /sys/fs/cgroup/egvictim/cgroup.freeze" host_cgroup
 grep -q '^frozen 0' /sys/fs/cgroup/egvictim/cgroup.events && pass host-cgroup-freeze-victim-running \
 	|| { fail host-cgroup-freeze-victim-running "$(cat /sys/fs/cgroup/egvictim/cgroup.events)"; echo 0 > /sys/fs/cgroup/egvictim/cgroup.freeze; }
+# A read-only host-root volume (-v /:/host:ro) copies the host's cgroup2
+# mount in with it, writable (a read-only bind is not recursive): a copy
+# of the host's /sys, not a hierarchy the runtime delegated.
+trip host-cgroup-hostroot-submount-enforce enforce hostroot "echo 1 > /host/sys/fs/cgroup/egvictim/cgroup.kill" host_cgroup
+kill -0 $VP 2>/dev/null && pass host-cgroup-hostroot-submount-victim-alive || { fail host-cgroup-hostroot-submount-victim-alive "host task died"; sleep 600 & VP=$!; echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs; }
 # Through a second mount of the hierarchy: the same object.
 trip host-cgroup-second-mount-enforce enforce priv "mkdir /dev/cg && mount -t cgroup2 none /dev/cg && echo 1 > /dev/cg/egvictim/cgroup.kill" host_cgroup
 trip host-cgroup-root-enforce enforce priv "$CGMNT && echo +pids > /sys/fs/cgroup/cgroup.subtree_control" host_cgroup
@@ -261,6 +266,18 @@ else
 	fail host-cgroup-entered-from-root-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ') victim=$(kill -0 $VP 2>/dev/null && echo alive)"
 	kill -0 $VP 2>/dev/null || { sleep 600 & VP=$!; }
 fi
+# From an admin's own group: it is the admin's, not the container's (an
+# entering task takes the cgroup of the container it entered).
+mkdir -p /sys/fs/cgroup/egadmin
+drain_events
+out=$(sh -c "echo \$\$ > /sys/fs/cgroup/egadmin/cgroup.procs; exec nsenter -t $CP -m -p -u -i -n sh -c '/bin/mount -o remount,rw /sys/fs/cgroup; echo 0 > /sys/fs/cgroup/egadmin/cgroup.max.depth; echo rc=\$?'" 2>&1); rc=$?
+ev=$(events_json); show_ev "$ev"
+if [ $rc = 137 ] && echo "$ev" | grep -q '"rule":"host_cgroup"' && [ "$(cat /sys/fs/cgroup/egadmin/cgroup.max.depth)" = max ]; then
+	pass host-cgroup-entered-from-admin-group-enforce
+else
+	fail host-cgroup-entered-from-admin-group-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ')"
+fi
+rmdir /sys/fs/cgroup/egadmin 2>/dev/null
 runc kill cgenter KILL 2>/dev/null; sleep 0.3; runc delete -f cgenter 2>/dev/null
 kill $VP; sleep 1; rmdir /sys/fs/cgroup/egvictim
 
