@@ -72,11 +72,6 @@ impl Origins {
             .copied()
     }
 
-    /// The container of `o`'s mount namespace and root.
-    fn same_as(&self, o: &Origin) -> Option<Origin> {
-        self.slots.iter().find(|s| Self::same(s, o)).copied()
-    }
-
     pub(crate) fn by_mnt_ns(&self, ns: u64) -> Option<Origin> {
         let mnt = abi::ESCGUARD_NS_MNT as usize;
         self.slots.iter().find(|o| o.ns[mnt] == ns).copied()
@@ -149,7 +144,7 @@ impl State {
             // settled by its next exec, the first program it runs there.
             Some(Lineage::Host) if contained => {
                 let o = Origin::of_current(i, hook == Hook::Exec);
-                let o = if o.settled { self.settle_entered(o) } else { o };
+                let o = if o.settled { self.settle_volume(o) } else { o };
                 (Lineage::Container(o), Escape::default())
             }
             Some(Lineage::Host) => (Lineage::Host, Escape::default()),
@@ -205,31 +200,6 @@ impl State {
             }
             None => o.with_configured(sys::current_configured_mounts()),
         }
-    }
-
-    /// `o`, a host task that entered a container (`runc exec`, `nsenter`)
-    /// settling at its first program there: it takes the configuration
-    /// and the cgroup of the container whose mount namespace it entered,
-    /// as recorded when that container settled. Never scanned now (the
-    /// container's code has run since), and never keyed by the entering
-    /// task's own cgroup (an admin's, a service's: no container's). A
-    /// container no longer remembered grants nothing.
-    fn settle_entered(&self, mut o: Origin) -> Origin {
-        let known = {
-            let origins = self.origins.lock();
-            // Its mount namespace and root are the container's (nsenter);
-            // a runtime's exec joins the cgroup first, whatever namespace
-            // the container's init has moved to since.
-            origins
-                .same_as(&o)
-                .or_else(|| origins.by_cgroup(o.cgroup_id))
-        };
-        if let Some(k) = known {
-            o.host_root_volume = k.host_root_volume;
-            o.cgroup_delegated = k.cgroup_delegated;
-            o.cgroup_id = k.cgroup_id;
-        }
-        o
     }
 
     /// `o` (an untracked task's present state) with the configured mounts

@@ -382,12 +382,8 @@ impl sys::CheckHooks for State {
         // As host_cgroup judges a write-open of a group's file: a group is
         // the container's if it is its own or below it (not the root), or
         // if its runtime delegated the hierarchy to it.
-        let own = if o.cgroup_id != 0 {
-            o.cgroup_id
-        } else {
-            task.cgroup_id()
-        };
-        if o.cgroup_delegated || matches!(dst.level_of(own), Some(l) if l > 0) {
+        let own = o.cgroup_id;
+        if o.cgroup_delegated || (own != 0 && matches!(dst.level_of(own), Some(l) if l > 0)) {
             return 0;
         }
         let mut buf = [0u8; 48];

@@ -173,15 +173,10 @@ impl sys::OpenHooks for State {
                 if o.cgroup_delegated {
                     return true;
                 }
-                let cg = if o.cgroup_id != 0 {
-                    o.cgroup_id
-                } else {
-                    task.cgroup_id()
-                };
-                // The hierarchy's root is no container's own group (a task
-                // that entered a container from the root group, an
-                // untracked task recorded where it is).
-                if task.cgroup_level_of(cg) == Some(0) {
+                let cg = o.cgroup_id;
+                // None known, or the hierarchy's root: no container's own
+                // group (an untracked task is recorded where it is).
+                if cg == 0 || task.cgroup_level_of(cg) == Some(0) {
                     return false;
                 }
                 // On 64-bit, a cgroup's id is its directory's inode number

@@ -266,18 +266,6 @@ else
 	fail host-cgroup-entered-from-root-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ') victim=$(kill -0 $VP 2>/dev/null && echo alive)"
 	kill -0 $VP 2>/dev/null || { sleep 600 & VP=$!; }
 fi
-# From an admin's own group: it is the admin's, not the container's (an
-# entering task takes the cgroup of the container it entered).
-mkdir -p /sys/fs/cgroup/egadmin
-drain_events
-out=$(sh -c "echo \$\$ > /sys/fs/cgroup/egadmin/cgroup.procs; exec nsenter -t $CP -m -p -u -i -n sh -c '/bin/mount -o remount,rw /sys/fs/cgroup; echo 0 > /sys/fs/cgroup/egadmin/cgroup.max.depth; echo rc=\$?'" 2>&1); rc=$?
-ev=$(events_json); show_ev "$ev"
-if [ $rc = 137 ] && echo "$ev" | grep -q '"rule":"host_cgroup"' && [ "$(cat /sys/fs/cgroup/egadmin/cgroup.max.depth)" = max ]; then
-	pass host-cgroup-entered-from-admin-group-enforce
-else
-	fail host-cgroup-entered-from-admin-group-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ')"
-fi
-rmdir /sys/fs/cgroup/egadmin 2>/dev/null
 runc kill cgenter KILL 2>/dev/null; sleep 0.3; runc delete -f cgenter 2>/dev/null
 kill $VP; sleep 1; rmdir /sys/fs/cgroup/egvictim
 
