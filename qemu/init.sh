@@ -71,9 +71,17 @@ if [ -n "$suite" ] && [ -f "/tests/$suite" ]; then
 	: > /run/suite.out
 	stall_watch /run/suite.out "${stall:-300}" &
 	watch=$!
-	( cd /tests && sh "/tests/$suite"; echo $? > /run/suite.rc ) < /dev/null 2>&1 | tee /run/suite.out
-	kill "$watch" 2>/dev/null
-	echo "ESCGUARD-GUEST: suite exit $(cat /run/suite.rc 2>/dev/null || echo unknown)"
+	# The suite writes into a FIFO that tee copies out and counts; its end
+	# is the suite's exit, not the FIFO's EOF, which a program the suite
+	# left running (a listener) may hold off for ever.
+	mkfifo /run/suite.fifo
+	tee /run/suite.out < /run/suite.fifo &
+	copier=$!
+	( cd /tests && sh "/tests/$suite" ) < /dev/null > /run/suite.fifo 2>&1
+	rc=$?
+	sleep 1
+	kill "$copier" "$watch" 2>/dev/null
+	echo "ESCGUARD-GUEST: suite exit $rc"
 else
 	echo "ESCGUARD-GUEST: no such suite '/tests/$suite'"
 fi

@@ -38,13 +38,6 @@ names_ctr() {
 		&& echo "$_g" | grep -q "\"path\":\"/$2[/\"]"; then pass "$1"
 	else fail "$1" "killed=$KILLED event names ${_c:-no container} ${_g:-no cgroup}, wanted $2"; fi
 }
-# moved_unnamed NAME: the escape was killed; its event names no container
-# and says the task left the cgroup its runtime put it in.
-moved_unnamed() {
-	_c=$(echo "$EV" | grep -o '"container":{[^}]*}' | head -1)
-	if [ "$KILLED" = yes ] && [ -z "$_c" ] && echo "$EV" | grep -q '"moved":true'; then pass "$1"
-	else fail "$1" "killed=$KILLED container=${_c:-none} $(echo "$EV" | grep -o '"cgroup":{[^}]*}' | head -1)"; fi
-}
 policy() { printf '%s\n' "$1" > /tmp/rt4pol.json && escguardctl policy load /tmp/rt4pol.json > /dev/null \
 	|| fail "redteam4-policy-load" "$(escguardctl policy check /tmp/rt4pol.json 2>&1 | tail -2 | tr '\n' ' ')"; }
 EMPTY='{"version": 2, "name": "rt4-empty", "rules": []}'
@@ -79,18 +72,24 @@ rm -rf "/var/log/pods/prod_payments-api_$UID4" "/var/lib/docker/containers/$H"
 
 # 2. Without a cgroup namespace (runc's default spec, Docker --cgroupns=host,
 # many privileged pods) a privileged container moves itself into another
-# container's cgroup, or a host service's, then escapes: the event, recorded
-# at the call, names the victim / the service.
+# container's cgroup, or a host service's, to escape from there under the
+# victim's name. The move itself is refused now (host_cgroup: a write to a
+# group not its own), and its event names the attacker's container.
+# refused_move NAME CTR: killed by host_cgroup, the event naming CTR.
+refused_move() {
+	if echo "$EV" | grep -q '"rule":"host_cgroup"'; then names_ctr "$1" "$2"
+	else fail "$1" "killed=$KILLED not by host_cgroup: $(echo "$EV" | cut -c1-200)"; fi
+}
 make_bundle rt4victim 'sleep 60'
 runc run --bundle /run/bundles/rt4victim rt4victim > /dev/null 2>&1 < /dev/null &
 VP=$!
 i=0; while [ ! -s /sys/fs/cgroup/rt4victim/cgroup.procs ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 ctr rt4mig priv-hostpid "mount -t cgroup2 none /mnt && echo 0 > /mnt/rt4victim/cgroup.procs && $ESC"
-moved_unnamed migrated-into-other-container-names-no-victim
+refused_move migrated-into-other-container-refused-names-attacker rt4mig
 runc kill rt4victim KILL 2>/dev/null; wait $VP 2>/dev/null; runc delete -f rt4victim 2>/dev/null
 mkdir -p /sys/fs/cgroup/system.slice/sshd.service
 ctr rt4mighost priv-hostpid "mount -t cgroup2 none /mnt && echo 0 > /mnt/system.slice/sshd.service/cgroup.procs && $ESC"
-moved_unnamed migrated-into-host-service-says-moved
+refused_move migrated-into-host-service-refused-names-attacker rt4mighost
 rmdir /sys/fs/cgroup/system.slice/sshd.service /sys/fs/cgroup/system.slice 2>/dev/null
 # Look-alike: the same escape without moving is named right.
 ctr rt4migok priv-hostpid "mount -t cgroup2 none /mnt && ls /mnt/rt4migok > /dev/null && $ESC"
