@@ -191,9 +191,6 @@ void escguard_misc_deregister(void);
 /* Wake readers blocked on /dev/escguard; any context (deferred by irq_work). */
 void escguard_wake_readers(void);
 
-/* CLOCK_REALTIME in nanoseconds. */
-__u64 escguard_now_ns(void);
-
 /* A function to hook (the table is Rust's: module/sys/hooks.rs). */
 struct escguard_hook_site {
 	const char *sym;
@@ -236,8 +233,6 @@ void escguard_rcu_read_lock(void);
 void escguard_rcu_read_unlock(void);
 void escguard_task_lock(struct task_struct *t);
 void escguard_task_unlock(struct task_struct *t);
-void escguard_fs_lock(struct fs_struct *fs);
-void escguard_fs_unlock(struct fs_struct *fs);
 unsigned int escguard_fs_seq_begin(struct fs_struct *fs);
 int escguard_fs_seq_retry(struct fs_struct *fs, unsigned int seq);
 void escguard_rename_seq_begin(int *seq);

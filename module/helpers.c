@@ -195,11 +195,6 @@ void escguard_misc_deregister(void)
 	escguard_ctx = NULL;
 }
 
-u64 escguard_now_ns(void)
-{
-	return ktime_get_real_ns();
-}
-
 /* ------------------------------------------------------------------ */
 /* Per-CPU counters and hook time                                     */
 
@@ -241,8 +236,6 @@ void escguard_rcu_read_lock(void) { rcu_read_lock(); }
 void escguard_rcu_read_unlock(void) { rcu_read_unlock(); }
 void escguard_task_lock(struct task_struct *t) { task_lock(t); }
 void escguard_task_unlock(struct task_struct *t) { task_unlock(t); }
-void escguard_fs_lock(struct fs_struct *fs) { spin_lock(&fs->lock); }
-void escguard_fs_unlock(struct fs_struct *fs) { spin_unlock(&fs->lock); }
 unsigned int escguard_fs_seq_begin(struct fs_struct *fs) { return read_seqcount_begin(&fs->seq); }
 int escguard_fs_seq_retry(struct fs_struct *fs, unsigned int seq) { return read_seqcount_retry(&fs->seq, seq); }
 void escguard_rename_seq_begin(int *seq) { read_seqbegin_or_lock(&rename_lock, seq); }

@@ -190,26 +190,22 @@ impl State {
     /// (its runtime is done then, and no container code has run), and
     /// inherited by tasks that join it later (`runc exec`), so that nothing
     /// a container mounts afterwards becomes configuration.
-    fn settle_volume(&self, mut o: Origin) -> Origin {
+    fn settle_volume(&self, o: Origin) -> Origin {
         let known = self.origins.lock().by_cgroup(o.cgroup_id);
         match known {
-            Some(k) => {
-                o.host_root_volume = k.host_root_volume;
-                o.cgroup_delegated = k.cgroup_delegated;
-                o
-            }
+            Some(k) => o.configured_as(&k),
             None => o.with_configured(sys::current_configured_mounts()),
         }
     }
 
     /// `o` (an untracked task's present state) with the configured mounts
     /// of the container its cgroup is of, if known; never scanned here.
-    fn known_volume(&self, mut o: Origin) -> Origin {
-        if let Some(k) = self.origins.lock().by_cgroup(o.cgroup_id) {
-            o.host_root_volume = k.host_root_volume;
-            o.cgroup_delegated = k.cgroup_delegated;
+    fn known_volume(&self, o: Origin) -> Origin {
+        let known = self.origins.lock().by_cgroup(o.cgroup_id);
+        match known {
+            Some(k) => o.configured_as(&k),
+            None => o,
         }
-        o
     }
 
     /// Remembers a settled container origin (see `Origins`).

@@ -125,6 +125,13 @@ impl Origin {
         self
     }
 
+    /// `o` with the configuration already decided for its container `k`.
+    pub(crate) fn configured_as(mut self, k: &Origin) -> Self {
+        self.host_root_volume = k.host_root_volume;
+        self.cgroup_delegated = k.cgroup_delegated;
+        self
+    }
+
     /// The origin of the calling task, whose facts `i` are: a settled one
     /// also records the cgroup the task is in now (at the container's first
     /// exec: where the runtime put it). Read only here, not for every task

@@ -204,7 +204,7 @@ impl<'a> TaskRef<'a> {
             let fs = (*self.ptr).fs as *mut raw::fs_struct;
             if !fs.is_null() {
                 out.has_fs = 1;
-                raw::escguard_fs_lock(fs.cast());
+                vfs::fs_lock(fs);
                 let (root, pwd) = ((*fs).root, (*fs).pwd);
                 out.root = vfs::fsid(&root);
                 out.cwd = vfs::fsid(&pwd);
@@ -215,7 +215,7 @@ impl<'a> TaskRef<'a> {
                     out.root_flags = vfs::classify(&root, refs);
                     out.cwd_flags = vfs::classify(&pwd, refs);
                 }
-                raw::escguard_fs_unlock(fs.cast());
+                vfs::fs_unlock(fs);
             }
             raw::escguard_task_unlock(self.ptr);
         }
@@ -311,9 +311,9 @@ impl<'a> TaskRef<'a> {
             let (nsp, fs) = ((*self.ptr).nsproxy, (*self.ptr).fs as *mut raw::fs_struct);
             let mut hit = vfs::ConfiguredMounts::default();
             if !nsp.is_null() && !fs.is_null() {
-                raw::escguard_fs_lock(fs.cast());
+                vfs::fs_lock(fs);
                 let root = (*fs).root.mnt;
-                raw::escguard_fs_unlock(fs.cast());
+                vfs::fs_unlock(fs);
                 // The root mount is compared by address only.
                 hit =
                     vfs::ConfiguredMounts::scan((*nsp).mnt_ns.cast::<c_void>().cast_const(), root);
@@ -361,10 +361,10 @@ impl<'a> TaskRef<'a> {
             raw::escguard_task_lock(self.ptr);
             let fs = (*self.ptr).fs as *mut raw::fs_struct;
             if !fs.is_null() {
-                raw::escguard_fs_lock(fs.cast());
+                vfs::fs_lock(fs);
                 vfs::render_raw(&(*fs).root, root);
                 vfs::render_raw(&(*fs).pwd, cwd);
-                raw::escguard_fs_unlock(fs.cast());
+                vfs::fs_unlock(fs);
             }
             raw::escguard_task_unlock(self.ptr);
         }

@@ -37,6 +37,27 @@ const S_IFDIR: u32 = 0o040000;
 const FMODE_READ: u32 = 0x1;
 const FMODE_WRITE: u32 = 0x2;
 
+/// Takes `fs->lock`, which pins a task's root and cwd.
+///
+/// # Safety
+///
+/// `fs` must point to a live `fs_struct`; the caller releases the lock with
+/// [`fs_unlock`] before anything may sleep.
+pub(super) unsafe fn fs_lock(fs: *mut raw::fs_struct) {
+    // SAFETY: `fs` is live (the caller's contract); `lock` is its spinlock.
+    unsafe { bindings::spin_lock(addr_of_mut!((*fs).lock)) }
+}
+
+/// Releases `fs->lock`.
+///
+/// # Safety
+///
+/// The caller must hold `fs->lock` of the live `fs`, taken by [`fs_lock`].
+pub(super) unsafe fn fs_unlock(fs: *mut raw::fs_struct) {
+    // SAFETY: `fs` is live and its lock is held (the caller's contract).
+    unsafe { bindings::spin_unlock(addr_of_mut!((*fs).lock)) }
+}
+
 /// A file the kernel handed to a hook, valid for the hook's duration.
 ///
 /// # Invariants
@@ -455,10 +476,10 @@ pub(crate) fn verify_private_layout() -> Result {
     // SAFETY: `fs` is current's, alive; `fs->lock` pins `root` while we
     // take our own reference on it.
     let root = unsafe {
-        raw::escguard_fs_lock(fs.cast());
+        fs_lock(fs);
         let root = (*fs).root;
         bindings::path_get(&root);
-        raw::escguard_fs_unlock(fs.cast());
+        fs_unlock(fs);
         // INVARIANT: referenced just above.
         HeldPath(root)
     };
