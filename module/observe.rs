@@ -313,7 +313,16 @@ impl sys::CheckHooks for State {
             object: true,
             ..Default::default()
         };
-        self.refuse_access(&esc, &i, lin, rep, tracked, task, w.done())
+        self.refuse_access(
+            abi::ESCGUARD_HOOK_OPEN,
+            &esc,
+            &i,
+            lin,
+            rep,
+            tracked,
+            task,
+            w.done(),
+        )
     }
 
     fn on_signal(&self, task: sys::TaskRef<'_>, target: Option<sys::TaskRef<'_>>, sig: i32) -> i32 {

@@ -23,6 +23,7 @@ impl State {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn refuse_access(
         &self,
+        hook: u32,
         esc: &Escape,
         i: &sys::KInfo,
         lin: Lineage,
@@ -39,17 +40,7 @@ impl State {
             denied: self.enforcing(),
             ..Default::default()
         };
-        self.act(
-            abi::ESCGUARD_HOOK_OPEN,
-            esc,
-            i,
-            &lin,
-            task,
-            None,
-            None,
-            rep,
-            &x,
-        );
+        self.act(hook, esc, i, &lin, task, None, None, rep, &x);
         if self.enforcing() {
             self.c.denials.inc();
             return EPERM.to_errno();
@@ -57,10 +48,11 @@ impl State {
         0
     }
 
-    /// `refuse_access` of an open of `file`, named by its path.
+    /// `refuse_access` of `file` (at `hook`), named by its path.
     #[allow(clippy::too_many_arguments)]
     fn refuse_file(
         &self,
+        hook: u32,
         esc: &Escape,
         i: &sys::KInfo,
         lin: Lineage,
@@ -71,7 +63,7 @@ impl State {
     ) -> i32 {
         let mut path = [0u8; PATH_LEN];
         file.path(&mut path);
-        self.refuse_access(esc, i, lin, rep, tracked, task, until_nul(&path))
+        self.refuse_access(hook, esc, i, lin, rep, tracked, task, until_nul(&path))
     }
 }
 
@@ -123,7 +115,16 @@ impl sys::OpenHooks for State {
             let i = task.info(&self.base.refs(Some(&lin)));
             let esc = verdict::judge(&self.base, &o, &i);
             if esc.any() {
-                return self.refuse_file(&esc, &i, lin, rep, tracked, task, file);
+                return self.refuse_file(
+                    abi::ESCGUARD_HOOK_OPEN,
+                    &esc,
+                    &i,
+                    lin,
+                    rep,
+                    tracked,
+                    task,
+                    file,
+                );
             }
             if tracked {
                 // No escape: the verdict on these facts is cached, under
@@ -155,7 +156,16 @@ impl sys::OpenHooks for State {
                     object: true,
                     ..Default::default()
                 };
-                return self.refuse_file(&esc, &info(full), lin, rep, tracked, task, file);
+                return self.refuse_file(
+                    abi::ESCGUARD_HOOK_OPEN,
+                    &esc,
+                    &info(full),
+                    lin,
+                    rep,
+                    tracked,
+                    task,
+                    file,
+                );
             }
         }
 
@@ -263,6 +273,43 @@ impl sys::OpenHooks for State {
             task,
             &i,
             x,
+        )
+    }
+
+    fn on_file_receive(&self, task: sys::TaskRef<'_>, file: sys::FileRef<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        // Judge the object wherever it enters the container, not only at
+        // exec (inherited) and open: a directory of the host handed over a
+        // unix socket reaches the whole host through `..` and *at() calls
+        // (unlinkat, fchmodat, mkdirat, open_tree) that open nothing. A
+        // file that is not a directory is the sender's to give (a log, a
+        // pipe, a socket), as at exec.
+        let f = file.facts();
+        if f.mode & S_IFMT != S_IFDIR || (f.host_mnt_ns == 0 && f.dev != self.base.root.dev) {
+            return 0;
+        }
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return 0;
+        };
+        let lin = Lineage::Container(o);
+        let refs = self.base.refs(Some(&lin));
+        if rep || !verdict::object_on_host(&self.base, &o, file.classify(&refs), false) {
+            return 0;
+        }
+        let esc = Escape {
+            object: true,
+            ..Default::default()
+        };
+        let i = task.info(&refs);
+        self.refuse_file(
+            abi::ESCGUARD_HOOK_RECEIVE,
+            &esc,
+            &i,
+            lin,
+            rep,
+            tracked,
+            task,
+            file,
         )
     }
 

@@ -131,6 +131,10 @@ pub(crate) trait OpenHooks {
     /// A block device node is being opened; `held_by_fs`: it backs a
     /// mounted filesystem.
     fn on_bdev_open(&self, task: TaskRef<'_>, file: FileRef<'_>, held_by_fs: bool) -> i32;
+    /// `task` is handed `file`, an open file of another process, as a new
+    /// descriptor (`SCM_RIGHTS`, `pidfd_getfd`, a seccomp supervisor's
+    /// `ADDFD`), before it is installed.
+    fn on_file_receive(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
     /// `task` opens `/proc/kcore` or `/dev/mem`, `/dev/kmem`, `/dev/port`.
     fn on_kernel_memory(&self, task: TaskRef<'_>, file: FileRef<'_>) -> i32;
     /// `task` asks for I/O port access (`ioperm(2)`, `iopl(2)`), what

@@ -298,6 +298,7 @@ impl Event {
                     (abi::ESCGUARD_HOOK_MOUNT, "mount"),
                     (abi::ESCGUARD_HOOK_PTRACE, "ptrace"),
                     (abi::ESCGUARD_HOOK_CONNECT, "connect"),
+                    (abi::ESCGUARD_HOOK_RECEIVE, "receive"),
                 ],
             ),
             reason: name(
@@ -749,6 +750,7 @@ mod tests {
             (abi::ESCGUARD_HOOK_MOUNT, "mount"),
             (abi::ESCGUARD_HOOK_PTRACE, "ptrace"),
             (abi::ESCGUARD_HOOK_CONNECT, "connect"),
+            (abi::ESCGUARD_HOOK_RECEIVE, "receive"),
         ] {
             e.hook = hook;
             assert_eq!(Event::from_abi(&e).hook, want);

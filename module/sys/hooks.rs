@@ -438,6 +438,15 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     None => 0,
                 }
             }
+            raw::ESCGUARD_AT_FILE_RECEIVE => {
+                // security_file_receive(file): a descriptor another process
+                // passes (SCM_RIGHTS, pidfd_getfd, seccomp ADDFD), in the
+                // receiving task, before the descriptor is installed.
+                match FileRef::from_raw(r.arg(0) as *mut _) {
+                    Some(f) if maybe_container(cur) => ops.on_file_receive(cur, f),
+                    _ => 0,
+                }
+            }
             raw::ESCGUARD_AT_ENVIRON => {
                 // environ_open(inode, file): another task's environment.
                 if !maybe_container(cur) {
@@ -730,7 +739,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 42] = [
+const SITES: [Site; 43] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -824,6 +833,11 @@ const SITES: [Site; 42] = [
     refuse_optional(
         c_str!("cgroup_attach_permissions"),
         raw::ESCGUARD_AT_CGROUP_DEST,
+    ),
+    refuse(
+        c_str!("security_file_receive"),
+        raw::ESCGUARD_AT_FILE_RECEIVE,
+        0,
     ),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),

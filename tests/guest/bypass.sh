@@ -4,7 +4,8 @@
 #   1. host objects opened from inside a container (reason host-object):
 #      /proc/1/root, /proc/1/cwd, a host process's /proc/PID/fd, the host's
 #      disk mounted in the container, a file handle (Shocker), a host
-#      directory descriptor leaked in by the runtime;
+#      directory descriptor leaked in by the runtime or handed over a unix
+#      socket later (refused at receipt);
 #   2. a container started while the task table is full (untracked) is
 #      still judged as a container;
 #   3. a clone that fails late in copy_process() does not blind the module;
@@ -211,6 +212,30 @@ leaked host-object-leaked-dirfd-proc-monitor monitor "cat /proc/self/fd/3/host-m
 # A directory descriptor of its own is fine.
 silent host-object-own-dirfd-lookalike '' "exec 4< /etc && egprobe openat-fd 4 passwd > /dev/null && cat /etc/passwd > /dev/null && ls / > /dev/null"
 RUNNER=run_container
+
+# A host directory handed over a unix socket after the container's program
+# started (a confused host helper, SCM_RIGHTS): judged when it is received,
+# before the descriptor is installed. Through it, *at() calls reach the
+# whole host and open nothing (mkdirat here; a directory of any host
+# mount is one: ".." climbs the host's tree from it). Files that are not
+# directories are the sender's to give, and a container's processes pass
+# their own directories among themselves.
+rm -rf /egrecv-enforce /egrecv-monitor
+egprobe sendfd /egvol/fd-root.sock / > /dev/null &
+SFD1=$!
+egprobe sendfd /egvol/fd-file.sock /host-marker > /dev/null &
+SFD2=$!
+i=0; while { [ ! -S /egvol/fd-root.sock ] || [ ! -S /egvol/fd-file.sock ]; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+attack host-object-received-dirfd-enforce enforce vol "egprobe recvfd /vol/fd-root.sock egrecv-enforce" host-object
+if [ -e /egrecv-enforce ]; then fail host-object-received-dirfd-refused "a directory was made on the host through the received descriptor"
+elif ! echo "$_ev" | grep -q '"hook":"receive"'; then fail host-object-received-dirfd-refused "event not at receive"
+else pass host-object-received-dirfd-refused; fi
+attack host-object-received-dirfd-monitor monitor vol "egprobe recvfd /vol/fd-root.sock egrecv-monitor" host-object ok
+[ -d /egrecv-monitor ] && pass host-object-received-dirfd-works-unrefused || fail host-object-received-dirfd-works-unrefused "the technique did not work in monitor mode"
+silent host-object-received-file-lookalike vol "egprobe recvfd /vol/fd-file.sock read" "$MARK"
+silent host-object-received-own-dir-lookalike vol "egprobe sendfd /vol/fd-own.sock /etc > /dev/null & s=\$!; i=0; while [ ! -S /vol/fd-own.sock ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done; egprobe recvfd /vol/fd-own.sock keep; r=\$?; kill \$s; exit \$r" received
+kill $SFD1 $SFD2 2>/dev/null; wait $SFD1 $SFD2 2>/dev/null
+rm -rf /egrecv-enforce /egrecv-monitor /egvol/fd-*.sock
 
 # Look-alikes: the container's own root through /proc (its pid 1 is its
 # own init when it has a pid namespace; its own processes when it shares

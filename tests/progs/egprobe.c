@@ -87,6 +87,18 @@
  *                              an io-wq worker (IOSQE_ASYNC), then copy
  *                              it to stdout
  *
+ * For the bypass suite's received-descriptor tests (tests/guest/bypass.sh):
+ *
+ *   egprobe sendfd SOCK PATH   listen on the unix socket SOCK, and hand each
+ *                              client a descriptor of PATH (opened O_RDONLY)
+ *                              over SCM_RIGHTS, until killed
+ *   egprobe recvfd SOCK WHAT   connect to SOCK and receive a descriptor; if
+ *                              none arrives print "no-fd" and exit 3; else
+ *                              WHAT "read": copy it to stdout; "keep":
+ *                              print "received"; any other WHAT:
+ *                              mkdirat(fd, WHAT) (a directory made through
+ *                              it, with no open) and report
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -287,6 +299,79 @@ static int do_connect(const char *path)
 
 	strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
 	return result(s < 0 ? -1 : connect(s, (struct sockaddr *)&a, sizeof(a)));
+}
+
+static int copy_out(int fd);
+
+static int do_sendfd(const char *sock, const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strncpy(a.sun_path, sock, sizeof(a.sun_path) - 1);
+	unlink(sock);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0)
+		return result(-1);
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} u = { 0 };
+		char byte = 'f';
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+		int c = accept(s, NULL, NULL), fd;
+
+		if (c < 0)
+			continue;
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+
+			h->cmsg_level = SOL_SOCKET;
+			h->cmsg_type = SCM_RIGHTS;
+			h->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(h), &fd, sizeof(int));
+			(void)!sendmsg(c, &m, MSG_NOSIGNAL);
+			close(fd);
+		}
+		close(c);
+	}
+}
+
+static int do_recvfd(const char *sock, const char *what)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u = { 0 };
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *h;
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), fd;
+
+	strncpy(a.sun_path, sock, sizeof(a.sun_path) - 1);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0 || recvmsg(s, &m, 0) < 0)
+		return result(-1);
+	h = CMSG_FIRSTHDR(&m);
+	if (!h || h->cmsg_type != SCM_RIGHTS) {
+		printf("no-fd%s\n", m.msg_flags & MSG_CTRUNC ? " (truncated)" : "");
+		return 3;
+	}
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	if (!strcmp(what, "read"))
+		return copy_out(fd);
+	if (!strcmp(what, "keep")) {
+		printf("received\n");
+		return 0;
+	}
+	return result(mkdirat(fd, what, 0755));
 }
 
 static int do_ptrace(pid_t pid)
@@ -906,6 +991,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: egprobe act|cgexec|signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "sendfd") && argc == 4)
+		return do_sendfd(argv[2], argv[3]);
+	if (!strcmp(argv[1], "recvfd") && argc == 4)
+		return do_recvfd(argv[2], argv[3]);
 	if (!strcmp(argv[1], "ioperm"))
 		return result(syscall(SYS_ioperm, 0x80UL, 1UL, 1));
 	if (!strcmp(argv[1], "iopl"))
