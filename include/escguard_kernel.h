@@ -143,6 +143,7 @@ struct escguard_scratch {
 #define ESCGUARD_AT_CGROUP_ATTACH 20	/* cgroup_attach_task(dst_cgrp, leader, threadgroup) */
 #define ESCGUARD_AT_CGROUP_DEST 21	/* cgroup_attach_permissions(src, dst, sb, threadgroup, ns) */
 #define ESCGUARD_AT_FILE_RECEIVE 22	/* security_file_receive(file) */
+#define ESCGUARD_AT_SETOWN 23		/* __f_setown(filp, pid, type, force) */
 #define ESCGUARD_AT_IA32 0x100
 
 /* Signal syscalls by where the target and signal are. */

@@ -57,14 +57,18 @@ fn read_u32(arg: usize) -> Result<u32> {
 }
 
 impl State {
-    /// Whether `t` must never be trusted with escguard: a task of container
-    /// lineage, or one that looks contained now (a host task that entered a
-    /// container and has not exec'd yet), whatever its capabilities.
+    /// Whether `t` must never be trusted with escguard, whatever its
+    /// capabilities: a task of container lineage; a host task that looks
+    /// contained away from the host's root (it entered a container and has
+    /// not exec'd yet; at the host's root it is host code in a sandbox,
+    /// see `Baseline::may_settle`); an untracked task that looks contained.
     pub(crate) fn untrusted(&self, t: sys::TaskRef<'_>) -> bool {
-        if let Some((Lineage::Container(_), _)) = self.lineage_of(t) {
+        let known = self.lineage_of(t);
+        if let Some((Lineage::Container(_), _)) = known {
             return true;
         }
-        self.base.looks_contained(&t.info(&self.base.refs(None)))
+        let i = t.info(&self.base.refs(None));
+        self.base.looks_contained(&i) && (known.is_none() || self.base.may_settle(&i))
     }
 
     /// Takes the module reference that makes rmmod fail, unless held.

@@ -133,7 +133,7 @@ impl State {
         let none = self.base.refs(None);
         sys::for_each_task(|t| {
             let i = t.info(&none);
-            let contained = self.base.looks_contained(&i);
+            let contained = self.base.looks_contained(&i) && self.base.may_settle(&i);
             self.fast.set_settled(i.pid, contained);
             let lineage = if contained {
                 // Running before the load: its mounts taken as configured.

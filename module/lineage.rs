@@ -141,8 +141,9 @@ impl State {
             // A host task that now looks like a container task entered one
             // (`runc exec`, `nsenter -t <container>`) or is a runtime building
             // one: from here on it is of container lineage. Its origin is
-            // settled by its next exec, the first program it runs there.
-            Some(Lineage::Host) if contained => {
+            // settled by its next exec, the first program it runs there --
+            // unless that program starts at the host's root (`may_settle`).
+            Some(Lineage::Host) if contained && (hook != Hook::Exec || self.base.may_settle(i)) => {
                 let o = Origin::of_current(i, hook == Hook::Exec);
                 let o = if o.settled { self.settle_volume(o) } else { o };
                 (Lineage::Container(o), Escape::default())
@@ -152,12 +153,13 @@ impl State {
             Some(Lineage::Container(o)) if !o.settled => {
                 if hook != Hook::Exec {
                     (Lineage::Container(o), Escape::default())
-                } else if contained {
+                } else if contained && self.base.may_settle(i) {
                     let o = self.settle_volume(Origin::of_current(i, true));
                     (Lineage::Container(o), Escape::default())
                 } else {
                     // The runtime went back to the host before running
-                    // anything: it never was a container program.
+                    // anything, or runs a program at the host's root: it
+                    // never was a container program.
                     (Lineage::Host, Escape::default())
                 }
             }

@@ -53,6 +53,20 @@ impl Baseline {
             || (i.ns[mnt] != self.ns[mnt]
                 && (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino))
     }
+
+    /// Whether a task that looks contained may settle as a container
+    /// program: its root is not the host's root directory. A program that
+    /// starts at the host's root sees the host's files whatever its
+    /// namespaces: host code in a sandbox (`unshare -p`, systemd's
+    /// PrivatePIDs=, an admin's `nsenter -t <container> -p`, an OCI hook run
+    /// before `pivot_root`), not a container whose root could be escaped.
+    /// Such a task stays of host lineage, and a container reaching into it
+    /// reaches a host task. (An untracked task is still judged by
+    /// `looks_contained` alone: without a record, a container task whose
+    /// root became the host's cannot be told from one.)
+    pub(crate) fn may_settle(&self, i: &KInfo) -> bool {
+        (i.root.dev, i.root.ino) != (self.root.dev, self.root.ino)
+    }
 }
 
 /// A container's reference values, recorded when its first program starts.

@@ -239,9 +239,9 @@ pub(crate) unsafe fn dispatch<T: Ops>(
     let r = Regs(unsafe { &*regs });
     let ia32 = id & raw::ESCGUARD_AT_IA32 != 0;
     let cur = TaskRef::current();
-    // SAFETY (for each `TaskRef::from_raw`/`FileRef::from_raw` below): the
-    // hooked function's task and file arguments are valid for its call,
-    // which outlives this callback.
+    // SAFETY (for each `TaskRef::from_raw`/`FileRef::from_raw`/`TaskHold::
+    // of_pid_typed` below): the hooked function's task, file and pid
+    // arguments are valid for its call, which outlives this callback.
     unsafe {
         match id & !raw::ESCGUARD_AT_IA32 {
             raw::ESCGUARD_AT_FORK => {
@@ -445,6 +445,22 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 match FileRef::from_raw(r.arg(0) as *mut _) {
                     Some(f) if maybe_container(cur) => ops.on_file_receive(cur, f),
                     _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_SETOWN => {
+                // __f_setown(filp, pid, type, force): who gets the SIGIO
+                // and SIGURG of @filp (F_SETOWN, F_SETOWN_EX, FIOSETOWN,
+                // SIOCSPGRP), with the signal F_SETSIG chose (SIGKILL
+                // too). The kernel sends them later on the setter's
+                // behalf, so the target is judged now. Void: a refusal
+                // leaves the owner unset. Called under RCU.
+                if !maybe_container(cur) {
+                    return 0;
+                }
+                let ty = r.arg(2) as bindings::pid_type;
+                match TaskHold::of_pid_typed(r.arg(1) as *mut _, ty) {
+                    Some(t) => ops.on_task_control(cur, t.task(), b"F_SETOWN"),
+                    None => 0,
                 }
             }
             raw::ESCGUARD_AT_ENVIRON => {
@@ -739,7 +755,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 43] = [
+const SITES: [Site; 44] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -839,6 +855,7 @@ const SITES: [Site; 43] = [
         raw::ESCGUARD_AT_FILE_RECEIVE,
         0,
     ),
+    refuse(c_str!("__f_setown"), raw::ESCGUARD_AT_SETOWN, 0),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     // /dev/cpu/N/msr: writing MSRs (LSTAR, ...) is running code in the kernel.

@@ -555,6 +555,21 @@ impl TaskHold {
         unsafe { Self::of_pid_type(pid, bindings::pid_type_PIDTYPE_PID) }
     }
 
+    /// The first task of `pid` as a `ty` (thread, thread group or process
+    /// group) id.
+    ///
+    /// # Safety
+    ///
+    /// As for `of_pid`.
+    pub(crate) unsafe fn of_pid_typed(
+        pid: *mut bindings::pid,
+        ty: bindings::pid_type,
+    ) -> Option<Self> {
+        let _rcu = Rcu::lock();
+        // SAFETY: under RCU; `pid` is null or valid (the caller's contract).
+        unsafe { Self::of_pid_type(pid, ty) }
+    }
+
     /// # Safety
     ///
     /// As for `of_pid`.

@@ -273,10 +273,19 @@ impl<'a> FileRef<'a> {
         self.path_ref().mnt
     }
 
-    /// The file's open mode (`FMODE_*`).
+    /// The file's open mode (`FMODE_*`), with `FMODE_WRITE` for an open
+    /// that truncates: `O_RDONLY|O_TRUNC` needs write permission and
+    /// empties the file right after `security_file_open()` (which sees
+    /// `f_flags` before `O_TRUNC` is cleared), so it is judged as a write.
+    #[inline(always)]
     pub(crate) fn mode(&self) -> u32 {
         // SAFETY: valid file (type invariant).
-        unsafe { (*self.ptr).f_mode }
+        let (mode, flags) = unsafe { ((*self.ptr).f_mode, (*self.ptr).f_flags) };
+        if flags & bindings::O_TRUNC != 0 {
+            mode | FMODE_WRITE
+        } else {
+            mode
+        }
     }
 
     /// The file's superblock magic.

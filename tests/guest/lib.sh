@@ -47,6 +47,9 @@ run_container() {
 klog_mark() { _klog=$((${_klog:-0} + 1)); echo "egtest-mark $_klog" > /dev/kmsg; }
 klog_since() { dmesg | sed -n "/egtest-mark $_klog\$/,\$p" | sed 1d; }
 
+# alive PID: PID runs (kill -0 also succeeds on a zombie not yet reaped).
+alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }
+
 loaded() { [ -d /sys/module/escguard ]; }
 load() { loaded || insmod "$KO"; }
 # The module loads locked: rmmod needs the host admin's unlock first.

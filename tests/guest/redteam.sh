@@ -153,7 +153,7 @@ TP=$!
 sleep 1
 ctr rtkill priv-hostpid "kill -9 $TP"
 sleep 1
-if ! kill -0 $TP 2>/dev/null; then fail kill-host-log-writer "host escguardctl tail killed by a container (container killed=$KILLED, events=$(ev_n "$EV"))"
+if ! alive $TP; then fail kill-host-log-writer "host escguardctl tail killed by a container (container killed=$KILLED, events=$(ev_n "$EV"))"
 elif [ "$KILLED" = yes ]; then pass kill-host-log-writer
 else fail kill-host-log-writer "neither: $(flat "$OUT")"; fi
 kill $TP 2>/dev/null; wait $TP 2>/dev/null

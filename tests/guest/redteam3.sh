@@ -53,7 +53,7 @@ setsid sleep 600 &
 P=$!
 sleep 0.5
 ctr rt3killpg priv-hostpid "egprobe signal kill -$P 9"
-if kill -0 "$P" 2>/dev/null; then stopped kill-host-process-group signal_host
+if alive "$P"; then stopped kill-host-process-group signal_host
 else fail kill-host-process-group "host process group killed (killed=$KILLED)"; fi
 kill "$P" 2>/dev/null
 ctr rt3killpgown priv-hostpid "setsid sleep 60 & p=\$!; sleep 0.3; egprobe signal kill -\$p 15"

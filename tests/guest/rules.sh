@@ -167,7 +167,7 @@ quiet ptrace-own-child-lookalike priv-hostpid "sleep 60 & egprobe ptrace \$!; r=
 # container's own tasks are fine.
 for how in kill tkill tgkill sigqueue tgsigqueue pidfd procfd; do
 	trip signal-host-$how-enforce enforce priv-hostpid "egprobe signal $how $HP 15" signal_host
-	kill -0 $HP 2>/dev/null && pass signal-host-$how-victim-alive || {
+	alive $HP && pass signal-host-$how-victim-alive || {
 		fail signal-host-$how-victim-alive "host task died"; sleep 600 & HP=$!; }
 done
 trip signal-host-pidfd-monitor monitor priv-hostpid "egprobe signal pidfd $HP 0 && egprobe signal pidfd $HP 28" signal_host
@@ -182,6 +182,23 @@ trip act-host-prlimit-enforce enforce priv-hostpid "egprobe act prlimit $HP" sig
 grep -q '^Max file size *unlimited' /proc/$HP/limits && pass act-host-prlimit-unchanged \
 	|| fail act-host-prlimit-unchanged "$(grep '^Max file size' /proc/$HP/limits)"
 trip act-host-prlimit-monitor monitor priv-hostpid "egprobe act prlimit $HP" signal_host
+# Signals the kernel sends on the container's behalf: the SIGIO of a file
+# owned by a host task or process group (F_SETOWN, F_SETOWN_EX, a negative
+# F_SETOWN), with F_SETSIG choosing the signal (SIGKILL too). The owner is
+# judged when it is set, by where the target is; the victim (a group of its
+# own, so that a miss cannot hit the suite) must survive each refusal.
+setsid sleep 600 &
+SG=$!
+for how in own ownex pgrp; do
+	trip sigio-host-$how-enforce enforce priv-hostpid "egprobe sigio $how $SG 15" signal_host
+	alive $SG && pass sigio-host-$how-victim-alive || {
+		fail sigio-host-$how-victim-alive "host task died"; setsid sleep 600 & SG=$!; }
+done
+trip sigio-host-monitor monitor priv-hostpid "egprobe sigio own $SG 15" signal_host
+sleep 0.3
+alive $SG && fail sigio-host-works-unrefused "the host task survived in monitor mode" \
+	|| pass sigio-host-works-unrefused
+quiet sigio-own-lookalike priv-hostpid "setsid sleep 60 & p=\$!; egprobe sigio own \$p 28 && egprobe sigio ownex \$\$ 28 && egprobe sigio pgrp \$p 28; r=\$?; kill \$p; [ \$r = 0 ]"
 # Moving a host task into a cgroup the container controls (its own, with
 # the host's cgroup namespace: runc's default) puts it under the
 # container's freezer, limits and cgroup.kill: judged as signal_host at the
@@ -216,7 +233,7 @@ echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs
 # (runc mounts it read-only; a privileged container remounts it.)
 CGMNT='mount -o remount,rw /sys/fs/cgroup'
 trip host-cgroup-kill-enforce enforce priv "$CGMNT && echo 1 > /sys/fs/cgroup/egvictim/cgroup.kill" host_cgroup
-kill -0 $VP 2>/dev/null && pass host-cgroup-kill-victim-alive || { fail host-cgroup-kill-victim-alive "host task died"; sleep 600 & VP=$!; echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs; }
+alive $VP && pass host-cgroup-kill-victim-alive || { fail host-cgroup-kill-victim-alive "host task died"; sleep 600 & VP=$!; echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs; }
 trip host-cgroup-freeze-enforce enforce priv "$CGMNT && echo 1 > /sys/fs/cgroup/egvictim/cgroup.freeze" host_cgroup
 grep -q '^frozen 0' /sys/fs/cgroup/egvictim/cgroup.events && pass host-cgroup-freeze-victim-running \
 	|| { fail host-cgroup-freeze-victim-running "$(cat /sys/fs/cgroup/egvictim/cgroup.events)"; echo 0 > /sys/fs/cgroup/egvictim/cgroup.freeze; }
@@ -224,7 +241,7 @@ grep -q '^frozen 0' /sys/fs/cgroup/egvictim/cgroup.events && pass host-cgroup-fr
 # mount in with it, writable (a read-only bind is not recursive): a copy
 # of the host's /sys, not a hierarchy the runtime delegated.
 trip host-cgroup-hostroot-submount-enforce enforce hostroot "echo 1 > /host/sys/fs/cgroup/egvictim/cgroup.kill" host_cgroup
-kill -0 $VP 2>/dev/null && pass host-cgroup-hostroot-submount-victim-alive || { fail host-cgroup-hostroot-submount-victim-alive "host task died"; sleep 600 & VP=$!; echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs; }
+alive $VP && pass host-cgroup-hostroot-submount-victim-alive || { fail host-cgroup-hostroot-submount-victim-alive "host task died"; sleep 600 & VP=$!; echo $VP > /sys/fs/cgroup/egvictim/cgroup.procs; }
 # Through a second mount of the hierarchy: the same object.
 trip host-cgroup-second-mount-enforce enforce priv "mkdir /dev/cg && mount -t cgroup2 none /dev/cg && echo 1 > /dev/cg/egvictim/cgroup.kill" host_cgroup
 trip host-cgroup-root-enforce enforce priv "$CGMNT && echo +pids > /sys/fs/cgroup/cgroup.subtree_control" host_cgroup
@@ -260,11 +277,11 @@ escguardctl mode enforce; drain_events
 # through /proc/self/exe, itself refused as a host object.)
 out=$(nsenter -t "$CP" -m -p -u -i -n sh -c '/bin/mount -o remount,rw /sys/fs/cgroup; echo 1 > /sys/fs/cgroup/egvictim/cgroup.kill; echo rc=$?' 2>&1); rc=$?
 ev=$(events_json); show_ev "$ev"
-if [ $rc = 137 ] && echo "$ev" | grep -q '"rule":"host_cgroup"' && kill -0 $VP 2>/dev/null; then
+if [ $rc = 137 ] && echo "$ev" | grep -q '"rule":"host_cgroup"' && alive $VP; then
 	pass host-cgroup-entered-from-root-enforce
 else
-	fail host-cgroup-entered-from-root-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ') victim=$(kill -0 $VP 2>/dev/null && echo alive)"
-	kill -0 $VP 2>/dev/null || { sleep 600 & VP=$!; }
+	fail host-cgroup-entered-from-root-enforce "rc=$rc out=$(echo "$out" | tr '\n' ' ') victim=$(alive $VP && echo alive)"
+	alive $VP || { sleep 600 & VP=$!; }
 fi
 runc kill cgenter KILL 2>/dev/null; sleep 0.3; runc delete -f cgenter 2>/dev/null
 kill $VP; sleep 1; rmdir /sys/fs/cgroup/egvictim

@@ -28,6 +28,12 @@
  * For the bypass suite (tests/guest/bypass.sh):
  *
  *   egprobe ioperm | iopl       ask for I/O port access (port 0x80; level 3)
+ *   egprobe sigio HOW PID SIG  make the kernel send SIG to PID for us: a
+ *                              pipe's read end owned by PID (HOW "own":
+ *                              F_SETOWN; "ownex": F_SETOWN_EX F_OWNER_PID;
+ *                              "pgrp": F_SETOWN of process group PID) with
+ *                              F_SETSIG SIG and O_ASYNC, then a write to
+ *                              the pipe (SIGIO is sent to the owner)
  *   egprobe act HOW PID        change PID without a signal, by HOW: prlimit
  *                              (RLIMIT_FSIZE to 0), nice (setpriority 19),
  *                              affinity (sched_setaffinity to CPU 0),
@@ -99,6 +105,18 @@
  *                              mkdirat(fd, WHAT) (a directory made through
  *                              it, with no open) and report
  *
+ * For the fifth red-team suite (tests/guest/redteam5.sh):
+ *
+ *   egprobe rdtrunc PATH       open(PATH, O_RDONLY|O_TRUNC): a read open that
+ *                              empties the file; prints its size after
+ *   egprobe sigpath PATH SIG   pidfd_send_signal(2) of SIG on the /proc/PID
+ *                              directory at PATH (a host procfs under a
+ *                              volume)
+ *   egprobe inject PID CMD     PTRACE_ATTACH to PID (blocked in a syscall)
+ *                              and make it execve /bin/sh -c CMD: code run
+ *                              in PID's context (a host process's, if PID is
+ *                              one)
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -127,6 +145,7 @@
 #include <arpa/inet.h>
 #include <linux/io_uring.h>
 #include <sys/wait.h>
+#include <sys/user.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -372,6 +391,25 @@ static int do_recvfd(const char *sock, const char *what)
 		return 0;
 	}
 	return result(mkdirat(fd, what, 0755));
+}
+
+static int do_sigio(const char *how, pid_t pid, int sig)
+{
+	struct f_owner_ex ex = { .type = F_OWNER_PID, .pid = pid };
+	int p[2];
+	long rc;
+
+	if (pipe(p) < 0 || fcntl(p[0], F_SETSIG, sig) < 0)
+		return result(-1);
+	if (!strcmp(how, "ownex"))
+		rc = fcntl(p[0], F_SETOWN_EX, &ex);
+	else
+		rc = fcntl(p[0], F_SETOWN, !strcmp(how, "pgrp") ? -pid : pid);
+	if (rc < 0 || fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || write(p[1], "x", 1) != 1)
+		return result(-1);
+	/* The signal is sent by the write; give the target a moment to go. */
+	usleep(200000);
+	return result(0);
 }
 
 static int do_ptrace(pid_t pid)
@@ -710,6 +748,76 @@ static int held(int fd, char *name, size_t len)
 	return p.rule_count;
 }
 
+/*
+ * Opens PATH with O_RDONLY|O_TRUNC (a read open that truncates), and
+ * reports the size after.
+ */
+static int do_rdtrunc(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_TRUNC);
+
+	if (fd < 0)
+		return result(fd);
+	if (fstat(fd, &st) == 0)
+		printf("size-after %lld\n", (long long)st.st_size);
+	return result(0);
+}
+
+/*
+ * PTRACE_ATTACH to PID (stopped in a blocking syscall), point it
+ * back at its syscall instruction with execve("/bin/sh", {"sh","-c",CMD})
+ * and detach: PID runs CMD in its own context.
+ */
+static int do_inject(pid_t pid, const char *cmd)
+{
+	struct user_regs_struct r;
+	unsigned long sp, s0, word;
+	char buf[2048];
+	size_t len, i;
+	long ins;
+
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+		return result(-1);
+	waitpid(pid, NULL, __WALL);
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0)
+		return result(-1);
+	errno = 0;
+	ins = ptrace(PTRACE_PEEKTEXT, pid, (void *)(r.rip - 2), NULL);
+	if (errno || (ins & 0xffff) != 0x050f) {
+		printf("no syscall insn before rip (%lx)\n", ins & 0xffff);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return 1;
+	}
+	sp = (r.rsp - 8192) & ~0xfUL;
+	s0 = sp + 64;
+	memset(buf, 0, sizeof(buf));
+	len = strlen(cmd);
+	if (len > sizeof(buf) - 100)
+		return 2;
+	memcpy(buf + 64, "/bin/sh", 8);
+	memcpy(buf + 72, "-c", 3);
+	memcpy(buf + 75, cmd, len + 1);
+	((unsigned long *)buf)[0] = s0;
+	((unsigned long *)buf)[1] = s0 + 8;
+	((unsigned long *)buf)[2] = s0 + 11;
+	((unsigned long *)buf)[3] = 0;
+	for (i = 0; i < 75 + len + 1; i += 8) {
+		memcpy(&word, buf + i, 8);
+		if (ptrace(PTRACE_POKEDATA, pid, (void *)(sp + i), (void *)word) < 0)
+			return result(-1);
+	}
+	r.orig_rax = -1;
+	r.rip -= 2;
+	r.rax = SYS_execve;
+	r.rdi = s0;
+	r.rsi = sp;
+	r.rdx = 0;
+	if (ptrace(PTRACE_SETREGS, pid, NULL, &r) < 0)
+		return result(-1);
+	return result(ptrace(PTRACE_DETACH, pid, NULL, NULL));
+}
+
 static int do_badpolicy(void)
 {
 	struct escguard_policy_rule r[3];
@@ -991,6 +1099,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: egprobe act|cgexec|signal|handle|initmod|finitmod|ptrace|memwrite|memread|listen|connect|fsopen|setns-open|unshare-open|chdir-open|openat-fd|shocker|clone-fail-then-open ARG...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "sigpath") && argc == 4) {
+		/* pidfd_send_signal on the /proc/PID directory at PATH */
+		int pfd = open(argv[2], O_RDONLY | O_DIRECTORY);
+
+		if (pfd < 0)
+			return result(pfd);
+		return result(syscall(SYS_pidfd_send_signal, pfd, atoi(argv[3]), NULL, 0));
+	}
+	if (!strcmp(argv[1], "rdtrunc") && argc == 3)
+		return do_rdtrunc(argv[2]);
+	if (!strcmp(argv[1], "inject") && argc == 4)
+		return do_inject(atoi(argv[2]), argv[3]);
+	if (!strcmp(argv[1], "sigio") && argc == 5)
+		return do_sigio(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(argv[1], "sendfd") && argc == 4)
 		return do_sendfd(argv[2], argv[3]);
 	if (!strcmp(argv[1], "recvfd") && argc == 4)
