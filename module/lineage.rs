@@ -212,6 +212,9 @@ impl State {
 
     /// Remembers a settled container origin (see `Origins`).
     pub(crate) fn note_origin(&self, o: &Origin) {
+        if o.host_root_volume == verdict::HostRootVolume::ReadOnly {
+            sys::note_ro_volume();
+        }
         self.origins.lock().note(o, &self.base);
         self.origin_devs
             .fetch_or(dev_bit(o.root.dev), core::sync::atomic::Ordering::Relaxed);

@@ -239,6 +239,46 @@ impl sys::CheckHooks for State {
         )
     }
 
+    fn on_make_writable(&self, task: sys::TaskRef<'_>, target: sys::MountPoint<'_>) -> i32 {
+        self.c.hook_syscall.inc();
+        // Judge the transition, not only what is written after it: a
+        // read-only mount of the host's filesystem outside the container
+        // (a read-only volume of a host directory, a read-only host-root
+        // volume) made writable gives every later write through it --
+        // chmod, truncate, unlink and rename, which open nothing, too.
+        // The container's own files (a read-only image root) are its own.
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return 0;
+        };
+        let lin = Lineage::Container(o);
+        let refs = self.base.refs(Some(&lin));
+        let flags = target.classify(&refs);
+        if rep || flags & sys::FS_ON_HOST_SB == 0 || flags & sys::FS_UNDER_ORIGIN != 0 {
+            return 0;
+        }
+        let i = task.info(&refs);
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(b"remount read-write ");
+        let mut path = [0u8; PATH_LEN];
+        target.render(&mut path);
+        w.bytes(until_nul(&path));
+        let esc = Escape {
+            object: true,
+            ..Default::default()
+        };
+        self.refuse_access(
+            abi::ESCGUARD_HOOK_MOUNT,
+            &esc,
+            &i,
+            lin,
+            rep,
+            tracked,
+            task,
+            w.done(),
+        )
+    }
+
     fn on_ptrace(&self, task: sys::TaskRef<'_>, child: sys::TaskRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {

@@ -205,6 +205,35 @@ impl sys::OpenHooks for State {
             }
         }
 
+        // A read-only host-root volume is read-only all the way down (after
+        // the presets, which name the knob when one matches): the
+        // runtime's recursive bind carried the host's other filesystems
+        // below it (/run, /tmp, /proc, /sys, /dev/shm), writable whatever
+        // the volume's `ro` (runc 1.1). A write to one of them reached
+        // through the volume is a write to the host. (Files of the host's
+        // root filesystem are judged above, by the volume's configuration.)
+        if !rep
+            && f.fmode & abi::ESCGUARD_PF_WRITE != 0
+            && o.host_root_volume == verdict::HostRootVolume::ReadOnly
+            && f.dev != self.base.root.dev
+            && file.mounted_below(o.host_root_mount)
+        {
+            let esc = Escape {
+                object: true,
+                ..Default::default()
+            };
+            return self.refuse_file(
+                abi::ESCGUARD_HOOK_OPEN,
+                &esc,
+                &info(full),
+                lin,
+                rep,
+                tracked,
+                task,
+                file,
+            );
+        }
+
         // The policy's file rules. The path is rendered only if some
         // enabled rule could match this open's mode (checked first without
         // the lock; the mirror is updated under it).

@@ -16,12 +16,14 @@ mod hooks;
 mod task;
 mod vfs;
 
-pub(crate) use fast::{OpenFast, OpenKey};
+pub(crate) use fast::{note_ro_volume, OpenFast, OpenKey};
 pub(crate) use task::{
     baseline, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
 };
 pub(crate) use vfs::ConfiguredMounts;
-pub(crate) use vfs::{current_dir_fds, note_host_sysfs, verify_private_layout, FileRef};
+pub(crate) use vfs::{
+    current_dir_fds, note_host_sysfs, verify_private_layout, FileRef, MountPoint,
+};
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -163,6 +165,9 @@ pub(crate) trait CheckHooks {
         target: &CStr,
         fstype: &CStr,
     ) -> i32;
+    /// `task` remounts `target` (a read-only mount, or one of a read-only
+    /// filesystem) writable with `mount(2)`, before the remount is made.
+    fn on_make_writable(&self, task: TaskRef<'_>, target: MountPoint<'_>) -> i32;
     /// `task` asks to attach to or access the memory of `child`. Called
     /// with `child`'s task_lock held: neither task's `info`/`paths` may be
     /// used (they take task_lock), only `info_light`.

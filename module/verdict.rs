@@ -88,6 +88,10 @@ pub(crate) struct Origin {
     /// Whether the container was configured with a host-root volume (see
     /// [`HostRootVolume`]).
     pub(crate) host_root_volume: HostRootVolume,
+    /// That volume's mount (by address; 0: none): what the runtime's
+    /// recursive bind carried below it (the host's /run, /tmp, /proc,
+    /// /sys) is as read-only as the volume was configured.
+    pub(crate) host_root_mount: usize,
     /// Whether its runtime gave it a writable cgroup v2 hierarchy (a nested
     /// runtime's setup): groups outside its own are then its to manage, by
     /// configuration (`host_cgroup`).
@@ -128,6 +132,7 @@ impl Origin {
             cgroup_id: 0,
             settled,
             host_root_volume: HostRootVolume::None,
+            host_root_mount: 0,
             cgroup_delegated: false,
         }
     }
@@ -135,6 +140,7 @@ impl Origin {
     /// `o` with what its runtime configured (see [`sys::ConfiguredMounts`]).
     pub(crate) fn with_configured(mut self, c: sys::ConfiguredMounts) -> Self {
         self.host_root_volume = HostRootVolume::from_scan(c.host_root);
+        self.host_root_mount = c.host_root_mount;
         self.cgroup_delegated = c.cgroup_rw;
         self
     }
@@ -142,6 +148,7 @@ impl Origin {
     /// `o` with the configuration already decided for its container `k`.
     pub(crate) fn configured_as(mut self, k: &Origin) -> Self {
         self.host_root_volume = k.host_root_volume;
+        self.host_root_mount = k.host_root_mount;
         self.cgroup_delegated = k.cgroup_delegated;
         self
     }

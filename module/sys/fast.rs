@@ -118,6 +118,10 @@ static VSLOTS: [VSlot; VSLOTS_N] = {
 };
 /// The file-access mask of the active policy, as `FMODE_*`.
 static FILE_FMODE: AtomicU32 = AtomicU32::new(0);
+/// Whether a container with a read-only host-root volume has settled since
+/// load: writes through mounts other than a task's root mount are then
+/// judged in full (what the volume's recursive bind carried below it).
+static RO_VOLUME: AtomicBool = AtomicBool::new(false);
 /// Whether an `OpenFast` exists.
 static OWNED: AtomicBool = AtomicBool::new(false);
 
@@ -125,6 +129,11 @@ static OWNED: AtomicBool = AtomicBool::new(false);
 /// by address only.
 static HOST_MNT_NS: AtomicUsize = AtomicUsize::new(0);
 static HOST_ROOT_DENTRY: AtomicUsize = AtomicUsize::new(0);
+
+/// Notes that a container with a read-only host-root volume settled.
+pub(crate) fn note_ro_volume() {
+    RO_VOLUME.store(true, Ordering::Relaxed);
+}
 
 /// Records the host's mount namespace and root dentry (see `baseline`).
 pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
@@ -380,7 +389,9 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     if mnt == root_mnt {
         return Cached::Hit;
     }
-    if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed) {
+    if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
+        || (mode & FMODE_WRITE != 0 && RO_VOLUME.load(Ordering::Relaxed))
+    {
         return Cached::Miss;
     }
     Cached::Mount

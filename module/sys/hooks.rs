@@ -329,10 +329,17 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 if !cur.is_user() {
                     return 0;
                 }
+                let target = vfs::MountPoint::from_raw(&*(r.arg(1) as *const bindings::path));
+                if target.made_writable(r.arg(3) as u64) && maybe_container(cur) {
+                    let ret = ops.on_make_writable(cur, target);
+                    if ret != 0 {
+                        return ret;
+                    }
+                }
                 let s = Scratch::get();
                 let mut fstype = [0u8; crate::abi::ESCGUARD_NAME_LEN as usize * 2];
                 kstr(r.arg(0) as *const c_char, s.a);
-                vfs::render(&*(r.arg(1) as *const bindings::path), s.b);
+                target.render(s.b);
                 kstr(r.arg(2) as *const c_char, &mut fstype);
                 ops.on_mount(
                     cur,

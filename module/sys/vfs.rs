@@ -58,6 +58,64 @@ pub(super) unsafe fn fs_unlock(fs: *mut raw::fs_struct) {
     unsafe { bindings::spin_unlock(addr_of_mut!((*fs).lock)) }
 }
 
+/// `MS_RDONLY` / `SB_RDONLY`, `MS_REMOUNT` (`uapi/linux/mount.h`, `linux/fs.h`).
+const MS_RDONLY: u64 = 1;
+const MS_REMOUNT: u64 = 32;
+
+/// The mount point a `mount(2)` call names, valid for the hook's duration.
+///
+/// # Invariants
+///
+/// `path` is a path the hooked function holds for its call.
+#[derive(Clone, Copy)]
+pub(crate) struct MountPoint<'a> {
+    path: &'a bindings::path,
+}
+
+impl<'a> MountPoint<'a> {
+    /// # Safety
+    ///
+    /// `path` must be pinned for `'a` (the hooked function's argument).
+    pub(crate) unsafe fn from_raw(path: &'a bindings::path) -> Self {
+        // INVARIANT: by the requirement.
+        MountPoint { path }
+    }
+
+    /// Whether a `mount(2)` with `flags` on it makes a read-only mount
+    /// writable: a remount without `MS_RDONLY` (per mount with `MS_BIND`,
+    /// else of the whole filesystem) of a mount or filesystem that is
+    /// read-only now.
+    pub(crate) fn made_writable(&self, flags: u64) -> bool {
+        if flags & MS_REMOUNT == 0 || flags & MS_RDONLY != 0 {
+            return false;
+        }
+        // SAFETY: the path is pinned (type invariant), so are its mount
+        // and superblock; the flags are read once.
+        let (mnt_flags, sb_flags) = unsafe {
+            let m = self.path.mnt;
+            (
+                ptr::read_volatile(addr_of!((*m).mnt_flags)) as u32,
+                ptr::read_volatile(addr_of!((*(*m).mnt_sb).s_flags)) as u64,
+            )
+        };
+        mnt_flags & bindings::MNT_READONLY != 0 || sb_flags & MS_RDONLY != 0
+    }
+
+    /// `FS_*` flags of the mount's root against `refs`.
+    pub(crate) fn classify(&self, refs: &FsRef) -> u32 {
+        let root = bindings::path {
+            mnt: self.path.mnt,
+            dentry: mnt_root(self.path.mnt),
+        };
+        classify(&root, refs)
+    }
+
+    /// Renders the mount point (`d_path`).
+    pub(crate) fn render(&self, buf: &mut [u8]) {
+        render(self.path, buf);
+    }
+}
+
 /// A file the kernel handed to a hook, valid for the hook's duration.
 ///
 /// # Invariants
@@ -354,6 +412,12 @@ impl<'a> FileRef<'a> {
     /// cwd: where on the host's filesystem the object lives.
     pub(crate) fn classify(&self, refs: &FsRef) -> u32 {
         classify(self.path_ref(), refs)
+    }
+
+    /// Whether the file's mount is mounted below mount `ancestor` (by
+    /// address; see [`mounted_below`]).
+    pub(crate) fn mounted_below(&self, ancestor: usize) -> bool {
+        mounted_below(self.mnt(), ancestor)
     }
 
     /// Whether the calling task holds a descriptor on this file's object
@@ -846,6 +910,8 @@ impl MountScan {
 pub(crate) struct ConfiguredMounts {
     /// A host-root volume, and whether read-only ([`host_root_volume_below`]).
     pub(crate) host_root: Option<bool>,
+    /// That volume's mount (by address; 0: none).
+    pub(crate) host_root_mount: usize,
     /// A writable cgroup v2 hierarchy ([`cgroup_rw_below`]).
     pub(crate) cgroup_rw: bool,
 }
@@ -854,8 +920,10 @@ impl ConfiguredMounts {
     /// Scans namespace `ns` below the container root mount `root` (compared
     /// by address only).
     pub(crate) fn scan(ns: *const c_void, root: *mut bindings::vfsmount) -> Self {
+        let vol = host_root_volume_below(ns, root, super::fast::host_root_dentry());
         ConfiguredMounts {
-            host_root: host_root_volume_below(ns, root, super::fast::host_root_dentry()),
+            host_root: vol.map(|(ro, _)| ro),
+            host_root_mount: vol.map_or(0, |(_, m)| m),
             cgroup_rw: cgroup_rw_below(ns, root),
         }
     }
@@ -908,7 +976,8 @@ pub(crate) fn note_host_sysfs() {
 /// mount `root`, a mount of the host's whole root filesystem (its root
 /// dentry is `host_root`): a host-root volume (`-v /:/host`) that the
 /// container's runtime configured, when read at the container's first
-/// exec. `Some(read_only)` for the first one found, `None` if none (or if
+/// exec. `Some((read_only, its mount's address))` for the first one found,
+/// `None` if none (or if
 /// the walk could not reach one). Not `root` itself, and not a
 /// host mount left *above* the root (a runtime that chroots instead of
 /// pivoting keeps one: that one is reached only by escaping the root).
@@ -917,7 +986,7 @@ pub(crate) fn host_root_volume_below(
     ns: *const c_void,
     root: *mut bindings::vfsmount,
     host_root: *mut bindings::dentry,
-) -> Option<bool> {
+) -> Option<(bool, usize)> {
     let _rcu = Rcu::lock();
     let mut found = None;
     // Stops at the first one: mounts are in creation order, and a volume's
@@ -928,9 +997,17 @@ pub(crate) fn host_root_volume_below(
         let m = s.mount(mnt)?;
         let hit = mnt != root && m.root == host_root && s.below(mnt, root);
         if hit {
-            found = Some(m.flags & bindings::MNT_READONLY != 0);
+            found = Some((m.flags & bindings::MNT_READONLY != 0, mnt as usize));
         }
         Some(hit)
     })?;
     found
+}
+
+/// Whether mount `mnt` is mounted below mount `ancestor` (compared by
+/// address), through any number of mounts. Lock-free: the parent links are
+/// read with `copy_from_kernel_nofault()`, within the scan budget; a chain
+/// that cannot be read answers no.
+pub(crate) fn mounted_below(mnt: *mut bindings::vfsmount, ancestor: usize) -> bool {
+    ancestor != 0 && MountScan::new().below(mnt, ancestor as *mut bindings::vfsmount)
 }

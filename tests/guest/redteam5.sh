@@ -16,12 +16,24 @@
 #   *-rdtrunc           open(O_RDONLY|O_TRUNC) judged as a read: it empties
 #                       a host file through a remounted read-only host-root
 #                       volume, and a file a policy write rule protects
+#   hostroot-ro-volume-* the host's other filesystems that a read-only
+#                       host-root volume carries (/run, /tmp, /proc/sys)
+#                       written by an unprivileged container
+#   ro-volume-remount-* a read-only volume of a host directory remounted
+#                       writable, then written and chmod'ed (the remount is
+#                       refused now)
 # Every *-refused test is a control that was stopped before (expected PASS).
 . /tests/lib.sh
 MARK='host-only marker'
 
 insmod "$KO" || { fail redteam5-insmod; exit 0; }
 escguardctl mode enforce
+
+# quiet NAME: completed (rc=0), no event, nothing killed.
+quiet() {
+	if echo "$OUT" | grep -q 'rc=0' && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass "$1"
+	else fail "$1" "killed=$KILLED events=$(ev_n "$EV"): $(flat "$OUT")"; fi
+}
 
 # sandbox TAG: start a host process in its own pid namespace (sleep 30TAG,
 # with a secret in its environment); sets SP (its global pid) and SBG (the
@@ -169,5 +181,65 @@ ctr rt5sig hostroot "egprobe sigpath /host/proc/$HS 9"
 if alive $HS && [ "$KILLED" = yes ]; then pass hostroot-procfd-signal-refused
 else fail hostroot-procfd-signal-refused "killed=$KILLED host sleep alive=$(alive $HS && echo yes || echo no)"; fi
 kill $HS 2>/dev/null; wait $HS 2>/dev/null
+
+# ctr_sed NAME VARIANT SED 'command': ctr with the bundle's config.json
+# edited by SED (a volume's source changed).
+ctr_sed() {
+	escguardctl mode enforce
+	drain_events
+	_k0=$(kills)
+	make_bundle "$1" "( $4 ); echo rc=\$?" "$2" || { OUT="bundle failed"; return; }
+	sed -i "$3" "/run/bundles/$1/config.json"
+	grep -A3 '"destination": "/host"' "/run/bundles/$1/config.json" | tr -d ' \n'; echo
+	OUT=$(runc run --bundle "/run/bundles/$1" "$1" 2>&1)
+	EV=$(events_json)
+	KILLED=no
+	[ "$(kills)" = "$_k0" ] || KILLED=yes
+	echo "  [$1] output: $(flat "$OUT")"
+	echo "  [$1] events: $(ev_n "$EV"), killed: $KILLED"
+	show_ev "$EV"
+}
+
+# 11. A read-only volume of a host directory (here /etc), remounted
+# writable by a privileged container: host files written, chmod'ed (no
+# open), nothing judged before. The remount itself is refused now: judge the
+# transition, not only the writes after it. Its own read-only root may be
+# made writable (its own files).
+rm -f /etc/egred-etcfile
+ctr_sed rt5roetc priv-hostroot 's|"source": "/",|"source": "/etc",|' "mount -o remount,bind,rw /host && echo '* * * * * root /bin/sh -c id' > /host/egred-etcfile && echo wrote"
+if [ "$KILLED" = yes ] && [ ! -s /etc/egred-etcfile ] && echo "$EV" | grep -q '"hook":"mount","reason":"host-object"'; then pass ro-volume-remount-write
+else fail ro-volume-remount-write "killed=$KILLED host /etc/egred-etcfile: $(cat /etc/egred-etcfile 2>&1)"; fi
+rm -f /etc/egred-etcfile
+P0=$(stat -c %a /etc/passwd)
+ctr_sed rt5roetc2 priv-hostroot 's|"source": "/",|"source": "/etc",|' "mount -o remount,bind,rw /host && chmod 4777 /host/passwd && echo chmodded"
+if [ "$KILLED" = yes ] && [ "$(stat -c %a /etc/passwd)" = "$P0" ]; then pass ro-volume-remount-chmod
+else fail ro-volume-remount-chmod "killed=$KILLED /etc/passwd mode $(stat -c %a /etc/passwd)"; chmod "$P0" /etc/passwd; fi
+ctr rt5ownro priv "mount -o remount,rw / && mount -o remount,ro / && echo own-ok"
+if echo "$OUT" | grep -q own-ok; then quiet own-readonly-root-remount-lookalike
+else fail own-readonly-root-remount-lookalike "$(flat "$OUT")"; fi
+
+# 12. A read-only host-root volume (-v /:/host:ro, unprivileged): runc 1.1's
+# recursive bind keeps the host's other filesystems under it writable (its
+# ro is not recursive): host /run (runtimes' state, udev/systemd runtime
+# config), /tmp, and host-wide sysctls through the host's procfs. Writes
+# through them are refused: read-only all the way down (an O_CREAT open
+# refused at security_file_open leaves an empty file: nothing is written).
+rm -f /run/egred-planted /tmp/egred-planted
+ctr rt5sub hostroot "ls /host/run > /dev/null; echo planted > /host/run/egred-planted; echo planted > /host/tmp/egred-planted; echo done"
+if [ -s /run/egred-planted ] || [ -s /tmp/egred-planted ] || [ "$KILLED" != yes ]; then
+	fail hostroot-ro-volume-writable-submounts "killed=$KILLED host /run/egred-planted: $(cat /run/egred-planted 2>&1), /tmp/egred-planted: $(cat /tmp/egred-planted 2>&1)"
+else pass hostroot-ro-volume-writable-submounts; fi
+rm -f /run/egred-planted /tmp/egred-planted
+R0=$(cat /proc/sys/kernel/randomize_va_space); S0=$(cat /proc/sys/fs/protected_symlinks)
+ctr rt5sysctl hostroot "echo 0 > /host/proc/sys/kernel/randomize_va_space; echo 0 > /host/proc/sys/fs/protected_symlinks; echo done"
+R1=$(cat /proc/sys/kernel/randomize_va_space); S1=$(cat /proc/sys/fs/protected_symlinks)
+echo "$R0" > /proc/sys/kernel/randomize_va_space; echo "$S0" > /proc/sys/fs/protected_symlinks
+if [ "$R1" = "$R0" ] && [ "$S1" = "$S0" ] && [ "$KILLED" = yes ]; then pass hostroot-ro-volume-host-sysctl
+else fail hostroot-ro-volume-host-sysctl "killed=$KILLED host randomize_va_space $R0 -> $R1, protected_symlinks $S0 -> $S1"; fi
+# Look-alike: a node agent reading the host through the volume and writing
+# its own tmpfs.
+ctr rt5agent hostroot "ls /host/run > /dev/null && cat /host/proc/1/status > /dev/null && cat /host/sys/kernel/mm/transparent_hugepage/enabled > /dev/null; echo x > /dev/shm/own && echo agent-ok"
+if echo "$OUT" | grep -q agent-ok; then quiet hostroot-ro-volume-agent-lookalike
+else fail hostroot-ro-volume-agent-lookalike "$(flat "$OUT")"; fi
 
 escguardctl unlock && rmmod escguard || fail redteam5-rmmod
