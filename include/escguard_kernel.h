@@ -30,10 +30,12 @@ struct linux_binprm;
 struct ftrace_ops;
 
 #ifdef __BINDGEN__
-/* The one kernel structure Rust reads that the kernel crate leaves opaque:
- * the open hook's fast path compares a task's root and cwd without a call.
+/* The kernel structures Rust reads that the kernel crate leaves opaque:
+ * fs_struct (the open hook's fast path compares a task's root and cwd
+ * without a call), files_struct and fdtable (a task's open descriptors).
  * And the ftrace registration functions and local_clock(), which it does
  * not declare. */
+#include <linux/fdtable.h>
 #include <linux/fs_struct.h>
 #include <linux/ftrace.h>
 #include <linux/sched/clock.h>
@@ -253,10 +255,6 @@ __u64 escguard_proc_sb_pid_ns_inum(struct super_block *sb);
 struct file *escguard_bprm_file(const struct linux_binprm *bprm);
 /* The path a unix socket is bound at (NULL: none); unix_state_lock held. */
 const struct path *escguard_unix_path(struct sock *sk);
-/* current's lowest open descriptor >= @fd, or -1. */
-int escguard_next_fd(unsigned int fd);
-/* The file at current's descriptor @fd (NULL: none); under RCU. */
-struct file *escguard_fd_file_rcu(unsigned int fd);
 /* Calls @cb(ctx, task) for every thread, under RCU. Process context. */
 void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *ctx);
 /* Private VFS state: a mount's namespace (compared by address; NULL or an

@@ -12,7 +12,6 @@
 
 #include <linux/binfmts.h>
 #include <linux/cgroup.h>
-#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs_struct.h>
 #include <linux/ftrace.h>
@@ -280,30 +279,6 @@ const struct path *escguard_unix_path(struct sock *sk)
 	return unix_sk(sk)->path.dentry ? &unix_sk(sk)->path : NULL;
 }
 
-int escguard_next_fd(unsigned int fd)
-{
-	struct files_struct *files = current->files;
-	struct fdtable *fdt;
-	int ret;
-
-	if (!files)
-		return -1;
-	/* The table may be resized (and the old one RCU-freed) meanwhile. */
-	rcu_read_lock();
-	fdt = files_fdtable(files);
-	fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd);
-	ret = fd < fdt->max_fds ? fd : -1;
-	rcu_read_unlock();
-	return ret;
-}
-
-struct file *escguard_fd_file_rcu(unsigned int fd)
-{
-	struct fdtable *fdt = files_fdtable(current->files);
-
-	return fd < fdt->max_fds ? rcu_dereference_raw(fdt->fd[fd]) : NULL;
-}
-
 void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *ctx)
 {
 	struct task_struct *g, *t;
@@ -314,8 +289,7 @@ void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *
 	rcu_read_unlock();
 }
 
-/* The only readers of the VFS's private structures (vfs_private.h): a
- * mount's namespace and id, a procfs inode's pid. */
+/* The only readers of vfs_private.h: a mount's namespace and id, a procfs inode's pid. */
 const void *escguard_mnt_ns(struct vfsmount *mnt) { return READ_ONCE(real_mount(mnt)->mnt_ns); }
 u32 escguard_mnt_id(struct vfsmount *mnt) { return real_mount(mnt)->mnt_id; }
 u64 escguard_mnt_ns_inum(const void *ns)

@@ -431,8 +431,7 @@ impl<'a> FileRef<'a> {
         // task held the object a moment ago). The open being checked is not
         // installed yet, so it never matches itself.
         OpenFds(0).any(|fd| {
-            // SAFETY: under RCU, as the accessor requires.
-            let f = unsafe { raw::escguard_fd_file_rcu(fd) };
+            let f = fd_file(fd, &_rcu);
             if f.is_null() {
                 return false;
             }
@@ -494,6 +493,37 @@ pub(crate) fn current_dir_fds<F: FnMut(FileRef<'_>) -> bool>(mut f: F) -> bool {
     })
 }
 
+/// The calling task's descriptor table (`files_fdtable(current->files)`),
+/// valid while `_rcu` is held: a table that grows is replaced and the old
+/// one RCU-freed. `None` for a task past `exit_files()`.
+fn current_fdt(_rcu: &Rcu) -> Option<*const raw::fdtable> {
+    // SAFETY: reads the running task; only the task itself replaces its
+    // `files` pointer (unshare, exit), so it is stable for this call.
+    let files = unsafe { (*bindings::get_current()).files }.cast::<raw::files_struct>();
+    if files.is_null() {
+        return None;
+    }
+    // SAFETY: `files` is current's, alive; `fdt` is an RCU pointer read
+    // once, as `rcu_dereference()` does, under the caller's RCU lock.
+    Some(unsafe { ptr::read_volatile(addr_of!((*files).fdt)) }.cast_const())
+}
+
+/// The file at the calling task's descriptor `fd` (null: none), valid
+/// while `rcu` is held (files are RCU-freed).
+fn fd_file(fd: u32, rcu: &Rcu) -> *mut bindings::file {
+    let Some(fdt) = current_fdt(rcu) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `fdt` is valid under RCU (above); `fd` is checked against its
+    // size before its slot is read once, as `files_lookup_fd_rcu()` does.
+    unsafe {
+        if fd >= (*fdt).max_fds {
+            return ptr::null_mut();
+        }
+        ptr::read_volatile((*fdt).fd.add(fd as usize))
+    }
+}
+
 /// The calling task's open descriptors from the given one up, lowest
 /// first, each found afresh (descriptors may be opened and closed
 /// meanwhile). Never sleeps.
@@ -503,8 +533,17 @@ impl Iterator for OpenFds {
     type Item = u32;
 
     fn next(&mut self) -> Option<u32> {
-        // SAFETY: no preconditions; reads current's descriptor table.
-        let fd = u32::try_from(unsafe { raw::escguard_next_fd(self.0) }).ok()?;
+        let rcu = Rcu::lock();
+        let fdt = current_fdt(&rcu)?;
+        // SAFETY: `fdt` is valid under RCU; `_find_next_bit()` reads the
+        // `max_fds` bits of its open bitmap (the out-of-line body of
+        // `find_next_bit()`), and answers `max_fds` when none is set.
+        let (max, fd) = unsafe {
+            let max = (*fdt).max_fds;
+            let n = bindings::_find_next_bit((*fdt).open_fds, max as _, self.0 as _);
+            (max, n)
+        };
+        let fd = u32::try_from(fd).ok().filter(|&fd| fd < max)?;
         self.0 = fd.checked_add(1)?;
         Some(fd)
     }
