@@ -58,14 +58,17 @@ fn read_u32(arg: usize) -> Result<u32> {
 
 impl State {
     /// Whether `t` must never be trusted with escguard, whatever its
-    /// capabilities: a task of container lineage; a host task that looks
-    /// contained away from the host's root (it entered a container and has
-    /// not exec'd yet; at the host's root it is host code in a sandbox,
-    /// see `Baseline::may_settle`); an untracked task that looks contained.
+    /// capabilities: a task of settled container lineage; a host task, or
+    /// one a runtime is still building, that looks contained away from the
+    /// host's root (it entered a container and has not exec'd yet; at the
+    /// host's root it is host code in a sandbox, or its child, see
+    /// `Baseline::may_settle`); an untracked task that looks contained.
     pub(crate) fn untrusted(&self, t: sys::TaskRef<'_>) -> bool {
         let known = self.lineage_of(t);
-        if let Some((Lineage::Container(_), _)) = known {
-            return true;
+        if let Some((Lineage::Container(o), _)) = known {
+            if o.settled {
+                return true;
+            }
         }
         let i = t.info(&self.base.refs(None));
         self.base.looks_contained(&i) && (known.is_none() || self.base.may_settle(&i))

@@ -141,9 +141,10 @@ impl State {
             // A host task that now looks like a container task entered one
             // (`runc exec`, `nsenter -t <container>`) or is a runtime building
             // one: from here on it is of container lineage. Its origin is
-            // settled by its next exec, the first program it runs there --
-            // unless that program starts at the host's root (`may_settle`).
-            Some(Lineage::Host) if contained && (hook != Hook::Exec || self.base.may_settle(i)) => {
+            // settled by its next exec, the first program it runs there. At
+            // the host's root it is host code in a sandbox (`may_settle`),
+            // whether it forks or execs there.
+            Some(Lineage::Host) if contained && self.base.may_settle(i) => {
                 let o = Origin::of_current(i, hook == Hook::Exec);
                 let o = if o.settled { self.settle_volume(o) } else { o };
                 (Lineage::Container(o), Escape::default())
@@ -300,11 +301,16 @@ impl State {
     pub(crate) fn host_task(&self, target: sys::TaskRef<'_>) -> bool {
         match self.lineage_of(target) {
             Some((Lineage::Host, _)) => true,
-            // A container still being built too: `/proc/<pid>` links,
+            // A container still being built is not: `/proc/<pid>` links,
             // environ and signals of a runtime's init are judged by what
             // they reach, and tools in containers walk them (lsof, fuser);
-            // only ptrace treats it as host (`on_ptrace`).
-            Some((Lineage::Container(_), _)) => false,
+            // only ptrace treats it as host (`on_ptrace`). Unless it is at
+            // the host's root: a child or thread of host code in a pid
+            // sandbox (`unshare -p -f`'s subshells, a PrivatePIDs= daemon's
+            // workers), which never settles (`Baseline::may_settle`).
+            Some((Lineage::Container(o), _)) => {
+                !o.settled && !self.base.may_settle(&target.info(&self.base.refs(None)))
+            }
             // Untracked: host only if it has namespaces and a root to tell
             // by. An exiting task (its entry gone, its namespaces dropped)
             // is unknown, not host: a runtime signalling its dying child.

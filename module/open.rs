@@ -216,7 +216,7 @@ impl sys::OpenHooks for State {
             && f.fmode & abi::ESCGUARD_PF_WRITE != 0
             && o.host_root_volume == verdict::HostRootVolume::ReadOnly
             && f.dev != self.base.root.dev
-            && file.mounted_below(o.host_root_mount)
+            && (file.mounted_below(o.host_root_mount) || sys::ro_carried(file.sb()))
         {
             let esc = Escape {
                 object: true,

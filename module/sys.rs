@@ -16,7 +16,7 @@ mod hooks;
 mod task;
 mod vfs;
 
-pub(crate) use fast::{note_ro_volume, OpenFast, OpenKey};
+pub(crate) use fast::{note_ro_volume, ro_carried, OpenFast, OpenKey};
 pub(crate) use task::{
     baseline, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
 };

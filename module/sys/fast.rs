@@ -135,6 +135,32 @@ pub(crate) fn note_ro_volume() {
     RO_VOLUME.store(true, Ordering::Relaxed);
 }
 
+/// Most host filesystems remembered as carried by read-only host-root
+/// volumes (a host has a few dozen mounts of its own; more are not judged).
+const RO_CARRIED_MAX: usize = 32;
+
+/// Superblocks (by address) of the host's filesystems that a read-only
+/// host-root volume carried below it when its container settled: the
+/// host's /run, /tmp, procfs, sysfs. Filled lock-free, never emptied
+/// while loaded (the host's filesystems outlive its containers).
+static RO_CARRIED: [AtomicUsize; RO_CARRIED_MAX] = [const { AtomicUsize::new(0) }; RO_CARRIED_MAX];
+
+/// Remembers superblock `sb` as carried by a read-only host-root volume.
+pub(crate) fn note_ro_carried(sb: usize) {
+    for slot in &RO_CARRIED {
+        match slot.compare_exchange(0, sb, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(v) if v == sb => return,
+            Err(_) => {}
+        }
+    }
+}
+
+/// Whether superblock `sb` is one a read-only host-root volume carried.
+pub(crate) fn ro_carried(sb: usize) -> bool {
+    sb != 0 && RO_CARRIED.iter().any(|s| s.load(Ordering::Relaxed) == sb)
+}
+
 /// Records the host's mount namespace and root dentry (see `baseline`).
 pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
     HOST_MNT_NS.store(mnt_ns, Ordering::Relaxed);

@@ -414,6 +414,12 @@ impl<'a> FileRef<'a> {
         classify(self.path_ref(), refs)
     }
 
+    /// The file's superblock, by address.
+    pub(crate) fn sb(&self) -> usize {
+        // SAFETY: valid file; its dentry and superblock are pinned by it.
+        unsafe { (*self.path_ref().dentry).d_sb as usize }
+    }
+
     /// Whether the file's mount is mounted below mount `ancestor` (by
     /// address; see [`mounted_below`]).
     pub(crate) fn mounted_below(&self, ancestor: usize) -> bool {
@@ -960,6 +966,9 @@ impl ConfiguredMounts {
     /// by address only).
     pub(crate) fn scan(ns: *const c_void, root: *mut bindings::vfsmount) -> Self {
         let vol = host_root_volume_below(ns, root, super::fast::host_root_dentry());
+        if let Some((true, m)) = vol {
+            note_carried_below(ns, m as *mut bindings::vfsmount);
+        }
         ConfiguredMounts {
             host_root: vol.map(|(ro, _)| ro),
             host_root_mount: vol.map_or(0, |(_, m)| m),
@@ -992,6 +1001,56 @@ pub(crate) fn cgroup_rw_below(ns: *const c_void, root: *mut bindings::vfsmount) 
         let (psb, pmagic) = s.sb_magic(p.root)?;
         Some(pmagic == bindings::SYSFS_MAGIC as u64 && psb != host_sysfs && s.below(mnt, root))
     }) == Some(true)
+}
+
+/// Most of a container's own filesystems [`note_carried_below`] tells
+/// apart from the host's.
+const OWN_SB_MAX: usize = 64;
+
+/// Remembers the superblocks of the filesystems mounted below the
+/// read-only host-root volume `vol` in namespace `ns` (what its runtime's
+/// recursive bind carried: the host's /run, /tmp, procfs, sysfs), so that
+/// writes to them are judged however the container mounts them again (a
+/// bind, a move, a new mount namespace's copy). Not the host root's own
+/// (judged by the volume's configuration), not cgroup2 (`host_cgroup`), and
+/// not a filesystem also mounted outside the volume: the container's own
+/// (its /dev, /dev/shm, /proc, which the bind of the host's `/` copies too,
+/// below the container's root directory). Within the scan budget: a walk
+/// that stops early remembers fewer.
+fn note_carried_below(ns: *const c_void, vol: *mut bindings::vfsmount) {
+    let _rcu = Rcu::lock();
+    let mut scan = MountScan::new();
+    let Some((host_sb, _)) = scan.sb_magic(super::fast::host_root_dentry()) else {
+        return;
+    };
+    let mut own = [0usize; OWN_SB_MAX];
+    let mut n = 0;
+    let mut carried = [0usize; OWN_SB_MAX];
+    let mut c = 0;
+    let done = scan.any(ns, |s, mnt| {
+        let m = s.mount(mnt)?;
+        let (sb, magic) = s.sb_magic(m.root)?;
+        if sb == host_sb || magic == bindings::CGROUP2_SUPER_MAGIC as u64 {
+            return Some(false);
+        }
+        let list = if mnt != vol && s.below(mnt, vol) {
+            (&mut carried, &mut c)
+        } else {
+            (&mut own, &mut n)
+        };
+        if !list.0[..*list.1].contains(&sb) {
+            // Too many to tell apart: remember nothing rather than guess.
+            *list.0.get_mut(*list.1)? = sb;
+            *list.1 += 1;
+        }
+        Some(false)
+    });
+    if done.is_none() {
+        return;
+    }
+    for sb in carried[..c].iter().filter(|sb| !own[..n].contains(sb)) {
+        super::fast::note_ro_carried(*sb);
+    }
 }
 
 /// Records the superblock of the host's `/sys` (see [`cgroup_rw_below`]).
