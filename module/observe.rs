@@ -263,10 +263,7 @@ impl sys::CheckHooks for State {
         let mut path = [0u8; PATH_LEN];
         target.render(&mut path);
         w.bytes(until_nul(&path));
-        let esc = Escape {
-            object: true,
-            ..Default::default()
-        };
+        let esc = Escape::object();
         self.refuse_access(
             abi::ESCGUARD_HOOK_MOUNT,
             &esc,
@@ -349,10 +346,7 @@ impl sys::CheckHooks for State {
         w.bytes(path.as_bytes());
         w.bytes(b" of host task ");
         w.bytes(until_nul(bytes::bytes_of(&c.comm)));
-        let esc = Escape {
-            object: true,
-            ..Default::default()
-        };
+        let esc = Escape::object();
         self.refuse_access(
             abi::ESCGUARD_HOOK_OPEN,
             &esc,

@@ -152,13 +152,9 @@ impl sys::OpenHooks for State {
             if verdict::object_on_host(&self.base, &o, flags, write)
                 && (dir || !file.held_by_current())
             {
-                let esc = Escape {
-                    object: true,
-                    ..Default::default()
-                };
                 return self.refuse_file(
                     abi::ESCGUARD_HOOK_OPEN,
-                    &esc,
+                    &Escape::object(),
                     &info(full),
                     lin,
                     rep,
@@ -218,13 +214,9 @@ impl sys::OpenHooks for State {
             && f.dev != self.base.root.dev
             && (file.mounted_below(o.host_root_mount) || sys::ro_carried(file.sb()))
         {
-            let esc = Escape {
-                object: true,
-                ..Default::default()
-            };
             return self.refuse_file(
                 abi::ESCGUARD_HOOK_OPEN,
-                &esc,
+                &Escape::object(),
                 &info(full),
                 lin,
                 rep,
@@ -325,10 +317,7 @@ impl sys::OpenHooks for State {
         if rep || !verdict::object_on_host(&self.base, &o, file.classify(&refs), false) {
             return 0;
         }
-        let esc = Escape {
-            object: true,
-            ..Default::default()
-        };
+        let esc = Escape::object();
         let i = task.info(&refs);
         self.refuse_file(
             abi::ESCGUARD_HOOK_RECEIVE,

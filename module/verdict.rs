@@ -202,6 +202,14 @@ pub(crate) struct Escape {
 }
 
 impl Escape {
+    /// The task is unchanged, but what it reached lives on the host.
+    pub(crate) fn object() -> Self {
+        Escape {
+            object: true,
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn any(&self) -> bool {
         self.ns_mask != 0 || self.fs_mask != 0 || self.object
     }

@@ -18,11 +18,6 @@
 
 insmod "$KO" || { fail redteam4-insmod; exit 0; }
 
-# quiet NAME: completed (rc=0), no event, nothing killed.
-quiet() {
-	if echo "$OUT" | grep -q 'rc=0' && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass "$1"
-	else fail "$1" "killed=$KILLED events=$(ev_n "$EV"): $(flat "$OUT")"; fi
-}
 # killed_by NAME RULE: killed, the call refused, one event naming RULE.
 killed_by() {
 	if [ "$KILLED" = yes ] && echo "$EV" | grep -q "\"rule\":\"$2\"" && echo "$EV" | grep -q '"denied":true'; then
@@ -67,7 +62,7 @@ names_ctr sub-cgroup-docker-lookalike-names-attacker rt4subd
 ctr rt4subok priv-hostpid "mount -t cgroup2 none /mnt && mkdir -p /mnt/rt4subok/worker && echo 0 > /mnt/rt4subok/worker/cgroup.procs && $ESC"
 names_ctr sub-cgroup-plain-lookalike-names-container rt4subok
 ctr rt4subq priv "mount -t cgroup2 none /mnt && mkdir -p /mnt/rt4subq/worker && echo 0 > /mnt/rt4subq/worker/cgroup.procs && cat /etc/group > /dev/null"
-quiet sub-cgroup-plain-silent
+ctr_quiet sub-cgroup-plain-silent
 rm -rf "/var/log/pods/prod_payments-api_$UID4" "/var/lib/docker/containers/$H"
 
 # 2. Without a cgroup namespace (runc's default spec, Docker --cgroupns=host,
@@ -123,7 +118,7 @@ killed_by monitor-shadows-trivy-load '[^"]*no-proc-sys-write'
 policy '{"version": 2, "name": "rt4-scope", "rules": [
  {"name": "rt4-web-only", "type": "file", "path": "/etc/group", "access": ["read"], "scope": {"container": "rt4web"}}]}'
 ctr x-rt4web '' "cat /etc/group > /dev/null"
-quiet scope-dash-suffix-is-other-container
+ctr_quiet scope-dash-suffix-is-other-container
 ctr rt4web '' "cat /etc/group > /dev/null"
 killed_by scope-own-container-lookalike rt4-web-only
 policy '{"version": 2, "name": "rt4-adopt", "rules": [
@@ -138,7 +133,7 @@ policy '{"version": 2, "name": "rt4-dotscope", "rules": [
 ctr rt4db.scope '' "cat /etc/group > /dev/null"
 killed_by scope-id-ending-dot-scope-matches-itself rt4-db-only
 ctr rt4db '' "cat /etc/group > /dev/null"
-quiet scope-dot-scope-other-container-silent
+ctr_quiet scope-dot-scope-other-container-silent
 
 # 5. from-trivy rules had fixed names: the second workload's --load clashed,
 # and --replace (what the error suggested) took the first workload's rules

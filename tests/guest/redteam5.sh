@@ -29,11 +29,6 @@ MARK='host-only marker'
 insmod "$KO" || { fail redteam5-insmod; exit 0; }
 escguardctl mode enforce
 
-# quiet NAME: completed (rc=0), no event, nothing killed.
-quiet() {
-	if echo "$OUT" | grep -q 'rc=0' && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass "$1"
-	else fail "$1" "killed=$KILLED events=$(ev_n "$EV"): $(flat "$OUT")"; fi
-}
 
 # sandbox TAG: start a host process in its own pid namespace (sleep 30TAG,
 # with a secret in its environment); sets SP (its global pid) and SBG (the
@@ -182,24 +177,6 @@ if alive $HS && [ "$KILLED" = yes ]; then pass hostroot-procfd-signal-refused
 else fail hostroot-procfd-signal-refused "killed=$KILLED host sleep alive=$(alive $HS && echo yes || echo no)"; fi
 kill $HS 2>/dev/null; wait $HS 2>/dev/null
 
-# ctr_sed NAME VARIANT SED 'command': ctr with the bundle's config.json
-# edited by SED (a volume's source changed).
-ctr_sed() {
-	escguardctl mode enforce
-	drain_events
-	_k0=$(kills)
-	make_bundle "$1" "( $4 ); echo rc=\$?" "$2" || { OUT="bundle failed"; return; }
-	sed -i "$3" "/run/bundles/$1/config.json"
-	grep -A3 '"destination": "/host"' "/run/bundles/$1/config.json" | tr -d ' \n'; echo
-	OUT=$(runc run --bundle "/run/bundles/$1" "$1" 2>&1)
-	EV=$(events_json)
-	KILLED=no
-	[ "$(kills)" = "$_k0" ] || KILLED=yes
-	echo "  [$1] output: $(flat "$OUT")"
-	echo "  [$1] events: $(ev_n "$EV"), killed: $KILLED"
-	show_ev "$EV"
-}
-
 # 11. A read-only volume of a host directory (here /etc), remounted
 # writable by a privileged container: host files written, chmod'ed (no
 # open), nothing judged before. The remount itself is refused now: judge the
@@ -215,7 +192,7 @@ ctr_sed rt5roetc2 priv-hostroot 's|"source": "/",|"source": "/etc",|' "mount -o 
 if [ "$KILLED" = yes ] && [ "$(stat -c %a /etc/passwd)" = "$P0" ]; then pass ro-volume-remount-chmod
 else fail ro-volume-remount-chmod "killed=$KILLED /etc/passwd mode $(stat -c %a /etc/passwd)"; chmod "$P0" /etc/passwd; fi
 ctr rt5ownro priv "mount -o remount,rw / && mount -o remount,ro / && echo own-ok"
-if echo "$OUT" | grep -q own-ok; then quiet own-readonly-root-remount-lookalike
+if echo "$OUT" | grep -q own-ok; then ctr_quiet own-readonly-root-remount-lookalike
 else fail own-readonly-root-remount-lookalike "$(flat "$OUT")"; fi
 
 # 12. A read-only host-root volume (-v /:/host:ro, unprivileged): runc 1.1's
@@ -239,7 +216,7 @@ else fail hostroot-ro-volume-host-sysctl "killed=$KILLED host randomize_va_space
 # Look-alike: a node agent reading the host through the volume and writing
 # its own tmpfs.
 ctr rt5agent hostroot "ls /host/run > /dev/null && cat /host/proc/1/status > /dev/null && cat /host/sys/kernel/mm/transparent_hugepage/enabled > /dev/null; echo x > /dev/shm/own && echo agent-ok"
-if echo "$OUT" | grep -q agent-ok; then quiet hostroot-ro-volume-agent-lookalike
+if echo "$OUT" | grep -q agent-ok; then ctr_quiet hostroot-ro-volume-agent-lookalike
 else fail hostroot-ro-volume-agent-lookalike "$(flat "$OUT")"; fi
 
 escguardctl unlock && rmmod escguard || fail redteam5-rmmod

@@ -21,10 +21,6 @@
 insmod "$KO" || { fail redteam6-insmod; exit 0; }
 escguardctl mode enforce
 
-quiet() {
-	if echo "$OUT" | grep -q 'rc=0' && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass "$1"
-	else fail "$1" "killed=$KILLED events=$(ev_n "$EV"): $(flat "$OUT")"; fi
-}
 
 # subsandbox TAG: a host shell in a pid namespace of its own whose subshell
 # (a fork, no exec) loops; sets SUB (the subshell's global pid) and SBG.
