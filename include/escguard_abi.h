@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define ESCGUARD_ABI_MAJOR 4
-#define ESCGUARD_ABI_MINOR 2
+#define ESCGUARD_ABI_MINOR 3
 
 #define ESCGUARD_DEVICE_NAME "escguard"
 #define ESCGUARD_VERSION_LEN 32
@@ -231,6 +231,7 @@ struct escguard_task_list {
 #define ESCGUARD_HOOK_PTRACE 9  /* ptrace attach or memory access of a task */
 #define ESCGUARD_HOOK_CONNECT 10 /* connect(2) to a unix socket */
 #define ESCGUARD_HOOK_RECEIVE 11 /* a descriptor received (SCM_RIGHTS, pidfd_getfd) */
+#define ESCGUARD_HOOK_WRITE 12  /* write access to a mount (chmod, mkdir, unlink, creat, ...) */
 
 #define ESCGUARD_REASON_NS_ESCAPE 1   /* a separate namespace became the host's */
 #define ESCGUARD_REASON_ROOT_ESCAPE 2 /* root or cwd on the host filesystem */

@@ -32,13 +32,15 @@ struct ftrace_ops;
 #ifdef __BINDGEN__
 /* The kernel structures Rust reads that the kernel crate leaves opaque:
  * fs_struct (the open hook's fast path compares a task's root and cwd
- * without a call), files_struct and fdtable (a task's open descriptors).
- * And the ftrace registration functions and local_clock(), which it does
+ * without a call), files_struct and fdtable (a task's open descriptors),
+ * tty_file_private (a terminal's file: which tty). And the ftrace
+ * registration functions, local_clock() and tty_get_pgrp(), which it does
  * not declare. */
 #include <linux/fdtable.h>
 #include <linux/fs_struct.h>
 #include <linux/ftrace.h>
 #include <linux/sched/clock.h>
+#include <linux/tty.h>
 #endif
 
 /* What a task's root or cwd is, relative to the host and to its container.
@@ -146,6 +148,10 @@ struct escguard_scratch {
 #define ESCGUARD_AT_CGROUP_DEST 21	/* cgroup_attach_permissions(src, dst, sb, threadgroup, ns) */
 #define ESCGUARD_AT_FILE_RECEIVE 22	/* security_file_receive(file) */
 #define ESCGUARD_AT_SETOWN 23		/* __f_setown(filp, pid, type, force) */
+#define ESCGUARD_AT_WANT_WRITE 24	/* mnt_want_write(mnt) */
+#define ESCGUARD_AT_WANT_WRITE_FILE 25	/* mnt_want_write_file(file) */
+#define ESCGUARD_AT_PRIVATE_MOUNT 26	/* clone_private_mount(path) */
+#define ESCGUARD_AT_TTY_IOCTL 27	/* tty_ioctl(file, cmd, arg) */
 #define ESCGUARD_AT_IA32 0x100
 
 /* Signal syscalls by where the target and signal are. */

@@ -137,8 +137,10 @@ impl State {
             self.fast.set_settled(i.pid, contained);
             let lineage = if contained {
                 // Running before the load: its mounts taken as configured.
-                let mut o = Origin::from_info(&i, true).with_configured(t.configured_mounts());
+                let c = t.configured_mounts();
+                let mut o = Origin::from_info(&i, true).with_configured(c);
                 o.cgroup_id = t.cgroup_id();
+                self.note_grants(&o, &c.writes);
                 self.note_origin(&o);
                 Lineage::Container(o)
             } else {

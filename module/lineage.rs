@@ -197,7 +197,11 @@ impl State {
         let known = self.origins.lock().by_cgroup(o.cgroup_id);
         match known {
             Some(k) => o.configured_as(&k),
-            None => o.with_configured(sys::current_configured_mounts()),
+            None => {
+                let c = sys::current_configured_mounts();
+                self.note_grants(&o, &c.writes);
+                o.with_configured(c)
+            }
         }
     }
 
@@ -214,7 +218,7 @@ impl State {
     /// Remembers a settled container origin (see `Origins`).
     pub(crate) fn note_origin(&self, o: &Origin) {
         if o.host_root_volume == verdict::HostRootVolume::ReadOnly {
-            sys::note_ro_volume();
+            sys::note_ro_host_mounts();
         }
         self.origins.lock().note(o, &self.base);
         self.origin_devs
@@ -311,12 +315,15 @@ impl State {
             Some((Lineage::Container(o), _)) => {
                 !o.settled && !self.base.may_settle(&target.info(&self.base.refs(None)))
             }
-            // Untracked: host only if it has namespaces and a root to tell
-            // by. An exiting task (its entry gone, its namespaces dropped)
-            // is unknown, not host: a runtime signalling its dying child.
+            // Untracked: a kernel thread is host (its root and cwd are
+            // init's: `/proc/<kthread>/root` is the host's /, whether or
+            // not the table had room for it). A user task is host only if
+            // it has namespaces and a root to tell by: an exiting task (its
+            // entry gone, its namespaces dropped) is unknown, not host: a
+            // runtime signalling its dying child.
             None => {
                 let i = target.info(&self.base.refs(None));
-                i.has_ns != 0 && i.has_fs != 0 && i.kthread == 0 && !self.base.looks_contained(&i)
+                i.kthread != 0 || (i.has_ns != 0 && i.has_fs != 0 && !self.base.looks_contained(&i))
             }
         }
     }

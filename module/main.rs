@@ -41,6 +41,7 @@ mod report;
 mod sys;
 mod table;
 mod verdict;
+mod writes;
 
 use counters::Counters;
 use device::ModuleRef;
@@ -95,6 +96,10 @@ struct State {
     policy: SpinLock<Policy>,
     #[pin]
     origins: SpinLock<Origins>,
+    /// Where containers with read-only host mounts may write (see
+    /// `writes`).
+    #[pin]
+    grants: SpinLock<writes::Grants>,
     /// One bit per hash of the device of any container root ever noted in
     /// `origins` (never cleared: a stale bit only costs a locked look), so
     /// that a host exec from a device no container root is on -- most of
@@ -115,6 +120,7 @@ impl State {
         let policy = Policy::defaults()?;
         let fast = sys::OpenFast::new()?;
         let origins = Origins::new()?;
+        let grants = writes::Grants::new()?;
         KBox::pin_init(
             try_pin_init!(State {
                 table <- new_spinlock!(Table::new(p.max_tasks as u64), "escguard_table"),
@@ -129,6 +135,7 @@ impl State {
                 presets: Presets::new(),
                 policy <- new_spinlock!(policy, "escguard_policy"),
                 origins <- new_spinlock!(origins, "escguard_origins"),
+                grants <- new_spinlock!(grants, "escguard_grants"),
                 origin_devs: AtomicU64::new(0),
                 fast,
             }? Error),

@@ -276,6 +276,10 @@ impl sys::CheckHooks for State {
         )
     }
 
+    fn on_write_through(&self, task: sys::TaskRef<'_>, mnt: sys::MountRef<'_>) -> i32 {
+        self.write_through(task, mnt)
+    }
+
     fn on_ptrace(&self, task: sys::TaskRef<'_>, child: sys::TaskRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
         let Some((o, _, _)) = self.contained(task) else {
@@ -415,6 +419,26 @@ impl sys::CheckHooks for State {
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" of pid {} ", c.pid));
         w.bytes(until_nul(bytes::bytes_of(&c.comm)));
         self.signal_host_hit(&o, task, w.done())
+    }
+
+    fn on_tty(&self, task: sys::TaskRef<'_>, what: &[u8], owner: Option<sys::TaskRef<'_>>) -> i32 {
+        // A terminal is acted on for whoever reads it: a host shell, a
+        // getty, an admin's console. The container's own terminal (its
+        // foreground group is the container's) is its own.
+        match owner {
+            Some(t) => self.on_task_control(task, t, what),
+            None => {
+                self.c.hook_syscall.inc();
+                let Some((o, _, _)) = self.contained(task) else {
+                    return 0;
+                };
+                let mut buf = [0u8; 64];
+                let mut w = BufWriter::new(&mut buf);
+                w.bytes(what);
+                w.bytes(b" of a terminal no container owns");
+                self.signal_host_hit(&o, task, w.done())
+            }
+        }
     }
 
     fn on_cgroup_dest(&self, task: sys::TaskRef<'_>, dst: sys::CgroupRef<'_>) -> i32 {

@@ -201,19 +201,14 @@ impl sys::OpenHooks for State {
             }
         }
 
-        // A read-only host-root volume is read-only all the way down (after
-        // the presets, which name the knob when one matches): the
-        // runtime's recursive bind carried the host's other filesystems
-        // below it (/run, /tmp, /proc, /sys, /dev/shm), writable whatever
-        // the volume's `ro` (runc 1.1). A write to one of them reached
-        // through the volume is a write to the host. (Files of the host's
-        // root filesystem are judged above, by the volume's configuration.)
-        if !rep
-            && f.fmode & abi::ESCGUARD_PF_WRITE != 0
-            && o.host_root_volume == verdict::HostRootVolume::ReadOnly
-            && f.dev != self.base.root.dev
-            && (file.mounted_below(o.host_root_mount) || sys::ro_carried(file.sb()))
-        {
+        // What the runtime made read-only of the host's filesystems stays
+        // read-only (after the presets, which name the knob when one
+        // matches): a read-only host-root volume all the way down (what
+        // its recursive bind carried below it: /run, /tmp, /proc, /sys,
+        // writable whatever the volume's `ro` in runc 1.1), and a
+        // read-only volume however it is made writable since (see
+        // `writes`).
+        if !rep && f.fmode & abi::ESCGUARD_PF_WRITE != 0 && self.write_refused(&o, file.mount()) {
             return self.refuse_file(
                 abi::ESCGUARD_HOOK_OPEN,
                 &Escape::object(),

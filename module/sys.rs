@@ -16,14 +16,14 @@ mod hooks;
 mod task;
 mod vfs;
 
-pub(crate) use fast::{note_ro_volume, ro_carried, OpenFast, OpenKey};
+pub(crate) use fast::{note_ro_host_mounts, ro_carried, OpenFast, OpenKey};
 pub(crate) use task::{
     baseline, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
 };
-pub(crate) use vfs::ConfiguredMounts;
 pub(crate) use vfs::{
     current_dir_fds, note_host_sysfs, verify_private_layout, FileRef, MountPoint,
 };
+pub(crate) use vfs::{ConfiguredMounts, Grant, MountRef, WriteGrants};
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -168,6 +168,12 @@ pub(crate) trait CheckHooks {
     /// `task` remounts `target` (a read-only mount, or one of a read-only
     /// filesystem) writable with `mount(2)`, before the remount is made.
     fn on_make_writable(&self, task: TaskRef<'_>, target: MountPoint<'_>) -> i32;
+    /// `task` asks for write access to mount `mnt` for a change that may
+    /// open nothing (`mnt_want_write`: chmod, chown, mkdir, mknod, unlink,
+    /// rename, link, truncate, utimes, xattrs, an open that creates or
+    /// truncates), before the change. Only mounts the fast filter passes
+    /// come here (`write_may_need_judging`).
+    fn on_write_through(&self, task: TaskRef<'_>, mnt: MountRef<'_>) -> i32;
     /// `task` asks to attach to or access the memory of `child`. Called
     /// with `child`'s task_lock held: neither task's `info`/`paths` may be
     /// used (they take task_lock), only `info_light`.
@@ -185,6 +191,11 @@ pub(crate) trait CheckHooks {
     /// `task` changes `target`'s resource limits (`what`: the call,
     /// `prlimit64`).
     fn on_task_control(&self, task: TaskRef<'_>, target: TaskRef<'_>, what: &[u8]) -> i32;
+    /// `task` acts through a terminal (`what`: the ioctl) on `owner`, the
+    /// first task of its foreground process group (`None`: no process
+    /// group holds it, or the act reaches every console): input pushed as
+    /// if typed, a hangup, a stolen controlling terminal, a keymap string.
+    fn on_tty(&self, task: TaskRef<'_>, what: &[u8], owner: Option<TaskRef<'_>>) -> i32;
     /// `task` asks to put a task in cgroup `dst` (a `clone3()` with
     /// `CLONE_INTO_CGROUP`, or a pid written to a `cgroup.procs` file):
     /// the kernel's permission check, under `cgroup_mutex`.

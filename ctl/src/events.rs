@@ -299,6 +299,7 @@ impl Event {
                     (abi::ESCGUARD_HOOK_PTRACE, "ptrace"),
                     (abi::ESCGUARD_HOOK_CONNECT, "connect"),
                     (abi::ESCGUARD_HOOK_RECEIVE, "receive"),
+                    (abi::ESCGUARD_HOOK_WRITE, "write"),
                 ],
             ),
             reason: name(
@@ -751,6 +752,7 @@ mod tests {
             (abi::ESCGUARD_HOOK_PTRACE, "ptrace"),
             (abi::ESCGUARD_HOOK_CONNECT, "connect"),
             (abi::ESCGUARD_HOOK_RECEIVE, "receive"),
+            (abi::ESCGUARD_HOOK_WRITE, "write"),
         ] {
             e.hook = hook;
             assert_eq!(Event::from_abi(&e).hook, want);

@@ -118,10 +118,12 @@ static VSLOTS: [VSlot; VSLOTS_N] = {
 };
 /// The file-access mask of the active policy, as `FMODE_*`.
 static FILE_FMODE: AtomicU32 = AtomicU32::new(0);
-/// Whether a container with a read-only host-root volume has settled since
-/// load: writes through mounts other than a task's root mount are then
-/// judged in full (what the volume's recursive bind carried below it).
-static RO_VOLUME: AtomicBool = AtomicBool::new(false);
+/// Whether a container with read-only mounts of the host's filesystems (a
+/// read-only host-root volume, a read-only volume of a host directory) has
+/// settled since load: writes through mounts other than a task's root
+/// mount are then judged in full (what such a mount carried below it, or
+/// a mount made from it writable since).
+static RO_HOST_MOUNTS: AtomicBool = AtomicBool::new(false);
 /// Whether an `OpenFast` exists.
 static OWNED: AtomicBool = AtomicBool::new(false);
 
@@ -130,9 +132,22 @@ static OWNED: AtomicBool = AtomicBool::new(false);
 static HOST_MNT_NS: AtomicUsize = AtomicUsize::new(0);
 static HOST_ROOT_DENTRY: AtomicUsize = AtomicUsize::new(0);
 
-/// Notes that a container with a read-only host-root volume settled.
-pub(crate) fn note_ro_volume() {
-    RO_VOLUME.store(true, Ordering::Relaxed);
+/// Notes that a container with read-only mounts of the host's filesystems
+/// settled.
+pub(crate) fn note_ro_host_mounts() {
+    RO_HOST_MOUNTS.store(true, Ordering::Relaxed);
+}
+
+/// Whether a write through `mnt` may need judging: a mount of a namespace
+/// other than the host's showing the whole host root filesystem, or any
+/// once a container with read-only host mounts settled (see
+/// `RO_HOST_MOUNTS`). Lock-free; the common answer for a container writing
+/// its own files is no.
+#[inline(always)]
+pub(crate) fn write_may_need_judging(mnt: super::vfs::MountRef<'_>) -> bool {
+    (RO_HOST_MOUNTS.load(Ordering::Relaxed)
+        || mnt.root() as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed))
+        && mnt.in_guest_ns()
 }
 
 /// Most host filesystems remembered as carried by read-only host-root
@@ -416,7 +431,7 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
         return Cached::Hit;
     }
     if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
-        || (mode & FMODE_WRITE != 0 && RO_VOLUME.load(Ordering::Relaxed))
+        || (mode & FMODE_WRITE != 0 && RO_HOST_MOUNTS.load(Ordering::Relaxed))
     {
         return Cached::Miss;
     }

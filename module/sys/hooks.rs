@@ -8,7 +8,7 @@
 //! except the open hook, which turns it off for the handler only.
 
 use super::task::{self, CgroupRef, Rcu, TaskHold, TaskRef};
-use super::vfs::{self, FileRef};
+use super::vfs::{self, FileRef, MountRef};
 use super::{fast, raw, Ops, SbFacts};
 use core::ptr::{self, addr_of};
 use kernel::bindings;
@@ -194,6 +194,45 @@ fn maybe_container(cur: TaskRef<'_>) -> bool {
     cur.is_user() && !fast::known_host(cur.pid())
 }
 
+/// A terminal ioctl that acts on someone else (see `ESCGUARD_AT_TTY_IOCTL`).
+struct TtyAct {
+    what: &'static [u8],
+    /// Judged even on a terminal no process group holds.
+    unowned: bool,
+    /// Acts on every console (keymaps, console output): judged as unowned.
+    console: bool,
+}
+
+impl TtyAct {
+    /// `uapi/asm-generic/ioctls.h`, `uapi/linux/kd.h`.
+    const TIOCSCTTY: u32 = 0x540e;
+    const TIOCSTI: u32 = 0x5412;
+    const TIOCLINUX: u32 = 0x541c;
+    const TIOCCONS: u32 = 0x541d;
+    const TIOCVHANGUP: u32 = 0x5437;
+    const KDSKBENT: u32 = 0x4b47;
+    const KDSKBSENT: u32 = 0x4b49;
+
+    fn of(cmd: u32, arg: usize) -> Option<Self> {
+        let (what, unowned, console): (&'static [u8], _, _) = match cmd {
+            Self::TIOCSTI => (b"TIOCSTI", true, false),
+            Self::TIOCLINUX => (b"TIOCLINUX", true, false),
+            Self::TIOCVHANGUP => (b"TIOCVHANGUP", false, false),
+            // arg 1: steal it from the session that holds it.
+            Self::TIOCSCTTY if arg != 0 => (b"TIOCSCTTY steal", false, false),
+            Self::TIOCCONS => (b"TIOCCONS", true, true),
+            Self::KDSKBENT => (b"KDSKBENT", true, true),
+            Self::KDSKBSENT => (b"KDSKBSENT", true, true),
+            _ => return None,
+        };
+        Some(TtyAct {
+            what,
+            unowned,
+            console,
+        })
+    }
+}
+
 /// Superblock facts for `security_sb_kern_mount`.
 ///
 /// # Safety
@@ -239,9 +278,10 @@ pub(crate) unsafe fn dispatch<T: Ops>(
     let r = Regs(unsafe { &*regs });
     let ia32 = id & raw::ESCGUARD_AT_IA32 != 0;
     let cur = TaskRef::current();
-    // SAFETY (for each `TaskRef::from_raw`/`FileRef::from_raw`/`TaskHold::
-    // of_pid_typed` below): the hooked function's task, file and pid
-    // arguments are valid for its call, which outlives this callback.
+    // SAFETY (for each `TaskRef::from_raw`/`FileRef::from_raw`/`MountRef::
+    // from_raw`/`TaskHold::of_pid_typed` below): the hooked function's
+    // task, file, mount and pid arguments are valid for its call, which
+    // outlives this callback.
     unsafe {
         match id & !raw::ESCGUARD_AT_IA32 {
             raw::ESCGUARD_AT_FORK => {
@@ -452,6 +492,85 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 match FileRef::from_raw(r.arg(0) as *mut _) {
                     Some(f) if maybe_container(cur) => ops.on_file_receive(cur, f),
                     _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_WANT_WRITE | raw::ESCGUARD_AT_WANT_WRITE_FILE => {
+                // mnt_want_write(mnt), mnt_want_write_file(file): write
+                // access to a mount for a change that may open nothing
+                // (chmod, chown, mkdir, mknod, unlink, rename, link,
+                // truncate, utimes, xattrs; an open that creates or
+                // truncates). The caller holds a path or the file on it.
+                let mnt = if id & !raw::ESCGUARD_AT_IA32 == raw::ESCGUARD_AT_WANT_WRITE {
+                    r.arg(0) as *mut bindings::vfsmount
+                } else {
+                    match FileRef::from_raw(r.arg(0) as *mut _) {
+                        Some(f) => f.mnt(),
+                        None => return 0,
+                    }
+                };
+                match MountRef::from_raw(mnt) {
+                    Some(m) if maybe_container(cur) && fast::write_may_need_judging(m) => {
+                        ops.on_write_through(cur, m)
+                    }
+                    _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_PRIVATE_MOUNT => {
+                // clone_private_mount(path): a copy of @path's mount in no
+                // namespace, which overlayfs writes its upper layer
+                // through (mnt_want_write() on it is the kernel's, with
+                // no namespace to judge it by): a writable copy of a mount
+                // the container may not write through is a way to write.
+                let p = &*(r.arg(0) as *const bindings::path);
+                match MountRef::from_raw(p.mnt) {
+                    Some(m)
+                        if maybe_container(cur)
+                            && m.writable()
+                            && fast::write_may_need_judging(m) =>
+                    {
+                        ops.on_write_through(cur, m)
+                    }
+                    _ => 0,
+                }
+            }
+            raw::ESCGUARD_AT_TTY_IOCTL => {
+                // tty_ioctl(file, cmd, arg): the terminal calls that act on
+                // whoever reads the terminal or holds its session -- input
+                // pushed as if typed (TIOCSTI, TIOCLINUX paste), a hangup
+                // (SIGHUP to the session), a stolen controlling terminal --
+                // or on every console (keymap strings, console output).
+                let Some(act) = TtyAct::of(r.arg(1) as u32, r.arg(2)) else {
+                    return 0;
+                };
+                if !maybe_container(cur) {
+                    return 0;
+                }
+                let Some(f) = FileRef::from_raw(r.arg(0) as *mut _) else {
+                    return 0;
+                };
+                // A tty's file holds its tty_file_private (tty_alloc_file).
+                let priv_ = f.private_data().cast::<raw::tty_file_private>();
+                let tty = if priv_.is_null() || act.console {
+                    ptr::null_mut()
+                } else {
+                    ptr::read_volatile(addr_of!((*priv_).tty))
+                };
+                // The foreground process group, referenced (NULL: none).
+                let pgrp = if tty.is_null() {
+                    ptr::null_mut()
+                } else {
+                    raw::tty_get_pgrp(tty)
+                };
+                let owner = TaskHold::of_pid_typed(pgrp, bindings::pid_type_PIDTYPE_PGID);
+                if !pgrp.is_null() {
+                    bindings::put_pid(pgrp);
+                }
+                match owner {
+                    Some(t) => ops.on_tty(cur, act.what, Some(t.task())),
+                    // Nobody's terminal: input pushed there is read by
+                    // whoever reads it next; a hangup signals nobody.
+                    None if act.unowned => ops.on_tty(cur, act.what, None),
+                    None => 0,
                 }
             }
             raw::ESCGUARD_AT_SETOWN => {
@@ -762,7 +881,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 44] = [
+const SITES: [Site; 48] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -863,6 +982,21 @@ const SITES: [Site; 44] = [
         0,
     ),
     refuse(c_str!("__f_setown"), raw::ESCGUARD_AT_SETOWN, 0),
+    // Write access to a mount: where every change that opens nothing
+    // (and every open that creates or truncates) asks for it.
+    refuse(c_str!("mnt_want_write"), raw::ESCGUARD_AT_WANT_WRITE, 0),
+    refuse(
+        c_str!("mnt_want_write_file"),
+        raw::ESCGUARD_AT_WANT_WRITE_FILE,
+        0,
+    ),
+    refuse(
+        c_str!("clone_private_mount"),
+        raw::ESCGUARD_AT_PRIVATE_MOUNT,
+        0,
+    ),
+    // Terminal ioctls that act on a terminal's reader or session.
+    refuse(c_str!("tty_ioctl"), raw::ESCGUARD_AT_TTY_IOCTL, 0),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     // /dev/cpu/N/msr: writing MSRs (LSTAR, ...) is running code in the kernel.

@@ -116,6 +116,143 @@ impl<'a> MountPoint<'a> {
     }
 }
 
+/// A mount the kernel is about to give write access to, valid for the
+/// hook's duration.
+///
+/// # Invariants
+///
+/// `mnt` points to a mount that stays pinned for `'a` (the caller of the
+/// hooked function holds a path or file on it), and so does its root.
+#[derive(Clone, Copy)]
+pub(crate) struct MountRef<'a> {
+    mnt: *mut bindings::vfsmount,
+    _p: PhantomData<&'a bindings::vfsmount>,
+}
+
+/// What an ancestor walk from a mount's root decided (see
+/// [`MountRef::nearest_grant`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// Below the container's origin root, or below a root its runtime
+    /// mounted writable: the container's to write.
+    Writable,
+    /// Below a root its runtime mounted read-only, nearer than any of the
+    /// above (or a chain too deep to climb).
+    ReadOnly,
+    /// Below none of them.
+    None,
+}
+
+impl<'a> MountRef<'a> {
+    /// # Safety
+    ///
+    /// `mnt` must be a mount the caller keeps pinned for `'a`.
+    pub(crate) unsafe fn from_raw(mnt: *mut bindings::vfsmount) -> Option<Self> {
+        // INVARIANT: by the requirement (a null mount makes none).
+        (!mnt.is_null()).then_some(MountRef {
+            mnt,
+            _p: PhantomData,
+        })
+    }
+
+    /// The mount's root dentry.
+    pub(crate) fn root(&self) -> *mut bindings::dentry {
+        mnt_root(self.mnt)
+    }
+
+    /// Its superblock, by address.
+    pub(crate) fn sb(&self) -> usize {
+        // SAFETY: the mount is pinned (type invariant), so is its sb.
+        unsafe { (*self.mnt).mnt_sb as usize }
+    }
+
+    /// Its filesystem's device, as `st_dev`.
+    pub(crate) fn dev(&self) -> u64 {
+        // SAFETY: the mount and its superblock are pinned (type invariant).
+        encode_dev(unsafe { (*(*self.mnt).mnt_sb).s_dev })
+    }
+
+    /// Whether it is writable now (neither it nor its filesystem is
+    /// read-only).
+    pub(crate) fn writable(&self) -> bool {
+        // SAFETY: the mount and its superblock are pinned (type invariant);
+        // the flags are read once.
+        let (mnt_flags, sb_flags) = unsafe {
+            (
+                ptr::read_volatile(addr_of!((*self.mnt).mnt_flags)) as u32,
+                ptr::read_volatile(addr_of!((*(*self.mnt).mnt_sb).s_flags)) as u64,
+            )
+        };
+        mnt_flags & bindings::MNT_READONLY == 0 && sb_flags & MS_RDONLY == 0
+    }
+
+    /// Whether it shows the whole host root filesystem (its root is the
+    /// host root's dentry).
+    pub(crate) fn shows_host_root(&self) -> bool {
+        self.root() == super::fast::host_root_dentry()
+    }
+
+    /// Whether the mount is attached to a mount namespace other than the
+    /// host's: a container's (or an anonymous one of `open_tree()`), not
+    /// a kernel-internal one (an overlay's private upper mount) and not
+    /// the host's, whose objects are judged where a path reaches them.
+    pub(crate) fn in_guest_ns(&self) -> bool {
+        let ns = mnt_ns(self.mnt);
+        !is_err(ns as *const c_char) && ns != 0 && !super::fast::is_host_mnt_ns(ns)
+    }
+
+    /// Whether the mount is mounted below mount `ancestor` (by address; see
+    /// [`mounted_below`]).
+    pub(crate) fn mounted_below(&self, ancestor: usize) -> bool {
+        mounted_below(self.mnt, ancestor)
+    }
+
+    /// The decision of the nearest of the mount root's ancestors (itself
+    /// first) that `origin` (a container root: writable) or `writable` /
+    /// `read_only` (inode numbers of roots on the same filesystem) name.
+    /// A rename that races the walk could only move a directory the
+    /// container can already write to.
+    pub(crate) fn nearest_grant(
+        &self,
+        origin: &FsId,
+        writable: &[u64],
+        read_only: &[u64],
+    ) -> Grant {
+        let _rcu = Rcu::lock();
+        let mut d = self.root();
+        for _ in 0..WALK_MAX {
+            // SAFETY: `d` is the pinned root or an ancestor, read under RCU.
+            let (dev, ino) = unsafe { dentry_id(d) };
+            if (origin.dev != 0 && (dev, ino) == (origin.dev, origin.ino))
+                || writable.contains(&ino)
+            {
+                return Grant::Writable;
+            }
+            if read_only.contains(&ino) {
+                return Grant::ReadOnly;
+            }
+            // SAFETY: as above; `d_parent` is read once per step.
+            let parent = unsafe { ptr::read_volatile(addr_of!((*d).d_parent)) };
+            if parent == d {
+                return Grant::None;
+            }
+            d = parent;
+        }
+        Grant::ReadOnly
+    }
+
+    /// Renders the mount's root as the calling task names it (`d_path`).
+    pub(crate) fn render(&self, buf: &mut [u8]) {
+        let p = bindings::path {
+            mnt: self.mnt,
+            dentry: self.root(),
+        };
+        if !render(&p, buf) {
+            render_raw(&p, buf)
+        }
+    }
+}
+
 /// A file the kernel handed to a hook, valid for the hook's duration.
 ///
 /// # Invariants
@@ -414,16 +551,19 @@ impl<'a> FileRef<'a> {
         classify(self.path_ref(), refs)
     }
 
-    /// The file's superblock, by address.
-    pub(crate) fn sb(&self) -> usize {
-        // SAFETY: valid file; its dentry and superblock are pinned by it.
-        unsafe { (*self.path_ref().dentry).d_sb as usize }
+    /// The file's `private_data` (what its driver keeps there).
+    pub(crate) fn private_data(&self) -> *mut c_void {
+        // SAFETY: valid file (type invariant); read once.
+        unsafe { ptr::read_volatile(addr_of!((*self.ptr).private_data)) }
     }
 
-    /// Whether the file's mount is mounted below mount `ancestor` (by
-    /// address; see [`mounted_below`]).
-    pub(crate) fn mounted_below(&self, ancestor: usize) -> bool {
-        mounted_below(self.mnt(), ancestor)
+    /// The file's mount.
+    pub(crate) fn mount(&self) -> MountRef<'a> {
+        // INVARIANT: the file pins its mount for as long as it is valid.
+        MountRef {
+            mnt: self.mnt(),
+            _p: PhantomData,
+        }
     }
 
     /// Whether the calling task holds a descriptor on this file's object
@@ -905,6 +1045,36 @@ impl MountScan {
         }
     }
 
+    /// The inode number of `dentry`'s inode (0 for a negative dentry).
+    fn ino(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
+        self.budget = self.budget.checked_sub(1)?;
+        let mut inode: *mut bindings::inode = ptr::null_mut();
+        let mut ino: core::ffi::c_ulong = 0;
+        // SAFETY: copy_from_kernel_nofault() accepts any source address;
+        // the destinations are ours and of the copied sizes.
+        unsafe {
+            let copy = |dst: *mut c_void, src: *const c_void, n: usize| {
+                bindings::copy_from_kernel_nofault(dst, src, n) == 0
+            };
+            if !copy(
+                addr_of_mut!(inode).cast(),
+                addr_of!((*dentry).d_inode).cast(),
+                core::mem::size_of_val(&inode),
+            ) {
+                return None;
+            }
+            if inode.is_null() {
+                return Some(0);
+            }
+            copy(
+                addr_of_mut!(ino).cast(),
+                addr_of!((*inode).i_ino).cast(),
+                core::mem::size_of_val(&ino),
+            )
+            .then_some(ino as u64)
+        }
+    }
+
     /// Whether `mnt` is mounted below `root` (through any number of mounts).
     fn below(&mut self, mut mnt: *mut bindings::vfsmount, root: *mut bindings::vfsmount) -> bool {
         while let Some(MountFacts { parent, .. }) = self.mount(mnt) {
@@ -959,6 +1129,77 @@ pub(crate) struct ConfiguredMounts {
     pub(crate) host_root_mount: usize,
     /// A writable cgroup v2 hierarchy ([`cgroup_rw_below`]).
     pub(crate) cgroup_rw: bool,
+    /// Where on the host's root filesystem it was given write access
+    /// ([`write_grants_below`]).
+    pub(crate) writes: WriteGrants,
+}
+
+/// Most roots of each kind a container's [`WriteGrants`] hold.
+pub(crate) const GRANT_ROOTS: usize = 16;
+
+/// The mounts of the host's root filesystem a container's runtime made for
+/// it (its volumes, `/etc/hosts`-style files, a host-root volume), by the
+/// inode numbers of their roots, read-only and writable, when its first
+/// program started.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct WriteGrants {
+    pub(crate) read_only: [u64; GRANT_ROOTS],
+    pub(crate) n_ro: usize,
+    pub(crate) writable: [u64; GRANT_ROOTS],
+    pub(crate) n_rw: usize,
+    /// Every such mount was read and fits: a grant set that could miss a
+    /// writable root would refuse writes the runtime allowed.
+    pub(crate) complete: bool,
+}
+
+impl WriteGrants {
+    fn add(list: &mut [u64; GRANT_ROOTS], n: &mut usize, ino: u64) -> Option<()> {
+        if !list[..*n].contains(&ino) {
+            *list.get_mut(*n)? = ino;
+            *n += 1;
+        }
+        Some(())
+    }
+
+    /// The read-only roots.
+    pub(crate) fn read_only(&self) -> &[u64] {
+        &self.read_only[..self.n_ro.min(GRANT_ROOTS)]
+    }
+
+    /// The writable roots.
+    pub(crate) fn writable(&self) -> &[u64] {
+        &self.writable[..self.n_rw.min(GRANT_ROOTS)]
+    }
+}
+
+/// The [`WriteGrants`] of mount namespace `ns` below the container root
+/// mount `root` (compared by address only): every mount of the host's root
+/// filesystem there but `root` itself (the container's own files are
+/// judged by its origin root). Incomplete when the scan cannot finish or
+/// more than [`GRANT_ROOTS`] writable roots exist.
+fn write_grants_below(ns: *const c_void, root: *mut bindings::vfsmount) -> WriteGrants {
+    let _rcu = Rcu::lock();
+    let mut g = WriteGrants::default();
+    let mut scan = MountScan::new();
+    let Some((host_sb, _)) = scan.sb_magic(super::fast::host_root_dentry()) else {
+        return g;
+    };
+    let done = scan.any(ns, |s, mnt| {
+        let m = s.mount(mnt)?;
+        if mnt == root || !s.below(mnt, root) || s.sb_magic(m.root)?.0 != host_sb {
+            return Some(false);
+        }
+        let ino = s.ino(m.root)?;
+        if m.flags & bindings::MNT_READONLY != 0 {
+            // More read-only roots than fit: the first ones are judged.
+            let _ = WriteGrants::add(&mut g.read_only, &mut g.n_ro, ino);
+        } else {
+            WriteGrants::add(&mut g.writable, &mut g.n_rw, ino)?;
+        }
+        Some(false)
+    });
+    g.complete = done == Some(false);
+    g
 }
 
 impl ConfiguredMounts {
@@ -973,6 +1214,7 @@ impl ConfiguredMounts {
             host_root: vol.map(|(ro, _)| ro),
             host_root_mount: vol.map_or(0, |(_, m)| m),
             cgroup_rw: cgroup_rw_below(ns, root),
+            writes: write_grants_below(ns, root),
         }
     }
 }

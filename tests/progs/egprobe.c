@@ -117,6 +117,23 @@
  *                              in PID's context (a host process's, if PID is
  *                              one)
  *
+ * For the seventh red-team suite (tests/guest/redteam7.sh):
+ *
+ *   egprobe setattr-rw PATH [tree]
+ *                              mount_setattr(2) clearing MOUNT_ATTR_RDONLY
+ *                              on the mount at PATH (no remount, no
+ *                              security hook); with "tree", on a detached
+ *                              copy of it (open_tree OPEN_TREE_CLONE), then
+ *                              create PATH/egsa-tree through the copy
+ *   egprobe tty DEV inject STRING | hangup
+ *                              act on the terminal at device node DEV:
+ *                              push STRING (\n a newline) into its input
+ *                              with TIOCSTI, as if typed; or hang it up
+ *                              (TIOCVHANGUP: SIGHUP to its session)
+ *   egprobe tty-own            the same on a pty of the caller's own, made
+ *                              a new session's controlling terminal: push
+ *                              a line, read it back, hang it up
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -167,6 +184,36 @@ static int result(long rc)
 	}
 	printf("err %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
 	return 1;
+}
+
+struct eg_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* mount_setattr(2) clearing read-only on PATH's mount, or on a detached copy. */
+static int do_setattr_rw(const char *path, int tree)
+{
+	struct eg_mount_attr a = { .attr_clr = 0x1 /* MOUNT_ATTR_RDONLY */ };
+	int fd = -1, flags = 0, dirfd = AT_FDCWD;
+	const char *p = path;
+
+	if (tree) {
+		fd = syscall(428 /* open_tree */, AT_FDCWD, path, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+		if (fd < 0)
+			return result(-1);
+		dirfd = fd;
+		p = "";
+		flags = AT_EMPTY_PATH;
+	}
+	if (syscall(442 /* mount_setattr */, dirfd, p, flags, &a, sizeof(a)) < 0)
+		return result(-1);
+	if (tree) {
+		int f = openat(fd, "egsa-tree", O_WRONLY | O_CREAT, 0644);
+
+		if (f < 0 || write(f, "tree\n", 5) != 5)
+			return result(-1);
+	}
+	return result(0);
 }
 
 /* Opens @file 8 times: after the first, the open verdict is cached. */
@@ -1088,6 +1135,69 @@ static int do_signal(const char *how, pid_t pid, int sig)
 	return result(rc);
 }
 
+/* egprobe tty DEV HOW [STRING]: act on a terminal through a device node:
+ * "inject" pushes STRING (\n for a newline) into its input queue with
+ * TIOCSTI, as if typed at it; "hangup" hangs it up (TIOCVHANGUP: SIGHUP to
+ * its session). Red-team suite 7. */
+static int do_tty(const char *dev, const char *how, const char *str)
+{
+	int fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return result(fd);
+	if (!strcmp(how, "hangup"))
+		return result(ioctl(fd, TIOCVHANGUP));
+	for (const char *c = str ? str : ""; *c; c++) {
+		char ch = *c;
+
+		if (c[0] == '\\' && c[1] == 'n') {
+			ch = '\n';
+			c++;
+		}
+		if (ioctl(fd, TIOCSTI, &ch) < 0)
+			return result(-1);
+	}
+	return result(0);
+}
+
+/* egprobe tty-own: a terminal of the caller's own (a pty of its devpts,
+ * made the controlling terminal of a new session), with input pushed into
+ * it by TIOCSTI, read back, and hung up: prints "ok" if the line came back. */
+static int do_tty_own(void)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY), st = 0;
+	char name[64], buf[8] = "";
+	pid_t c;
+
+	if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof(name)))
+		return result(-1);
+	c = fork();
+	if (c == 0) {
+		int s;
+		const char *in = "x\n";
+
+		setsid();
+		s = open(name, O_RDWR);
+		if (s < 0 || ioctl(s, TIOCSCTTY, 0))
+			_exit(2);
+		for (; *in; in++)
+			if (ioctl(s, TIOCSTI, in))
+				_exit(3);
+		if (read(s, buf, sizeof(buf) - 1) < 1 || buf[0] != 'x')
+			_exit(4);
+		signal(SIGHUP, SIG_IGN);
+		/* Without CAP_SYS_ADMIN the kernel refuses the hangup itself. */
+		_exit(ioctl(s, TIOCVHANGUP) && errno != EPERM ? 5 : 0);
+	}
+	if (c < 0 || waitpid(c, &st, 0) < 0)
+		return result(-1);
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		printf("err child status %d\n", st);
+		return 1;
+	}
+	return result(0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -1107,6 +1217,12 @@ int main(int argc, char **argv)
 			return result(pfd);
 		return result(syscall(SYS_pidfd_send_signal, pfd, atoi(argv[3]), NULL, 0));
 	}
+	if (!strcmp(argv[1], "tty-own") && argc == 2)
+		return do_tty_own();
+	if (!strcmp(argv[1], "tty") && (argc == 4 || argc == 5))
+		return do_tty(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (!strcmp(argv[1], "setattr-rw") && (argc == 3 || argc == 4))
+		return do_setattr_rw(argv[2], argc == 4 && !strcmp(argv[3], "tree"));
 	if (!strcmp(argv[1], "rdtrunc") && argc == 3)
 		return do_rdtrunc(argv[2]);
 	if (!strcmp(argv[1], "inject") && argc == 4)
