@@ -83,13 +83,17 @@ impl State {
     /// * a filesystem a read-only host-root volume carried below it (the
     ///   host's `/run`, `/tmp`, `/proc`, `/sys`).
     ///
-    /// Mounts of the host's own namespace are judged where a path reaches
-    /// them (`/proc/<pid>/root`, a leaked or received directory, a root or
-    /// cwd escape), kernel-internal ones (an overlay's upper layer) are the
-    /// kernel's.
+    /// Mounts that are read-only now are left to the kernel, which refuses
+    /// the write. Mounts of the host's own namespace are judged where a
+    /// path reaches them (`/proc/<pid>/root`, a leaked or received
+    /// directory, a root or cwd escape), kernel-internal ones (an
+    /// overlay's upper layer) are the kernel's.
     pub(crate) fn write_refused(&self, o: &Origin, m: sys::MountRef<'_>) -> bool {
         let mnt = abi::ESCGUARD_NS_MNT as usize;
-        if o.ns[mnt] == self.base.ns[mnt] || !m.in_guest_ns() {
+        // A mount that is still read-only refuses the write itself (`mkdir
+        // -p` of a directory that exists, `touch` of a read-only volume's
+        // file: EEXIST, EROFS), and nothing is judged.
+        if o.ns[mnt] == self.base.ns[mnt] || !m.in_guest_ns() || !m.writable() {
             return false;
         }
         if m.dev() != self.base.root.dev {
@@ -108,11 +112,29 @@ impl State {
     /// `on_write_through`: a container task asks for write access to `m`.
     pub(crate) fn write_through(&self, task: sys::TaskRef<'_>, m: sys::MountRef<'_>) -> i32 {
         self.c.hook_syscall.inc();
+        // The kernel's knobs (procfs, sysfs, cgroupfs, ...) are written by
+        // opening them, and the open hook judges those opens with the
+        // presets first, which name the knob; a write grant is checked
+        // there too.
+        if sys::magic_may_be_sensitive(m.magic()) {
+            return 0;
+        }
         let Some((o, rep, tracked)) = self.contained(task) else {
             return 0;
         };
-        if rep || !self.write_refused(&o, m) {
+        if !self.write_refused(&o, m) {
             return 0;
+        }
+        // Reported already (a kill is on its way): refused without another
+        // event. An open asks twice (the lookup, then the truncation), and
+        // the second must not let the open reach the rules that would name
+        // the same write again.
+        if rep {
+            return if self.enforcing() {
+                EPERM.to_errno()
+            } else {
+                0
+            };
         }
         let lin = Lineage::Container(o);
         let i = task.info(&self.base.refs(Some(&lin)));

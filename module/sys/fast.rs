@@ -138,16 +138,17 @@ pub(crate) fn note_ro_host_mounts() {
     RO_HOST_MOUNTS.store(true, Ordering::Relaxed);
 }
 
-/// Whether a write through `mnt` may need judging: a mount of a namespace
-/// other than the host's showing the whole host root filesystem, or any
-/// once a container with read-only host mounts settled (see
+/// Whether a write through `mnt` may need judging: a writable mount of a
+/// namespace other than the host's showing the whole host root filesystem,
+/// or any once a container with read-only host mounts settled (see
 /// `RO_HOST_MOUNTS`). Lock-free; the common answer for a container writing
-/// its own files is no.
+/// its own files is no. (A read-only mount refuses the write itself.)
 #[inline(always)]
 pub(crate) fn write_may_need_judging(mnt: super::vfs::MountRef<'_>) -> bool {
     (RO_HOST_MOUNTS.load(Ordering::Relaxed)
         || mnt.root() as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed))
         && mnt.in_guest_ns()
+        && mnt.writable()
 }
 
 /// Most host filesystems remembered as carried by read-only host-root

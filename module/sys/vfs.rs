@@ -166,6 +166,12 @@ impl<'a> MountRef<'a> {
         unsafe { (*self.mnt).mnt_sb as usize }
     }
 
+    /// Its filesystem's magic.
+    pub(crate) fn magic(&self) -> u64 {
+        // SAFETY: the mount and its superblock are pinned (type invariant).
+        unsafe { (*(*self.mnt).mnt_sb).s_magic as u64 }
+    }
+
     /// Its filesystem's device, as `st_dev`.
     pub(crate) fn dev(&self) -> u64 {
         // SAFETY: the mount and its superblock are pinned (type invariant).

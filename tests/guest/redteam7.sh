@@ -74,6 +74,11 @@ ctr_quiet setattr-own-tmpfs-lookalike
 VOLSED='s|"destination": "/host",|"destination": "/vol", "type": "bind", "source": "/egvol", "options": ["rbind", "rw"]}, {"destination": "/host",|'
 ctr_sed sa8 priv-hostroot "$VOLSED" "echo ok > /vol/f && mkdir /vol/d && chmod 700 /vol/d && mv /vol/f /vol/d/ && mount -t tmpfs t /tmp && mkdir /tmp/b && mount --bind /vol /tmp/b && egprobe setattr-rw /tmp/b && echo x > /tmp/b/g && rm -rf /tmp/b/g /vol/d && cat /host/etc/passwd >/dev/null"
 ctr_quiet setattr-hostroot-rw-volume-lookalike
+# A write the read-only volume refuses itself (mkdir -p of directories
+# that exist, touch of a host file): the kernel's EEXIST/EROFS, no kill.
+ctr sa10 priv-hostroot "mkdir -p /host/etc /host/run; touch /host/etc/passwd 2>&1 | grep -q 'Read-only' && echo erofs"
+if echo "$OUT" | grep -q 'erofs' && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass ro-volume-write-attempt-lookalike
+else fail ro-volume-write-attempt-lookalike "killed=$KILLED events=$(ev_n "$EV"): $(flat "$OUT")"; fi
 ctr sa9 hostroot "echo x > /dev/shm/f && mkdir /dev/shm/d && rm -rf /dev/shm/f /dev/shm/d && cat /host/etc/passwd >/dev/null"
 ctr_quiet hostroot-own-shm-lookalike
 
