@@ -421,24 +421,48 @@ impl sys::CheckHooks for State {
         self.signal_host_hit(&o, task, w.done())
     }
 
-    fn on_tty(&self, task: sys::TaskRef<'_>, what: &[u8], owner: Option<sys::TaskRef<'_>>) -> i32 {
+    fn on_tty(
+        &self,
+        task: sys::TaskRef<'_>,
+        what: &[u8],
+        owner: Option<sys::TaskRef<'_>>,
+        leader: Option<sys::TaskRef<'_>>,
+    ) -> i32 {
+        self.c.hook_syscall.inc();
+        let Some((o, _, _)) = self.contained(task) else {
+            return 0;
+        };
         // A terminal is acted on for whoever reads it: a host shell, a
-        // getty, an admin's console. The container's own terminal (its
-        // foreground group is the container's) is its own.
-        match owner {
-            Some(t) => self.on_task_control(task, t, what),
-            None => {
-                self.c.hook_syscall.inc();
-                let Some((o, _, _)) = self.contained(task) else {
-                    return 0;
-                };
-                let mut buf = [0u8; 64];
-                let mut w = BufWriter::new(&mut buf);
-                w.bytes(what);
-                w.bytes(b" of a terminal no container owns");
-                self.signal_host_hit(&o, task, w.done())
+        // getty, an admin's console. It is the container's own only if
+        // its session's leader and its foreground group are the
+        // container's (acting on itself is no exemption: a container
+        // program a host shell runs is in the host shell's session).
+        let me = task.info_light().tgid;
+        let host = |t: sys::TaskRef<'_>| self.host_task(t).then(|| t.info_light());
+        let hit = match (owner, leader) {
+            (None, None) => None,
+            (o, l) => match l.and_then(host) {
+                Some(c) => Some(c),
+                None => match o.filter(|t| t.info_light().tgid != me).and_then(host) {
+                    Some(c) => Some(c),
+                    None => return 0,
+                },
+            },
+        };
+        let mut buf = [0u8; 80];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(what);
+        match hit {
+            Some(c) => {
+                let _ = core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!(" on the terminal of pid {} ", c.pid),
+                );
+                w.bytes(until_nul(bytes::bytes_of(&c.comm)));
             }
+            None => w.bytes(b" on a terminal or input device no container owns"),
         }
+        self.signal_host_hit(&o, task, w.done())
     }
 
     fn on_cgroup_dest(&self, task: sys::TaskRef<'_>, dst: sys::CgroupRef<'_>) -> i32 {

@@ -191,11 +191,19 @@ pub(crate) trait CheckHooks {
     /// `task` changes `target`'s resource limits (`what`: the call,
     /// `prlimit64`).
     fn on_task_control(&self, task: TaskRef<'_>, target: TaskRef<'_>, what: &[u8]) -> i32;
-    /// `task` acts through a terminal (`what`: the ioctl) on `owner`, the
-    /// first task of its foreground process group (`None`: no process
-    /// group holds it, or the act reaches every console): input pushed as
-    /// if typed, a hangup, a stolen controlling terminal, a keymap string.
-    fn on_tty(&self, task: TaskRef<'_>, what: &[u8], owner: Option<TaskRef<'_>>) -> i32;
+    /// `task` acts through a terminal or input device (`what`: the ioctl,
+    /// or input events written) on `owner`, the first task of the
+    /// terminal's foreground process group, and `leader`, the leader of
+    /// its session (`None`, `None`: nobody holds it, or the act reaches
+    /// every console or the keyboard): input pushed as if typed, a hangup,
+    /// a stolen controlling terminal, a keymap string.
+    fn on_tty(
+        &self,
+        task: TaskRef<'_>,
+        what: &[u8],
+        owner: Option<TaskRef<'_>>,
+        leader: Option<TaskRef<'_>>,
+    ) -> i32;
     /// `task` asks to put a task in cgroup `dst` (a `clone3()` with
     /// `CLONE_INTO_CGROUP`, or a pid written to a `cgroup.procs` file):
     /// the kernel's permission check, under `cgroup_mutex`.

@@ -565,13 +565,33 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 if !pgrp.is_null() {
                     bindings::put_pid(pgrp);
                 }
-                match owner {
-                    Some(t) => ops.on_tty(cur, act.what, Some(t.task())),
+                // And the session the group is of: a member of the group
+                // may be the caller itself (a container program a host
+                // shell runs in its own session, as `nsenter` does).
+                let leader = owner
+                    .as_ref()
+                    .and_then(|t| TaskHold::session_leader_of(t.task()));
+                match (owner, leader) {
                     // Nobody's terminal: input pushed there is read by
                     // whoever reads it next; a hangup signals nobody.
-                    None if act.unowned => ops.on_tty(cur, act.what, None),
-                    None => 0,
+                    (None, _) if !act.unowned => 0,
+                    (o, l) => ops.on_tty(
+                        cur,
+                        act.what,
+                        o.as_ref().map(|t| t.task()),
+                        l.as_ref().map(|t| t.task()),
+                    ),
                 }
+            }
+            raw::ESCGUARD_AT_INPUT_WRITE => {
+                // evdev_write(file, buf, count, ppos): input events written
+                // to an input device, which the kernel delivers as if the
+                // device made them: keys typed at the console's keyboard
+                // reach whatever reads the foreground terminal.
+                if !maybe_container(cur) {
+                    return 0;
+                }
+                ops.on_tty(cur, b"input events", None, None)
             }
             raw::ESCGUARD_AT_SETOWN => {
                 // __f_setown(filp, pid, type, force): who gets the SIGIO
@@ -881,7 +901,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 48] = [
+const SITES: [Site; 50] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -995,8 +1015,12 @@ const SITES: [Site; 48] = [
         raw::ESCGUARD_AT_PRIVATE_MOUNT,
         0,
     ),
-    // Terminal ioctls that act on a terminal's reader or session.
+    // Terminal ioctls that act on a terminal's reader or session, and the
+    // 32-bit entry's own path to the same acts (not through tty_ioctl).
     refuse(c_str!("tty_ioctl"), raw::ESCGUARD_AT_TTY_IOCTL, 0),
+    refuse_optional(c_str!("tty_compat_ioctl"), raw::ESCGUARD_AT_TTY_IOCTL),
+    // Input events written to an input device (a keyboard's keys).
+    refuse_optional(c_str!("evdev_write"), raw::ESCGUARD_AT_INPUT_WRITE),
     refuse(c_str!("open_kcore"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     refuse(c_str!("open_port"), raw::ESCGUARD_AT_KERNEL_MEMORY, 0),
     // /dev/cpu/N/msr: writing MSRs (LSTAR, ...) is running code in the kernel.

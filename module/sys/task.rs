@@ -537,6 +537,26 @@ impl TaskHold {
         unsafe { Self::of_pid(bindings::find_vpid(nr)) }
     }
 
+    /// The leader of `t`'s session (`task_session()`), if it still runs.
+    pub(crate) fn session_leader_of(t: TaskRef<'_>) -> Option<Self> {
+        let _rcu = Rcu::lock();
+        // SAFETY: `t` is valid for the call, and so is its signal_struct;
+        // its session pid is read under RCU, as `task_session()` users do,
+        // and `pid_task()` returns null or a task valid for the section.
+        unsafe {
+            let sig = ptr::read_volatile(addr_of!((*t.ptr).signal));
+            if sig.is_null() {
+                return None;
+            }
+            let sid = ptr::read_volatile(addr_of!(
+                (*sig).pids[bindings::pid_type_PIDTYPE_SID as usize]
+            ));
+            // The task whose pid the session id is (as a SID, the pid
+            // names every member of the session, newest first).
+            Self::of_pid_type(sid, bindings::pid_type_PIDTYPE_PID)
+        }
+    }
+
     /// The first task of process group `nr` of current's pid namespace.
     pub(crate) fn by_vpgid(nr: i32) -> Option<Self> {
         let _rcu = Rcu::lock();

