@@ -260,6 +260,8 @@ __u64 escguard_task_pid_ns_inum(struct task_struct *t);
 /* Inode number of the pid namespace a procfs superblock shows. */
 __u64 escguard_proc_sb_pid_ns_inum(struct super_block *sb);
 struct file *escguard_bprm_file(const struct linux_binprm *bprm);
+/* The number of the syscall current is in (its user registers' orig_ax). */
+long escguard_current_syscall(void);
 /* The path a unix socket is bound at (NULL: none); unix_state_lock held. */
 const struct path *escguard_unix_path(struct sock *sk);
 /* Calls @cb(ctx, task) for every thread, under RCU. Process context. */

@@ -273,11 +273,10 @@ u64 escguard_proc_sb_pid_ns_inum(struct super_block *sb)
 }
 
 struct file *escguard_bprm_file(const struct linux_binprm *bprm) { return bprm->file; }
+long escguard_current_syscall(void) { return task_pt_regs(current)->orig_ax; }
 
 const struct path *escguard_unix_path(struct sock *sk)
-{
-	return unix_sk(sk)->path.dentry ? &unix_sk(sk)->path : NULL;
-}
+{ return unix_sk(sk)->path.dentry ? &unix_sk(sk)->path : NULL; }
 
 void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *ctx)
 {

@@ -25,6 +25,15 @@ pub(crate) use vfs::{
 };
 pub(crate) use vfs::{ConfiguredMounts, Grant, MountRef, WriteGrants};
 
+/// Whether current is in an `open(2)`-family syscall (`open`, `creat`,
+/// `openat`, `openat2`, and their 32-bit numbers, which no 64-bit call
+/// that asks for write access shares).
+pub(crate) fn current_in_open() -> bool {
+    // SAFETY: reads current's own saved user registers.
+    let nr = unsafe { raw::escguard_current_syscall() };
+    matches!(nr, 2 | 85 | 257 | 437 | 5 | 8 | 295)
+}
+
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::bindings;

@@ -96,9 +96,11 @@ impl State {
         if o.ns[mnt] == self.base.ns[mnt] || !m.in_guest_ns() || !m.writable() {
             return false;
         }
-        if m.dev() != self.base.root.dev {
-            return o.host_root_volume == HostRootVolume::ReadOnly
-                && (m.mounted_below(o.host_root_mount) || sys::ro_carried(m.sb()));
+        if m.dev() != self.base.root.dev
+            && o.host_root_volume == HostRootVolume::ReadOnly
+            && (m.mounted_below(o.host_root_mount) || sys::ro_carried(m.sb()))
+        {
+            return true;
         }
         if m.shows_host_root() && o.host_root_volume != HostRootVolume::ReadWrite {
             return true;
@@ -114,9 +116,9 @@ impl State {
         self.c.hook_syscall.inc();
         // The kernel's knobs (procfs, sysfs, cgroupfs, ...) are written by
         // opening them, and the open hook judges those opens with the
-        // presets first, which name the knob; a write grant is checked
-        // there too.
-        if sys::magic_may_be_sensitive(m.magic()) {
+        // presets first, which name the knob, then the grants. Their other
+        // changes (mkdir of a cgroup, chmod) open nothing: judged here.
+        if sys::magic_may_be_sensitive(m.magic()) && sys::current_in_open() {
             return 0;
         }
         let Some((o, rep, tracked)) = self.contained(task) else {

@@ -555,6 +555,13 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 } else {
                     ptr::read_volatile(addr_of!((*priv_).tty))
                 };
+                // A terminal that is no pseudo-terminal (a virtual
+                // console, a serial line, the console) is the host's
+                // hardware, whoever holds its session now: a container
+                // can make one its own controlling terminal by opening it.
+                if !tty.is_null() && !matches!(raw::tty_devnum(tty) >> 20, 128..=143) {
+                    return ops.on_tty(cur, act.what, None, None);
+                }
                 // The foreground process group, referenced (NULL: none).
                 let pgrp = if tty.is_null() {
                     ptr::null_mut()

@@ -217,14 +217,14 @@ impl<'a> MountRef<'a> {
 
     /// The decision of the nearest of the mount root's ancestors (itself
     /// first) that `origin` (a container root: writable) or `writable` /
-    /// `read_only` (inode numbers of roots on the same filesystem) name.
+    /// `read_only` (roots, by device and inode number) name.
     /// A rename that races the walk could only move a directory the
     /// container can already write to.
     pub(crate) fn nearest_grant(
         &self,
         origin: &FsId,
-        writable: &[u64],
-        read_only: &[u64],
+        writable: &[RootId],
+        read_only: &[RootId],
     ) -> Grant {
         let _rcu = Rcu::lock();
         let mut d = self.root();
@@ -232,11 +232,11 @@ impl<'a> MountRef<'a> {
             // SAFETY: `d` is the pinned root or an ancestor, read under RCU.
             let (dev, ino) = unsafe { dentry_id(d) };
             if (origin.dev != 0 && (dev, ino) == (origin.dev, origin.ino))
-                || writable.contains(&ino)
+                || writable.contains(&(dev, ino))
             {
                 return Grant::Writable;
             }
-            if read_only.contains(&ino) {
+            if read_only.contains(&(dev, ino)) {
                 return Grant::ReadOnly;
             }
             // SAFETY: as above; `d_parent` is read once per step.
@@ -1053,6 +1053,22 @@ impl MountScan {
         }
     }
 
+    /// The device (`st_dev`) of the filesystem `dentry` is of.
+    fn dev(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
+        let (sb, _) = self.sb_magic(dentry)?;
+        let mut dev: bindings::dev_t = 0;
+        // SAFETY: copy_from_kernel_nofault() accepts any source address;
+        // the destination is ours and of the copied size.
+        let ok = unsafe {
+            bindings::copy_from_kernel_nofault(
+                addr_of_mut!(dev).cast(),
+                addr_of!((*(sb as *mut bindings::super_block)).s_dev).cast(),
+                core::mem::size_of_val(&dev),
+            ) == 0
+        };
+        ok.then(|| encode_dev(dev))
+    }
+
     /// The inode number of `dentry`'s inode (0 for a negative dentry).
     fn ino(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
         self.budget = self.budget.checked_sub(1)?;
@@ -1142,18 +1158,24 @@ pub(crate) struct ConfiguredMounts {
     pub(crate) writes: WriteGrants,
 }
 
-/// Most roots of each kind a container's [`WriteGrants`] hold.
-pub(crate) const GRANT_ROOTS: usize = 16;
+/// `CGROUP_SUPER_MAGIC` (cgroup v1, `uapi/linux/magic.h`).
+const CGROUP_SUPER_MAGIC: u64 = 0x27e0eb;
 
-/// The mounts of the host's root filesystem a container's runtime made for
-/// it (its volumes, `/etc/hosts`-style files, a host-root volume), by the
-/// inode numbers of their roots, read-only and writable, when its first
-/// program started.
+/// Most roots of each kind a container's [`WriteGrants`] hold.
+pub(crate) const GRANT_ROOTS: usize = 24;
+
+/// A mount's root, by filesystem (`st_dev`) and inode number.
+pub(crate) type RootId = (u64, u64);
+
+/// The mounts a container's runtime made for it below its root (volumes,
+/// `/etc/hosts`-style files, a host-root volume, its `/dev`, `/proc` and
+/// `/sys` and their read-only parts), by the identities of their roots,
+/// read-only and writable, when its first program started.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct WriteGrants {
-    pub(crate) read_only: [u64; GRANT_ROOTS],
+    pub(crate) read_only: [RootId; GRANT_ROOTS],
     pub(crate) n_ro: usize,
-    pub(crate) writable: [u64; GRANT_ROOTS],
+    pub(crate) writable: [RootId; GRANT_ROOTS],
     pub(crate) n_rw: usize,
     /// Every such mount was read and fits: a grant set that could miss a
     /// writable root would refuse writes the runtime allowed.
@@ -1161,34 +1183,35 @@ pub(crate) struct WriteGrants {
 }
 
 impl WriteGrants {
-    fn add(list: &mut [u64; GRANT_ROOTS], n: &mut usize, ino: u64) -> Option<()> {
-        if !list[..*n].contains(&ino) {
-            *list.get_mut(*n)? = ino;
+    fn add(list: &mut [RootId; GRANT_ROOTS], n: &mut usize, id: RootId) -> Option<()> {
+        if !list[..*n].contains(&id) {
+            *list.get_mut(*n)? = id;
             *n += 1;
         }
         Some(())
     }
 
     /// The read-only roots.
-    pub(crate) fn read_only(&self) -> &[u64] {
+    pub(crate) fn read_only(&self) -> &[RootId] {
         &self.read_only[..self.n_ro.min(GRANT_ROOTS)]
     }
 
     /// The writable roots.
-    pub(crate) fn writable(&self) -> &[u64] {
+    pub(crate) fn writable(&self) -> &[RootId] {
         &self.writable[..self.n_rw.min(GRANT_ROOTS)]
     }
 }
 
 /// The [`WriteGrants`] of mount namespace `ns` below the container root
-/// mount `root` (compared by address only): every mount of the host's root
-/// filesystem there but `root` itself (the container's own files are
-/// judged by its origin root). Below a read-only host-root volume `ro_vol`
-/// (by address; 0: none) every mount is read-only, whatever its flags: the
-/// runtime's recursive bind carried the host's own mounts there (a bind of
-/// the host's `/` among them), and they are the host's, not grants.
-/// Incomplete when the scan cannot finish or more than [`GRANT_ROOTS`]
-/// writable roots exist.
+/// mount `root` (compared by address only): every mount there but `root`
+/// itself (the container's own files are judged by its origin root), of
+/// any filesystem (the host's root filesystem, its `/run` or `/boot`, a
+/// kubelet's tmpfs of secrets), but cgroup hierarchies. Below a read-only host-root volume
+/// `ro_vol` (by address; 0: none) every mount is read-only, whatever its
+/// flags: the runtime's recursive bind carried the host's own mounts there
+/// (a bind of the host's `/` among them), and they are the host's, not
+/// grants. Incomplete when the scan cannot finish or more than
+/// [`GRANT_ROOTS`] writable roots exist.
 fn write_grants_below(
     ns: *const c_void,
     root: *mut bindings::vfsmount,
@@ -1197,21 +1220,25 @@ fn write_grants_below(
     let _rcu = Rcu::lock();
     let mut g = WriteGrants::default();
     let mut scan = MountScan::new();
-    let Some((host_sb, _)) = scan.sb_magic(super::fast::host_root_dentry()) else {
-        return g;
-    };
     let done = scan.any(ns, |s, mnt| {
         let m = s.mount(mnt)?;
-        if mnt == root || !s.below(mnt, root) || s.sb_magic(m.root)?.0 != host_sb {
+        if mnt == root || !s.below(mnt, root) {
             return Some(false);
         }
-        let ino = s.ino(m.root)?;
+        // cgroup hierarchies are `host_cgroup`'s: judged by the group's
+        // place, so that a container manages its own groups however its
+        // runtime mounted the hierarchy.
+        let magic = s.sb_magic(m.root)?.1;
+        if magic == bindings::CGROUP2_SUPER_MAGIC as u64 || magic == CGROUP_SUPER_MAGIC {
+            return Some(false);
+        }
+        let id = (s.dev(m.root)?, s.ino(m.root)?);
         let carried = ro_vol != 0 && s.below(mnt, ro_vol as *mut bindings::vfsmount);
         if m.flags & bindings::MNT_READONLY != 0 || carried {
             // More read-only roots than fit: the first ones are judged.
-            let _ = WriteGrants::add(&mut g.read_only, &mut g.n_ro, ino);
+            let _ = WriteGrants::add(&mut g.read_only, &mut g.n_ro, id);
         } else {
-            WriteGrants::add(&mut g.writable, &mut g.n_rw, ino)?;
+            WriteGrants::add(&mut g.writable, &mut g.n_rw, id)?;
         }
         Some(false)
     });

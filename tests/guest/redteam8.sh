@@ -17,6 +17,14 @@
 #                     TIOCSTIs a command the shell then runs: the owner
 #                     judged was the foreground group's newest member, the
 #                     program itself
+# and, reviewing the fixes of those (a ninth review, same night):
+#   rovolume-nonroot-fs-*  a read-only volume of a host directory on a host
+#       filesystem other than the root filesystem (the host's /run here;
+#       /boot, a separate /var on real hosts) made writable with
+#       mount_setattr(2) and written: grants covered the root fs only
+#   tty-take-unowned-inject  a host terminal no session holds, made the
+#       container's own controlling terminal by an ordinary open in a new
+#       session, then TIOCSTI: a host shell reading it ran the command
 # Every *-refused test is a control that was stopped before (expected PASS).
 . /tests/lib.sh
 insmod "$KO" || { fail redteam8-insmod; exit 0; }
@@ -154,5 +162,50 @@ else fail tty-inject-admin-terminal-fg-container "killed=$KILLED events=$(ev_n "
 kill "$ASH" 2>/dev/null
 runc kill r8nsctr KILL 2>/dev/null; sleep 0.5; runc delete -f r8nsctr 2>/dev/null
 rm -f /egr8-ns /egr8-admin.sh /egr8-admin.out
+
+# ---------------------------------------------------------------------
+# G. Read-only volume of the host's /run (a tmpfs: not the root fs).
+RO_RUN='s|"source": "/",|"source": "/run",|'
+rm -rf /run/egr9-*; echo victim > /run/egr9-victim; chmod 644 /run/egr9-victim
+echo "  host /run: $(stat -f -c %T /run) dev $(stat -c %d /run), / dev $(stat -c %d /)"
+# G0. Control: the volume is read-only to the kernel.
+ctr_sed r9a0 priv-hostroot "$RO_RUN" "grep ' /host ' /proc/self/mountinfo; mkdir /host/egr9-ctl; echo done"
+[ ! -d /run/egr9-ctl ] && pass rovolume-nonroot-fs-control-ro || fail rovolume-nonroot-fs-control-ro "mkdir succeeded without setattr"
+# G1. mount_setattr clears MOUNT_ATTR_RDONLY on the volume; then non-open
+# writes (mkdir, chmod) and a write-open.
+ctr_sed r9a1 priv-hostroot "$RO_RUN" "egprobe setattr-rw /host && mkdir /host/egr9-dir; chmod 4777 /host/egr9-victim; echo evil > /host/egr9-victim; echo planted > /host/egr9-file; ls -la /host/egr9-*; echo done"
+echo "  host: /run/egr9-dir $([ -d /run/egr9-dir ] && echo made); /run/egr9-victim mode $(stat -c %a /run/egr9-victim) content '$(cat /run/egr9-victim)'; /run/egr9-file '$(cat /run/egr9-file 2>&1)'"
+if [ ! -d /run/egr9-dir ] && [ "$(stat -c %a /run/egr9-victim)" = 644 ] && [ "$(cat /run/egr9-victim)" = victim ] && [ ! -e /run/egr9-file ]; then pass rovolume-nonroot-fs-setattr-write
+else fail rovolume-nonroot-fs-setattr-write "killed=$KILLED events=$(ev_n "$EV"): the host's /run was written through a read-only volume"; fi
+rm -rf /run/egr9-*
+
+# G2. The same through a bind of the volume (CAP_SYS_ADMIN: mount + setattr).
+echo victim > /run/egr9-victim; chmod 644 /run/egr9-victim
+ctr_sed r9a2 priv-hostroot "$RO_RUN" "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /host /tmp/x && egprobe setattr-rw /tmp/x && mkdir /tmp/x/egr9-dir2; echo evil > /tmp/x/egr9-victim; echo done"
+if [ ! -d /run/egr9-dir2 ] && [ "$(cat /run/egr9-victim)" = victim ]; then pass rovolume-nonroot-fs-bind-write
+else fail rovolume-nonroot-fs-bind-write "killed=$KILLED events=$(ev_n "$EV"): host /run written: victim '$(cat /run/egr9-victim)' dir2=$([ -d /run/egr9-dir2 ] && echo yes)"; fi
+rm -rf /run/egr9-*
+
+# ---------------------------------------------------------------------
+# H. A host shell reads tty4 without it being its controlling terminal
+# (started by a non-leader: the open does not make it anyone's).
+rm -f /egr9-sti
+sh -c 'exec sh < /dev/tty4 > /dev/null 2>&1' < /dev/null > /dev/null 2>&1 &
+sleep 1
+TSH=$(for c in /proc/[0-9]*; do [ "$(readlink $c/fd/0 2>/dev/null)" = /dev/tty4 ] && echo ${c#/proc/}; done | head -1)
+echo "  host shell reading tty4: pid $TSH, sid $(cut -d' ' -f6 /proc/$TSH/stat 2>/dev/null), tty_nr $(cut -d' ' -f7 /proc/$TSH/stat 2>/dev/null)"
+# H0. Control: TIOCSTI on the unowned terminal without taking it is refused.
+ctr r9b0 priv "mknod /dev/egtty4 c 4 4 && egprobe tty /dev/egtty4 inject 'id > /egr9-sti0\n'"
+sleep 1
+[ ! -e /egr9-sti0 ] && pass tty-take-unowned-control-refused || fail tty-take-unowned-control-refused "killed=$KILLED"
+rm -f /egr9-sti0
+# H1. Take it as the controlling terminal of a new session, then TIOCSTI.
+ctr r9b1 priv "mknod /dev/egtty4 c 4 4 && egprobe tty-take /dev/egtty4 'id > /egr9-sti; readlink /proc/1/root >> /egr9-sti\n'"
+sleep 2
+echo "  host: /egr9-sti: $(cat /egr9-sti 2>&1 | tr '\n' ' ')"
+if [ ! -e /egr9-sti ]; then pass tty-take-unowned-inject
+else fail tty-take-unowned-inject "killed=$KILLED events=$(ev_n "$EV"): the host shell ran the container's command: $(cat /egr9-sti | tr '\n' ' ')"; fi
+kill "$TSH" 2>/dev/null
+rm -f /egr9-sti
 
 escguardctl unlock && rmmod escguard || fail redteam8-rmmod

@@ -1174,6 +1174,48 @@ static int do_tty(const char *dev, const char *how, const char *str)
 	return result(0);
 }
 
+/* egprobe tty-take DEV STRING: in a new session, open the terminal DEV
+ * without O_NOCTTY (a terminal no session holds becomes the caller's
+ * controlling terminal: an ordinary open, no steal), then push STRING into
+ * its input queue with TIOCSTI (\n for a newline). Red-team suite 9. */
+static int do_tty_take(const char *dev, const char *str)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid < 0)
+		return result(-1);
+	if (pid == 0) {
+		int fd;
+
+		if (setsid() < 0)
+			_exit(result(-1));
+		fd = open(dev, O_RDWR | O_NONBLOCK);
+		if (fd < 0)
+			_exit(result(fd));
+		printf("ctty pgrp %d self %d\n", (int)tcgetpgrp(fd), (int)getpid());
+		fflush(stdout);
+		for (const char *c = str; *c; c++) {
+			char ch = *c;
+
+			if (c[0] == '\\' && c[1] == 'n') {
+				ch = '\n';
+				c++;
+			}
+			if (ioctl(fd, TIOCSTI, &ch) < 0)
+				_exit(result(-1));
+		}
+		result(0);
+		fflush(stdout);
+		/* The reader runs the line before this session ends (a VT's
+		 * session leader's exit hangs the terminal up). */
+		sleep(2);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 /* egprobe tty-own: a terminal of the caller's own (a pty of its devpts,
  * made the controlling terminal of a new session), with input pushed into
  * it by TIOCSTI, read back, and hung up: prints "ok" if the line came back. */
@@ -1340,6 +1382,8 @@ int main(int argc, char **argv)
 		return do_vtpaste(argv[2], argv[3], argc == 5 && !strcmp(argv[4], "32"));
 	if (!strcmp(argv[1], "evtype") && argc == 4)
 		return do_evtype(argv[2], argv[3]);
+	if (!strcmp(argv[1], "tty-take") && argc == 4)
+		return do_tty_take(argv[2], argv[3]);
 	if (!strcmp(argv[1], "tty-own") && argc == 2)
 		return do_tty_own();
 	if (!strcmp(argv[1], "tty") && (argc == 4 || argc == 5))
