@@ -177,6 +177,11 @@ pub(crate) fn ro_carried(sb: usize) -> bool {
     sb != 0 && RO_CARRIED.iter().any(|s| s.load(Ordering::Relaxed) == sb)
 }
 
+/// The host's mount namespace, by address (0 before load finished).
+pub(crate) fn host_mnt_ns() -> usize {
+    HOST_MNT_NS.load(Ordering::Relaxed)
+}
+
 /// Records the host's mount namespace and root dentry (see `baseline`).
 pub(crate) fn set_host_refs(mnt_ns: usize, root_dentry: usize) {
     HOST_MNT_NS.store(mnt_ns, Ordering::Relaxed);

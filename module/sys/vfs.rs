@@ -215,9 +215,11 @@ impl<'a> MountRef<'a> {
         mounted_below(self.mnt, ancestor)
     }
 
-    /// The decision of the nearest of the mount root's ancestors (itself
-    /// first) that `origin` (a container root: writable) or `writable` /
-    /// `read_only` (roots, by device and inode number) name.
+    /// What the mount root's ancestors (itself first) are granted:
+    /// writable if `origin` (a container root) or a `writable` root is
+    /// among them -- the container writes there through that mount anyway,
+    /// whatever mount it made since -- else read-only if a `read_only`
+    /// root is (roots by device and inode number).
     /// A rename that races the walk could only move a directory the
     /// container can already write to.
     pub(crate) fn nearest_grant(
@@ -228,6 +230,7 @@ impl<'a> MountRef<'a> {
     ) -> Grant {
         let _rcu = Rcu::lock();
         let mut d = self.root();
+        let mut read_only_seen = false;
         for _ in 0..WALK_MAX {
             // SAFETY: `d` is the pinned root or an ancestor, read under RCU.
             let (dev, ino) = unsafe { dentry_id(d) };
@@ -236,13 +239,15 @@ impl<'a> MountRef<'a> {
             {
                 return Grant::Writable;
             }
-            if read_only.contains(&(dev, ino)) {
-                return Grant::ReadOnly;
-            }
+            read_only_seen |= read_only.contains(&(dev, ino));
             // SAFETY: as above; `d_parent` is read once per step.
             let parent = unsafe { ptr::read_volatile(addr_of!((*d).d_parent)) };
             if parent == d {
-                return Grant::None;
+                return if read_only_seen {
+                    Grant::ReadOnly
+                } else {
+                    Grant::None
+                };
             }
             d = parent;
         }
@@ -1219,6 +1224,22 @@ fn write_grants_below(
 ) -> WriteGrants {
     let _rcu = Rcu::lock();
     let mut g = WriteGrants::default();
+    // Filesystems of no device (tmpfs, procfs) the host mounts: their
+    // numbers stay theirs while they live. A container's own (a read-only
+    // tmpfs its runtime made) may die and its number go to the next tmpfs
+    // it mounts, which must not inherit a read-only grant.
+    let mut host_anon = [0usize; OWN_SB_MAX];
+    let mut n_anon = 0;
+    let host_ns = super::fast::host_mnt_ns() as *const c_void;
+    let host_known = MountScan::new().any(host_ns, |s, mnt| {
+        let m = s.mount(mnt)?;
+        let (sb, _) = s.sb_magic(m.root)?;
+        if s.dev(m.root)? >> 8 & 0xfff == 0 && !host_anon[..n_anon].contains(&sb) {
+            *host_anon.get_mut(n_anon)? = sb;
+            n_anon += 1;
+        }
+        Some(false)
+    }) == Some(false);
     let mut scan = MountScan::new();
     let done = scan.any(ns, |s, mnt| {
         let m = s.mount(mnt)?;
@@ -1234,6 +1255,13 @@ fn write_grants_below(
         }
         let id = (s.dev(m.root)?, s.ino(m.root)?);
         let carried = ro_vol != 0 && s.below(mnt, ro_vol as *mut bindings::vfsmount);
+        if id.0 >> 8 & 0xfff == 0
+            && !(host_known && host_anon[..n_anon].contains(&s.sb_magic(m.root)?.0))
+        {
+            // No device, and not the host's (or the host's could not be
+            // read): its number may be reused; no grant either way.
+            return Some(false);
+        }
         if m.flags & bindings::MNT_READONLY != 0 || carried {
             // More read-only roots than fit: the first ones are judged.
             let _ = WriteGrants::add(&mut g.read_only, &mut g.n_ro, id);

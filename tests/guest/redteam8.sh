@@ -25,6 +25,13 @@
 #   tty-take-unowned-inject  a host terminal no session holds, made the
 #       container's own controlling terminal by an ordinary open in a new
 #       session, then TIOCSTI: a host shell reading it ran the command
+# and false kills of those fixes, found by a tenth review (each a FAIL,
+# SIGKILL, against 624d650):
+#   grant-subdir-*    a bind of a directory of the container's writable
+#       volume that is also mounted read-only elsewhere (a readOnly subPath
+#       of an emptyDir), written: the nearest grant was the read-only one
+#   grant-tmpfs-dev-reuse  a read-only tmpfs of its own unmounted, new
+#       tmpfs mounts got its device number back
 # Every *-refused test is a control that was stopped before (expected PASS).
 . /tests/lib.sh
 insmod "$KO" || { fail redteam8-insmod; exit 0; }
@@ -207,5 +214,49 @@ if [ ! -e /egr9-sti ]; then pass tty-take-unowned-inject
 else fail tty-take-unowned-inject "killed=$KILLED events=$(ev_n "$EV"): the host shell ran the container's command: $(cat /egr9-sti | tr '\n' ' ')"; fi
 kill "$TSH" 2>/dev/null
 rm -f /egr9-sti
+
+# ---------------------------------------------------------------------
+# J. Look-alikes found by a tenth review (false kills of the write grants).
+# A volume /egvol writable at /vol and its subdirectory /egvol/sub read-only
+# at /host (a Kubernetes emptyDir mounted rw plus a readOnly subPath of it;
+# docker -v /srv/data:/data -v /srv/data/sub:/ro:ro).
+mkdir -p /egvol/sub/w; chmod -R 1777 /egvol/sub
+SUBRO='s|"source": "/",|"source": "/egvol/sub",|; s|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "/egvol", "options": ["rbind", "rw"]},|'
+
+# Control: a direct write below the writable volume.
+ctr_sed r10c priv-hostroot "$SUBRO" "grep -E ' /(vol|host) ' /proc/self/mountinfo; touch /vol/sub/w/direct && echo ok"
+ctr_quiet grant-subdir-direct-write
+
+# A bind of the container's own writable directory (nested runtime volume,
+# systemd BindPaths=/ReadWritePaths=): written through the bind.
+ctr_sed r10a priv-hostroot "$SUBRO" "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /vol/sub/w /tmp/x && touch /tmp/x/viabind && echo ok"
+ctr_quiet grant-subdir-bind-write
+ls -la /egvol/sub/w
+
+# Same, the bind made in a private mount namespace (unshare -m, as a nested
+# runtime or a systemd service does).
+ctr_sed r10b priv-hostroot "$SUBRO" "unshare -m sh -c 'mount --bind /vol/sub/w /vol/sub/w && mkdir -p /vol/sub/w/d2 && echo hi > /vol/sub/w/f2' && echo ok"
+ctr_quiet grant-subdir-selfbind-write
+
+# Control: bind of the volume itself.
+ctr_sed r10d priv-hostroot "$SUBRO" "mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /vol /tmp/x && touch /tmp/x/sub/w/viavol && echo ok"
+ctr_quiet grant-vol-bind-write
+rm -rf /egvol/sub
+
+# A container whose program builds
+# in a user namespace of its own (rootless podman/buildah in a pod): the
+# bind is made there, of its own writable volume.
+mkdir -p /egvol/sub/w; chmod -R 1777 /egvol/sub
+ctr_sed r10u priv-hostroot "$SUBRO" "unshare -Urm sh -c 'mount -t tmpfs t /tmp && mkdir /tmp/x && mount --bind /vol/sub/w /tmp/x && touch /tmp/x/userns' && echo ok"
+ctr_quiet grant-subdir-userns-bind-write
+ls -la /egvol/sub/w
+rm -rf /egvol/sub
+
+# A read-only tmpfs the runtime gave (docker --tmpfs /vol:ro), unmounted by
+# the privileged container, then new tmpfs mounts of its own written: the
+# freed anonymous device number comes back, root inode 1 again.
+TMPRO='s|"mounts": \[|"mounts": [{"destination": "/vol", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]},|'
+ctr_sed r10t priv "$TMPRO" "grep ' /vol ' /proc/self/mountinfo; umount /vol && mount -t tmpfs t /tmp && grep ' /tmp ' /proc/self/mountinfo && for i in 1 2 3 4; do mkdir /tmp/m\$i && mount -t tmpfs t /tmp/m\$i && grep \" /tmp/m\$i \" /proc/self/mountinfo && touch /tmp/m\$i/f; done; echo ok"
+ctr_quiet grant-tmpfs-dev-reuse
 
 escguardctl unlock && rmmod escguard || fail redteam8-rmmod
