@@ -1037,71 +1037,32 @@ impl MountScan {
     /// `dentry` is of.
     fn sb_magic(&mut self, dentry: *mut bindings::dentry) -> Option<(usize, u64)> {
         self.budget = self.budget.checked_sub(1)?;
-        let mut sb: *mut bindings::super_block = ptr::null_mut();
-        let mut magic: core::ffi::c_ulong = 0;
-        // SAFETY: copy_from_kernel_nofault() accepts any source address;
-        // the destinations are ours and of the copied sizes.
-        unsafe {
-            let copy = |dst: *mut c_void, src: *const c_void, n: usize| {
-                bindings::copy_from_kernel_nofault(dst, src, n) == 0
-            };
-            (copy(
-                addr_of_mut!(sb).cast(),
-                addr_of!((*dentry).d_sb).cast(),
-                core::mem::size_of_val(&sb),
-            ) && copy(
-                addr_of_mut!(magic).cast(),
-                addr_of!((*sb).s_magic).cast(),
-                core::mem::size_of_val(&magic),
-            ))
-            .then_some((sb as usize, magic as u64))
-        }
+        // SAFETY (both): address arithmetic only; `read_nofault` accepts
+        // any source address.
+        let sb = read_nofault(unsafe { addr_of!((*dentry).d_sb) })?;
+        let magic = read_nofault(unsafe { addr_of!((*sb).s_magic) })?;
+        Some((sb as usize, magic as u64))
     }
 
     /// The device (`st_dev`) of the filesystem `dentry` is of.
     fn dev(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
         let (sb, _) = self.sb_magic(dentry)?;
-        let mut dev: bindings::dev_t = 0;
-        // SAFETY: copy_from_kernel_nofault() accepts any source address;
-        // the destination is ours and of the copied size.
-        let ok = unsafe {
-            bindings::copy_from_kernel_nofault(
-                addr_of_mut!(dev).cast(),
-                addr_of!((*(sb as *mut bindings::super_block)).s_dev).cast(),
-                core::mem::size_of_val(&dev),
-            ) == 0
-        };
-        ok.then(|| encode_dev(dev))
+        let sb = sb as *mut bindings::super_block;
+        // SAFETY: address arithmetic only; `read_nofault` accepts any
+        // source address.
+        read_nofault(unsafe { addr_of!((*sb).s_dev) }).map(encode_dev)
     }
 
     /// The inode number of `dentry`'s inode (0 for a negative dentry).
     fn ino(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
         self.budget = self.budget.checked_sub(1)?;
-        let mut inode: *mut bindings::inode = ptr::null_mut();
-        let mut ino: core::ffi::c_ulong = 0;
-        // SAFETY: copy_from_kernel_nofault() accepts any source address;
-        // the destinations are ours and of the copied sizes.
-        unsafe {
-            let copy = |dst: *mut c_void, src: *const c_void, n: usize| {
-                bindings::copy_from_kernel_nofault(dst, src, n) == 0
-            };
-            if !copy(
-                addr_of_mut!(inode).cast(),
-                addr_of!((*dentry).d_inode).cast(),
-                core::mem::size_of_val(&inode),
-            ) {
-                return None;
-            }
-            if inode.is_null() {
-                return Some(0);
-            }
-            copy(
-                addr_of_mut!(ino).cast(),
-                addr_of!((*inode).i_ino).cast(),
-                core::mem::size_of_val(&ino),
-            )
-            .then_some(ino as u64)
+        // SAFETY (both): address arithmetic only; `read_nofault` accepts
+        // any source address.
+        let inode = read_nofault(unsafe { addr_of!((*dentry).d_inode) })?;
+        if inode.is_null() {
+            return Some(0);
         }
+        read_nofault(unsafe { addr_of!((*inode).i_ino) }).map(|i| i as u64)
     }
 
     /// Whether `mnt` is mounted below `root` (through any number of mounts).
@@ -1146,6 +1107,22 @@ impl MountScan {
     fn holds(&mut self, ns: *const c_void, want: *mut bindings::vfsmount) -> bool {
         self.any(ns, |_, m| Some(m == want)) == Some(true)
     }
+}
+
+/// A copy of the value at `src`, read with `copy_from_kernel_nofault()`:
+/// any address is allowed, and one that cannot be read gives `None`.
+fn read_nofault<T: Copy + Default>(src: *const T) -> Option<T> {
+    let mut v = T::default();
+    // SAFETY: copy_from_kernel_nofault() accepts any source address; the
+    // destination is ours and of the copied size.
+    let ok = unsafe {
+        bindings::copy_from_kernel_nofault(
+            addr_of_mut!(v).cast(),
+            src.cast::<c_void>(),
+            core::mem::size_of::<T>(),
+        ) == 0
+    };
+    ok.then_some(v)
 }
 
 /// What a container's runtime configured into its mount namespace, read
