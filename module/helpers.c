@@ -419,19 +419,15 @@ asm(
 	ASM_FUNC_ALIGN
 	"escguard_open_tramp:\n"
 	ASM_ENDBR
-	"	pushq %rbp\n"
-	"	movq %rsp, %rbp\n"
 	CALL_DEPTH_ACCOUNT
 	"	pushq %rdi\n"
 	"	call escguard_rs_open_hook\n"
 	"	popq %rdi\n"
 	"	testl %eax, %eax\n"
 	"	jnz 1f\n"
-	"	leave\n"
 	ASM_RET
 	"1:	leaq escguard_just_return(%rip), %rdx\n"
-	"	movq %rdx, 8(%rbp)\n"
-	"	leave\n"
+	"	movq %rdx, (%rsp)\n"
 	ASM_RET
 	".size escguard_open_tramp, .-escguard_open_tramp\n"
 	".popsection\n"

@@ -453,10 +453,10 @@ impl<const I: u32> PcpuCounter<I> {
         }
     }
 
-    /// Adds one to this CPU's count and returns the new count (as
-    /// `this_cpu_inc_return()`).
+    /// Adds one to this CPU's count and returns the count before (as
+    /// `this_cpu_inc_return() - 1`, one instruction less to test).
     #[inline(always)]
-    pub(crate) fn inc_return(&self) -> u64 {
+    pub(crate) fn fetch_inc(&self) -> u64 {
         let () = Self::IN_RANGE;
         let mut n: u64 = 1;
         // SAFETY: as for `inc`; `xadd` on %gs is one instruction, atomic
@@ -470,7 +470,7 @@ impl<const I: u32> PcpuCounter<I> {
                 options(att_syntax, nostack)
             )
         };
-        n.wrapping_add(1)
+        n
     }
 
     /// The sum over all CPUs (exact once the hooks are quiet).
@@ -677,11 +677,25 @@ pub(crate) unsafe fn open_hook<T: Ops>(file: *mut bindings::file) -> i32 {
     if ctx.is_null() {
         return 0;
     }
-    let n = PcpuCounter::<PC_HOOK_OPEN>.inc_return();
-    // SAFETY: `ctx` is the live registration's (set while hooks are
-    // armed); the task
-    // is current and `file` the file being opened.
-    unsafe { hooks::open(ops_of::<T>(ctx), current_raw(), file, n) }
+    let n = PcpuCounter::<PC_HOOK_OPEN>.fetch_inc();
+    // SAFETY: the task is current and `file` the file being opened; the
+    // paths that need the state take it from the context themselves
+    // ([`open_ops`]), so the fast path carries no pointer to it.
+    unsafe { hooks::open::<T>(current_raw(), file, n) }
+}
+
+/// The state of the live registration, for an open hook call that needs
+/// it; `None` if none is armed (a call racing the unload: let through).
+///
+/// # Safety
+///
+/// Called from the open hook only (while the call lasts, a context read
+/// non-null stays live: it is cleared only after the hooks are disarmed).
+#[inline(always)]
+pub(crate) unsafe fn open_ops<'a, T: Ops>() -> Option<&'a T> {
+    let ctx = ftrace::ctx();
+    // SAFETY: by the function's safety requirement.
+    (!ctx.is_null()).then(|| unsafe { ops_of::<T>(ctx) })
 }
 
 /// Generates the `extern "C"` callbacks declared in `escguard_kernel.h` for

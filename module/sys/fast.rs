@@ -32,8 +32,12 @@ use kernel::prelude::*;
 /// Slots of the verdict cache (direct-mapped by task address).
 const VSLOT_BITS: u32 = 11;
 const VSLOTS_N: usize = 1 << VSLOT_BITS;
-/// Words of a key: task, pid and fs sequence, nsproxy, user namespace, fs,
-/// root dentry and mount, cwd dentry and mount.
+/// Words of a key: task, fs sequence, nsproxy, user namespace, fs, root
+/// dentry and mount, cwd dentry and mount. (No pid: a slot is filled only
+/// for a task with a table entry, and every way the entry goes -- exit,
+/// exec from a thread that takes the leader's pid, a replacing store --
+/// clears the slot first, so a task address is never matched by a slot
+/// of a task that lived there before.)
 const VKEY_WORDS: usize = 9;
 /// One bit per possible pid (`PID_MAX_LIMIT` on 64-bit).
 const PID_MAX_LIMIT: usize = 4 * 1024 * 1024;
@@ -118,6 +122,9 @@ static VSLOTS: [VSlot; VSLOTS_N] = {
 };
 /// The file-access mask of the active policy, as `FMODE_*`.
 static FILE_FMODE: AtomicU32 = AtomicU32::new(0);
+/// `FILE_FMODE` with `FMODE_WRITE`: the open modes the cache's read path
+/// hands to its write path.
+static SLOW_FMODE: AtomicU32 = AtomicU32::new(FMODE_WRITE);
 /// Whether a container with read-only mounts of the host's filesystems (a
 /// read-only host-root volume, a read-only volume of a host directory) has
 /// settled since load: writes through mounts other than a task's root
@@ -239,6 +246,7 @@ impl OpenFast {
             s.write(&[0; VKEY_WORDS]);
         }
         FILE_FMODE.store(0, Ordering::Relaxed);
+        SLOW_FMODE.store(FMODE_WRITE, Ordering::Relaxed);
         // INVARIANT: `OWNED` was false and is now ours.
         Ok(OpenFast(()))
     }
@@ -299,6 +307,9 @@ impl OpenFast {
         if mask & crate::abi::ESCGUARD_PF_WRITE != 0 {
             m |= FMODE_WRITE;
         }
+        // An open racing the change is judged by either mask (the write
+        // path judges whatever reaches it at least as strictly).
+        SLOW_FMODE.store(m | FMODE_WRITE, Ordering::Relaxed);
         FILE_FMODE.store(m, Ordering::Relaxed);
     }
 
@@ -387,7 +398,9 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     // valid for this call. Its fields are read as a seqcount reader does
     // (validated by the sequence re-read below).
     let fseq = unsafe { ptr::read_volatile(addr_of!((*fs).seq.seqcount.sequence)) };
-    if (seq | fseq) & 1 != 0 {
+    // An odd `fseq` (a chdir in progress) needs no test of its own: a key
+    // holds an even one (read by `read_seqbegin()`), so it cannot match.
+    if seq & 1 != 0 {
         return Cached::Miss;
     }
     // Both sequences before the words they cover.
@@ -395,16 +408,12 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     // Each key word is read once, in order, and compared at once (as
     // the seqcount reader it is: the sequences validate the words), so
     // that no word has to be kept while the others are read.
-    // SAFETY: the slot's words are valid atomics; a volatile read of one
-    // is an atomic relaxed load on x86-64.
-    let w = |i: usize| unsafe { ptr::read_volatile(s.key[i].as_ptr()) };
+    let w = |i: usize| s.key[i].load(Ordering::Relaxed);
     // SAFETY (for the reads of `*fs`): as above; plain reads of
     // current's fs_struct, validated by `fs->seq`.
     let root_mnt = unsafe { (*fs).root.mnt };
-    let w1 = w(1);
     if w(0) != task
-        || w1 as u32 != t.pid()
-        || (w1 >> 32) as u32 != fseq
+        || w(1) != fseq as u64
         || w(2) != t.nsproxy_raw() as u64
         || w(3) != t.user_ns_raw() as u64
         || w(4) != fs as u64
@@ -423,12 +432,15 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
         return Cached::Miss;
     }
     // Nothing the escape verdict on the task depends on changed; now the
-    // open itself.
-    let (mnt, mode) = (file.mnt(), file.mode());
-    if mode & FILE_FMODE.load(Ordering::Relaxed) != 0
-        || (mode & FMODE_WRITE != 0 && magic_may_be_sensitive(file.magic()))
-    {
-        return Cached::Miss;
+    // open itself. A read no file rule covers -- the common open -- costs
+    // one mask test and one flag test here.
+    let mnt = file.mnt();
+    if file.open_mode() & SLOW_FMODE.load(Ordering::Relaxed) != 0 {
+        return cached_write(file, root_mnt);
+    }
+    if file.truncates() {
+        cold();
+        return cached_write(file, root_mnt);
     }
     // On the task's own root mount (most opens) the object is below a
     // root the task verdict found not escaped: a path walk cannot climb
@@ -436,8 +448,33 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     if mnt == root_mnt {
         return Cached::Hit;
     }
+    if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed) {
+        return Cached::Miss;
+    }
+    Cached::Mount
+}
+
+/// Marks the branch that calls it unlikely: kept apart, not folded into
+/// the common path's tests.
+#[cold]
+#[inline(never)]
+fn cold() {}
+
+/// [`cached`] after a clean key, for an open a file rule may cover or one
+/// that writes (or truncates). `root_mnt` is the task's root mount as the
+/// key was validated with.
+#[inline(always)]
+fn cached_write(file: FileRef<'_>, root_mnt: *mut kernel::bindings::vfsmount) -> Cached {
+    let mnt = file.mnt();
+    if file.mode() & FILE_FMODE.load(Ordering::Relaxed) != 0 || magic_may_be_sensitive(file.magic())
+    {
+        return Cached::Miss;
+    }
+    if mnt == root_mnt {
+        return Cached::Hit;
+    }
     if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
-        || (mode & FMODE_WRITE != 0 && RO_HOST_MOUNTS.load(Ordering::Relaxed))
+        || RO_HOST_MOUNTS.load(Ordering::Relaxed)
     {
         return Cached::Miss;
     }
@@ -471,7 +508,7 @@ pub(crate) fn current_open_key(t: TaskRef<'_>) -> OpenKey {
             task: t.id(),
             words: [
                 t.id(),
-                t.pid() as u64 | (seq as u64) << 32,
+                seq as u64,
                 t.nsproxy_raw() as u64,
                 t.user_ns_raw() as u64,
                 fs as u64,

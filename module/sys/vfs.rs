@@ -470,6 +470,21 @@ impl<'a> FileRef<'a> {
         })
     }
 
+    /// A hooked function's file argument, which its callers never pass
+    /// null (`security_file_open()`'s).
+    ///
+    /// # Safety
+    ///
+    /// `f` must point to a file that stays valid for `'a`.
+    #[inline(always)]
+    pub(crate) unsafe fn from_arg(f: *mut bindings::file) -> Self {
+        // INVARIANT: by the requirement.
+        FileRef {
+            ptr: f,
+            _p: PhantomData,
+        }
+    }
+
     fn path_ref(&self) -> &bindings::path {
         // SAFETY: valid file (type invariant); `f_path` is fixed while the
         // file lives.
@@ -487,13 +502,27 @@ impl<'a> FileRef<'a> {
     /// `f_flags` before `O_TRUNC` is cleared), so it is judged as a write.
     #[inline(always)]
     pub(crate) fn mode(&self) -> u32 {
-        // SAFETY: valid file (type invariant).
-        let (mode, flags) = unsafe { ((*self.ptr).f_mode, (*self.ptr).f_flags) };
-        if flags & bindings::O_TRUNC != 0 {
-            mode | FMODE_WRITE
+        if self.truncates() {
+            self.open_mode() | FMODE_WRITE
         } else {
-            mode
+            self.open_mode()
         }
+    }
+
+    /// `f_mode` as opened, without the truncation [`FileRef::mode`] adds.
+    #[inline(always)]
+    pub(crate) fn open_mode(&self) -> u32 {
+        // SAFETY: valid file (type invariant).
+        unsafe { (*self.ptr).f_mode }
+    }
+
+    /// Whether the open truncates the file (`O_TRUNC`, still in `f_flags`
+    /// while `security_file_open()` runs).
+    #[inline(always)]
+    pub(crate) fn truncates(&self) -> bool {
+        // SAFETY: valid file (type invariant).
+        let flags = unsafe { (*self.ptr).f_flags };
+        flags & bindings::O_TRUNC != 0
     }
 
     /// The file's superblock magic.
