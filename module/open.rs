@@ -13,6 +13,8 @@ use kernel::prelude::*;
 /// File type bits of `i_mode` (`linux/stat.h`).
 const S_IFMT: u32 = 0o170000;
 const S_IFDIR: u32 = 0o040000;
+const S_IFCHR: u32 = 0o020000;
+const S_IFBLK: u32 = 0o060000;
 
 impl State {
     /// An escape found at file open (`esc`: by the task itself, or by the
@@ -81,7 +83,7 @@ impl sys::OpenHooks for State {
             let t = self.table.lock();
             let l = t.open_lookup(quick.pid, quick.task_id, &quick);
             if let Some((Lineage::Container(o), false, true)) = l {
-                if o.settled && key.task == quick.task_id {
+                if o.settled && key.task == quick.task_id && o.caches_at(&quick.root) {
                     self.fast.cache_fill(key);
                 }
             }
@@ -208,7 +210,16 @@ impl sys::OpenHooks for State {
         // writable whatever the volume's `ro` in runc 1.1), and a
         // read-only volume however it is made writable since (see
         // `writes`).
-        if !rep && f.fmode & abi::ESCGUARD_PF_WRITE != 0 && self.write_refused(&o, file.mount()) {
+        // A device node opened for writing writes the device, not the
+        // filesystem that holds the node (a read-only mount allows it too):
+        // `>/dev/null` in `chroot /host` is no write to the host's /dev.
+        // Devices are judged by their own rules (block devices, kernel
+        // memory, terminals, input).
+        if !rep
+            && f.fmode & abi::ESCGUARD_PF_WRITE != 0
+            && !matches!(f.mode & S_IFMT, S_IFCHR | S_IFBLK)
+            && self.write_refused(&o, file.mount())
+        {
             return self.refuse_file(
                 abi::ESCGUARD_HOOK_OPEN,
                 &Escape::object(),

