@@ -51,13 +51,7 @@ impl State {
         if !self.presets.on(id) {
             return 0;
         }
-        let own = sys::current_facts();
         if !umh {
-            // A runtime or `runc exec` entering a container runs the
-            // container's programs by design.
-            if self.base.looks_contained(&own) {
-                return 0;
-            }
             if let Some((Lineage::Container(o), _)) = self.lineage_of(task) {
                 if o.settled {
                     return 0;
@@ -65,15 +59,34 @@ impl State {
             }
         }
         self.c.umh_checked.inc();
-        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        // The file first: a program on a mount of the host's namespace,
+        // on a device no container root was recorded on (a host program,
+        // the common exec), was planted by nobody, and the caller's own
+        // facts are not needed.
         let f = file.facts();
-        let planted = if f.mnt_ns != 0 && f.host_mnt_ns == 0 && f.mnt_ns != own.ns[mnt] {
+        let other_ns = f.mnt_ns != 0 && f.host_mnt_ns == 0;
+        let on_origin_dev = self.origin_dev_maybe(f.dev);
+        if !other_ns && !on_origin_dev {
+            return 0;
+        }
+        let own = sys::current_facts();
+        // A runtime or `runc exec` entering a container runs the
+        // container's programs by design.
+        if !umh && self.base.looks_contained(&own) {
+            return 0;
+        }
+        let mnt = abi::ESCGUARD_NS_MNT as usize;
+        let planted = if other_ns && f.mnt_ns != own.ns[mnt] {
             Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
-        } else if self.origin_dev_maybe(f.dev) && self.origins.lock().any_on(f.dev) {
+        } else if on_origin_dev {
             // Below a recorded container root, however deep.
             let idx = self.origins.lock();
-            file.find_ancestor(|a| idx.by_root(a).is_some())
-                .map(|a| idx.by_root(&a))
+            if idx.any_on(f.dev) {
+                file.find_ancestor(|a| idx.by_root(a).is_some())
+                    .map(|a| idx.by_root(&a))
+            } else {
+                None
+            }
         } else {
             None
         };
