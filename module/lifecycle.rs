@@ -98,7 +98,8 @@ impl State {
             let mut t = self.table.lock();
             let r = t.store(i.pid, Entry::new(i, lineage, reported), res, &self.fast);
             if let (Ok(_), Some(k), Lineage::Container(o), false) = (&r, key, lineage, reported) {
-                if o.settled && k.task == i.task_id && o.caches_at(&i.root) {
+                if o.settled && k.task == i.task_id && o.caches_at(&i.root, k.root_is_mount_root())
+                {
                     self.fast.cache_fill(k);
                 }
             }

@@ -15,6 +15,7 @@ const S_IFMT: u32 = 0o170000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFCHR: u32 = 0o020000;
 const S_IFBLK: u32 = 0o060000;
+const S_IFIFO: u32 = 0o010000;
 
 impl State {
     /// An escape found at file open (`esc`: by the task itself, or by the
@@ -83,7 +84,10 @@ impl sys::OpenHooks for State {
             let t = self.table.lock();
             let l = t.open_lookup(quick.pid, quick.task_id, &quick);
             if let Some((Lineage::Container(o), false, true)) = l {
-                if o.settled && key.task == quick.task_id && o.caches_at(&quick.root) {
+                if o.settled
+                    && key.task == quick.task_id
+                    && o.caches_at(&quick.root, key.root_is_mount_root())
+                {
                     self.fast.cache_fill(key);
                 }
             }
@@ -210,15 +214,17 @@ impl sys::OpenHooks for State {
         // writable whatever the volume's `ro` in runc 1.1), and a
         // read-only volume however it is made writable since (see
         // `writes`).
-        // A device node opened for writing writes the device, not the
-        // filesystem that holds the node (a read-only mount allows it too):
-        // `>/dev/null` in `chroot /host` is no write to the host's /dev.
-        // Devices are judged by their own rules (block devices, kernel
-        // memory, terminals, input).
+        // A FIFO or a device node is written through a mount whatever the
+        // mount's read-only flag, which the kernel does not apply to them
+        // (a host daemon's control FIFO, a host terminal, below a read-only
+        // volume): judged by the grants even on a mount that is read-only
+        // now. Devices that keep no state are not: `>/dev/null` in
+        // `chroot /host` changes nothing of the host's.
+        let special = matches!(f.mode & S_IFMT, S_IFCHR | S_IFBLK | S_IFIFO);
         if !rep
             && f.fmode & abi::ESCGUARD_PF_WRITE != 0
-            && !matches!(f.mode & S_IFMT, S_IFCHR | S_IFBLK)
-            && self.write_refused(&o, file.mount())
+            && !file.is_stateless_device()
+            && self.write_refused_as(&o, file.mount(), special)
         {
             return self.refuse_file(
                 abi::ESCGUARD_HOOK_OPEN,

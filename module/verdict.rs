@@ -127,12 +127,16 @@ impl Origin {
     /// `root` may be kept by the open hook's verdict cache, which answers
     /// opens on the task's root mount -- writes included -- without the
     /// object and write-grant checks. Only at the container's own root
-    /// (where it first ran): a root it moved to since (`chroot` into a
-    /// volume, a read-only host-root volume or a filesystem that volume
-    /// carries, `pivot_root`) is judged at every open, so that a write
-    /// through it meets the grants however that mount was made writable.
-    pub(crate) fn caches_at(&self, root: &abi::escguard_fsid) -> bool {
-        (root.dev, root.ino) == (self.root.dev, self.root.ino)
+    /// (where it first ran), and only where that root is its mount's root
+    /// (`at_mount_root`), so that the root mount shows nothing else: a
+    /// root it moved to since (`chroot` into a volume, a read-only
+    /// host-root volume or a filesystem that volume carries, `pivot_root`),
+    /// or its own root directory reached through another mount (a volume
+    /// of the host directory that holds it), is judged at every open, so
+    /// that a write through it meets the grants however that mount was
+    /// made writable.
+    pub(crate) fn caches_at(&self, root: &abi::escguard_fsid, at_mount_root: bool) -> bool {
+        at_mount_root && (root.dev, root.ino) == (self.root.dev, self.root.ino)
     }
 
     /// The origin `i` describes; no cgroup yet (see [`Origin::of_current`]).

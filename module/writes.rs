@@ -89,11 +89,18 @@ impl State {
     /// directory, a root or cwd escape), kernel-internal ones (an
     /// overlay's upper layer) are the kernel's.
     pub(crate) fn write_refused(&self, o: &Origin, m: sys::MountRef<'_>) -> bool {
+        self.write_refused_as(o, m, false)
+    }
+
+    /// [`State::write_refused`] for an open of a file for writing;
+    /// `special`: a FIFO or device node, which the kernel lets be written
+    /// on a read-only mount too, so that such a mount is judged as well.
+    pub(crate) fn write_refused_as(&self, o: &Origin, m: sys::MountRef<'_>, special: bool) -> bool {
         let mnt = abi::ESCGUARD_NS_MNT as usize;
         // A mount that is still read-only refuses the write itself (`mkdir
         // -p` of a directory that exists, `touch` of a read-only volume's
         // file: EEXIST, EROFS), and nothing is judged.
-        if o.ns[mnt] == self.base.ns[mnt] || !m.in_guest_ns() || !m.writable() {
+        if o.ns[mnt] == self.base.ns[mnt] || !m.in_guest_ns() || (!special && !m.writable()) {
             return false;
         }
         if m.dev() != self.base.root.dev

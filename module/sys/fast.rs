@@ -54,6 +54,16 @@ const FMODE_WRITE: u32 = 0x2;
 pub(crate) struct OpenKey {
     pub(crate) task: u64,
     words: [u64; VKEY_WORDS],
+    /// Whether the root is its mount's root (as after `pivot_root`): only
+    /// then does the root mount show nothing but what is below the root.
+    root_is_mount_root: bool,
+}
+
+impl OpenKey {
+    /// Whether the key's root is the root of its mount.
+    pub(crate) fn root_is_mount_root(&self) -> bool {
+        self.root_is_mount_root
+    }
 }
 
 struct VSlot {
@@ -494,12 +504,17 @@ pub(crate) fn current_open_key(t: TaskRef<'_>) -> OpenKey {
     if fs.is_null() || t.nsproxy_raw().is_null() {
         return OpenKey::default();
     }
+    // Mounts are RCU-freed: the root mount's root is read under RCU (a
+    // thread sharing `fs` may chroot and drop it meanwhile).
+    let _rcu = super::task::Rcu::lock();
     loop {
         // SAFETY: `t` is current, whose `fs` only current replaces; a
         // thread sharing it may chdir meanwhile, which `fs->seq` orders.
         let seq = unsafe { raw::escguard_fs_seq_begin(fs) };
         // SAFETY: as above.
         let (root, pwd) = unsafe { ((*fs).root, (*fs).pwd) };
+        // (`mnt_root` under RCU, as above.)
+        let root_is_mount_root = super::vfs::mnt_root(root.mnt) == root.dentry;
         // SAFETY: as above.
         if unsafe { raw::escguard_fs_seq_retry(fs, seq) } != 0 {
             continue;
@@ -517,6 +532,7 @@ pub(crate) fn current_open_key(t: TaskRef<'_>) -> OpenKey {
                 pwd.dentry as u64,
                 pwd.mnt as u64,
             ],
+            root_is_mount_root,
         };
     }
 }

@@ -525,6 +525,21 @@ impl<'a> FileRef<'a> {
         flags & bindings::O_TRUNC != 0
     }
 
+    /// Whether the file is a device node that keeps no state a write could
+    /// change: `/dev/null`, `zero`, `full`, `random`, `urandom` (whose
+    /// writes only stir the entropy pool) and `/dev/tty` (the caller's own
+    /// controlling terminal, whatever it is).
+    pub(crate) fn is_stateless_device(&self) -> bool {
+        // SAFETY: valid file; its inode is pinned by it.
+        let (mode, rdev) = unsafe { ((*self.inode()).i_mode as u32, (*self.inode()).i_rdev) };
+        let (major, minor) = (rdev >> 20, rdev & 0xfffff);
+        mode & 0o170000 == 0o020000
+            && matches!(
+                (major, minor),
+                (1, 3) | (1, 5) | (1, 7) | (1, 8) | (1, 9) | (5, 0)
+            )
+    }
+
     /// The file's superblock magic.
     pub(crate) fn magic(&self) -> u64 {
         // SAFETY: valid file; its dentry and superblock are pinned by it.

@@ -14,6 +14,18 @@
 #       volume (the host's devtmpfs is carried below it): a device node
 #       opened for writing writes the device, not its filesystem.
 # Controls (stopped before too) keep the same writes without chroot.
+# Then a twelfth review, of those fixes (each a FAIL against 0beaa01):
+#   chroot-own-rootfs-*  the container's own rootfs directory (on the host's
+#       root filesystem, as runc bundles are) reached through a volume of
+#       the host, chroot'ed into with the cwd left elsewhere on that mount:
+#       same (dev, ino) as the origin root, so cached, and host files
+#       written through the cwd. The root must also be its mount's root.
+#   fifo-*           a FIFO a host program reads, written through a
+#       read-only volume (the kernel lets FIFOs and devices be written on a
+#       read-only mount): judged by the grants whatever the mount's flag.
+#   host-pty-write   a host terminal written through the host's devpts
+#       carried below a read-only host-root volume (the device exemption
+#       above was too wide: only stateless devices are exempt).
 . /tests/lib.sh
 insmod "$KO" || { fail redteam9-insmod; exit 0; }
 escguardctl mode enforce
@@ -82,5 +94,97 @@ ctr_sed l2 vol "$CHR" "egprobe chroot-write /vol /egrt9-v w && cat /vol/egrt9-v"
 ctr_quiet chroot-rw-volume-write-lookalike
 rm -f /egvol/egrt9-v
 
-rm -f /etc/egrt9-* /run/egrt9-* /tmp/egrt9-*
+# A1: rootfs is a directory on the host's root filesystem. A read-only
+# host-root volume made writable (mount_setattr); chroot into the
+# container's OWN rootfs directory *through the volume* (same dev/ino as
+# the origin root, another mount), cwd left at /host/etc; write a host file
+# cwd-relative: the file is on the task's root mount -> verdict-cache hit.
+prep /etc/ega1
+ctr a1 priv-hostroot "egprobe setattr-rw /host && umount -l /host/bundles/busybox/rootfs && egprobe chroot-cwd /host/bundles/busybox/rootfs /host/etc ega1 EVIL-A1; echo done"
+stopped chroot-own-rootfs-via-hostroot-write /etc/ega1
+# Control: the same into a directory that is not the origin root.
+prep /etc/ega1c
+ctr a1c priv-hostroot "egprobe setattr-rw /host && egprobe chroot-cwd /host/bundles /host/etc ega1c EVIL-A1C; echo done"
+stopped chroot-other-dir-control /etc/ega1c
+# A1b: the host's /etc/passwd-like file through the same route, by a shell
+# (chroot via egprobe, then the write by absolute path of cwd is impossible:
+# relative only). Deeper host path, two levels up from cwd is not
+# reachable after chroot, so cwd is /host itself.
+prep /ega1b
+ctr a1b priv-hostroot "egprobe setattr-rw /host && umount -l /host/bundles/busybox/rootfs && egprobe chroot-cwd /host/bundles/busybox/rootfs /host ega1b EVIL-A1B; echo done"
+stopped chroot-own-rootfs-cwd-hostroot-write /ega1b
+
+# A2: the nested variant (privileged, /bundles a read-only rbind of the
+# host's /bundles): make it writable, chroot into the own rootfs through
+# it, write the host's /bundles/busybox/ega2.
+prep /bundles/busybox/ega2
+ctr a2 nested "egprobe setattr-rw /bundles && umount -l /bundles/busybox/rootfs && egprobe chroot-cwd /bundles/busybox/rootfs /bundles/busybox ega2 EVIL-A2; echo done"
+stopped chroot-own-rootfs-via-ro-volume-write /bundles/busybox/ega2
+prep /bundles/busybox/ega2c
+ctr a2c nested "egprobe setattr-rw /bundles && egprobe chroot-write x /bundles/busybox/ega2c EVIL-A2C nochroot; echo done"
+stopped nochroot-ro-volume-write-control /bundles/busybox/ega2c
+
+# B: FIFOs a host daemon reads, through read-only mounts (the kernel lets
+# FIFOs and device nodes be written on a read-only mount; escguard leaves
+# read-only mounts "to the kernel").
+fifo_test() { # NAME VARIANT SED HOSTFIFO CTRPATH
+	rm -f "$4" /tmp/egfifo.got; mkfifo "$4"
+	( cat "$4" > /tmp/egfifo.got ) & _rd=$!
+	if [ -n "$3" ]; then ctr_sed "$1" "$2" "$3" "echo EVIL-$1 > $5; echo wrote"
+	else ctr "$1" "$2" "echo EVIL-$1 > $5; echo wrote"; fi
+	[ "$1" != b2 ] || ctr_sed b2m hostroot "$3" "grep ' /host/run ' /proc/self/mountinfo"
+	sleep 1
+	echo "  [$1] host reader got: $(cat /tmp/egfifo.got 2>/dev/null)"
+	kill $_rd 2>/dev/null; echo x > "$4" 2>/dev/null & sleep 0.3; kill $! 2>/dev/null
+	if grep -q "EVIL-$1" /tmp/egfifo.got 2>/dev/null && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then
+		fail "fifo-$1" "host FIFO reader received the container's write, no event"
+	else pass "fifo-$1"; fi
+	rm -f "$4"
+}
+# /run (tmpfs) as a read-only volume (the suite's hostrun variant).
+fifo_test b1 hostrun "" /run/egb1.fifo /hostrun/egb1.fifo
+# A recursively read-only host-root volume (rro: what Docker >= 25 makes
+# of -v /:/host:ro), FIFO on the host's /run.
+fifo_test b2 hostroot 's|"rbind", "ro"|"rbind", "rro"|' /run/egb2.fifo /host/run/egb2.fifo
+# A read-only volume of a host directory on the root filesystem.
+fifo_test b3 hostroot 's|"source": "/",|"source": "/egvol",|' /egvol/egb3.fifo /host/egb3.fifo
+# Control: host root filesystem through the plain ro host-root volume.
+fifo_test b4 hostroot "" /egb4.fifo /host/egb4.fifo
+
+# C: the host's pseudo-terminals, carried below a read-only host-root volume
+# (host devpts); device nodes opened for writing are no longer judged by the
+# write grants (0beaa01): output written to a host terminal.
+rm -f /tmp/egptyn /tmp/egpty.out
+egprobe pty-listen /tmp/egptyn 25 > /tmp/egpty.out & _pl=$!
+sleep 1
+N=$(cat /tmp/egptyn)
+echo "  host pty: /dev/pts/$N"
+ctr c1 hostroot "echo EVIL-C1 > /host/dev/pts/$N; echo wrote"
+sleep 1
+echo "  [c1] host pty master got: $(flat "$(cat /tmp/egpty.out)")"
+if grep -q EVIL-C1 /tmp/egpty.out && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then
+	fail host-pty-write "container wrote to a host terminal, no event"
+else pass host-pty-write; fi
+kill $_pl 2>/dev/null
+
+# E (false kill?): the container's stdout is a host file (runc run > file:
+# a systemd unit's StandardOutput=file:, a supervisor's log). The common
+# "log to PID 1's stdout" pattern (cron jobs: `echo ... > /proc/1/fd/1`)
+# from a process that does not itself hold that file.
+drain_events; _k0=$(kills)
+make_bundle e1 "sh -c 'exec > /dev/null; echo from-child > /proc/1/fd/1; echo rc=\$? > /proc/1/fd/2'; sleep 1; echo parent-done"
+runc run --bundle /run/bundles/e1 e1 > /tmp/ege1.log 2>/tmp/ege1.err
+EV=$(events_json); KILLED=no; [ "$(kills)" = "$_k0" ] || KILLED=yes
+echo "  [e1] log: $(flat "$(cat /tmp/ege1.log)") err: $(flat "$(cat /tmp/ege1.err)") events: $(ev_n "$EV") killed: $KILLED"
+show_ev "$EV"
+if grep -q from-child /tmp/ege1.log && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass log-to-pid1-stdout-lookalike
+else fail log-to-pid1-stdout-lookalike "killed=$KILLED events=$(ev_n "$EV")"; fi
+
+# Look-alikes.
+ctr l1 hostroot "cat /host/etc/passwd > /dev/null && ls /host/dev > /dev/null && echo ok"
+ctr_quiet hostroot-read-lookalike
+ctr l2 priv "mount -o remount,rw / 2>&1; echo hi > /dev/null; mkdir -p /tmp/x && echo ok"
+ctr_quiet priv-devnull-lookalike
+
+rm -f /etc/egrt9-* /run/egrt9-* /tmp/egrt9-* /etc/egrt9b-* /egrt9b-* /bundles/busybox/egrt9b-* /run/egrt9b-* /tmp/egrt9b-* /egvol/egrt9b-*
 escguardctl unlock && rmmod escguard || fail redteam9-rmmod

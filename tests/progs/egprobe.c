@@ -1503,6 +1503,90 @@ static int do_evtype(const char *dev, const char *text)
 	return result(0);
 }
 
+/*
+ * rt12: chdir(CWD), then chroot(DIR) without a chdir: the root is DIR (on
+ * whatever mount the path DIR crossed), the cwd stays at CWD. Warm the
+ * verdict cache with read opens of "." and FILE (cwd-relative), then open
+ * FILE O_WRONLY (no O_CREAT/O_TRUNC) and pwrite TEXT at 0.
+ */
+static int do_chroot_cwd(const char *dir, const char *cwd, const char *file, const char *text)
+{
+	int fd;
+
+	if (chdir(cwd) < 0) {
+		printf("chdir ");
+		return result(-1);
+	}
+	printf("cwd-ok ");
+	fflush(stdout);
+	if (chroot(dir) < 0) {
+		printf("chroot ");
+		return result(-1);
+	}
+	printf("chroot-ok ");
+	fflush(stdout);
+	for (int i = 0; i < 8; i++) {
+		fd = open(".", O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+		fd = open(file, O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+		if (i == 0) {
+			printf("read%s ", fd >= 0 ? "-ok" : "-fail");
+			fflush(stdout);
+		}
+	}
+	printf("warm-ok ");
+	fflush(stdout);
+	fd = open(file, O_WRONLY);
+	if (fd < 0) {
+		printf("open ");
+		return result(-1);
+	}
+	if (pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
+		printf("write ");
+		return result(-1);
+	}
+	close(fd);
+	printf("wrote ");
+	return result(0);
+}
+
+/*
+ * rt12: a host program holding a pseudo-terminal: opens /dev/ptmx, writes
+ * the slave's number to OUTFILE, then copies whatever the slave side
+ * receives (the master reads it) to stdout for SECS seconds.
+ */
+static int do_pty_listen(const char *outfile, int secs)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY), n = 0;
+	FILE *f;
+	char buf[256];
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+		return result(-1);
+	if (ioctl(m, TIOCGPTN, &n) < 0)
+		return result(-1);
+	f = fopen(outfile, "w");
+	if (!f)
+		return result(-1);
+	fprintf(f, "%d\n", n);
+	fclose(f);
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < secs * 10; i++) {
+		ssize_t r = read(m, buf, sizeof(buf) - 1);
+
+		if (r > 0) {
+			buf[r] = 0;
+			printf("pty-got: %s\n", buf);
+			fflush(stdout);
+		}
+		usleep(100000);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -1532,6 +1616,10 @@ int main(int argc, char **argv)
 		return do_tty_own();
 	if (!strcmp(argv[1], "tty") && (argc == 4 || argc == 5))
 		return do_tty(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (!strcmp(argv[1], "chroot-cwd") && argc == 6)
+		return do_chroot_cwd(argv[2], argv[3], argv[4], argv[5]);
+	if (!strcmp(argv[1], "pty-listen") && argc == 4)
+		return do_pty_listen(argv[2], atoi(argv[3]));
 	if (!strcmp(argv[1], "chroot-write") && (argc == 5 || argc == 6))
 		return do_chroot_write(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : "plain");
 	if (!strcmp(argv[1], "key-add") && argc == 4)
