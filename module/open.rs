@@ -219,10 +219,13 @@ impl sys::OpenHooks for State {
         // (a host daemon's control FIFO, a host terminal, below a read-only
         // volume): judged by the grants even on a mount that is read-only
         // now. Devices that keep no state are not: `>/dev/null` in
-        // `chroot /host` changes nothing of the host's.
+        // `chroot /host` changes nothing of the host's. A FIFO is judged so
+        // opened for reading too: a read takes the data a host program
+        // wrote for another, which never gets it.
         let special = matches!(f.mode & S_IFMT, S_IFCHR | S_IFBLK | S_IFIFO);
+        let fifo = f.mode & S_IFMT == S_IFIFO;
         if !rep
-            && f.fmode & abi::ESCGUARD_PF_WRITE != 0
+            && (f.fmode & abi::ESCGUARD_PF_WRITE != 0 || fifo)
             && !file.is_stateless_device()
             && self.write_refused_as(&o, file.mount(), special)
         {

@@ -525,10 +525,18 @@ impl<'a> FileRef<'a> {
         flags & bindings::O_TRUNC != 0
     }
 
+    /// Whether the file is a FIFO.
+    #[inline(always)]
+    pub(crate) fn is_fifo(&self) -> bool {
+        // SAFETY: valid file; its inode is pinned by it.
+        (unsafe { (*self.inode()).i_mode } as u32) & 0o170000 == 0o010000
+    }
+
     /// Whether the file is a device node that keeps no state a write could
     /// change: `/dev/null`, `zero`, `full`, `random`, `urandom` (whose
-    /// writes only stir the entropy pool) and `/dev/tty` (the caller's own
-    /// controlling terminal, whatever it is).
+    /// writes only stir the entropy pool), `/dev/tty` (the caller's own
+    /// controlling terminal, whatever it is) and `ptmx` (an open makes a
+    /// new terminal pair, and changes none that exists).
     pub(crate) fn is_stateless_device(&self) -> bool {
         // SAFETY: valid file; its inode is pinned by it.
         let (mode, rdev) = unsafe { ((*self.inode()).i_mode as u32, (*self.inode()).i_rdev) };
@@ -536,7 +544,7 @@ impl<'a> FileRef<'a> {
         mode & 0o170000 == 0o020000
             && matches!(
                 (major, minor),
-                (1, 3) | (1, 5) | (1, 7) | (1, 8) | (1, 9) | (5, 0)
+                (1, 3) | (1, 5) | (1, 7) | (1, 8) | (1, 9) | (5, 0) | (5, 2)
             )
     }
 

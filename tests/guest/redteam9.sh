@@ -26,6 +26,12 @@
 #   host-pty-write   a host terminal written through the host's devpts
 #       carried below a read-only host-root volume (the device exemption
 #       above was too wide: only stateless devices are exempt).
+# and a thirteenth, of those (a FAIL against 4c910aa):
+#   fifo-read-steal-*  a FIFO a host program writes for a host daemon,
+#       read through a read-only volume: the container takes the data
+#       (FIFOs are judged by the grants when opened for reading too);
+#   *-ptmx-lookalike   a pty allocated through the host's /dev/ptmx in
+#       chroot /host (killed: ptmx makes a new pair, now exempt).
 . /tests/lib.sh
 insmod "$KO" || { fail redteam9-insmod; exit 0; }
 escguardctl mode enforce
@@ -185,6 +191,59 @@ ctr l1 hostroot "cat /host/etc/passwd > /dev/null && ls /host/dev > /dev/null &&
 ctr_quiet hostroot-read-lookalike
 ctr l2 priv "mount -o remount,rw / 2>&1; echo hi > /dev/null; mkdir -p /tmp/x && echo ok"
 ctr_quiet priv-devnull-lookalike
+
+# F1 (false kill?): a host tool run in chroot /host from a read-only
+# host-root volume that allocates a pseudo-terminal (script, ssh -t,
+# expect): O_RDWR open of the host's /dev/ptmx (5,2), a new pty pair.
+ctr_sed f1 hostroot "$CHR" "chroot /host /bin/sh -c 'exec 3<>/dev/ptmx && echo ptmx-ok'"
+ctr_quiet chroot-host-ptmx-lookalike
+# F1b: the same through the volume, no chroot.
+ctr f1b hostroot "exec 3<>/host/dev/ptmx && echo ptmx-ok"
+ctr_quiet hostroot-ptmx-lookalike
+# S1: a host FIFO read (stolen) through a read-only volume of /run: the
+# host client's message meant for a host daemon goes to the container.
+rm -f /run/egrt9cs1.fifo /tmp/s1.w; mkfifo /run/egrt9cs1.fifo
+( sleep 4; echo SECRET-S1 > /run/egrt9cs1.fifo; echo done > /tmp/s1.w ) & _w=$!
+ctr s1 hostrun "head -n1 /hostrun/egrt9cs1.fifo"
+sleep 1; kill $_w 2>/dev/null
+if ! echo "$OUT" | grep -q SECRET-S1 && { [ "$KILLED" = yes ] || [ "$(ev_n "$EV")" -ge 1 ]; }; then
+	pass fifo-read-steal-hostrun
+else fail fifo-read-steal-hostrun "killed=$KILLED events=$(ev_n "$EV") out: $(flat "$OUT")"; fi
+rm -f /run/egrt9cs1.fifo
+# S2: same through the read-only host-root volume, FIFO on the host's /.
+rm -f /egrt9cs2.fifo; mkfifo /egrt9cs2.fifo
+( sleep 4; echo SECRET-S2 > /egrt9cs2.fifo ) & _w=$!
+ctr s2 hostroot "head -n1 /host/egrt9cs2.fifo"
+sleep 1; kill $_w 2>/dev/null
+if ! echo "$OUT" | grep -q SECRET-S2 && { [ "$KILLED" = yes ] || [ "$(ev_n "$EV")" -ge 1 ]; }; then
+	pass fifo-read-steal-hostroot
+else fail fifo-read-steal-hostroot "killed=$KILLED events=$(ev_n "$EV") out: $(flat "$OUT")"; fi
+rm -f /egrt9cs2.fifo
+# S3 (control): O_RDWR on the host FIFO (judged as a write).
+rm -f /run/egrt9cs3.fifo; mkfifo /run/egrt9cs3.fifo
+( cat /run/egrt9cs3.fifo > /tmp/s3.got ) & _rd=$!
+ctr s3 hostrun "exec 3<>/hostrun/egrt9cs3.fifo && echo EVIL-S3 >&3 && echo wrote"
+sleep 1; kill $_rd 2>/dev/null; echo x > /run/egrt9cs3.fifo 2>/dev/null & sleep 0.3; kill $! 2>/dev/null
+echo "  [s3] host reader got: $(cat /tmp/s3.got 2>/dev/null)"
+if grep -q EVIL-S3 /tmp/s3.got 2>/dev/null && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then
+	fail fifo-rdwr-hostrun "written, no event"
+else pass fifo-rdwr-hostrun; fi
+rm -f /run/egrt9cs3.fifo
+# S4 (control): a unix socket bound on the host's /run that a read-only
+# host-root volume carries (a fake daemon socket for host clients).
+ctr s4 hostroot "timeout 2 egprobe listen /host/run/egrt9cs4.sock; ls -l /host/run/egrt9cs4.sock"
+if [ -S /run/egrt9cs4.sock ] && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then
+	fail bind-socket-carried-run "socket made on host /run, no event"
+else pass bind-socket-carried-run; fi
+rm -f /run/egrt9cs4.sock
+# S5: a bind of the container's own rootfs from the read-only host-root
+# volume, made writable, chroot'ed into (root = origin root, mount root):
+# cached; the cwd left on the host-root volume.
+echo orig > /etc/egrt9cs5
+ctr s5 priv-hostroot "mount --bind /host/bundles/busybox/rootfs /mnt && egprobe setattr-rw /host && egprobe chroot-cwd /mnt /host/etc egrt9cs5 EVIL-S5; echo done"
+if [ "$(cat /etc/egrt9cs5)" = orig ] || [ "$KILLED" = yes ] || [ "$(ev_n "$EV")" -ge 1 ]; then pass bind-own-rootfs-chroot-cwd
+else fail bind-own-rootfs-chroot-cwd "host file now $(cat /etc/egrt9cs5)"; fi
+rm -f /etc/egrt9cs5
 
 rm -f /etc/egrt9-* /run/egrt9-* /tmp/egrt9-* /etc/egrt9b-* /egrt9b-* /bundles/busybox/egrt9b-* /run/egrt9b-* /tmp/egrt9b-* /egvol/egrt9b-*
 escguardctl unlock && rmmod escguard || fail redteam9-rmmod
