@@ -103,11 +103,19 @@ impl State {
         if o.ns[mnt] == self.base.ns[mnt] || !m.in_guest_ns() || (!special && !m.writable()) {
             return false;
         }
-        if m.dev() != self.base.root.dev
-            && o.host_root_volume == HostRootVolume::ReadOnly
-            && (m.mounted_below(o.host_root_mount) || sys::ro_carried(m.sb()))
-        {
-            return true;
+        if m.dev() != self.base.root.dev && o.host_root_volume == HostRootVolume::ReadOnly {
+            if m.mounted_below(o.host_root_mount) {
+                return true;
+            }
+            // Carried below some container's read-only host-root volume
+            // (the list is every container's): unless this container's
+            // runtime also gave it that filesystem writable, as a volume
+            // of its own (a node agent's `/run` volume beside its `/host`).
+            if sys::ro_carried(m.sb(), m.sb_tag()) {
+                return !self.grants.lock().of(o.cgroup_id).is_some_and(|g| {
+                    m.nearest_grant(&o.root, g.writable(), g.read_only()) == sys::Grant::Writable
+                });
+            }
         }
         if m.shows_host_root() && o.host_root_volume != HostRootVolume::ReadWrite {
             return true;

@@ -175,23 +175,41 @@ const RO_CARRIED_MAX: usize = 32;
 /// Superblocks (by address) of the host's filesystems that a read-only
 /// host-root volume carried below it when its container settled: the
 /// host's /run, /tmp, procfs, sysfs. Filled lock-free, never emptied
-/// while loaded (the host's filesystems outlive its containers).
+/// while loaded (the host's filesystems outlive its containers). Each with
+/// its tag (the first bytes of `s_uuid`): a tmpfs gets a random one, so a
+/// carried tmpfs unmounted since, whose address a container's own tmpfs
+/// got back, no longer matches (pseudo filesystems have none, and are not
+/// unmounted on a running host).
 static RO_CARRIED: [AtomicUsize; RO_CARRIED_MAX] = [const { AtomicUsize::new(0) }; RO_CARRIED_MAX];
+static RO_CARRIED_TAG: [AtomicU64; RO_CARRIED_MAX] = [const { AtomicU64::new(0) }; RO_CARRIED_MAX];
 
-/// Remembers superblock `sb` as carried by a read-only host-root volume.
-pub(crate) fn note_ro_carried(sb: usize) {
-    for slot in &RO_CARRIED {
+/// Remembers superblock `sb` (of tag `tag`) as carried by a read-only
+/// host-root volume.
+pub(crate) fn note_ro_carried(sb: usize, tag: u64) {
+    for (slot, t) in RO_CARRIED.iter().zip(&RO_CARRIED_TAG) {
         match slot.compare_exchange(0, sb, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return,
-            Err(v) if v == sb => return,
+            Ok(_) => {
+                t.store(tag, Ordering::Relaxed);
+                return;
+            }
+            // The same address: the filesystem there now is the carried one.
+            Err(v) if v == sb => {
+                t.store(tag, Ordering::Relaxed);
+                return;
+            }
             Err(_) => {}
         }
     }
 }
 
-/// Whether superblock `sb` is one a read-only host-root volume carried.
-pub(crate) fn ro_carried(sb: usize) -> bool {
-    sb != 0 && RO_CARRIED.iter().any(|s| s.load(Ordering::Relaxed) == sb)
+/// Whether superblock `sb` (of tag `tag`) is one a read-only host-root
+/// volume carried.
+pub(crate) fn ro_carried(sb: usize, tag: u64) -> bool {
+    sb != 0
+        && RO_CARRIED
+            .iter()
+            .zip(&RO_CARRIED_TAG)
+            .any(|(s, t)| s.load(Ordering::Relaxed) == sb && t.load(Ordering::Relaxed) == tag)
 }
 
 /// The host's mount namespace, by address (0 before load finished).

@@ -172,6 +172,13 @@ impl<'a> MountRef<'a> {
         unsafe { (*(*self.mnt).mnt_sb).s_magic as u64 }
     }
 
+    /// Its superblock's tag (see [`sb_tag_of`]).
+    pub(crate) fn sb_tag(&self) -> u64 {
+        // SAFETY: the mount and its superblock are pinned (type invariant).
+        let uuid = unsafe { (*(*self.mnt).mnt_sb).s_uuid.b };
+        sb_tag_of(&uuid)
+    }
+
     /// Its filesystem's device, as `st_dev`.
     pub(crate) fn dev(&self) -> u64 {
         // SAFETY: the mount and its superblock are pinned (type invariant).
@@ -302,6 +309,15 @@ unsafe fn dentry_id(d: *const bindings::dentry) -> (u64, u64) {
             },
         )
     }
+}
+
+/// A superblock's tag: the first eight bytes of its `s_uuid` (random for
+/// each tmpfs, zero for pseudo filesystems), which tells a filesystem
+/// from a later one at the same address.
+fn sb_tag_of(uuid: &[u8; 16]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&uuid[..8]);
+    u64::from_ne_bytes(b)
 }
 
 /// A mount's root dentry (compared by address).
@@ -1096,6 +1112,15 @@ impl MountScan {
         Some((sb as usize, magic as u64))
     }
 
+    /// The tag of superblock `sb` (see [`sb_tag_of`]).
+    fn sb_tag(&mut self, sb: usize) -> Option<u64> {
+        let sb = sb as *mut bindings::super_block;
+        // SAFETY: address arithmetic only; `read_nofault` accepts any
+        // source address.
+        let uuid = read_nofault(unsafe { addr_of!((*sb).s_uuid.b) })?;
+        Some(sb_tag_of(&uuid))
+    }
+
     /// The device (`st_dev`) of the filesystem `dentry` is of.
     fn dev(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
         let (sb, _) = self.sb_magic(dentry)?;
@@ -1399,7 +1424,9 @@ fn note_carried_below(ns: *const c_void, vol: *mut bindings::vfsmount) {
         return;
     }
     for sb in carried[..c].iter().filter(|sb| !own[..n].contains(sb)) {
-        super::fast::note_ro_carried(*sb);
+        if let Some(tag) = scan.sb_tag(*sb) {
+            super::fast::note_ro_carried(*sb, tag);
+        }
     }
 }
 

@@ -32,6 +32,14 @@
 #       (FIFOs are judged by the grants when opened for reading too);
 #   *-ptmx-lookalike   a pty allocated through the host's /dev/ptmx in
 #       chroot /host (killed: ptmx makes a new pair, now exempt).
+# and a fourteenth (false kills, each SIGKILL against 6a9ea02):
+#   carried-global-*   the list of filesystems carried below read-only
+#       host-root volumes is every container's: a second node agent with a
+#       writable volume of the host's /run (or /dev) was refused its own
+#       writes. The container's own writable grant now wins.
+#   sb-reuse-*         a carried tmpfs unmounted, its superblock's address
+#       reused by a container's own tmpfs, refused: entries carry the
+#       superblock's uuid tag (random per tmpfs).
 . /tests/lib.sh
 insmod "$KO" || { fail redteam9-insmod; exit 0; }
 escguardctl mode enforce
@@ -244,6 +252,52 @@ ctr s5 priv-hostroot "mount --bind /host/bundles/busybox/rootfs /mnt && egprobe 
 if [ "$(cat /etc/egrt9cs5)" = orig ] || [ "$KILLED" = yes ] || [ "$(ev_n "$EV")" -ge 1 ]; then pass bind-own-rootfs-chroot-cwd
 else fail bind-own-rootfs-chroot-cwd "host file now $(cat /etc/egrt9cs5)"; fi
 rm -f /etc/egrt9cs5
+
+# --- A. RO_CARRIED is global: a second read-only host-root container with a
+# writable volume of a host tmpfs (/run/...), as a node agent with
+# `-v /:/host:ro -v /var/run/agent:/var/run/agent` has. Alone it is quiet
+# (its own scan sees /run mounted outside the volume); after any other
+# read-only host-root container settled, /run's superblock is "carried".
+mkdir -p /run/egshared; chmod 1777 /run/egshared
+ADDRUN='s|"destination": "/host",|"destination": "/egvol", "type": "bind", "source": "/run/egshared", "options": ["rbind", "rw"]}, {"destination": "/host",|'
+ctr_sed a1 hostroot "$ADDRUN" 'echo one > /egvol/f1 && cat /egvol/f1'
+ctr_quiet carried-global-first-agent-lookalike
+ctr a2 hostroot 'ls /host > /dev/null'
+ctr_quiet carried-global-plain-hostroot-lookalike
+ctr_sed a3 hostroot "$ADDRUN" 'echo two > /egvol/f2 && cat /egvol/f2'
+ctr_quiet carried-global-second-agent-lookalike
+ctr_sed a4 hostroot "$ADDRUN" 'mkdir /egvol/d4 && rmdir /egvol/d4'
+ctr_quiet carried-global-second-agent-mkdir-lookalike
+# The same agent with the host's /dev (device plugin / falco-like).
+ADDDEV='s|"destination": "/host",|"destination": "/egvol", "type": "bind", "source": "/dev", "options": ["rbind", "rw"]}, {"destination": "/host",|'
+ctr_sed a5 priv-hostroot "$ADDDEV" 'echo egrt9d-a5 > /egvol/kmsg'
+ctr_quiet carried-global-hostdev-kmsg-lookalike
+
+# --- B. Superblock addresses: RO_CARRIED holds addresses, never emptied. A
+# host tmpfs carried by a read-only host-root container, unmounted, and its
+# superblock's address reused by a later container's own tmpfs.
+mkdir -p /mnt/egt1 /mnt/egt2 /mnt/egt3 /mnt/egt4 /mnt/egt5 /mnt/egt6
+for i in 1 2 3 4 5 6; do mount -t tmpfs egt$i /mnt/egt$i; done
+ctr bc hostroot 'echo x > /dev/shm/x && mkdir /dev/shm/d && cat /dev/shm/x'
+ctr_quiet devshm-before-reuse-control
+ctr b0 hostroot 'true'
+for i in 1 2 3 4 5 6; do umount /mnt/egt$i; done
+sleep 3
+ctr b1 priv-hostroot 'i=0; while [ $i -lt 60 ]; do mkdir -p /dev/shm/m$i && mount -t tmpfs t$i /dev/shm/m$i && echo at-$i && echo x > /dev/shm/m$i/f || { echo failed-at-$i; exit 9; }; i=$((i+1)); done; echo x > /dev/shm/top; echo all-ok'
+ctr_quiet sb-reuse-own-tmpfs-lookalike
+# Again, with fresh carried tmpfs and a plain container's own /dev/shm.
+for i in 1 2 3 4 5 6; do mount -t tmpfs egu$i /mnt/egt$i; done
+ctr b2 hostroot 'true'
+for i in 1 2 3 4 5 6; do umount /mnt/egt$i; done
+sleep 3
+j=0
+while [ $j -lt 6 ]; do
+	ctr b3-$j hostroot 'echo x > /dev/shm/x && mkdir /dev/shm/d && echo x > /dev/mqueue/q 2>/dev/null; cat /dev/shm/x'
+	ctr_quiet sb-reuse-own-devshm-lookalike-$j
+	j=$((j+1))
+done
+
+rm -rf /run/egshared
 
 rm -f /etc/egrt9-* /run/egrt9-* /tmp/egrt9-* /etc/egrt9b-* /egrt9b-* /bundles/busybox/egrt9b-* /run/egrt9b-* /tmp/egrt9b-* /egvol/egrt9b-*
 escguardctl unlock && rmmod escguard || fail redteam9-rmmod
