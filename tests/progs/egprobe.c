@@ -826,6 +826,32 @@ static int do_rdtrunc(const char *path)
 }
 
 /*
+ * rt11/rt12: open FILE with FLAGS (O_WRONLY, maybe O_TRUNC), ftruncate it
+ * first if FTRUNC, then pwrite TEXT at 0: the write a cached verdict must
+ * not wave through.
+ */
+static int write_at0(const char *file, int flags, int ftrunc, const char *text)
+{
+	int fd = open(file, flags);
+
+	if (fd < 0) {
+		printf("open ");
+		return result(-1);
+	}
+	if (ftrunc && ftruncate(fd, 0) < 0) {
+		printf("ftruncate ");
+		return result(-1);
+	}
+	if (pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
+		printf("write ");
+		return result(-1);
+	}
+	close(fd);
+	printf("wrote ");
+	return result(0);
+}
+
+/*
  * rt11: chroot(DIR), warm the verdict cache with read opens of "/", look
  * FILE up (a dentry in the dcache: no mnt_want_write at open), then open
  * it O_WRONLY (no O_CREAT, no O_TRUNC) and pwrite TEXT at 0. HOW:
@@ -855,22 +881,7 @@ static int do_chroot_write(const char *dir, const char *file, const char *text, 
 	}
 	if (!strcmp(how, "trunc"))
 		flags |= O_TRUNC;
-	fd = open(file, flags);
-	if (fd < 0) {
-		printf("open ");
-		return result(-1);
-	}
-	if (!strcmp(how, "ftrunc") && ftruncate(fd, 0) < 0) {
-		printf("ftruncate ");
-		return result(-1);
-	}
-	if (pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
-		printf("write ");
-		return result(-1);
-	}
-	close(fd);
-	printf("wrote ");
-	return result(0);
+	return write_at0(file, flags, !strcmp(how, "ftrunc"), text);
 }
 
 /*
@@ -1539,18 +1550,7 @@ static int do_chroot_cwd(const char *dir, const char *cwd, const char *file, con
 	}
 	printf("warm-ok ");
 	fflush(stdout);
-	fd = open(file, O_WRONLY);
-	if (fd < 0) {
-		printf("open ");
-		return result(-1);
-	}
-	if (pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
-		printf("write ");
-		return result(-1);
-	}
-	close(fd);
-	printf("wrote ");
-	return result(0);
+	return write_at0(file, O_WRONLY, 0, text);
 }
 
 /*
