@@ -8,6 +8,7 @@
 use crate::counters::Counter;
 use crate::verdict::{self, Baseline, Escape, Lineage, Origin};
 use crate::{abi, sys, State};
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 
 /// Distinct container origins remembered for attributing planted programs.
@@ -90,9 +91,62 @@ impl Origins {
     }
 }
 
-/// The bit of `dev` in `State::origin_devs`.
-fn dev_bit(dev: u64) -> u64 {
-    1 << (dev.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+/// A lock-free first look for `planted_exec`: one bit per hash of the
+/// device, and one per hash of the identity, of every container root ever
+/// noted in `Origins`. Bits are set before the origin is noted and never
+/// cleared (a stale bit only costs a locked look), so a clear bit is an
+/// exact "no container root here": a host exec from a device no container
+/// root is on, or from a directory none of whose ancestors is one -- the
+/// common exec -- takes no lock and reads nothing of its caller.
+pub(crate) struct OriginFilter {
+    devs: AtomicU64,
+    roots: [AtomicU64; ROOT_WORDS],
+}
+
+/// Words of `OriginFilter::roots`: 256 bits keep a false "maybe" rare
+/// for a few dozen containers' roots.
+const ROOT_WORDS: usize = 4;
+
+impl OriginFilter {
+    pub(crate) const fn new() -> Self {
+        OriginFilter {
+            devs: AtomicU64::new(0),
+            roots: [const { AtomicU64::new(0) }; ROOT_WORDS],
+        }
+    }
+
+    fn hash(x: u64) -> u64 {
+        x.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// The word and bit of root identity (`dev`, `ino`).
+    fn root_bit(dev: u64, ino: u64) -> (usize, u64) {
+        let h = Self::hash(ino ^ Self::hash(dev));
+        ((h >> 62) as usize, 1 << ((h >> 56) & 63))
+    }
+
+    /// Records a container root on device `dev` with inode `ino`.
+    fn note(&self, dev: u64, ino: u64) {
+        self.devs
+            .fetch_or(1 << (Self::hash(dev) >> 58), Ordering::Relaxed);
+        let (w, b) = Self::root_bit(dev, ino);
+        if let Some(word) = self.roots.get(w) {
+            word.fetch_or(b, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a container root may be on device `dev`: false is exact.
+    pub(crate) fn dev_maybe(&self, dev: u64) -> bool {
+        self.devs.load(Ordering::Relaxed) & (1 << (Self::hash(dev) >> 58)) != 0
+    }
+
+    /// Whether `id` may be a container root: false is exact.
+    pub(crate) fn root_maybe(&self, id: &abi::escguard_fsid) -> bool {
+        let (w, b) = Self::root_bit(id.dev, id.ino);
+        self.roots
+            .get(w)
+            .is_some_and(|word| word.load(Ordering::Relaxed) & b != 0)
+    }
 }
 
 /// Which hook saw a task.
@@ -220,15 +274,10 @@ impl State {
         if o.host_root_volume == verdict::HostRootVolume::ReadOnly {
             sys::note_ro_host_mounts();
         }
+        // The filter first: an exec that finds a clear bit is never judged
+        // against the list.
+        self.origin_filter.note(o.root.dev, o.root.ino);
         self.origins.lock().note(o, &self.base);
-        self.origin_devs
-            .fetch_or(dev_bit(o.root.dev), core::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Whether a container root may be on device `dev`: false is exact,
-    /// true asks `Origins::any_on` under the lock.
-    pub(crate) fn origin_dev_maybe(&self, dev: u64) -> bool {
-        self.origin_devs.load(core::sync::atomic::Ordering::Relaxed) & dev_bit(dev) != 0
     }
 
     /// What to judge task `t` by: its own entry, or for an untracked task

@@ -21,7 +21,7 @@
 //! hook's lock-free fast path (`sys/fast.rs`), tasks (`sys/task.rs`) and
 //! files and paths (`sys/vfs.rs`), over the C glue.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::SpinLock;
 use kernel::{new_spinlock, try_pin_init};
@@ -46,7 +46,7 @@ mod writes;
 use counters::Counters;
 use device::ModuleRef;
 use lifecycle::TidSwaps;
-use lineage::Origins;
+use lineage::{OriginFilter, Origins};
 use policy::Policy;
 use presets::Presets;
 use table::Table;
@@ -100,11 +100,9 @@ struct State {
     /// `writes`).
     #[pin]
     grants: SpinLock<writes::Grants>,
-    /// One bit per hash of the device of any container root ever noted in
-    /// `origins` (never cleared: a stale bit only costs a locked look), so
-    /// that a host exec from a device no container root is on -- most of
-    /// them -- needs no lock.
-    origin_devs: AtomicU64,
+    /// Which devices and directories may hold a container root noted in
+    /// `origins`, lock-free (see `OriginFilter`).
+    origin_filter: OriginFilter,
     /// The open hook's lock-free state: the container filter, the clean
     /// verdicts of container tasks (written under the table lock) and the
     /// policy's file-access mask (written under the policy lock).
@@ -136,7 +134,7 @@ impl State {
                 policy <- new_spinlock!(policy, "escguard_policy"),
                 origins <- new_spinlock!(origins, "escguard_origins"),
                 grants <- new_spinlock!(grants, "escguard_grants"),
-                origin_devs: AtomicU64::new(0),
+                origin_filter: OriginFilter::new(),
                 fast,
             }? Error),
             GFP_KERNEL,

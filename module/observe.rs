@@ -60,13 +60,17 @@ impl State {
         }
         self.c.umh_checked.inc();
         // The file first: a program on a mount of the host's namespace,
-        // on a device no container root was recorded on (a host program,
-        // the common exec), was planted by nobody, and the caller's own
-        // facts are not needed.
+        // not below any recorded container root (a host program, the
+        // common exec), was planted by nobody, and the caller's own facts
+        // are not needed. The filter answers without the lock; a deep
+        // walk that gives up counts as "maybe".
         let f = file.facts();
         let other_ns = f.mnt_ns != 0 && f.host_mnt_ns == 0;
-        let on_origin_dev = self.origin_dev_maybe(f.dev);
-        if !other_ns && !on_origin_dev {
+        let below_root = self.origin_filter.dev_maybe(f.dev)
+            && file
+                .find_ancestor(|a| self.origin_filter.root_maybe(a))
+                .is_some();
+        if !other_ns && !below_root {
             return 0;
         }
         let own = sys::current_facts();
@@ -78,7 +82,7 @@ impl State {
         let mnt = abi::ESCGUARD_NS_MNT as usize;
         let planted = if other_ns && f.mnt_ns != own.ns[mnt] {
             Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
-        } else if on_origin_dev {
+        } else if below_root {
             // Below a recorded container root, however deep.
             let idx = self.origins.lock();
             if idx.any_on(f.dev) {

@@ -13,7 +13,8 @@
 #      (of a host task, and of a container init runc has not started yet;
 #      escguard does not depend on kprobes the host can switch off);
 #   5. a host exec of a program a container planted as a binfmt_misc
-#      interpreter (reason host-exec, rule planted_exec);
+#      interpreter, or of one below a container's root directory reached by
+#      the host's own path (reason host-exec, rule planted_exec);
 #   6. nested runtimes (a procfs for a new pid namespace, a real nested
 #      runc) are left alone, a procfs of the host's pid namespace is not;
 #   9. a host-root volume its runtime configured is not an escape (nor a
@@ -442,6 +443,27 @@ rule enable binfmt_misc
 host_silent host-exec-host-handler-lookalike "echo :eghost:E::egh::/bin/cat: > $BM/register && echo host-handler-content > /tmp/x.egh && chmod +x /tmp/x.egh && [ \"\$(/tmp/x.egh)\" = host-handler-content ]"
 [ ! -e "$BM/eghost" ] || echo -1 > "$BM/eghost"
 rm -f /tmp/x.egp /tmp/x.egh /tmp/planted-ran
+# A program below a recorded container root reached by the host's own path
+# (the busybox rootfs every test container runs from), a few directories
+# down: the lock-free filter in front of the origin index must pass it on
+# to the exact check at every depth. The same program copied to the
+# host's /tmp (same device, no container root above) runs silently.
+EGD=/bundles/busybox/rootfs/tmp/egdeep/a/b/c
+mkdir -p "$EGD" /tmp/egtrue && cp /tests/bench/true "$EGD/true" && cp /tests/bench/true /tmp/egtrue/true
+below_root() { # NAME PROGRAM
+	escguardctl mode enforce
+	drain_events
+	_out=$( ("$2"); echo rc=$?)
+	_ev=$(events_json)
+	show_ev "$_ev"
+	if echo "$_out" | grep -q 'rc=0'; then fail "$1" "the host exec succeeded"
+	elif [ "$(ev_n "$_ev")" != 1 ] || ! echo "$_ev" | grep -q '"rule":"planted_exec"'; then fail "$1" "no planted_exec event: $(flat "$_out")"
+	else pass "$1"; fi
+}
+below_root host-exec-below-container-root "$EGD/true"
+below_root host-exec-container-image-program /bundles/busybox/rootfs/bin/busybox
+host_silent host-exec-same-device-lookalike "/tmp/egtrue/true && cd $EGD && /tmp/egtrue/true"
+rm -rf /bundles/busybox/rootfs/tmp/egdeep /tmp/egtrue
 umount "$BM" 2>/dev/null
 
 # ---- 6. Nested runtimes --------------------------------------------------------
