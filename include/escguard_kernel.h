@@ -153,6 +153,7 @@ struct escguard_scratch {
 #define ESCGUARD_AT_PRIVATE_MOUNT 26	/* clone_private_mount(path) */
 #define ESCGUARD_AT_TTY_IOCTL 27	/* tty_ioctl(file, cmd, arg), tty_compat_ioctl(...) */
 #define ESCGUARD_AT_INPUT_WRITE 28	/* evdev_write(file, buf, count, ppos) */
+#define ESCGUARD_AT_SB_UMOUNT 29	/* security_sb_umount(mnt, flags) */
 #define ESCGUARD_AT_IA32 0x100
 
 /* Signal syscalls by where the target and signal are. */

@@ -293,6 +293,54 @@ impl sys::CheckHooks for State {
         )
     }
 
+    fn on_shared_tree_change(
+        &self,
+        task: sys::TaskRef<'_>,
+        parent: sys::MountRef<'_>,
+        at: sys::MountPoint<'_>,
+        umount: bool,
+    ) -> i32 {
+        self.c.hook_syscall.inc();
+        // What the runtime made read-only of the host stays so, its mount
+        // tree too: a mount, bind, move or unmount below a shared mount
+        // of a host filesystem the container may not write (a read-only
+        // host volume its runtime made `rshared`, what a read-only
+        // host-root volume carried) propagates to the host's namespace.
+        // Over a host file or directory it replaces what host programs
+        // read and run there; an unmount takes a filesystem from the host.
+        // Below a volume the container may write, and below its own root,
+        // the change is its own (a CSI node plugin's bidirectional
+        // volume). Judged as the write it is, before the change.
+        let Some((o, rep, tracked)) = self.contained(task) else {
+            return 0;
+        };
+        if !self.write_refused_as(&o, parent, true) {
+            return 0;
+        }
+        let lin = Lineage::Container(o);
+        let i = task.info(&self.base.refs(Some(&lin)));
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(if umount {
+            b"unmount (propagates to the host) of "
+        } else {
+            b"mount (propagates to the host) on "
+        });
+        let mut path = [0u8; PATH_LEN];
+        at.render(&mut path);
+        w.bytes(until_nul(&path));
+        self.refuse_access(
+            abi::ESCGUARD_HOOK_MOUNT,
+            &Escape::object(),
+            &i,
+            lin,
+            rep,
+            tracked,
+            task,
+            w.done(),
+        )
+    }
+
     fn on_write_through(&self, task: sys::TaskRef<'_>, mnt: sys::MountRef<'_>) -> i32 {
         self.write_through(task, mnt)
     }

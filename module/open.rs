@@ -219,13 +219,17 @@ impl sys::OpenHooks for State {
         // (a host daemon's control FIFO, a host terminal, below a read-only
         // volume): judged by the grants even on a mount that is read-only
         // now. Devices that keep no state are not: `>/dev/null` in
-        // `chroot /host` changes nothing of the host's. A FIFO is judged so
-        // opened for reading too: a read takes the data a host program
-        // wrote for another, which never gets it.
+        // `chroot /host` changes nothing of the host's. A channel -- a FIFO
+        // or a character device -- is judged so opened for reading too: a
+        // read takes what a host program wrote for another, which never
+        // gets it (a FIFO's data, an admin's keystrokes on a host terminal,
+        // an input device's events), and a read-only grant gives files to
+        // look at, not a seat at a host program's channel. `/dev/kmsg`
+        // readers take nothing from each other.
         let special = matches!(f.mode & S_IFMT, S_IFCHR | S_IFBLK | S_IFIFO);
-        let fifo = f.mode & S_IFMT == S_IFIFO;
+        let write = f.fmode & abi::ESCGUARD_PF_WRITE != 0;
         if !rep
-            && (f.fmode & abi::ESCGUARD_PF_WRITE != 0 || fifo)
+            && (write || (file.is_channel() && !file.is_kmsg()))
             && !file.is_stateless_device()
             && self.write_refused_as(&o, file.mount(), special)
         {

@@ -177,6 +177,17 @@ pub(crate) trait CheckHooks {
     /// `task` remounts `target` (a read-only mount, or one of a read-only
     /// filesystem) writable with `mount(2)`, before the remount is made.
     fn on_make_writable(&self, task: TaskRef<'_>, target: MountPoint<'_>) -> i32;
+    /// `task` changes the mount tree below mount `parent`: attaches a
+    /// mount at `at` on it (`mount(2)`, a bind or a move, `move_mount(2)`),
+    /// or unmounts `at` (the mount's root) from it, before the change.
+    /// `parent` is shared: the change propagates to its peers.
+    fn on_shared_tree_change(
+        &self,
+        task: TaskRef<'_>,
+        parent: MountRef<'_>,
+        at: MountPoint<'_>,
+        umount: bool,
+    ) -> i32;
     /// `task` asks for write access to mount `mnt` for a change that may
     /// open nothing (`mnt_want_write`: chmod, chown, mkdir, mknod, unlink,
     /// rename, link, truncate, utimes, xattrs, an open that creates or

@@ -476,10 +476,11 @@ pub(crate) fn cached(t: TaskRef<'_>, file: FileRef<'_>) -> Cached {
     if mnt == root_mnt {
         return Cached::Hit;
     }
-    // A FIFO read takes what a host program wrote for another: judged in
-    // full where a read-only host mount may hold one, as writes are.
+    // A read of a FIFO or a terminal takes what a host program wrote for
+    // another: judged in full where a read-only host mount may hold one,
+    // as writes are.
     if super::vfs::mnt_root(mnt) as usize == HOST_ROOT_DENTRY.load(Ordering::Relaxed)
-        || (RO_HOST_MOUNTS.load(Ordering::Relaxed) && file.is_fifo())
+        || (RO_HOST_MOUNTS.load(Ordering::Relaxed) && file.is_channel())
     {
         return Cached::Miss;
     }

@@ -376,6 +376,14 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                         return ret;
                     }
                 }
+                let on = target.mount();
+                if vfs::MountPoint::attaches(r.arg(3) as u64) && on.shared() && maybe_container(cur)
+                {
+                    let ret = ops.on_shared_tree_change(cur, on, target, false);
+                    if ret != 0 {
+                        return ret;
+                    }
+                }
                 let s = Scratch::get();
                 let mut fstype = [0u8; crate::abi::ESCGUARD_NAME_LEN as usize * 2];
                 kstr(r.arg(0) as *const c_char, s.a);
@@ -400,6 +408,14 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     &*(r.arg(0) as *const bindings::path),
                     &*(r.arg(1) as *const bindings::path),
                 );
+                let at = vfs::MountPoint::from_raw(to);
+                let on = at.mount();
+                if on.shared() && maybe_container(cur) {
+                    let ret = ops.on_shared_tree_change(cur, on, at, false);
+                    if ret != 0 {
+                        return ret;
+                    }
+                }
                 let mut fstype = [0u8; crate::abi::ESCGUARD_NAME_LEN as usize * 2];
                 vfs::render(from, s.a);
                 vfs::render(to, s.b);
@@ -411,6 +427,24 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     cstr(s.b),
                     cstr(&fstype),
                 )
+            }
+            raw::ESCGUARD_AT_SB_UMOUNT => {
+                // security_sb_umount(mnt, flags): umount(2) of a mount the
+                // caller holds, before anything is unmounted.
+                let Some(m) = MountRef::from_raw(r.arg(0) as *mut bindings::vfsmount) else {
+                    return 0;
+                };
+                match m.parent() {
+                    Some(on) if cur.is_user() && on.shared() && maybe_container(cur) => {
+                        let root = bindings::path {
+                            mnt: r.arg(0) as *mut bindings::vfsmount,
+                            dentry: m.root(),
+                        };
+                        let at = vfs::MountPoint::from_raw(&root);
+                        ops.on_shared_tree_change(cur, on, at, true)
+                    }
+                    _ => 0,
+                }
             }
             raw::ESCGUARD_AT_PTRACE => {
                 // security_ptrace_access_check(child, mode): ptrace attach,
@@ -914,7 +948,7 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 50] = [
+const SITES: [Site; 51] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -978,6 +1012,7 @@ const SITES: [Site; 50] = [
         raw::ESCGUARD_AT_MOVE_MOUNT,
         0,
     ),
+    refuse(c_str!("security_sb_umount"), raw::ESCGUARD_AT_SB_UMOUNT, 0),
     refuse(
         c_str!("security_ptrace_access_check"),
         raw::ESCGUARD_AT_PTRACE,

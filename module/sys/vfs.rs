@@ -61,6 +61,8 @@ pub(super) unsafe fn fs_unlock(fs: *mut raw::fs_struct) {
 /// `MS_RDONLY` / `SB_RDONLY`, `MS_REMOUNT` (`uapi/linux/mount.h`, `linux/fs.h`).
 const MS_RDONLY: u64 = 1;
 const MS_REMOUNT: u64 = 32;
+/// `MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED`.
+const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
 
 /// The mount point a `mount(2)` call names, valid for the hook's duration.
 ///
@@ -99,6 +101,22 @@ impl<'a> MountPoint<'a> {
             )
         };
         mnt_flags & bindings::MNT_READONLY != 0 || sb_flags & MS_RDONLY != 0
+    }
+
+    /// The mount the path is on.
+    pub(crate) fn mount(&self) -> MountRef<'a> {
+        // INVARIANT: the path pins its mount for `'a` (type invariant).
+        MountRef {
+            mnt: self.path.mnt,
+            _p: PhantomData,
+        }
+    }
+
+    /// Whether a `mount(2)` with `flags` on it attaches a mount there (a
+    /// new mount, a bind, a move): not a remount, not a change of
+    /// propagation type, which attach nothing.
+    pub(crate) fn attaches(flags: u64) -> bool {
+        flags & (MS_REMOUNT | MS_PROPAGATION) == 0
     }
 
     /// `FS_*` flags of the mount's root against `refs`.
@@ -197,6 +215,28 @@ impl<'a> MountRef<'a> {
             )
         };
         mnt_flags & bindings::MNT_READONLY == 0 && sb_flags & MS_RDONLY == 0
+    }
+
+    /// Whether it is shared: mounts and unmounts below it propagate to
+    /// its peers (in other mount namespaces too, the host's among them
+    /// when the container's runtime made a host volume `rshared`).
+    pub(crate) fn shared(&self) -> bool {
+        // SAFETY: the mount is pinned (type invariant); read once.
+        let flags = unsafe { ptr::read_volatile(addr_of!((*self.mnt).mnt_flags)) } as u32;
+        flags & bindings::MNT_SHARED != 0
+    }
+
+    /// The mount it is mounted on (itself for a namespace's root or a
+    /// detached mount); `None` if it cannot be read.
+    pub(crate) fn parent(&self) -> Option<MountRef<'a>> {
+        let facts = MountScan::new().mount(self.mnt)?;
+        // INVARIANT: a mounted mount holds a reference on its parent; one
+        // detached meanwhile frees it only after an RCU grace period, and
+        // hooks run with preemption off, an RCU read-side section.
+        Some(MountRef {
+            mnt: facts.parent,
+            _p: PhantomData,
+        })
     }
 
     /// Whether it shows the whole host root filesystem (its root is the
@@ -541,11 +581,14 @@ impl<'a> FileRef<'a> {
         flags & bindings::O_TRUNC != 0
     }
 
-    /// Whether the file is a FIFO.
+    /// Whether the file is a channel to whoever is at its other end: a
+    /// FIFO or a character device (a terminal, an input device), whose
+    /// reads take what was meant for someone else.
     #[inline(always)]
-    pub(crate) fn is_fifo(&self) -> bool {
+    pub(crate) fn is_channel(&self) -> bool {
         // SAFETY: valid file; its inode is pinned by it.
-        (unsafe { (*self.inode()).i_mode } as u32) & 0o170000 == 0o010000
+        let kind = (unsafe { (*self.inode()).i_mode } as u32) & 0o170000;
+        kind == 0o010000 || kind == 0o020000
     }
 
     /// Whether the file is a device node that keeps no state a write could
@@ -562,6 +605,15 @@ impl<'a> FileRef<'a> {
                 (major, minor),
                 (1, 3) | (1, 5) | (1, 7) | (1, 8) | (1, 9) | (5, 0) | (5, 2)
             )
+    }
+
+    /// Whether the file is `/dev/kmsg`, whose readers each keep their own
+    /// position in the kernel log: a read takes nothing from anyone (a
+    /// write adds to the host's log, and is judged).
+    pub(crate) fn is_kmsg(&self) -> bool {
+        // SAFETY: valid file; its inode is pinned by it.
+        let (mode, rdev) = unsafe { ((*self.inode()).i_mode as u32, (*self.inode()).i_rdev) };
+        mode & 0o170000 == 0o020000 && rdev == (1 << 20) | 11
     }
 
     /// The file's superblock magic.

@@ -147,6 +147,21 @@
  *                              key presses written to the evdev device
  *                              node DEV (a host keyboard's event device)
  *
+ * For the tenth red-team suite (tests/guest/redteam10.sh):
+ *
+ *   egprobe pty-type FILE DELAY TEXT
+ *                              a host terminal (a pty pair) whose "user"
+ *                              types TEXT after DELAY seconds (written to
+ *                              the master, as keystrokes); writes the pty
+ *                              number to FILE first, and after another
+ *                              DELAY prints whether the terminal's echo is
+ *                              still on ("host-echo=on|off")
+ *   egprobe fsmount-at TYPE PATH
+ *                              a new filesystem of TYPE by the new mount
+ *                              API (fsopen, fsconfig, fsmount) holding a
+ *                              file "job" (EVIL), attached at PATH with
+ *                              move_mount(2)
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -179,6 +194,7 @@
 #include <sys/user.h>
 #include <pthread.h>
 #include <sched.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "escguard_abi.h"
@@ -1587,6 +1603,46 @@ static int do_pty_listen(const char *outfile, int secs)
 	return 0;
 }
 
+static int do_pty_type(const char *outfile, int delay, const char *text)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY), n = 0;
+	struct termios t;
+	FILE *f;
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ioctl(m, TIOCGPTN, &n) < 0)
+		return result(-1);
+	f = fopen(outfile, "w");
+	if (!f)
+		return result(-1);
+	fprintf(f, "%d\n", n);
+	fclose(f);
+	sleep(delay);
+	if (write(m, text, strlen(text)) < 0 || write(m, "\n", 1) < 0)
+		return result(-1);
+	printf("typed\n");
+	fflush(stdout);
+	sleep(delay);
+	if (tcgetattr(m, &t) == 0)
+		printf("host-echo=%s\n", (t.c_lflag & ECHO) ? "on" : "off");
+	return 0;
+}
+
+static int do_fsmount_at(const char *type, const char *path)
+{
+	int fs = syscall(SYS_fsopen, type, 0), mnt, f;
+
+	if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return result(-1);
+	mnt = syscall(SYS_fsmount, fs, 0, 0);
+	if (mnt < 0)
+		return result(-1);
+	f = openat(mnt, "job", O_WRONLY | O_CREAT, 0644);
+	if (f < 0 || write(f, "EVIL\n", 5) != 5)
+		return result(-1);
+	close(f);
+	return result(syscall(SYS_move_mount, mnt, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH));
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -1700,6 +1756,10 @@ int main(int argc, char **argv)
 		return do_listen(argv[2]);
 	if (!strcmp(argv[1], "connect") && argc == 3)
 		return do_connect(argv[2]);
+	if (!strcmp(argv[1], "pty-type") && argc == 5)
+		return do_pty_type(argv[2], atoi(argv[3]), argv[4]);
+	if (!strcmp(argv[1], "fsmount-at") && argc == 4)
+		return do_fsmount_at(argv[2], argv[3]);
 	if (!strcmp(argv[1], "fsopen") && argc == 3) {
 		int fd = syscall(SYS_fsopen, argv[2], 0);
 
