@@ -277,13 +277,15 @@ struct pid *escguard_proc_pid(struct inode *inode);
 /* A mount namespace's mounts, for a reader that holds no namespace lock:
  * the top of its rbtree (0 and @top set, or -EFAULT), one node copied
  * (0 or -EFAULT), the mount a node is embedded in (address arithmetic
- * only), and a mount's root dentry, parent and MNT_* flags (0 or
+ * only), and a mount's root dentry, parent, MNT_* flags, mount point, peer
+ * group id and its master's peer group id (0: none) (0 or
  * -EFAULT). Every read
  * is copy_from_kernel_nofault(): never faults, may see a node in flux. */
 int escguard_mnt_ns_top_nofault(const void *ns, struct rb_node **top);
 int escguard_rb_node_nofault(const struct rb_node *n, struct rb_node *out);
 struct vfsmount *escguard_mnt_of_node(struct rb_node *n);
-int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent, int *flags);
+int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent, int *flags,
+			 struct dentry **mountpoint, int *group, int *master_group);
 /* kern_path(@name, LOOKUP_FOLLOW, @p): 0 and a held @p, or an errno.
  * Process context (load-time checks). */
 int escguard_kern_path_follow(const char *name, struct path *p);

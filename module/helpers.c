@@ -305,15 +305,18 @@ int escguard_rb_node_nofault(const struct rb_node *n, struct rb_node *out)
 	return copy_from_kernel_nofault(out, n, sizeof(*out));
 }
 struct vfsmount *escguard_mnt_of_node(struct rb_node *n) { return &rb_entry(n, struct mount, mnt_node)->mnt; }
-int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent, int *flags)
+int escguard_mnt_nofault(struct vfsmount *mnt, struct dentry **root, struct vfsmount **parent, int *flags,
+			 struct dentry **mountpoint, int *group, int *master_group)
 {
-	struct mount *p;
+	struct mount *p, *m = real_mount(mnt), *master;
 
 	if (get_kernel_nofault(*root, &mnt->mnt_root) || get_kernel_nofault(*flags, &mnt->mnt_flags)
-	    || get_kernel_nofault(p, &real_mount(mnt)->mnt_parent))
+	    || get_kernel_nofault(p, &m->mnt_parent) || get_kernel_nofault(*mountpoint, &m->mnt_mountpoint)
+	    || get_kernel_nofault(*group, &m->mnt_group_id) || get_kernel_nofault(master, &m->mnt_master))
 		return -EFAULT;
 	*parent = &p->mnt;
-	return 0;
+	*master_group = 0;
+	return master && get_kernel_nofault(*master_group, &master->mnt_group_id) ? -EFAULT : 0;
 }
 int escguard_kern_path_follow(const char *name, struct path *p) { return kern_path(name, LOOKUP_FOLLOW, p); }
 

@@ -8,7 +8,7 @@
 use crate::bytes::{self, until_nul};
 use crate::presets::PRESET_NAMES;
 use crate::report::{syscall_name, BufWriter, Extra};
-use crate::verdict::{Escape, Lineage, Origin};
+use crate::verdict::{Escape, HostRootVolume, Lineage, Origin};
 use crate::{abi, policy, presets, sys, State, PATH_LEN};
 use kernel::str::CStr;
 
@@ -293,35 +293,58 @@ impl sys::CheckHooks for State {
         )
     }
 
-    fn on_shared_tree_change(
+    fn on_tree_change(
         &self,
         task: sys::TaskRef<'_>,
-        parent: sys::MountRef<'_>,
         at: sys::MountPoint<'_>,
-        umount: bool,
+        detach: Option<sys::MountRef<'_>>,
     ) -> i32 {
         self.c.hook_syscall.inc();
         // What the runtime made read-only of the host stays so, its mount
-        // tree too: a mount, bind, move or unmount below a shared mount
-        // of a host filesystem the container may not write (a read-only
-        // host volume its runtime made `rshared`, what a read-only
-        // host-root volume carried) propagates to the host's namespace.
-        // Over a host file or directory it replaces what host programs
-        // read and run there; an unmount takes a filesystem from the host.
-        // Below a volume the container may write, and below its own root,
-        // the change is its own (a CSI node plugin's bidirectional
-        // volume). Judged as the write it is, before the change.
+        // tree too. A mount, bind, move or unmount below a shared mount
+        // lands wherever the kernel propagates it: in the host's namespace
+        // when a peer of that mount, or a slave of its group, is there (a
+        // read-only host volume its runtime made `rshared`; any bind the
+        // container made of one since). Over a host file or directory it
+        // replaces what host programs read and run there; an unmount takes
+        // a filesystem from the host. So the change is judged as a write
+        // where it lands *as the host sees it*, by the container's grants:
+        // below its own root and below a volume it may write (a CSI node
+        // plugin's bidirectional volume) it is its own; elsewhere it is
+        // refused before it is made. Nothing of the host's is read-only to
+        // a container without read-only host mounts.
         let Some((o, rep, tracked)) = self.contained(task) else {
             return 0;
         };
-        if !self.write_refused_as(&o, parent, true) {
+        if o.host_root_volume == HostRootVolume::ReadWrite {
+            return 0;
+        }
+        let g = self.grants_of(&o);
+        if g.is_none() && o.host_root_volume != HostRootVolume::ReadOnly {
+            return 0;
+        }
+        let (w, r) = g
+            .as_ref()
+            .map_or((&[][..], &[][..]), |g| (g.writable(), g.read_only()));
+        let refused = |l: sys::Landing| {
+            matches!(
+                l.on_host(&o.root, w, r),
+                Some(sys::Grant::ReadOnly | sys::Grant::None)
+            )
+        };
+        let hit = match detach {
+            None => refused(at.landing()),
+            // A subtree that cannot be read whole is refused.
+            Some(m) => m.subtree_landings(refused).unwrap_or(true),
+        };
+        if !hit {
             return 0;
         }
         let lin = Lineage::Container(o);
         let i = task.info(&self.base.refs(Some(&lin)));
         let mut buf = [0u8; PATH_LEN];
         let mut w = BufWriter::new(&mut buf);
-        w.bytes(if umount {
+        w.bytes(if detach.is_some() {
             b"unmount (propagates to the host) of "
         } else {
             b"mount (propagates to the host) on "

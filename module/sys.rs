@@ -23,7 +23,7 @@ pub(crate) use task::{
 pub(crate) use vfs::{
     current_dir_fds, note_host_sysfs, verify_private_layout, FileRef, MountPoint,
 };
-pub(crate) use vfs::{ConfiguredMounts, Grant, MountRef, WriteGrants};
+pub(crate) use vfs::{ConfiguredMounts, Grant, Landing, MountRef, WriteGrants};
 
 /// Whether current is in an `open(2)`-family syscall (`open`, `creat`,
 /// `openat`, `openat2`, and their 32-bit numbers, which no 64-bit call
@@ -177,16 +177,15 @@ pub(crate) trait CheckHooks {
     /// `task` remounts `target` (a read-only mount, or one of a read-only
     /// filesystem) writable with `mount(2)`, before the remount is made.
     fn on_make_writable(&self, task: TaskRef<'_>, target: MountPoint<'_>) -> i32;
-    /// `task` changes the mount tree below mount `parent`: attaches a
-    /// mount at `at` on it (`mount(2)`, a bind or a move, `move_mount(2)`),
-    /// or unmounts `at` (the mount's root) from it, before the change.
-    /// `parent` is shared: the change propagates to its peers.
-    fn on_shared_tree_change(
+    /// `task` changes the mount tree, before the change: attaches a mount
+    /// at `at` (`mount(2)`: a new mount, a bind or a move; `move_mount(2)`)
+    /// on a shared mount, or (`detach`: the mount, `at` its root) unmounts
+    /// a mount with whatever is mounted below it.
+    fn on_tree_change(
         &self,
         task: TaskRef<'_>,
-        parent: MountRef<'_>,
         at: MountPoint<'_>,
-        umount: bool,
+        detach: Option<MountRef<'_>>,
     ) -> i32;
     /// `task` asks for write access to mount `mnt` for a change that may
     /// open nothing (`mnt_want_write`: chmod, chown, mkdir, mknod, unlink,

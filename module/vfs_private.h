@@ -126,6 +126,9 @@ struct mount {
 #endif
 	int mnt_id;			/* mount identifier, reused */
 	u64 mnt_id_unique;		/* mount ID unique until reboot */
+#if ESCGUARD_TEST_VFS_SKEW == 8
+	void *escguard_test_skew;
+#endif
 	int mnt_group_id;		/* peer group identifier */
 	int mnt_expiry_mark;		/* true if marked for expiry */
 	struct hlist_head mnt_pins;

@@ -126,6 +126,12 @@ impl State {
         m.nearest_grant(&o.root, g.writable(), g.read_only()) == sys::Grant::ReadOnly
     }
 
+    /// The write grants recorded for container `o` (none: it has no
+    /// read-only host mounts, or they are not known).
+    pub(crate) fn grants_of(&self, o: &Origin) -> Option<sys::WriteGrants> {
+        self.grants.lock().of(o.cgroup_id)
+    }
+
     /// `on_write_through`: a container task asks for write access to `m`.
     pub(crate) fn write_through(&self, task: sys::TaskRef<'_>, m: sys::MountRef<'_>) -> i32 {
         self.c.hook_syscall.inc();

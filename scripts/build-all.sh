@@ -32,12 +32,12 @@ log "building the test-only skewed escguards (vfs_private.h that does not match 
 # (module/vfs_private.h says which member each moves).
 rm -rf build/skew; make -s install-dkms DESTDIR="$ESCGUARD_ROOT/build/skew" >/dev/null
 skew_src=$(echo "$ESCGUARD_ROOT"/build/skew/usr/src/escguard-*)
-for n in 1 2 3 4 5 6 7; do
+for n in 1 2 3 4 5 6 7 8; do
     make -s -C "$KDIR" M="$skew_src" "${KMAKEFLAGS[@]}" KCFLAGS=-DESCGUARD_TEST_VFS_SKEW=$n modules >&2
     cp "$skew_src/escguard.ko" "$ESCGUARD_ROOT/build/skew/escguard_skew$n.ko"
 done
 # Only helpers.c reads vfs_private.h; kbuild rebuilds it when KCFLAGS changes.
-for n in 2 3 4 5 6 7; do
+for n in 2 3 4 5 6 7 8; do
     ! cmp -s build/skew/escguard_skew$((n - 1)).ko build/skew/escguard_skew$n.ko || die "skewed test modules $((n - 1)) and $n are identical"
 done
 
@@ -63,6 +63,6 @@ CTL="$ESCGUARD_ROOT/ctl/target/x86_64-unknown-linux-gnu/release/escguardctl"
 mkdir -p "$ESCGUARD_ROOT/build"
 KDIR="$KDIR" "$ESCGUARD_ROOT/scripts/build-guest.sh" "$ESCGUARD_ROOT/build/guest.img" "$ESCGUARD_ROOT/escguard.ko" "$CTL" \
   "$ESCGUARD_ROOT/tests/kmod/escguard_test_payload.ko" "$ESCGUARD_ROOT/tests/kmod/escguard_test_direct.ko" \
-  "$ESCGUARD_ROOT"/build/skew/escguard_skew[1-7].ko >&2
+  "$ESCGUARD_ROOT"/build/skew/escguard_skew[1-8].ko >&2
 echo "KDIR=$(printf %q "$KDIR")"
 echo "IMAGE=$(printf %q "$ESCGUARD_ROOT/build/guest.img")"

@@ -376,10 +376,11 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                         return ret;
                     }
                 }
-                let on = target.mount();
-                if vfs::MountPoint::attaches(r.arg(3) as u64) && on.shared() && maybe_container(cur)
+                if vfs::MountPoint::attaches(r.arg(3) as u64)
+                    && target.mount().shared()
+                    && maybe_container(cur)
                 {
-                    let ret = ops.on_shared_tree_change(cur, on, target, false);
+                    let ret = ops.on_tree_change(cur, target, None);
                     if ret != 0 {
                         return ret;
                     }
@@ -409,9 +410,8 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     &*(r.arg(1) as *const bindings::path),
                 );
                 let at = vfs::MountPoint::from_raw(to);
-                let on = at.mount();
-                if on.shared() && maybe_container(cur) {
-                    let ret = ops.on_shared_tree_change(cur, on, at, false);
+                if at.mount().shared() && maybe_container(cur) {
+                    let ret = ops.on_tree_change(cur, at, None);
                     if ret != 0 {
                         return ret;
                     }
@@ -434,17 +434,14 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 let Some(m) = MountRef::from_raw(r.arg(0) as *mut bindings::vfsmount) else {
                     return 0;
                 };
-                match m.parent() {
-                    Some(on) if cur.is_user() && on.shared() && maybe_container(cur) => {
-                        let root = bindings::path {
-                            mnt: r.arg(0) as *mut bindings::vfsmount,
-                            dentry: m.root(),
-                        };
-                        let at = vfs::MountPoint::from_raw(&root);
-                        ops.on_shared_tree_change(cur, on, at, true)
-                    }
-                    _ => 0,
+                if !cur.is_user() || !maybe_container(cur) {
+                    return 0;
                 }
+                let root = bindings::path {
+                    mnt: r.arg(0) as *mut bindings::vfsmount,
+                    dentry: m.root(),
+                };
+                ops.on_tree_change(cur, vfs::MountPoint::from_raw(&root), Some(m))
             }
             raw::ESCGUARD_AT_PTRACE => {
                 // security_ptrace_access_check(child, mode): ptrace attach,

@@ -103,6 +103,15 @@ impl<'a> MountPoint<'a> {
         mnt_flags & bindings::MNT_READONLY != 0 || sb_flags & MS_RDONLY != 0
     }
 
+    /// Where a mount attached at this path lands.
+    pub(crate) fn landing(&self) -> Landing {
+        // INVARIANT: the path is pinned for the hook (type invariant).
+        Landing {
+            parent: self.path.mnt,
+            mountpoint: self.path.dentry,
+        }
+    }
+
     /// The mount the path is on.
     pub(crate) fn mount(&self) -> MountRef<'a> {
         // INVARIANT: the path pins its mount for `'a` (type invariant).
@@ -226,16 +235,38 @@ impl<'a> MountRef<'a> {
         flags & bindings::MNT_SHARED != 0
     }
 
-    /// The mount it is mounted on (itself for a namespace's root or a
-    /// detached mount); `None` if it cannot be read.
-    pub(crate) fn parent(&self) -> Option<MountRef<'a>> {
-        let facts = MountScan::new().mount(self.mnt)?;
-        // INVARIANT: a mounted mount holds a reference on its parent; one
-        // detached meanwhile frees it only after an RCU grace period, and
-        // hooks run with preemption off, an RCU read-side section.
-        Some(MountRef {
-            mnt: facts.parent,
-            _p: PhantomData,
+    /// Calls `f` with where each mount an unmount of this one takes from
+    /// its parent lands: itself and every mount below it in its namespace
+    /// (a lazy unmount takes them all, and the kernel propagates each
+    /// one's removal to its parent's peers), until `f` returns true;
+    /// whether it did (`None`: the scan could not finish).
+    pub(crate) fn subtree_landings<F: FnMut(Landing) -> bool>(&self, mut f: F) -> Option<bool> {
+        let mut scan = MountScan::new();
+        let ns = mnt_ns(self.mnt) as *const c_void;
+        let me = self.mnt;
+        let own = scan.mount(me)?;
+        // INVARIANT (each landing): read from a mount of the namespace
+        // during the hook (see `Landing`).
+        if own.parent != me
+            && f(Landing {
+                parent: own.parent,
+                mountpoint: own.mountpoint,
+            })
+        {
+            return Some(true);
+        }
+        if ns.is_null() || is_err(ns.cast::<c_char>()) {
+            return Some(false);
+        }
+        scan.any(ns, |s, m| {
+            if m == me || !s.below(m, me) {
+                return Some(false);
+            }
+            let mf = s.mount(m)?;
+            Some(f(Landing {
+                parent: mf.parent,
+                mountpoint: mf.mountpoint,
+            }))
         })
     }
 
@@ -912,6 +943,17 @@ pub(crate) fn verify_private_layout() -> Result {
         );
         return Err(ENOEXEC);
     }
+    // The peer groups (after the mount id, checked above against mountinfo):
+    // set exactly on the mounts flagged shared (`MNT_SHARED`, public), in
+    // every mount of the namespace.
+    let groups_ok = MountScan::new().any(ns, |s, m| {
+        let f = s.mount(m)?;
+        Some((f.flags & bindings::MNT_SHARED != 0) != (f.group > 0) || f.master_group < 0)
+    }) == Some(false);
+    if !groups_ok {
+        pr_err!("struct mount differs from module/vfs_private.h (peer group); not loading\n");
+        return Err(ENOEXEC);
+    }
     let p = lookup(c_str!("/proc/self"))?;
     // SAFETY: `p` is held, so its dentry, superblock and inode are alive.
     let (magic, inode) = unsafe { ((*(*p.0.dentry).d_sb).s_magic, (*p.0.dentry).d_inode) };
@@ -1070,10 +1112,73 @@ impl MountinfoLine {
 }
 
 /// What [`MountScan::mount`] reads of a mount.
+#[derive(Clone, Copy)]
 struct MountFacts {
     root: *mut bindings::dentry,
     parent: *mut bindings::vfsmount,
     flags: u32,
+    /// Where it is mounted on `parent`.
+    mountpoint: *mut bindings::dentry,
+    /// Its peer group (0: not shared), its master's (0: not a slave).
+    group: i32,
+    master_group: i32,
+}
+
+/// Where a mount-tree change lands: at dentry `mountpoint` of mount
+/// `parent` (a mount attached there, or one detached from there).
+///
+/// # Invariants
+///
+/// Both are read in the hook's RCU read-side section (preemption is off)
+/// from a mount that was attached then: freed, if at all, after it.
+#[derive(Clone, Copy)]
+pub(crate) struct Landing {
+    parent: *mut bindings::vfsmount,
+    mountpoint: *mut bindings::dentry,
+}
+
+impl Landing {
+    /// What the container's grants (`origin`, `writable`, `read_only`: as
+    /// for [`MountRef::nearest_grant`]) allow where the change lands in
+    /// the host's mount namespace: `None` if it lands in no mount there
+    /// (`parent` is not shared, or no mount of the host's namespace is a
+    /// peer of it or a slave of its group), else the least they allow
+    /// over every such mount (the landing as each shows it, climbing to
+    /// the host's root). A scan that cannot finish answers read-only.
+    pub(crate) fn on_host(
+        &self,
+        origin: &FsId,
+        writable: &[RootId],
+        read_only: &[RootId],
+    ) -> Option<Grant> {
+        let mut scan = MountScan::new();
+        let Some(p) = scan.mount(self.parent) else {
+            return Some(Grant::ReadOnly);
+        };
+        if p.flags & bindings::MNT_SHARED == 0 || p.group == 0 {
+            return None;
+        }
+        let host = super::fast::host_mnt_ns() as *const c_void;
+        let mut least: Option<Grant> = None;
+        let done = scan.any(host, |s, h| {
+            let f = s.mount(h)?;
+            if f.group != p.group && f.master_group != p.group {
+                return Some(false);
+            }
+            let g = s.grant_through(h, f, self.mountpoint, origin, writable, read_only)?;
+            least = match (least, g) {
+                (_, None) => least,
+                (Some(Grant::ReadOnly), _) | (_, Some(Grant::ReadOnly)) => Some(Grant::ReadOnly),
+                (Some(Grant::None), _) | (_, Some(Grant::None)) => Some(Grant::None),
+                _ => Some(Grant::Writable),
+            };
+            Some(false)
+        });
+        if done.is_none() {
+            return Some(Grant::ReadOnly);
+        }
+        least
+    }
 }
 
 /// Nodes a lockless scan of one mount namespace visits at most (rbtree
@@ -1143,14 +1248,84 @@ impl MountScan {
     /// and `MNT_*` flags.
     fn mount(&mut self, mnt: *mut bindings::vfsmount) -> Option<MountFacts> {
         self.budget = self.budget.checked_sub(1)?;
-        let (mut root, mut parent, mut flags) = (ptr::null_mut(), ptr::null_mut(), 0);
+        let mut f = MountFacts {
+            root: ptr::null_mut(),
+            parent: ptr::null_mut(),
+            flags: 0,
+            mountpoint: ptr::null_mut(),
+            group: 0,
+            master_group: 0,
+        };
+        let mut flags = 0;
         // SAFETY: the accessor reads with copy_from_kernel_nofault().
-        (unsafe { raw::escguard_mnt_nofault(mnt, &mut root, &mut parent, &mut flags) } == 0)
-            .then_some(MountFacts {
-                root,
-                parent,
-                flags: flags as u32,
-            })
+        let r = unsafe {
+            raw::escguard_mnt_nofault(
+                mnt,
+                &mut f.root,
+                &mut f.parent,
+                &mut flags,
+                &mut f.mountpoint,
+                &mut f.group,
+                &mut f.master_group,
+            )
+        };
+        f.flags = flags as u32;
+        (r == 0).then_some(f)
+    }
+
+    /// One step up from `d` (`None`: unreadable, or the budget is spent).
+    fn d_parent(&mut self, d: *mut bindings::dentry) -> Option<*mut bindings::dentry> {
+        self.budget = self.budget.checked_sub(1)?;
+        // SAFETY: address arithmetic only; `read_nofault` accepts any
+        // source address.
+        read_nofault(unsafe { addr_of!((*d).d_parent) })
+    }
+
+    /// What the grants allow at `d` as it shows through mount `mnt` (of
+    /// facts `f`) and the mounts above it up to its namespace's root:
+    /// `Some(None)` if `d` is not below `mnt`'s root (it does not show
+    /// there), `None` if something could not be read. The rule is
+    /// [`MountRef::nearest_grant`]'s, climbing mounts too.
+    fn grant_through(
+        &mut self,
+        mut mnt: *mut bindings::vfsmount,
+        mut f: MountFacts,
+        mut d: *mut bindings::dentry,
+        origin: &FsId,
+        writable: &[RootId],
+        read_only: &[RootId],
+    ) -> Option<Option<Grant>> {
+        let mut read_only_seen = false;
+        let mut first = true;
+        loop {
+            loop {
+                let id = (self.dev(d)?, self.ino(d)?);
+                if (origin.dev != 0 && id == (origin.dev, origin.ino)) || writable.contains(&id) {
+                    return Some(Some(Grant::Writable));
+                }
+                read_only_seen |= read_only.contains(&id);
+                if d == f.root {
+                    break;
+                }
+                let p = self.d_parent(d)?;
+                if p == d {
+                    // Not below this mount's root: not shown through it.
+                    return if first { Some(None) } else { None };
+                }
+                d = p;
+            }
+            first = false;
+            if f.parent == mnt {
+                break;
+            }
+            (mnt, d) = (f.parent, f.mountpoint);
+            f = self.mount(mnt)?;
+        }
+        Some(Some(if read_only_seen {
+            Grant::ReadOnly
+        } else {
+            Grant::None
+        }))
     }
 
     /// The superblock (by address) and its magic of the filesystem

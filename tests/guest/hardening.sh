@@ -219,15 +219,19 @@ fi
 # One skewed build per checked member (module/vfs_private.h): a mount's
 # namespace, its id (checked against the kernel's own mountinfo), a procfs
 # inode's pid, a mount namespace's inode number, the mount tree and parent
-# links the host-root-volume scan walks.
+# links the host-root-volume scan walks, and a mount's peer group.
 for skew in '1 struct mount differs from module/vfs_private.h (namespace)' \
 	'2 struct mount differs from module/vfs_private.h (id ' \
 	'3 struct proc_inode differs from module/vfs_private.h' \
 	'4 struct mnt_namespace differs from module/vfs_private.h' \
 	'5 struct mount differs from module/vfs_private.h (mount tree)' \
 	'6 struct mount differs from module/vfs_private.h (parent)' \
-	'7 struct mount differs from module/vfs_private.h (mount tree)'; do
+	'7 struct mount differs from module/vfs_private.h (mount tree)' \
+	'8 struct mount differs from module/vfs_private.h (peer group)'; do
 	n=${skew%% *} want=${skew#* }
+	# The peer group id is checked against the shared flag: only a shared
+	# mount tells a misplaced one (a systemd host's / is shared).
+	[ "$n" != 8 ] || mount --make-shared /
 	klog_mark
 	if insmod /tests/escguard_skew$n.ko 2>/tmp/skew.err; then
 		fail private-layout-mismatch-refused-$n "the skewed module loaded"; unload
@@ -239,6 +243,7 @@ for skew in '1 struct mount differs from module/vfs_private.h (namespace)' \
 	else
 		fail private-layout-mismatch-refused-$n "$(cat /tmp/skew.err) / $(klog_since | tail -2)"
 	fi
+	[ "$n" != 8 ] || mount --make-private /
 done
 # Once the direct call is free again, escguard takes it.
 insmod "$KO" && [ "$(cat /sys/module/escguard/parameters/open_hook)" = direct ] \

@@ -17,6 +17,19 @@
 #       programs then read and run the container's files. A mount-tree
 #       change below a shared mount of a host filesystem the container may
 #       not write is now judged as the write it is, before it is made.
+# Then a sixteenth review, of those fixes (each a FAIL against 08a4598):
+#   propagation-umount-subtree-rbind, propagation-late-host-mount-via-rbind
+#       the same changes through the container's own rbind of the volume
+#       (peers of the host's mounts outside /host): a lazy unmount of the
+#       bind took a host mount; a bind over a host tmpfs mounted after the
+#       container started replaced a host file. A change is now judged
+#       where it lands *as the host sees it*: every mount of the host's
+#       namespace that is a peer of its parent or a slave of its group,
+#       climbed to the host's root against the container's grants, and
+#       an unmount for each mount it detaches.
+#   own-shared-*-lookalike (a false kill): a volume or root the container
+#       made shared itself is a peer group of its own; nothing reaches the
+#       host.
 # Look-alikes: the container's own pty, /dev/null and /dev/kmsg through the
 # volume, mounts below a volume the container may write with bidirectional
 # propagation (a CSI node plugin's), below its own shared root, and below a
@@ -133,8 +146,45 @@ ctr_sed l3 priv-hostroot "$CSI" "umount /host/vol1 2>/dev/null; mount -t tmpfs t
 ctr_quiet propagation-csi-umount-lookalike
 umount /mnt/egcsi/vol1 2>/dev/null
 rm -rf /mnt/egcsi
+# Sixteenth review: the same through a bind the container made of the
+# volume (an rbind keeps the peer groups), and a false kill.
+ismnt() { grep -q " $1 " /proc/mounts; }
+mkdir -p /mnt/egu1; mount -t tmpfs egu1 /mnt/egu1; echo keep > /mnt/egu1/f
+# An rbind of a host directory's tree below the container's own /dev,
+# detached lazily: the kernel propagates each detached mount's removal to
+# its parent's peers, the host's /mnt/egu1 among them.
+ctr_sed u1 priv-hostroot "$RSH" "mkdir -p /dev/b && mount --rbind /host/mnt /dev/b && cat /dev/b/egu1/f && umount -l /dev/b && echo detached"
+if [ -f /mnt/egu1/f ] && acted; then pass propagation-umount-subtree-rbind
+else fail propagation-umount-subtree-rbind "killed=$KILLED host /mnt/egu1 mounted: $(ismnt /mnt/egu1 && echo yes || echo no)"; fi
+ismnt /mnt/egu1 || { mount -t tmpfs egu1 /mnt/egu1; echo keep > /mnt/egu1/f; }
+# A plain bind (no children) detached: nothing of the host's goes.
+ctr_sed u2 priv-hostroot "$RSH" "mkdir -p /dev/b && mount --bind /host/mnt /dev/b && umount -l /dev/b && echo ok"
+if [ -f /mnt/egu1/f ]; then ctr_quiet propagation-plain-bind-umount-lookalike
+else fail propagation-plain-bind-umount-lookalike "host mount gone"; fi
+ismnt /mnt/egu1 || { mount -t tmpfs egu1 /mnt/egu1; echo keep > /mnt/egu1/f; }
+umount /mnt/egu1
+# A host filesystem mounted after the container started (a new pod's
+# secret tmpfs) reaches the volume; bound over through the container's own
+# rbind of the volume: no carried filesystem, no grant of its own, but the
+# host sees the change below its read-only /.
+rm -rf /mnt/eglate; mkdir -p /mnt/eglate
+(sleep 5; mount -t tmpfs eglate /mnt/eglate; echo orig > /mnt/eglate/job) &
+ctr_sed u3 priv-hostroot "$RSH" "sleep 12; cat /host/mnt/eglate/job && mkdir -p /dev/b && mount --rbind /host/mnt /dev/b && echo EVIL > /dev/evil && mount --bind /dev/evil /dev/b/eglate/job && echo bound"
+wait
+if [ "$(cat /mnt/eglate/job 2>&1)" = orig ] && acted && echo "$OUT" | grep -q '^orig'; then pass propagation-late-host-mount-via-rbind
+else fail propagation-late-host-mount-via-rbind "killed=$KILLED host: $(cat /mnt/eglate/job 2>&1): $(flat "$OUT")"; fi
+umount /mnt/eglate/job 2>/dev/null; umount /mnt/eglate 2>/dev/null; rm -rf /mnt/eglate
 umount /bundles/busybox/rootfs
 mount --make-rprivate /
+# A peer group of the container's own (runc's default rslave volume made
+# shared by the container, or its / made rshared as systemd as PID 1
+# does): a mount and an unmount below it reach nothing of the host's.
+# (Writes into a filesystem mounted below a read-only host-root volume are
+# judged as the host's whoever mounted it: README, known gaps.)
+ctr f1 priv-hostroot "mount --make-rshared /host && mount -t tmpfs t /host/mnt && umount /host/mnt && echo ok"
+ctr_quiet own-shared-volume-mount-lookalike
+ctr f2 priv-hostroot "mount --make-rshared / && mount -t tmpfs t /host/mnt && umount /host/mnt && echo ok"
+ctr_quiet own-shared-root-mount-lookalike
 printf '#!/bin/sh\necho benign\n' > /etc/egrt10-job3; chmod 755 /etc/egrt10-job3
 ctr l4 priv-hostroot "printf '#!/bin/sh\necho PWNED\n' > /dev/egm3 && chmod 755 /dev/egm3 && mount --bind /dev/egm3 /host/etc/egrt10-job3 && mount -t tmpfs t /host/mnt && echo bound"
 if grep -q PWNED /etc/egrt10-job3; then fail propagation-rslave-lookalike "propagated without rshared"
