@@ -1151,7 +1151,7 @@ impl Landing {
         writable: &[RootId],
         read_only: &[RootId],
     ) -> Option<Grant> {
-        let mut scan = MountScan::new();
+        let mut scan = MountScan::with_budget(LANDING_SCAN_BUDGET);
         let Some(p) = scan.mount(self.parent) else {
             return Some(Grant::ReadOnly);
         };
@@ -1186,6 +1186,13 @@ impl Landing {
 /// a scan that runs out answers "no".
 const MOUNT_SCAN_BUDGET: u32 = 8192;
 
+/// The same for [`Landing::on_host`], which walks the host's namespace
+/// (a node with many pods has thousands of mounts, and every bind of a
+/// shared root filesystem is a peer of it) and climbs from the landing
+/// through each peer; a scan that runs out answers read-only, so it is
+/// kept well above what a large node needs (mount calls are rare).
+const LANDING_SCAN_BUDGET: u32 = 65_536;
+
 /// A walk of a mount namespace's mounts (its `mounts` rbtree, in order)
 /// without the namespace's lock, which probe context cannot take. Every
 /// read is fault-proof (`copy_from_kernel_nofault`) and mounts are freed
@@ -1199,9 +1206,11 @@ struct MountScan {
 
 impl MountScan {
     fn new() -> Self {
-        MountScan {
-            budget: MOUNT_SCAN_BUDGET,
-        }
+        Self::with_budget(MOUNT_SCAN_BUDGET)
+    }
+
+    fn with_budget(budget: u32) -> Self {
+        MountScan { budget }
     }
 
     /// A copy of node `n`; `None` when it cannot be read or the budget is
@@ -1295,6 +1304,16 @@ impl MountScan {
         writable: &[RootId],
         read_only: &[RootId],
     ) -> Option<Option<Grant>> {
+        // Shown through `mnt` at all? (One read per step: most peers of a
+        // shared root filesystem are binds of other directories.)
+        let mut up = d;
+        while up != f.root {
+            let p = self.d_parent(up)?;
+            if p == up {
+                return Some(None);
+            }
+            up = p;
+        }
         let mut read_only_seen = false;
         let mut first = true;
         loop {
