@@ -297,7 +297,7 @@ impl sys::CheckHooks for State {
         &self,
         task: sys::TaskRef<'_>,
         at: sys::MountPoint<'_>,
-        detach: Option<sys::MountRef<'_>>,
+        change: sys::TreeChange<'_>,
     ) -> i32 {
         self.c.hook_syscall.inc();
         // What the runtime made read-only of the host stays so, its mount
@@ -326,16 +326,24 @@ impl sys::CheckHooks for State {
         let (w, r) = g
             .as_ref()
             .map_or((&[][..], &[][..]), |g| (g.writable(), g.read_only()));
-        let refused = |l: sys::Landing| {
+        let mut scan = sys::LandingScan::new();
+        let mut refused = |l: sys::Landing| {
             matches!(
-                l.on_host(&o.root, w, r),
+                scan.on_host(&l, &o.root, w, r),
                 Some(sys::Grant::ReadOnly | sys::Grant::None)
             )
         };
-        let hit = match detach {
-            None => refused(at.landing()),
+        let hit = match change {
+            sys::TreeChange::Attach => refused(at.landing()),
+            // Judged both ways: the flag that says which is not shown to
+            // the hook, and a mount tucked beneath one the container made
+            // private lands on that one's parent (the host's, through a
+            // shared volume) all the same.
+            sys::TreeChange::AttachOrBeneath => {
+                refused(at.landing()) || at.beneath_landing().is_some_and(&mut refused)
+            }
             // A subtree that cannot be read whole is refused.
-            Some(m) => m.subtree_landings(refused).unwrap_or(true),
+            sys::TreeChange::Detach(m) => m.subtree_landings(refused).unwrap_or(true),
         };
         if !hit {
             return 0;
@@ -344,7 +352,7 @@ impl sys::CheckHooks for State {
         let i = task.info(&self.base.refs(Some(&lin)));
         let mut buf = [0u8; PATH_LEN];
         let mut w = BufWriter::new(&mut buf);
-        w.bytes(if detach.is_some() {
+        w.bytes(if matches!(change, sys::TreeChange::Detach(_)) {
             b"unmount (propagates to the host) of "
         } else {
             b"mount (propagates to the host) on "

@@ -23,7 +23,7 @@ pub(crate) use task::{
 pub(crate) use vfs::{
     current_dir_fds, note_host_sysfs, verify_private_layout, FileRef, MountPoint,
 };
-pub(crate) use vfs::{ConfiguredMounts, Grant, Landing, MountRef, WriteGrants};
+pub(crate) use vfs::{ConfiguredMounts, Grant, Landing, LandingScan, MountRef, WriteGrants};
 
 /// Whether current is in an `open(2)`-family syscall (`open`, `creat`,
 /// `openat`, `openat2`, and their 32-bit numbers, which no 64-bit call
@@ -153,6 +153,21 @@ pub(crate) trait OpenHooks {
     fn on_port_io(&self, task: TaskRef<'_>) -> i32;
 }
 
+/// A change of the mount tree a hook reports.
+#[derive(Clone, Copy)]
+pub(crate) enum TreeChange<'a> {
+    /// `mount(2)` (a new mount, a bind, a move) attaches at the path, on
+    /// a shared mount.
+    Attach,
+    /// `move_mount(2)` attaches at the path, or -- with
+    /// `MOVE_MOUNT_BENEATH`, whose flag the LSM hook does not see --
+    /// beneath the mount whose root the path is.
+    AttachOrBeneath,
+    /// `umount(2)` detaches this mount (the path: its root) and whatever
+    /// is mounted below it.
+    Detach(MountRef<'a>),
+}
+
 /// The other observation points that may refuse a call.
 ///
 /// They run in `task` (current, never a kernel thread), in atomic context,
@@ -177,16 +192,9 @@ pub(crate) trait CheckHooks {
     /// `task` remounts `target` (a read-only mount, or one of a read-only
     /// filesystem) writable with `mount(2)`, before the remount is made.
     fn on_make_writable(&self, task: TaskRef<'_>, target: MountPoint<'_>) -> i32;
-    /// `task` changes the mount tree, before the change: attaches a mount
-    /// at `at` (`mount(2)`: a new mount, a bind or a move; `move_mount(2)`)
-    /// on a shared mount, or (`detach`: the mount, `at` its root) unmounts
-    /// a mount with whatever is mounted below it.
-    fn on_tree_change(
-        &self,
-        task: TaskRef<'_>,
-        at: MountPoint<'_>,
-        detach: Option<MountRef<'_>>,
-    ) -> i32;
+    /// `task` changes the mount tree at `at`, before the change (see
+    /// [`TreeChange`]).
+    fn on_tree_change(&self, task: TaskRef<'_>, at: MountPoint<'_>, change: TreeChange<'_>) -> i32;
     /// `task` asks for write access to mount `mnt` for a change that may
     /// open nothing (`mnt_want_write`: chmod, chown, mkdir, mknod, unlink,
     /// rename, link, truncate, utimes, xattrs, an open that creates or

@@ -45,7 +45,7 @@ if [ -z "$p" ]; then echo "FAIL check-log-gate (no summary)"; failed=$((failed +
 else passed=$((passed + p)); failed=$((failed + f)); fi
 
 KERNEL="$KDIR/arch/x86/boot/bzImage"
-SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh redteam4.sh redteam5.sh redteam6.sh redteam7.sh redteam8.sh redteam9.sh redteam10.sh hardening.sh stress.sh}
+SUITES=${ESCGUARD_SUITES:-foundation.sh install.sh detection.sh rules.sh bypass.sh redteam.sh redteam2.sh redteam3.sh redteam4.sh redteam5.sh redteam6.sh redteam7.sh redteam8.sh redteam9.sh redteam10.sh redteam11.sh hardening.sh stress.sh}
 # The stress suite needs 4 vCPUs; CI runs it shortened (ESCGUARD_STRESS_PROCS
 # process creations; `make stress` runs the long version).
 # The sanitizer flavors (ESCGUARD_FLAVOR=kasan|kcsan) boot with their extra

@@ -380,7 +380,7 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     && target.mount().shared()
                     && maybe_container(cur)
                 {
-                    let ret = ops.on_tree_change(cur, target, None);
+                    let ret = ops.on_tree_change(cur, target, super::TreeChange::Attach);
                     if ret != 0 {
                         return ret;
                     }
@@ -410,8 +410,8 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     &*(r.arg(1) as *const bindings::path),
                 );
                 let at = vfs::MountPoint::from_raw(to);
-                if at.mount().shared() && maybe_container(cur) {
-                    let ret = ops.on_tree_change(cur, at, None);
+                if (at.mount().shared() || at.is_mount_root()) && maybe_container(cur) {
+                    let ret = ops.on_tree_change(cur, at, super::TreeChange::AttachOrBeneath);
                     if ret != 0 {
                         return ret;
                     }
@@ -441,7 +441,11 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                     mnt: r.arg(0) as *mut bindings::vfsmount,
                     dentry: m.root(),
                 };
-                ops.on_tree_change(cur, vfs::MountPoint::from_raw(&root), Some(m))
+                ops.on_tree_change(
+                    cur,
+                    vfs::MountPoint::from_raw(&root),
+                    super::TreeChange::Detach(m),
+                )
             }
             raw::ESCGUARD_AT_PTRACE => {
                 // security_ptrace_access_check(child, mode): ptrace attach,

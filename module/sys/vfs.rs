@@ -112,6 +112,29 @@ impl<'a> MountPoint<'a> {
         }
     }
 
+    /// Where a mount attached *beneath* the mount whose root this path is
+    /// lands (`move_mount(2)` with `MOVE_MOUNT_BENEATH`: on that mount's
+    /// parent, at its mount point); `None` for a path that is no mount's
+    /// root, a namespace's root, or a mount that cannot be read.
+    pub(crate) fn beneath_landing(&self) -> Option<Landing> {
+        if self.path.dentry != mnt_root(self.path.mnt) {
+            return None;
+        }
+        let f = MountScan::new().mount(self.path.mnt)?;
+        // INVARIANT: read during the hook from the pinned path's mount,
+        // which holds its parent and mount point while attached.
+        (f.parent != self.path.mnt).then_some(Landing {
+            parent: f.parent,
+            mountpoint: f.mountpoint,
+        })
+    }
+
+    /// Whether the path is the root of its mount (a mount point as the
+    /// caller sees it).
+    pub(crate) fn is_mount_root(&self) -> bool {
+        self.path.dentry == mnt_root(self.path.mnt)
+    }
+
     /// The mount the path is on.
     pub(crate) fn mount(&self) -> MountRef<'a> {
         // INVARIANT: the path pins its mount for `'a` (type invariant).
@@ -241,7 +264,9 @@ impl<'a> MountRef<'a> {
     /// one's removal to its parent's peers), until `f` returns true;
     /// whether it did (`None`: the scan could not finish).
     pub(crate) fn subtree_landings<F: FnMut(Landing) -> bool>(&self, mut f: F) -> Option<bool> {
-        let mut scan = MountScan::new();
+        // The container's namespace holds every mount its volumes carried
+        // (a host-root volume: all of the host's).
+        let mut scan = MountScan::with_budget(LANDING_SCAN_BUDGET);
         let ns = mnt_ns(self.mnt) as *const c_void;
         let me = self.mnt;
         let own = scan.mount(me)?;
@@ -1137,35 +1162,58 @@ pub(crate) struct Landing {
     mountpoint: *mut bindings::dentry,
 }
 
-impl Landing {
+/// The walks of the host's mount namespace that one judgement makes for
+/// its [`Landing`]s: one budget for all (an unmount of a large tree has a
+/// landing per mount it detaches), and the peer groups found to have no
+/// member there, which are not walked again.
+pub(crate) struct LandingScan {
+    scan: MountScan,
+    off_host: [i32; 16],
+    n: usize,
+}
+
+impl LandingScan {
+    pub(crate) fn new() -> Self {
+        LandingScan {
+            scan: MountScan::with_budget(LANDING_SCAN_BUDGET),
+            off_host: [0; 16],
+            n: 0,
+        }
+    }
+
     /// What the container's grants (`origin`, `writable`, `read_only`: as
-    /// for [`MountRef::nearest_grant`]) allow where the change lands in
-    /// the host's mount namespace: `None` if it lands in no mount there
-    /// (`parent` is not shared, or no mount of the host's namespace is a
+    /// for [`MountRef::nearest_grant`]) allow where the change `l` lands
+    /// in the host's mount namespace: `None` if it lands in no mount there
+    /// (its parent is not shared, or no mount of the host's namespace is a
     /// peer of it or a slave of its group), else the least they allow
     /// over every such mount (the landing as each shows it, climbing to
     /// the host's root). A scan that cannot finish answers read-only.
     pub(crate) fn on_host(
-        &self,
+        &mut self,
+        l: &Landing,
         origin: &FsId,
         writable: &[RootId],
         read_only: &[RootId],
     ) -> Option<Grant> {
-        let mut scan = MountScan::with_budget(LANDING_SCAN_BUDGET);
-        let Some(p) = scan.mount(self.parent) else {
+        let Some(p) = self.scan.mount(l.parent) else {
             return Some(Grant::ReadOnly);
         };
-        if p.flags & bindings::MNT_SHARED == 0 || p.group == 0 {
+        if p.flags & bindings::MNT_SHARED == 0 || p.group <= 0 {
+            return None;
+        }
+        if self.off_host[..self.n].contains(&p.group) {
             return None;
         }
         let host = super::fast::host_mnt_ns() as *const c_void;
         let mut least: Option<Grant> = None;
-        let done = scan.any(host, |s, h| {
+        let mut member = false;
+        let done = self.scan.any(host, |s, h| {
             let f = s.mount(h)?;
             if f.group != p.group && f.master_group != p.group {
                 return Some(false);
             }
-            let g = s.grant_through(h, f, self.mountpoint, origin, writable, read_only)?;
+            member = true;
+            let g = s.grant_through(h, f, l.mountpoint, origin, writable, read_only)?;
             least = match (least, g) {
                 (_, None) => least,
                 (Some(Grant::ReadOnly), _) | (_, Some(Grant::ReadOnly)) => Some(Grant::ReadOnly),
@@ -1176,6 +1224,12 @@ impl Landing {
         });
         if done.is_none() {
             return Some(Grant::ReadOnly);
+        }
+        if !member {
+            if let Some(slot) = self.off_host.get_mut(self.n) {
+                *slot = p.group;
+                self.n += 1;
+            }
         }
         least
     }
@@ -1189,8 +1243,10 @@ const MOUNT_SCAN_BUDGET: u32 = 8192;
 /// The same for [`Landing::on_host`], which walks the host's namespace
 /// (a node with many pods has thousands of mounts, and every bind of a
 /// shared root filesystem is a peer of it) and climbs from the landing
-/// through each peer; a scan that runs out answers read-only, so it is
-/// kept well above what a large node needs (mount calls are rare).
+/// through each peer, and for [`MountRef::subtree_landings`], which walks
+/// a container's (a host-root volume carries all of the host's mounts). A
+/// scan that runs out answers read-only, so it is kept well above what a
+/// large node needs (mount calls are rare).
 const LANDING_SCAN_BUDGET: u32 = 65_536;
 
 /// A walk of a mount namespace's mounts (its `mounts` rbtree, in order)
@@ -1318,8 +1374,15 @@ impl MountScan {
         let mut first = true;
         loop {
             loop {
-                let id = (self.dev(d)?, self.ino(d)?);
-                if (origin.dev != 0 && id == (origin.dev, origin.ino)) || writable.contains(&id) {
+                let (sb, magic) = self.sb_magic(d)?;
+                let id = (self.sb_dev(sb)?, self.ino(d)?);
+                // A kernel filesystem the container was given writable (a
+                // host-network container's sysfs is the host's instance)
+                // lets it write the files there, which the presets judge;
+                // the host's mounts on it are not its own.
+                if (origin.dev != 0 && id == (origin.dev, origin.ino))
+                    || (writable.contains(&id) && !super::fast::magic_may_be_sensitive(magic))
+                {
                     return Some(Some(Grant::Writable));
                 }
                 read_only_seen |= read_only.contains(&id);
@@ -1370,6 +1433,11 @@ impl MountScan {
     /// The device (`st_dev`) of the filesystem `dentry` is of.
     fn dev(&mut self, dentry: *mut bindings::dentry) -> Option<u64> {
         let (sb, _) = self.sb_magic(dentry)?;
+        self.sb_dev(sb)
+    }
+
+    /// The device (`st_dev`) of superblock `sb` (by address).
+    fn sb_dev(&mut self, sb: usize) -> Option<u64> {
         let sb = sb as *mut bindings::super_block;
         // SAFETY: address arithmetic only; `read_nofault` accepts any
         // source address.

@@ -162,6 +162,16 @@
  *                              file "job" (EVIL), attached at PATH with
  *                              move_mount(2)
  *
+ * For the eleventh red-team suite (tests/guest/redteam11.sh):
+ *
+ *   egprobe fsmount-beneath TYPE PATH
+ *                              as fsmount-at, but attached with
+ *                              MOVE_MOUNT_BENEATH below the mount at PATH
+ *   egprobe set-group FROM TO  move_mount(MOVE_MOUNT_SET_GROUP): mount TO
+ *                              joins FROM's peer group
+ *   egprobe mount-many DIR N   N tmpfs mounts at DIR/0 .. DIR/N-1 (a busy
+ *                              node's many pod volumes)
+ *
  * Run under the name "egpayload" (a copy or link of egprobe, e.g. as a
  * binfmt_misc interpreter planted by a container), it writes
  * /tmp/planted-ran and prints "egpayload ran": the planted program ran.
@@ -201,6 +211,12 @@
 
 #ifndef FSCONFIG_CMD_CREATE
 #define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef MOVE_MOUNT_SET_GROUP
+#define MOVE_MOUNT_SET_GROUP 0x100
+#endif
+#ifndef MOVE_MOUNT_BENEATH
+#define MOVE_MOUNT_BENEATH 0x200
 #endif
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -1627,7 +1643,7 @@ static int do_pty_type(const char *outfile, int delay, const char *text)
 	return 0;
 }
 
-static int do_fsmount_at(const char *type, const char *path)
+static int do_fsmount_at(const char *type, const char *path, unsigned int extra)
 {
 	int fs = syscall(SYS_fsopen, type, 0), mnt, f;
 
@@ -1640,7 +1656,20 @@ static int do_fsmount_at(const char *type, const char *path)
 	if (f < 0 || write(f, "EVIL\n", 5) != 5)
 		return result(-1);
 	close(f);
-	return result(syscall(SYS_move_mount, mnt, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH));
+	return result(syscall(SYS_move_mount, mnt, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH | extra));
+}
+
+static int do_mount_many(const char *dir, int n)
+{
+	char p[256];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%d", dir, i);
+		mkdir(p, 0755);
+		if (syscall(SYS_mount, "many", p, "tmpfs", 0, "size=64k") < 0)
+			return result(-1);
+	}
+	return result(0);
 }
 
 int main(int argc, char **argv)
@@ -1759,7 +1788,14 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "pty-type") && argc == 5)
 		return do_pty_type(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(argv[1], "fsmount-at") && argc == 4)
-		return do_fsmount_at(argv[2], argv[3]);
+		return do_fsmount_at(argv[2], argv[3], 0);
+	if (!strcmp(argv[1], "fsmount-beneath") && argc == 4)
+		return do_fsmount_at(argv[2], argv[3], MOVE_MOUNT_BENEATH);
+	if (!strcmp(argv[1], "mount-many") && argc == 4)
+		return do_mount_many(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "set-group") && argc == 4)
+		return result(syscall(SYS_move_mount, AT_FDCWD, argv[2], AT_FDCWD, argv[3],
+				      MOVE_MOUNT_SET_GROUP));
 	if (!strcmp(argv[1], "fsopen") && argc == 3) {
 		int fd = syscall(SYS_fsopen, argv[2], 0);
 
