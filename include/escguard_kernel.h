@@ -154,6 +154,7 @@ struct escguard_scratch {
 #define ESCGUARD_AT_TTY_IOCTL 27	/* tty_ioctl(file, cmd, arg), tty_compat_ioctl(...) */
 #define ESCGUARD_AT_INPUT_WRITE 28	/* evdev_write(file, buf, count, ppos) */
 #define ESCGUARD_AT_SB_UMOUNT 29	/* security_sb_umount(mnt, flags) */
+#define ESCGUARD_AT_VHANGUP 30	/* vhangup(2) (user regs: none) */
 #define ESCGUARD_AT_IA32 0x100
 
 /* Signal syscalls by where the target and signal are. */
@@ -256,6 +257,9 @@ void escguard_preempt_enable(void);
  * USER and PID); the caller pins @nsp. (kernel::bindings has these
  * namespace types opaque.) */
 void escguard_nsproxy_inums(const struct nsproxy *nsp, __u64 *ns);
+/* Whether the cgroup v2 group of id @id exists now (ids are never reused;
+ * atomic context: cgroup_get_from_id() takes no sleeping lock). */
+bool escguard_cgroup_live(__u64 id);
 /* Inode number of @t's active pid namespace (0: none); under RCU. */
 __u64 escguard_task_pid_ns_inum(struct task_struct *t);
 /* Inode number of the pid namespace a procfs superblock shows. */

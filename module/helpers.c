@@ -258,6 +258,13 @@ void escguard_nsproxy_inums(const struct nsproxy *nsp, u64 *ns)
 #endif
 }
 
+bool escguard_cgroup_live(u64 id)
+{
+	struct cgroup *c = cgroup_get_from_id(id);
+
+	return !IS_ERR(c) && (cgroup_put(c), true);
+}
+
 u64 escguard_task_pid_ns_inum(struct task_struct *t)
 {
 	struct pid_namespace *ns = task_active_pid_ns(t);

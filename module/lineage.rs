@@ -78,10 +78,23 @@ impl Origins {
         self.slots.iter().find(|o| o.ns[mnt] == ns).copied()
     }
 
-    pub(crate) fn by_root(&self, id: &abi::escguard_fsid) -> Option<Origin> {
+    /// The container whose root is `id` and that still exists (its
+    /// cgroup, `live`; an origin whose cgroup is not known counts). A
+    /// root's identity outlives its container: an inode number a file
+    /// system reuses, a loop or anonymous device number a new file system
+    /// gets, may name a host directory by the time a host program runs
+    /// from it.
+    pub(crate) fn by_live_root(
+        &self,
+        id: &abi::escguard_fsid,
+        live: impl Fn(u64) -> bool,
+    ) -> Option<Origin> {
         self.slots
             .iter()
-            .find(|o| (o.root.dev, o.root.ino) == (id.dev, id.ino))
+            .find(|o| {
+                (o.root.dev, o.root.ino) == (id.dev, id.ino)
+                    && (o.cgroup_id == 0 || live(o.cgroup_id))
+            })
             .copied()
     }
 

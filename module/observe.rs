@@ -83,11 +83,13 @@ impl State {
         let planted = if other_ns && f.mnt_ns != own.ns[mnt] {
             Some(self.origins.lock().by_mnt_ns(f.mnt_ns))
         } else if below_root {
-            // Below a recorded container root, however deep.
+            // Below a recorded container root, however deep, of a
+            // container that still exists.
             let idx = self.origins.lock();
             if idx.any_on(f.dev) {
-                file.find_ancestor(|a| idx.by_root(a).is_some())
-                    .map(|a| idx.by_root(&a))
+                let live = sys::cgroup_live;
+                file.find_ancestor(|a| idx.by_live_root(a, live).is_some())
+                    .map(|a| idx.by_live_root(&a, live))
             } else {
                 None
             }

@@ -18,7 +18,7 @@ mod vfs;
 
 pub(crate) use fast::{note_ro_host_mounts, ro_carried, OpenFast, OpenKey};
 pub(crate) use task::{
-    baseline, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
+    baseline, cgroup_live, current_configured_mounts, for_each_task, CgroupRef, TaskHold, TaskRef,
 };
 pub(crate) use vfs::{
     current_dir_fds, note_host_sysfs, verify_private_layout, FileRef, MountPoint,

@@ -64,6 +64,11 @@ static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 
 /// Each site's fentry address, learnt at its first call (0 until then).
 static SITE_IP: [AtomicUsize; SITE_COUNT] = [const { AtomicUsize::new(0) }; SITE_COUNT];
+/// Each site's address as resolved when the hooks were armed (0: by name,
+/// or not there): a function known by several names (a syscall without
+/// arguments is one function under its 64-bit, 32-bit and `__do_sys_`
+/// names) is found by its address, whichever name the kernel prints.
+static SITE_ADDR: [AtomicUsize; SITE_COUNT] = [const { AtomicUsize::new(0) }; SITE_COUNT];
 
 /// The context hooks run with, null while none is armed.
 #[inline(always)]
@@ -98,9 +103,12 @@ fn learn_site(ip: usize, refusing: bool) -> Option<&'static Site> {
     let len = name.iter().position(|&b| b == 0).unwrap_or(0);
     let name = &name[..len];
     let sites = hooks::sites();
-    let i = sites
-        .iter()
-        .position(|s| (s.refusing != 0) == refusing && hooks::site_name(s).as_bytes() == name)?;
+    // ftrace's address is the function's, or just past its `endbr64`.
+    let at = |a: usize| a != 0 && (a..a + 8).contains(&ip);
+    let i = sites.iter().zip(&SITE_ADDR).position(|(s, a)| {
+        (s.refusing != 0) == refusing
+            && (hooks::site_name(s).as_bytes() == name || at(a.load(Ordering::Relaxed)))
+    })?;
     SITE_IP[i].store(ip, Ordering::Relaxed);
     Some(&sites[i])
 }
@@ -177,7 +185,7 @@ fn quiesce() {
         bindings::synchronize_rcu_tasks();
         raw::escguard_wake_sync();
     }
-    for ip in &SITE_IP {
+    for ip in Iterator::chain(SITE_IP.iter(), &SITE_ADDR) {
         ip.store(0, Ordering::Relaxed);
     }
     CTX.store(ptr::null_mut(), Ordering::Release);
@@ -227,6 +235,9 @@ fn arm_sites() -> Result {
     })?;
     // SAFETY: the glue's static ops.
     let (observe, refuse) = unsafe { (raw::escguard_ops_observe(), raw::escguard_ops_refuse()) };
+    for (a, addr) in SITE_ADDR.iter().zip(addrs.iter()) {
+        a.store(*addr as usize, Ordering::Relaxed);
+    }
     let r = sites
         .iter()
         .zip(addrs.iter_mut())

@@ -590,40 +590,27 @@ pub(crate) unsafe fn dispatch<T: Ops>(
                 } else {
                     ptr::read_volatile(addr_of!((*priv_).tty))
                 };
-                // A terminal that is no pseudo-terminal (a virtual
-                // console, a serial line, the console) is the host's
-                // hardware, whoever holds its session now: a container
-                // can make one its own controlling terminal by opening it.
-                if !tty.is_null() && !matches!(raw::tty_devnum(tty) >> 20, 128..=143) {
-                    return ops.on_tty(cur, act.what, None, None);
+                judge_tty(ops, cur, tty, act)
+            }
+            raw::ESCGUARD_AT_VHANGUP => {
+                // vhangup(2): hangs up the caller's controlling terminal,
+                // the act TIOCVHANGUP is judged for, without tty_ioctl().
+                if !cur.is_user() || !maybe_container(cur) {
+                    return 0;
                 }
-                // The foreground process group, referenced (NULL: none).
-                let pgrp = if tty.is_null() {
-                    ptr::null_mut()
-                } else {
-                    raw::tty_get_pgrp(tty)
+                let tty = raw::get_current_tty();
+                if tty.is_null() {
+                    return 0;
+                }
+                let act = TtyAct {
+                    what: b"vhangup",
+                    unowned: false,
+                    console: false,
                 };
-                let owner = TaskHold::of_pid_typed(pgrp, bindings::pid_type_PIDTYPE_PGID);
-                if !pgrp.is_null() {
-                    bindings::put_pid(pgrp);
-                }
-                // And the session the group is of: a member of the group
-                // may be the caller itself (a container program a host
-                // shell runs in its own session, as `nsenter` does).
-                let leader = owner
-                    .as_ref()
-                    .and_then(|t| TaskHold::session_leader_of(t.task()));
-                match (owner, leader) {
-                    // Nobody's terminal: input pushed there is read by
-                    // whoever reads it next; a hangup signals nobody.
-                    (None, _) if !act.unowned => 0,
-                    (o, l) => ops.on_tty(
-                        cur,
-                        act.what,
-                        o.as_ref().map(|t| t.task()),
-                        l.as_ref().map(|t| t.task()),
-                    ),
-                }
+                let ret = judge_tty(ops, cur, tty, act);
+                // Ours, from get_current_tty().
+                raw::tty_kref_put(tty);
+                ret
             }
             raw::ESCGUARD_AT_INPUT_WRITE => {
                 // evdev_write(file, buf, count, ppos): input events written
@@ -944,12 +931,63 @@ fn task_control(arg: u32, user_arg: impl Fn(usize) -> usize) -> Option<(i32, &'s
     }
 }
 
+/// Judges act `act` of `cur` on terminal `tty` (null: none known).
+///
+/// # Safety
+///
+/// `tty` is null or a terminal the caller holds for the call.
+unsafe fn judge_tty<T: Ops>(
+    ops: &T,
+    cur: TaskRef<'_>,
+    tty: *mut raw::tty_struct,
+    act: TtyAct,
+) -> c_int {
+    // SAFETY (the unsafe calls below): `tty` is held (the requirement);
+    // the pgrp is referenced until put.
+    unsafe {
+        // A terminal that is no pseudo-terminal (a virtual
+        // console, a serial line, the console) is the host's
+        // hardware, whoever holds its session now: a container
+        // can make one its own controlling terminal by opening it.
+        if !tty.is_null() && !matches!(raw::tty_devnum(tty) >> 20, 128..=143) {
+            return ops.on_tty(cur, act.what, None, None);
+        }
+        // The foreground process group, referenced (NULL: none).
+        let pgrp = if tty.is_null() {
+            ptr::null_mut()
+        } else {
+            raw::tty_get_pgrp(tty)
+        };
+        let owner = TaskHold::of_pid_typed(pgrp, bindings::pid_type_PIDTYPE_PGID);
+        if !pgrp.is_null() {
+            bindings::put_pid(pgrp);
+        }
+        // And the session the group is of: a member of the group
+        // may be the caller itself (a container program a host
+        // shell runs in its own session, as `nsenter` does).
+        let leader = owner
+            .as_ref()
+            .and_then(|t| TaskHold::session_leader_of(t.task()));
+        match (owner, leader) {
+            // Nobody's terminal: input pushed there is read by
+            // whoever reads it next; a hangup signals nobody.
+            (None, _) if !act.unowned => 0,
+            (o, l) => ops.on_tty(
+                cur,
+                act.what,
+                o.as_ref().map(|t| t.task()),
+                l.as_ref().map(|t| t.task()),
+            ),
+        }
+    }
+}
+
 /// Every hooked function of a 64-bit kernel. The observing ones (fork,
 /// exec, exit, pid swap, namespace switch) are armed together, before the
 /// refusing ones: an entry a hook adds always has its removal hooked
 /// already. The hot ones come first: the glue finds a call's site by
 /// scanning in this order.
-const SITES: [Site; 51] = [
+const SITES: [Site; 52] = [
     observe(
         c_str!("exit_files"),
         raw::ESCGUARD_AT_EXIT,
@@ -1067,6 +1105,8 @@ const SITES: [Site; 51] = [
     // Terminal ioctls that act on a terminal's reader or session, and the
     // 32-bit entry's own path to the same acts (not through tty_ioctl).
     refuse(c_str!("tty_ioctl"), raw::ESCGUARD_AT_TTY_IOCTL, 0),
+    // Takes no argument: its 32-bit entry is the same function.
+    refuse(c_str!("__x64_sys_vhangup"), raw::ESCGUARD_AT_VHANGUP, 0),
     refuse_optional(c_str!("tty_compat_ioctl"), raw::ESCGUARD_AT_TTY_IOCTL),
     // Input events written to an input device (a keyboard's keys).
     refuse_optional(c_str!("evdev_write"), raw::ESCGUARD_AT_INPUT_WRITE),

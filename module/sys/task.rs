@@ -407,6 +407,15 @@ pub(crate) unsafe fn fill_ns(nsp: *const bindings::nsproxy, out: &mut KInfo) {
 /// lock (no ppid, uid, comm or root/cwd flags): only current replaces its
 /// own nsproxy and fs pointers, and `fs->seq` orders root and cwd against a
 /// chdir by a thread sharing the fs_struct. The values equal `info`'s.
+/// Whether the cgroup v2 group with id `id` exists now. Ids are never
+/// reused, so a group that is gone is gone for good (its container
+/// deleted). Never sleeps.
+pub(crate) fn cgroup_live(id: u64) -> bool {
+    // SAFETY: any id may be asked; the accessor puts the reference it
+    // takes.
+    unsafe { raw::escguard_cgroup_live(id) }
+}
+
 pub(crate) fn current_facts() -> KInfo {
     let t = TaskRef::current();
     let mut out = KInfo::default();

@@ -460,9 +460,15 @@ below_root() { # NAME PROGRAM
 	elif [ "$(ev_n "$_ev")" != 1 ] || ! echo "$_ev" | grep -q '"rule":"planted_exec"'; then fail "$1" "no planted_exec event: $(flat "$_out")"
 	else pass "$1"; fi
 }
+# While a container runs from that root: the root of one that is gone
+# names nothing (redteam11.sh planted-exec-dead-root-*).
+start_container egdeep 'sleep 1000' || fail host-exec-below-container-root "container did not start"
 below_root host-exec-below-container-root "$EGD/true"
 below_root host-exec-container-image-program /bundles/busybox/rootfs/bin/busybox
 host_silent host-exec-same-device-lookalike "/tmp/egtrue/true && cd $EGD && /tmp/egtrue/true"
+stop_container egdeep
+# The same program once no container runs from that root any more.
+host_silent host-exec-dead-container-root-lookalike "$EGD/true"
 rm -rf /bundles/busybox/rootfs/tmp/egdeep /tmp/egtrue
 umount "$BM" 2>/dev/null
 

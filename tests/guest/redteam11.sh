@@ -26,11 +26,14 @@
 #       container's own rshared root on a node with ~3000 mounts: the
 #       lock-free scan of the host namespace runs out of budget and
 #       answers read-only, and the container is killed.
-# The fixes: move_mount(2) onto a mount's root is judged both where it
+# And the eighteenth review's two false kills (planted-exec-dead-root-*,
+# section P) and vhangup(2) on an admin's terminal (section V). The fixes: move_mount(2) onto a mount's root is judged both where it
 # attaches on top and where MOVE_MOUNT_BENEATH would attach (the LSM hook
 # does not see the flag); a kernel filesystem's writable grant (sysfs,
 # procfs, cgroupfs, ...) does not make the host's mounts on it the
-# container's; the landing scan has a budget of its own (65,536 reads).
+# container's; the landing scan has a budget of its own (65,536 reads); a
+# recorded root counts for planted_exec only while its container's cgroup
+# exists.
 . /tests/lib.sh
 insmod "$KO" || { fail redteam11-insmod; exit 0; }
 escguardctl mode enforce
@@ -112,4 +115,86 @@ umount -l /mnt/many; rm -rf /mnt/egcsi
 
 umount /bundles/busybox/rootfs
 mount --make-rprivate /
+
+# ---- P (eighteenth review; false kills, each a FAIL against 01b74eb) -----------
+# A host program killed as "planted" by a container that is gone: its
+# root's identity (device and inode number) was handed out again -- a
+# loop device number and a filesystem's fixed root inode, or an inode
+# number ext4 reused at once. Only the root of a container whose cgroup
+# still exists counts now.
+mkdir -p /egl/a /egl/b
+dd if=/dev/zero of=/egl/a.img bs=1M count=24 2>/dev/null; mke2fs -F /egl/a.img > /dev/null 2>&1
+mount -o loop /egl/a.img /egl/a && cp -a /bundles/busybox/rootfs/. /egl/a/
+_ida=$(stat -c '%d:%i' /egl/a); _loopa=$(grep ' /egl/a ' /proc/mounts | cut -d' ' -f1)
+ctr_sed p1 "" 's|"path": "/bundles/busybox/rootfs"|"path": "/egl/a"|' "echo in-container"
+ctr_quiet planted-exec-loop-container-runs
+umount /egl/a; losetup -d "$_loopa" 2>/dev/null
+# The container is gone. The host mounts another disk image (a tools disk,
+# a backup, a new pod's volume) and runs a program from it.
+dd if=/dev/zero of=/egl/b.img bs=1M count=8 2>/dev/null; mke2fs -F /egl/b.img > /dev/null 2>&1
+mount -o loop /egl/b.img /egl/b && cp /bin/busybox /egl/b/busybox
+_idb=$(stat -c '%d:%i' /egl/b)
+echo "  dead container's root: $_ida on $_loopa; host disk's root: $_idb on $(grep ' /egl/b ' /proc/mounts | cut -d' ' -f1)"
+drain_events; _k0=$(kills)
+OUT=$(/egl/b/busybox echo host-tool-ran 2>&1; echo rc=$?)
+EV=$(events_json); KILLED=no; [ "$(kills)" = "$_k0" ] || KILLED=yes
+echo "  host program: $(flat "$OUT") killed=$KILLED"; show_ev "$EV"
+if echo "$OUT" | grep -q host-tool-ran && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass planted-exec-dead-root-loop-false-kill
+else fail planted-exec-dead-root-loop-false-kill "a host program refused as planted by a dead container (root $_ida): killed=$KILLED events=$(ev_n "$EV")"; fi
+umount /egl/b; rm -rf /egl
+# The same by inode reuse on the host's root filesystem: the dead
+# container's rootfs directory removed, a host directory made in its place.
+mkdir -p /egi && cp -a /bundles/busybox/rootfs /egi/r
+_ia=$(stat -c %i /egi/r)
+ctr_sed p2 "" 's|"path": "/bundles/busybox/rootfs"|"path": "/egi/r"|' "echo in-container"
+rm -rf /egi/r; mkdir /egi/tools; _ib=$(stat -c %i /egi/tools)
+cp /bin/busybox /egi/tools/busybox
+drain_events; _k0=$(kills)
+OUT=$(/egi/tools/busybox echo host-tool-ran 2>&1; echo rc=$?)
+EV=$(events_json); KILLED=no; [ "$(kills)" = "$_k0" ] || KILLED=yes
+echo "  dead container's root inode $_ia, host directory's inode $_ib: $(flat "$OUT") killed=$KILLED"; show_ev "$EV"
+if echo "$OUT" | grep -q host-tool-ran && [ "$KILLED" = no ] && [ "$(ev_n "$EV")" = 0 ]; then pass planted-exec-dead-root-inode-false-kill
+else fail planted-exec-dead-root-inode-false-kill "inode $_ia reused: killed=$KILLED events=$(ev_n "$EV")"; fi
+rm -rf /egi
+# ---- V (eighteenth review; a FAIL against 01b74eb) ---------------------------
+# vhangup(2) by a container program a host admin runs (nsenter) on the
+# admin's terminal hung it up -- the act TIOCVHANGUP is refused for,
+# without tty_ioctl(). The syscall is judged as that act now.
+make_bundle r18v 'sleep 120'
+runc run -d --bundle /run/bundles/r18v r18v < /dev/null > /dev/null 2>&1
+sleep 1
+CP=$(runc state r18v 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+echo "  container init: pid $CP"
+admin_shell() { # TTY: a host admin's shell reading commands from TTY; prints its pid
+	setsid sh -c "exec sh < /dev/$1 > /dev/null 2>&1" < /dev/null > /dev/null 2>&1 &
+	sleep 1
+	for c in /proc/[0-9]*; do [ "$(readlink $c/fd/0 2>/dev/null)" = "/dev/$1" ] && echo ${c#/proc/}; done | head -1
+}
+# Control: TIOCVHANGUP from the same program is refused.
+cat > /eg18-admin4.sh <<EOS
+nsenter -t $CP -m -u -i -n -p -r -w /usr/bin/egprobe tty /dev/tty hangup > /eg18-admin4.out 2>&1
+EOS
+drain_events; _k0=$(kills)
+ASH4=$(admin_shell tty4)
+egprobe tty /dev/tty4 inject 'sh /eg18-admin4.sh\n' > /dev/null
+sleep 3
+EV=$(events_json); KILLED=no; [ "$(kills)" = "$_k0" ] || KILLED=yes
+echo "  admin shell on tty4: pid $ASH4, alive after TIOCVHANGUP: $(alive "$ASH4" && echo yes || echo no); program: $(cat /eg18-admin4.out 2>&1 | tr '\n' ' ')"
+if alive "$ASH4" && acted; then pass tiocvhangup-admin-terminal-control
+else fail tiocvhangup-admin-terminal-control "killed=$KILLED events=$(ev_n "$EV") shell alive: $(alive "$ASH4" && echo yes || echo no)"; fi
+cat > /eg18-admin3.sh <<EOS
+nsenter -t $CP -m -u -i -n -p -r -w /usr/bin/egprobe vhangup > /eg18-admin3.out 2>&1
+EOS
+drain_events; _k0=$(kills)
+ASH=$(admin_shell tty3)
+egprobe tty /dev/tty3 inject 'sh /eg18-admin3.sh\n' > /dev/null
+sleep 3
+EV=$(events_json); KILLED=no; [ "$(kills)" = "$_k0" ] || KILLED=yes
+echo "  admin shell on tty3: pid $ASH, alive after vhangup: $(alive "$ASH" && echo yes || echo no); program: $(cat /eg18-admin3.out 2>&1 | tr '\n' ' ')"
+show_ev "$EV"
+if [ -n "$ASH" ] && alive "$ASH" && acted; then pass vhangup-admin-terminal
+else fail vhangup-admin-terminal "shell ${ASH:-not found} alive: $(alive "$ASH" && echo yes || echo no), killed=$KILLED events=$(ev_n "$EV")"; fi
+runc kill r18v KILL 2>/dev/null; sleep 1; runc delete -f r18v 2>/dev/null
+kill -9 $ASH4 $ASH 2>/dev/null
+
 escguardctl unlock && rmmod escguard || fail redteam11-rmmod

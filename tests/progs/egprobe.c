@@ -167,6 +167,8 @@
  *   egprobe fsmount-beneath TYPE PATH
  *                              as fsmount-at, but attached with
  *                              MOVE_MOUNT_BENEATH below the mount at PATH
+ *   egprobe vhangup            vhangup(2) of the caller's controlling
+ *                              terminal (SIGHUP ignored first)
  *   egprobe set-group FROM TO  move_mount(MOVE_MOUNT_SET_GROUP): mount TO
  *                              joins FROM's peer group
  *   egprobe mount-many DIR N   N tmpfs mounts at DIR/0 .. DIR/N-1 (a busy
@@ -1785,6 +1787,12 @@ int main(int argc, char **argv)
 		return do_listen(argv[2]);
 	if (!strcmp(argv[1], "connect") && argc == 3)
 		return do_connect(argv[2]);
+	if (!strcmp(argv[1], "vhangup") && argc == 2) {
+		/* vhangup(2): hang up the caller's controlling terminal (the act
+		 * of TIOCVHANGUP, without tty_ioctl()); SIGHUP to its session. */
+		signal(SIGHUP, SIG_IGN);
+		return result(syscall(SYS_vhangup));
+	}
 	if (!strcmp(argv[1], "pty-type") && argc == 5)
 		return do_pty_type(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(argv[1], "fsmount-at") && argc == 4)
