@@ -295,7 +295,8 @@ void escguard_for_each_task(void (*cb)(void *ctx, struct task_struct *t), void *
 	rcu_read_unlock();
 }
 
-/* The only readers of vfs_private.h: a mount's namespace and id, a procfs inode's pid. */
+/* The only readers of vfs_private.h: a mount's namespace, id, parent, mount point and peer
+ * groups, a procfs inode's pid. */
 const void *escguard_mnt_ns(struct vfsmount *mnt) { return READ_ONCE(real_mount(mnt)->mnt_ns); }
 u32 escguard_mnt_id(struct vfsmount *mnt) { return real_mount(mnt)->mnt_id; }
 u64 escguard_mnt_ns_inum(const void *ns)

@@ -31,6 +31,37 @@ impl State {
         )
     }
 
+    /// Refuses a change of the mount tree at `at` by container task `task`
+    /// (of origin `o`): the event names it by `what` and the mount point.
+    fn refuse_mount_change(
+        &self,
+        task: sys::TaskRef<'_>,
+        o: Origin,
+        rep: bool,
+        tracked: bool,
+        what: &[u8],
+        at: sys::MountPoint<'_>,
+    ) -> i32 {
+        let lin = Lineage::Container(o);
+        let i = task.info(&self.base.refs(Some(&lin)));
+        let mut buf = [0u8; PATH_LEN];
+        let mut w = BufWriter::new(&mut buf);
+        w.bytes(what);
+        let mut path = [0u8; PATH_LEN];
+        at.render(&mut path);
+        w.bytes(until_nul(&path));
+        self.refuse_access(
+            abi::ESCGUARD_HOOK_MOUNT,
+            &Escape::object(),
+            &i,
+            lin,
+            rep,
+            tracked,
+            task,
+            w.done(),
+        )
+    }
+
     /// Host-context execution planted by a container: `task`, in host
     /// context (a usermode helper the kernel started, or any task whose own
     /// namespaces and root are not a container's), is about to exec `file`
@@ -275,24 +306,7 @@ impl sys::CheckHooks for State {
         if rep || flags & sys::FS_ON_HOST_SB == 0 || flags & sys::FS_UNDER_ORIGIN != 0 {
             return 0;
         }
-        let i = task.info(&refs);
-        let mut buf = [0u8; PATH_LEN];
-        let mut w = BufWriter::new(&mut buf);
-        w.bytes(b"remount read-write ");
-        let mut path = [0u8; PATH_LEN];
-        target.render(&mut path);
-        w.bytes(until_nul(&path));
-        let esc = Escape::object();
-        self.refuse_access(
-            abi::ESCGUARD_HOOK_MOUNT,
-            &esc,
-            &i,
-            lin,
-            rep,
-            tracked,
-            task,
-            w.done(),
-        )
+        self.refuse_mount_change(task, o, rep, tracked, b"remount read-write ", target)
     }
 
     fn on_tree_change(
@@ -350,28 +364,12 @@ impl sys::CheckHooks for State {
         if !hit {
             return 0;
         }
-        let lin = Lineage::Container(o);
-        let i = task.info(&self.base.refs(Some(&lin)));
-        let mut buf = [0u8; PATH_LEN];
-        let mut w = BufWriter::new(&mut buf);
-        w.bytes(if matches!(change, sys::TreeChange::Detach(_)) {
+        let what: &[u8] = if matches!(change, sys::TreeChange::Detach(_)) {
             b"unmount (propagates to the host) of "
         } else {
             b"mount (propagates to the host) on "
-        });
-        let mut path = [0u8; PATH_LEN];
-        at.render(&mut path);
-        w.bytes(until_nul(&path));
-        self.refuse_access(
-            abi::ESCGUARD_HOOK_MOUNT,
-            &Escape::object(),
-            &i,
-            lin,
-            rep,
-            tracked,
-            task,
-            w.done(),
-        )
+        };
+        self.refuse_mount_change(task, o, rep, tracked, what, at)
     }
 
     fn on_write_through(&self, task: sys::TaskRef<'_>, mnt: sys::MountRef<'_>) -> i32 {
